@@ -1,0 +1,202 @@
+/**
+ * The Keyward API contract (`/api/v1`): the shapes every client and the service agree on.
+ * Zod schemas are the single source of truth; types are inferred from them. The service
+ * validates every request body with these schemas; clients validate what they receive.
+ */
+import { z } from 'zod';
+
+export const KeyKind = z.enum(['filevault', 'bitlocker', 'luks']);
+export type KeyKind = z.infer<typeof KeyKind>;
+
+export const Platform = z.enum(['macos', 'windows', 'linux']);
+export type Platform = z.infer<typeof Platform>;
+
+export const Ownership = z.enum(['corporate', 'personal']);
+export type Ownership = z.infer<typeof Ownership>;
+
+export const Role = z.enum(['user', 'helpdesk', 'admin']);
+export type Role = z.infer<typeof Role>;
+
+export const Locale = z.enum(['en', 'sv', 'nl', 'ja', 'da']);
+export type Locale = z.infer<typeof Locale>;
+
+/** Lifecycle of one escrowed key version (see DESIGN.md, Key lifecycle). */
+export const KeyVersionState = z.enum(['candidate', 'pending', 'active', 'retired', 'rejected']);
+export type KeyVersionState = z.infer<typeof KeyVersionState>;
+
+/** What a device page and the popup badge show for a volume or a device. */
+export const KeyStatus = z.enum(['escrowed', 'missing', 'pending', 'failed']);
+export type KeyStatus = z.infer<typeof KeyStatus>;
+
+export const OperationKind = z.enum(['verify-and-rotate', 'rotate', 'upload']);
+export type OperationKind = z.infer<typeof OperationKind>;
+
+export const OperationState = z.enum(['queued', 'in_progress', 'succeeded', 'failed']);
+export type OperationState = z.infer<typeof OperationState>;
+
+/** Why a key could not be uploaded: the three causes of message M3. */
+export const FailureCause = z.enum(['wrong_key', 'not_checked_in', 'escrow_disabled', 'device_error']);
+export type FailureCause = z.infer<typeof FailureCause>;
+
+export const Operation = z.object({
+  id: z.string(),
+  deviceId: z.string(),
+  volumeId: z.string(),
+  kind: OperationKind,
+  state: OperationState,
+  failureCause: FailureCause.nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Operation = z.infer<typeof Operation>;
+
+export const Volume = z.object({
+  id: z.string(),
+  /** Shown to people: "Macintosh HD", "C:", "/dev/nvme0n1p3". */
+  name: z.string(),
+  keyStatus: KeyStatus,
+  activeVersion: z.number().int().nullable(),
+  /** BitLocker Numerical Password protector IDs with an escrowed password. */
+  protectorIds: z.array(z.string()),
+});
+export type Volume = z.infer<typeof Volume>;
+
+/** The latest outcome shown on the device page: M3 (with its cause) or M4. */
+export const DeviceNotice = z.object({
+  message: z.enum(['M3', 'M4']),
+  cause: FailureCause.nullable(),
+  at: z.string(),
+});
+export type DeviceNotice = z.infer<typeof DeviceNotice>;
+
+export const Device = z.object({
+  id: z.string(),
+  name: z.string(),
+  platform: Platform,
+  ownership: Ownership,
+  keyKind: KeyKind,
+  ownerId: z.string(),
+  ownerName: z.string(),
+  escrowEnabled: z.boolean(),
+  lastCheckinAt: z.string().nullable(),
+  keyStatus: KeyStatus,
+  volumes: z.array(Volume),
+  operation: Operation.nullable(),
+  notice: DeviceNotice.nullable(),
+  updatedAt: z.string(),
+});
+export type Device = z.infer<typeof Device>;
+
+export const Me = z.object({
+  user: z.object({ id: z.string(), email: z.string(), name: z.string(), role: Role, locale: Locale }),
+  org: z.object({ name: z.string(), supportContact: z.string() }),
+});
+export type Me = z.infer<typeof Me>;
+
+export const DeviceList = z.object({ devices: z.array(Device), cursor: z.string() });
+export type DeviceList = z.infer<typeof DeviceList>;
+
+/** POST /api/v1/devices/:id/keys — store a personal recovery key (becomes a `candidate`). */
+export const StoreKeyRequest = z.object({
+  volumeId: z.string().optional(),
+  key: z.string().max(200),
+  confirmKey: z.string().max(200),
+  idempotencyKey: z.string().min(8).max(100).optional(),
+});
+export type StoreKeyRequest = z.infer<typeof StoreKeyRequest>;
+
+/** POST /api/v1/devices/:id/reveal — IT must give a reason; owners may. */
+export const RevealRequest = z.object({
+  volumeId: z.string().optional(),
+  reason: z.string().max(500).optional(),
+});
+export type RevealRequest = z.infer<typeof RevealRequest>;
+
+export const RevealedKey = z.object({
+  deviceId: z.string(),
+  volumeId: z.string(),
+  volumeName: z.string(),
+  kind: KeyKind,
+  version: z.number().int(),
+  /** Formatted for display (grouped). */
+  key: z.string(),
+  protectorId: z.string().nullable(),
+  revealedAt: z.string(),
+  /** Seconds until clients must hide the key again (five minutes). */
+  hideAfterSeconds: z.number().int(),
+});
+export type RevealedKey = z.infer<typeof RevealedKey>;
+
+/** Offline reveals done from the local vault, reported when back online. */
+export const OfflineRevealReport = z.object({
+  reveals: z.array(z.object({ deviceId: z.string(), volumeId: z.string(), version: z.number().int(), at: z.string(), idempotencyKey: z.string() })).max(500),
+});
+
+/** Every error answer: `{ error: { code, message } }`, message in the caller's language. */
+export const ErrorCode = z.enum([
+  'invalid_input', 'invalid_key', 'keys_mismatch', 'not_found', 'unauthenticated', 'session_expired',
+  'forbidden', 'personal_device', 'reason_required', 'escrow_disabled', 'no_key', 'rate_limited',
+  'conflict', 'csrf_failed', 'invalid_grant', 'invalid_client', 'payload_too_large', 'unsupported_media_type',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ApiError = z.object({
+  error: z.object({ code: ErrorCode, message: z.string(), field: z.string().optional() }),
+});
+export type ApiError = z.infer<typeof ApiError>;
+
+// ---------------------------------------------------------------------------------------
+// Agent API (`/api/v1/agent`), authenticated with the per-device credential (Bearer).
+
+export const AgentVolumeReport = z.object({
+  /** Stable identifier the driver uses for the volume ("C:", a LUKS UUID, "disk1s1"). */
+  ref: z.string().min(1).max(200),
+  name: z.string().min(1).max(200),
+  encrypted: z.boolean(),
+  /** BitLocker Numerical Password protector IDs currently on the volume. */
+  protectorIds: z.array(z.string()).max(64).default([]),
+});
+export type AgentVolumeReport = z.infer<typeof AgentVolumeReport>;
+
+export const EnrollRequest = z.object({
+  token: z.string().min(8).max(200),
+  name: z.string().min(1).max(200),
+  platform: Platform,
+  keyKind: KeyKind,
+  volumes: z.array(AgentVolumeReport).min(1).max(32),
+});
+export const EnrollResponse = z.object({ deviceId: z.string(), credential: z.string() });
+
+export const CheckinRequest = z.object({ volumes: z.array(AgentVolumeReport).max(32) });
+
+/** Work for the agent. `candidateKey` is present for verify-and-rotate (normalized form). */
+export const AgentTask = z.object({
+  operationId: z.string(),
+  kind: OperationKind,
+  volumeRef: z.string(),
+  candidateKey: z.string().nullable(),
+  /** The currently escrowed key the agent may use as its authority to rotate. */
+  currentKey: z.string().nullable(),
+});
+export type AgentTask = z.infer<typeof AgentTask>;
+export const CheckinResponse = z.object({ tasks: z.array(AgentTask), nextCheckinSeconds: z.number().int() });
+
+/** Step 1 of a rotation: escrow the new key durably as `pending`, before it touches the disk. */
+export const EscrowPendingRequest = z.object({
+  key: z.string().min(1).max(200),
+  protectorId: z.string().max(64).optional(),
+});
+export const EscrowPendingResponse = z.object({ keyVersionId: z.string() });
+
+/** Step 2: report the outcome. `ok` promotes the pending version to active, retires the old. */
+export const CompleteOperationRequest = z.discriminatedUnion('result', [
+  z.object({ result: z.literal('ok'), keyVersionId: z.string() }),
+  z.object({ result: z.literal('wrong_key') }),
+  z.object({ result: z.literal('error'), detail: z.string().max(500) }),
+]);
+
+/** Upload of keys already on the disk (BitLocker protectors found with manage-bde). */
+export const UploadProtectorsRequest = z.object({
+  volumeRef: z.string(),
+  protectors: z.array(z.object({ protectorId: z.string(), key: z.string().max(200) })).min(1).max(32),
+});

@@ -1,0 +1,77 @@
+/**
+ * English messages: the reference catalog. Every other locale must translate every id
+ * (tests/unit/i18n.test.ts checks). `{name}` placeholders are filled by `t()`.
+ * Meanings of M1–M4 are fixed by DESIGN.md; wording is ours.
+ */
+export const en = {
+  // --- Store / retrieve flow (DESIGN.md › Messages)
+  'flow.M1': 'The keys must match. Check the keys and try again.',
+  'flow.M2': "Couldn't update the recovery key for this device. Open the device for details.",
+  'flow.M3.title': "We couldn't upload your recovery key.",
+  'flow.M3.wrong_key': 'The key you entered does not unlock the disk. Check that you entered the correct key and try again. If the problem persists, rotate the key instead.',
+  'flow.M3.not_checked_in': "The device hasn't checked in for a while. On the device page choose Status > Check access, then store the key again.",
+  'flow.M3.escrow_disabled': "Your organisation hasn't enabled key escrow for this device. Contact IT support and tell them you still can't store the key.",
+  'flow.M3.device_error': 'The device reported an error while rotating the key. Try again, or rotate the key instead.',
+  'flow.M4': 'Your recovery key was verified and rotated, and the new key is stored. If you are ever locked out, sign in and choose Get recovery key.',
+  'flow.pending': 'Saving… the device will verify and rotate the key the next time it checks in. You can leave this page.',
+  'flow.no_key': 'No recovery key was found for this device. Contact IT support: {contact}',
+  'flow.hidden_after': 'For your security the key is hidden after five minutes. Choose Get recovery key to see it again.',
+  'flow.hides_in': 'Hidden in {time}',
+
+  // --- API error codes (ApiError.code)
+  'error.invalid_input': 'The request is not valid.',
+  'error.invalid_key': 'This is not a valid recovery key.',
+  'error.keys_mismatch': 'The keys must match. Check the keys and try again.',
+  'error.not_found': 'No such device.',
+  'error.unauthenticated': 'Please sign in.',
+  'error.session_expired': 'Your session has expired. Please sign in again.',
+  'error.forbidden': 'You are not allowed to do this.',
+  'error.personal_device': "This is a personal device: IT can't view its recovery key. You can rotate the key instead.",
+  'error.reason_required': 'Type the reason for viewing this key.',
+  'error.escrow_disabled': "Your organisation hasn't enabled key escrow for this device.",
+  'error.no_key': 'No recovery key was found for this device.',
+  'error.rate_limited': 'Too many attempts. Wait a moment and try again.',
+  'error.conflict': 'This was changed at the same time. Reload and try again.',
+  'error.csrf_failed': 'The form expired. Reload the page and try again.',
+  'error.invalid_grant': 'The sign-in code is not valid or has expired. Sign in again.',
+  'error.invalid_client': 'Unknown client.',
+  'error.payload_too_large': 'The request is too large.',
+  'error.unsupported_media_type': 'Send JSON or a form.',
+  'error.network': "Can't reach the escrow service. Check your connection.",
+
+  // --- Shared UI labels (portal, panels, popup)
+  'ui.store_key': 'Store recovery key',
+  'ui.get_key': 'Get recovery key',
+  'ui.recovery_key': 'Recovery key',
+  'ui.confirm_key': 'Confirm recovery key',
+  'ui.save': 'Save',
+  'ui.copy': 'Copy',
+  'ui.copied': 'Copied. The clipboard is cleared in {seconds} s.',
+  'ui.hide': 'Hide',
+  'ui.rotate': 'Rotate key',
+  'ui.check_access': 'Check access',
+  'ui.status': 'Status',
+  'ui.last_checkin': 'Last check-in',
+  'ui.never': 'never',
+  'ui.devices': 'Devices',
+  'ui.my_devices': 'My devices',
+  'ui.sign_in': 'Sign in',
+  'ui.sign_out': 'Sign out',
+  'ui.email': 'Email',
+  'ui.password': 'Password',
+  'ui.sync_now': 'Sync now',
+  'ui.offline': 'Offline: showing saved statuses.',
+  'ui.locked': 'Vault locked',
+  'ui.unlock': 'Unlock',
+  'ui.lock': 'Lock',
+  'ui.passphrase': 'Vault passphrase',
+  'ui.reason': 'Reason',
+  'ui.ownership.corporate': 'Corporate',
+  'ui.ownership.personal': 'Personal',
+  'ui.status.escrowed': 'Key escrowed',
+  'ui.status.missing': 'No key escrowed',
+  'ui.status.pending': 'Rotation pending',
+  'ui.status.failed': 'Needs attention',
+} as const;
+
+export type MessageId = keyof typeof en;
