@@ -72,6 +72,26 @@ export const en = {
   'ui.status.missing': 'No key escrowed',
   'ui.status.pending': 'Rotation pending',
   'ui.status.failed': 'Needs attention',
+  // --- Recovery key validation (lib/keys › describeKeyError)
+  'key.empty.filevault': 'Enter the FileVault recovery key.',
+  'key.empty.bitlocker': 'Enter the BitLocker recovery password.',
+  'key.empty.luks': 'Enter the LUKS passphrase.',
+  'key.bad_char.filevault': 'Character {position} ({char}) is not allowed. A FileVault recovery key has only the letters A–Z and the digits 0–9.',
+  'key.bad_char.bitlocker': 'Character {position} ({char}) is not allowed. A BitLocker recovery password has only the digits 0–9.',
+  'key.bad_char.luks': 'Character {position} is a line break or another control character, which a passphrase cannot contain.',
+  'key.length.filevault': 'A FileVault recovery key has {expected} letters and digits; you entered {actual}.',
+  'key.length.bitlocker': 'A BitLocker recovery password has {expected} digits; you entered {actual}.',
+  'key.too_long.luks': 'The passphrase is too long: {actual} bytes, but at most {expected} bytes are allowed.',
+  'key.group_count.filevault': 'A FileVault recovery key has {expected} groups of 4 characters; you entered {actual} groups.',
+  'key.group_count.bitlocker': 'A BitLocker recovery password has {expected} groups of 6 digits; you entered {actual} groups.',
+  'key.group_length.one.filevault': 'Group {group} has {actual} characters; each group has {expected}.',
+  'key.group_length.many.filevault': 'Groups {groups} do not have {expected} characters each.',
+  'key.group_length.one.bitlocker': 'Group {group} has {actual} digits; each group has {expected}.',
+  'key.group_length.many.bitlocker': 'Groups {groups} do not have {expected} digits each.',
+  'key.group_not_multiple_of_11.one': 'Group {group} is not a multiple of 11, so it has a typing error. Check that group.',
+  'key.group_not_multiple_of_11.many': 'Groups {groups} are not multiples of 11, so they have typing errors. Check those groups.',
+  'key.group_too_large.one': 'Group {group} is larger than 720885, the largest value a group can have. Check that group.',
+  'key.group_too_large.many': 'Groups {groups} are larger than 720885, the largest value a group can have. Check those groups.',
 } as const;
 
 export type MessageId = keyof typeof en;
