@@ -109,6 +109,8 @@ export type StoreKeyRequest = z.infer<typeof StoreKeyRequest>;
 export const RevealRequest = z.object({
   volumeId: z.string().optional(),
   reason: z.string().max(500).optional(),
+  /** BitLocker: reveal the password of this protector (default: the newest active key). */
+  protectorId: z.string().max(64).optional(),
 });
 export type RevealRequest = z.infer<typeof RevealRequest>;
 
@@ -132,11 +134,41 @@ export const OfflineRevealReport = z.object({
   reveals: z.array(z.object({ deviceId: z.string(), volumeId: z.string(), version: z.number().int(), at: z.string(), idempotencyKey: z.string() })).max(500),
 });
 
+export type OfflineRevealReport = z.infer<typeof OfflineRevealReport>;
+
+export const OfflineRevealResponse = z.object({ recorded: z.number().int(), duplicates: z.number().int() });
+
+/** POST /oauth/token answer (RFC 6749 §5.1). */
+export const TokenResponse = z.object({
+  access_token: z.string(),
+  token_type: z.literal('Bearer'),
+  expires_in: z.number().int(),
+  refresh_token: z.string(),
+});
+export type TokenResponse = z.infer<typeof TokenResponse>;
+
+/** One entry of the append-only audit log (GET /api/v1/audit). */
+export const AuditEvent = z.object({
+  seq: z.number().int(),
+  at: z.string(),
+  actorId: z.string().nullable(),
+  actorName: z.string().nullable(),
+  actorKind: z.enum(['user', 'agent', 'system']),
+  action: z.string(),
+  deviceId: z.string().nullable(),
+  volumeId: z.string().nullable(),
+  detail: z.record(z.string(), z.unknown()),
+  hash: z.string(),
+});
+export type AuditEvent = z.infer<typeof AuditEvent>;
+export const AuditList = z.object({ events: z.array(AuditEvent) });
+
 /** Every error answer: `{ error: { code, message } }`, message in the caller's language. */
 export const ErrorCode = z.enum([
   'invalid_input', 'invalid_key', 'keys_mismatch', 'not_found', 'unauthenticated', 'session_expired',
   'forbidden', 'personal_device', 'reason_required', 'escrow_disabled', 'no_key', 'rate_limited',
   'conflict', 'csrf_failed', 'invalid_grant', 'invalid_client', 'payload_too_large', 'unsupported_media_type',
+  'internal_error',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
