@@ -1,28 +1,28 @@
 /**
  * Localized messages for the portal, the extension and the service's error answers.
- * `t(locale, id, params)` falls back to English for an id a catalog lacks (never throws).
+ * Every catalog is bundled statically. `t(locale, id, params)` falls back to English for an
+ * id a catalog lacks (never throws) and leaves unknown `{placeholders}` as they are.
  */
 import type { Locale } from '../api/contract.ts';
+import type { Catalog } from './catalog.ts';
+import { da } from './da.ts';
 import { en, type MessageId } from './en.ts';
+import { ja } from './ja.ts';
+import { nl } from './nl.ts';
+import { sv } from './sv.ts';
 
-export type { MessageId };
-export type Catalog = Partial<Record<MessageId, string>>;
+export type { Catalog, MessageId };
 
-const catalogs: Record<Locale, Catalog> = { en, sv: {}, nl: {}, ja: {}, da: {} };
+const catalogs: Record<Locale, Catalog> = { en, sv, nl, ja, da };
 
 export const LOCALES: readonly Locale[] = ['en', 'sv', 'nl', 'ja', 'da'];
-
-/** Registers a locale's catalog (each locale module calls this once). */
-export function registerCatalog(locale: Locale, catalog: Catalog): void {
-  catalogs[locale] = catalog;
-}
 
 export function catalogFor(locale: Locale): Catalog {
   return catalogs[locale];
 }
 
 export function t(locale: Locale, id: MessageId, params: Record<string, string | number> = {}): string {
-  const template = catalogs[locale][id] ?? en[id];
+  const template = catalogs[locale]?.[id] ?? en[id];
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
 
@@ -36,6 +36,7 @@ export function pickLocale(accept: string | null | undefined, fallback: Locale =
       const q = rest.find((p) => p.trim().startsWith('q='));
       return { tag: tag.trim().toLowerCase(), q: q ? Number(q.trim().slice(2)) || 0 : 1 };
     })
+    .filter(({ q }) => q > 0)
     .sort((a, b) => b.q - a.q);
   for (const { tag } of wanted) {
     const base = tag.split('-')[0];
