@@ -222,7 +222,12 @@ export const EscrowPendingResponse = z.object({ keyVersionId: z.string() });
 
 /** Step 2: report the outcome. `ok` promotes the pending version to active, retires the old. */
 export const CompleteOperationRequest = z.discriminatedUnion('result', [
-  z.object({ result: z.literal('ok'), keyVersionId: z.string() }),
+  z.object({
+    result: z.literal('ok'),
+    keyVersionId: z.string(),
+    /** BitLocker: the id of the protector the new password was added as (known only after the add). */
+    protectorId: z.string().max(64).optional(),
+  }),
   z.object({ result: z.literal('wrong_key') }),
   z.object({ result: z.literal('error'), detail: z.string().max(500) }),
 ]);
