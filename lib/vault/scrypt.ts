@@ -1,6 +1,6 @@
 /**
  * scrypt (RFC 7914), async with progress. PBKDF2-HMAC-SHA256 (one iteration, RFC 8018) comes
- * from @noble/hashes; ROMix runs in the SIMD WebAssembly module built by
+ * from @noble/hashes; ROMix runs in the WebAssembly module built by
  * `scrypt-wasm/generate.ts`, in chunks so the caller's event loop keeps turning and progress
  * can be shown. Where WebAssembly is unavailable (e.g. a CSP without 'wasm-unsafe-eval') it
  * falls back to @noble/hashes `scryptAsync`, which gives the same bytes, only slower.
@@ -13,7 +13,7 @@ import { SCRYPT_WASM_BASE64 } from './scrypt-wasm/module.ts';
 
 export type ScryptParams = { N: number; r: number; p: number; dkLen: number };
 export type Progress = (fraction: number) => void;
-export type ScryptBackend = 'wasm-simd' | 'noble-js';
+export type ScryptBackend = 'wasm' | 'noble-js';
 
 type RomixExports = {
   fill: (x: number, v: number, r: number, n: number, start: number, end: number) => void;
@@ -40,7 +40,7 @@ function loadModule(): Promise<WebAssembly.Module | null> {
 
 /** Which implementation `scrypt` will use here (for benchmarks and diagnostics). */
 export async function scryptBackend(): Promise<ScryptBackend> {
-  return (await loadModule()) ? 'wasm-simd' : 'noble-js';
+  return (await loadModule()) ? 'wasm' : 'noble-js';
 }
 
 function base64ToBytes(b64: string): Uint8Array<ArrayBuffer> {
@@ -70,21 +70,6 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-/** Salsa20 word i sits at diagonal lane position DIAG[i] (see scrypt-wasm/generate.ts). */
-const DIAG = Array.from({ length: 16 }, (_, i) => (i * 5) % 16);
-
-function toDiagonal(src: Uint32Array, dst: Uint32Array): void {
-  for (let b = 0; b < src.length; b += 16) for (let i = 0; i < 16; i++) dst[b + i] = src[b + DIAG[i]];
-}
-
-function fromDiagonal(src: Uint32Array, dst: Uint32Array): void {
-  for (let b = 0; b < src.length; b += 16) for (let i = 0; i < 16; i++) dst[b + DIAG[i]] = src[b + i];
-}
-
-function isLittleEndian(): boolean {
-  return new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-}
-
 export async function scrypt(
   password: Uint8Array,
   salt: Uint8Array,
@@ -92,7 +77,7 @@ export async function scrypt(
   onProgress?: Progress,
 ): Promise<Uint8Array> {
   validateScryptParams(params);
-  const module = isLittleEndian() ? await loadModule() : null;
+  const module = await loadModule();
   if (!module) {
     const { N, r, p, dkLen } = params;
     return scryptAsync(password, salt, { N, r, p, dkLen, onProgress, asyncTick: 15 });
@@ -108,13 +93,11 @@ async function scryptWasm(
   onProgress?: Progress,
 ): Promise<Uint8Array> {
   const blockBytes = 128 * r;
-  const blockWords = blockBytes / 4;
   const b = pbkdf2(sha256, password, salt, { c: 1, dkLen: p * blockBytes });
-  const bWords = new Uint32Array(b.buffer, b.byteOffset, b.byteLength / 4);
   const memory = new WebAssembly.Memory({ initial: Math.ceil(((N + 2) * blockBytes) / WASM_PAGE) });
   const { exports } = await WebAssembly.instantiate(module, { env: { memory } });
   const { fill, mix } = exports as unknown as RomixExports;
-  const words = new Uint32Array(memory.buffer);
+  const bytes = new Uint8Array(memory.buffer);
   const X = 0;
   const Y = blockBytes;
   const V = 2 * blockBytes;
@@ -124,8 +107,7 @@ async function scryptWasm(
   onProgress?.(0);
   try {
     for (let lane = 0; lane < p; lane++) {
-      const block = bWords.subarray(lane * blockWords, (lane + 1) * blockWords);
-      toDiagonal(block, words.subarray(V / 4, V / 4 + blockWords));
+      bytes.set(b.subarray(lane * blockBytes, (lane + 1) * blockBytes), V);
       for (let start = 0; start < N; start += chunk) {
         fill(X, V, r, N, start, Math.min(N, start + chunk));
         done += Math.min(chunk, N - start);
@@ -138,11 +120,11 @@ async function scryptWasm(
         onProgress?.(done / totalSteps);
         await yieldToEventLoop();
       }
-      fromDiagonal(words.subarray(X / 4, X / 4 + blockWords), block);
+      b.set(bytes.subarray(X, X + blockBytes), lane * blockBytes);
     }
     return pbkdf2(sha256, password, b, { c: 1, dkLen });
   } finally {
-    words.fill(0, 0, (V + blockBytes) / 4);
+    bytes.fill(0, 0, V + blockBytes);
     b.fill(0);
   }
 }

@@ -1,14 +1,14 @@
 /**
  * Emits the WebAssembly module behind `lib/vault/scrypt.ts`: scrypt's ROMix core (RFC 7914
- * §5–§6: Salsa20/8, BlockMix, ROMix) written with 128-bit SIMD, assembled here straight to
- * bytes so no toolchain is needed. Regenerate the committed module after editing this file:
+ * §3 Salsa20/8, §4 BlockMix, §5 ROMix), assembled here straight to bytes so no toolchain is
+ * needed. Salsa20/8 is scalar on 16 i32 locals with `i32.rotl` and the four quarter-rounds of
+ * each half-round interleaved (this beats a 128-bit SIMD version, whose steps are one long
+ * dependency chain). Regenerate the committed module after editing this file:
  *
  *   node lib/vault/scrypt-wasm/generate.ts > lib/vault/scrypt-wasm/module.ts
  *
- * Data layout: every 64-byte Salsa block is kept "diagonal" (word i of the block sits in lane
- * position (i·5 mod 16)⁻¹, as in Colin Percival's SSE2 scrypt), so a Salsa20 double round is
- * eight vector steps plus six lane rotations. `scrypt.ts` permutes the input in and the output
- * out. Memory is imported: X at 0, Y at B, V at 2B (B = 128·r bytes, V = N blocks).
+ * Memory is imported (little-endian words, as RFC 7914 specifies): X at 0, Y at B, V at 2B
+ * (B = 128·r bytes, V = N blocks).
  *
  * Exports:
  *   fill(x, v, r, n, start, end)  — ROMix step 2: V[0] must hold X; V[i+1] = BlockMix(V[i]),
@@ -18,7 +18,6 @@
  */
 
 const I32 = 0x7f;
-const V128 = 0x7b;
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -55,7 +54,7 @@ function section(id: number, body: number[]): number[] {
   return [id, ...uleb(body.length), ...body];
 }
 
-// Instructions (core MVP + SIMD, prefix 0xfd).
+// Instructions (WebAssembly 1.0 core).
 const get = (i: number) => [0x20, ...uleb(i)];
 const set = (i: number) => [0x21, ...uleb(i)];
 const tee = (i: number) => [0x22, ...uleb(i)];
@@ -66,91 +65,74 @@ const mul = [0x6c];
 const and = [0x71];
 const ltU = [0x49];
 const eq = [0x46];
-const load32 = (offset: number) => [0x28, 2, ...uleb(offset)];
 const block = [0x02, 0x40];
 const loop = [0x03, 0x40];
-const br = (d: number) => [0x0c, ...uleb(d)];
 const brIf = (d: number) => [0x0d, ...uleb(d)];
 const ifVoid = [0x04, 0x40];
 const elseOp = [0x05];
 const end = [0x0b];
 const call = (f: number) => [0x10, ...uleb(f)];
-const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
-const vload = (offset: number) => simd(0x00, 4, ...uleb(offset));
-const vstore = (offset: number) => simd(0x0b, 4, ...uleb(offset));
-const vxor = simd(0x51);
-const vor = simd(0x50);
-const vadd = simd(0xae);
-const vshl = simd(0xab);
-const vshrU = simd(0xad);
-/** Rotate the four 32-bit lanes: result lane k = source lane lanes[k]. */
-const lanes = (order: number[]) => simd(0x0d, ...order.flatMap((s) => [4 * s, 4 * s + 1, 4 * s + 2, 4 * s + 3]));
-const SHUF_93 = lanes([3, 0, 1, 2]);
-const SHUF_4E = lanes([2, 3, 0, 1]);
-const SHUF_39 = lanes([1, 2, 3, 0]);
+const load32 = (offset: number) => [0x28, 2, ...uleb(offset)];
+const store32 = (offset: number) => [0x36, 2, ...uleb(offset)];
+const xor = [0x73];
+const shl = [0x74];
+const shrU = [0x76];
+const rotl = [0x77];
+const eqz = [0x45];
 
-/** dst ^= rotl(a + b, k), with `t` as scratch. */
-function step(dst: number, a: number, b: number, k: number, t: number): number[] {
-  return [
-    ...get(dst), ...get(a), ...get(b), ...vadd, ...tee(t), ...i32(k), ...vshl,
-    ...get(t), ...i32(32 - k), ...vshrU, ...vor, ...vxor, ...set(dst),
-  ];
-}
+/** Salsa20 quarter-round word indices (a, b, c, d): columns, then rows (RFC 7914 §3). */
+const COLUMNS = [[0, 4, 8, 12], [5, 9, 13, 1], [10, 14, 2, 6], [15, 3, 7, 11]];
+const ROWS = [[0, 1, 2, 3], [5, 6, 7, 4], [10, 11, 8, 9], [15, 12, 13, 14]];
 
-function shuffle(x: number, order: number[]): number[] {
-  return [...get(x), ...get(x), ...order, ...set(x)];
-}
-
-/** Salsa20/8 on the diagonal block in locals x0..x3 (s0..s3 hold the input for the final add). */
-function salsa208(x: number[], s: number[], t: number): number[] {
-  const [x0, x1, x2, x3] = x;
+/** Salsa20/8 on words in locals x(0..15); `dst` (a local) points at the input saved in memory. */
+function salsa208(x: (k: number) => number, dst: number): number[] {
+  const step = (d: number, a: number, b: number, k: number) =>
+    [...get(x(d)), ...get(x(a)), ...get(x(b)), ...add, ...i32(k), ...rotl, ...xor, ...set(x(d))];
   const code: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    code.push(
-      ...step(x1, x0, x3, 7, t), ...step(x2, x1, x0, 9, t), ...step(x3, x2, x1, 13, t), ...step(x0, x3, x2, 18, t),
-      ...shuffle(x1, SHUF_93), ...shuffle(x2, SHUF_4E), ...shuffle(x3, SHUF_39),
-      ...step(x3, x0, x1, 7, t), ...step(x2, x3, x0, 9, t), ...step(x1, x2, x3, 13, t), ...step(x0, x1, x2, 18, t),
-      ...shuffle(x1, SHUF_39), ...shuffle(x2, SHUF_4E), ...shuffle(x3, SHUF_93),
-    );
+  for (let round = 0; round < 4; round++) {
+    for (const quarters of [COLUMNS, ROWS]) {
+      for (const [a, b, , d] of quarters) code.push(...step(b, a, d, 7));
+      for (const [a, b, c] of quarters) code.push(...step(c, b, a, 9));
+      for (const [, b, c, d] of quarters) code.push(...step(d, c, b, 13));
+      for (const [a, , c, d] of quarters) code.push(...step(a, d, c, 18));
+    }
   }
-  for (let k = 0; k < 4; k++) code.push(...get(x[k]), ...get(s[k]), ...vadd, ...set(x[k]));
+  for (let k = 0; k < 16; k++) code.push(...get(dst), ...get(x(k)), ...get(dst), ...load32(4 * k), ...add, ...tee(x(k)), ...store32(4 * k));
   return code;
 }
 
 /**
- * BlockMix(in [xor other]) → out. Params: in, other (ignored unless withXor), out, r.
- * Locals: 4 i = loop index, 5 end = 2r, 6 dst; v128 7..10 = X, 11..14 = saved X, 15 = temp.
+ * BlockMix(in [xor other]) → out (RFC 7914 §4). Params: 0 in, 1 other (unused unless withXor),
+ * 2 out, 3 r. Locals: 4 i, 5 end = 2r, 6 dst, 7 src, 8 src2, 9..24 the Salsa state x0..x15.
  */
 function blockMixBody(withXor: boolean): number[] {
-  const [pin, pother, pout, pr, li, lend, ldst] = [0, 1, 2, 3, 4, 5, 6];
-  const x = [7, 8, 9, 10];
-  const s = [11, 12, 13, 14];
-  const t = 15;
-  const code: number[] = [];
-  code.push(...get(pr), ...i32(1), ...[0x74] /* shl */, ...set(lend));
-  // X = last block of in (xor other): address = base + (2r-1)·64
-  for (let k = 0; k < 4; k++) {
-    const lastAddr = (base: number) => [...get(base), ...get(lend), ...i32(1), ...sub, ...i32(64), ...mul, ...add];
-    code.push(...lastAddr(pin), ...vload(16 * k));
-    if (withXor) code.push(...lastAddr(pother), ...vload(16 * k), ...vxor);
-    code.push(...set(x[k]));
+  const [pin, pother, pout, pr, li, lend, ldst, lsrc, lsrc2] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const x = (k: number) => 9 + k;
+  const code: number[] = [...get(pr), ...i32(1), ...shl, ...set(lend)];
+  const blockAt = (base: number, index: number[]) => [...get(base), ...index, ...i32(64), ...mul, ...add];
+  // X = last 64-byte block of in (xor other)
+  code.push(...blockAt(pin, [...get(lend), ...i32(1), ...sub]), ...set(lsrc));
+  if (withXor) code.push(...blockAt(pother, [...get(lend), ...i32(1), ...sub]), ...set(lsrc2));
+  for (let k = 0; k < 16; k++) {
+    code.push(...get(lsrc), ...load32(4 * k));
+    if (withXor) code.push(...get(lsrc2), ...load32(4 * k), ...xor);
+    code.push(...set(x(k)));
   }
-  code.push(...i32(0), ...set(li));
-  code.push(...block, ...loop);
-  // X ^= in[i] (^ other[i]); s = X
-  for (let k = 0; k < 4; k++) {
-    const at = (base: number) => [...get(base), ...get(li), ...i32(64), ...mul, ...add];
-    code.push(...get(x[k]), ...at(pin), ...vload(16 * k), ...vxor);
-    if (withXor) code.push(...at(pother), ...vload(16 * k), ...vxor);
-    code.push(...tee(x[k]), ...set(s[k]));
-  }
-  code.push(...salsa208(x, s, t));
-  // dst = out + (i even ? i/2 : r + i/2)·64  ==  out + ((i>>1) + (i&1)·r)·64
+  code.push(...i32(0), ...set(li), ...block, ...loop);
+  // Y_i goes to out + ((i >> 1) + (i & 1)·r)·64: even blocks first, then odd ones
   code.push(
-    ...get(pout), ...get(li), ...i32(1), ...[0x76] /* shr_u */, ...get(li), ...i32(1), ...and, ...get(pr), ...mul, ...add,
+    ...get(pout), ...get(li), ...i32(1), ...shrU, ...get(li), ...i32(1), ...and, ...get(pr), ...mul, ...add,
     ...i32(64), ...mul, ...add, ...set(ldst),
   );
-  for (let k = 0; k < 4; k++) code.push(...get(ldst), ...get(x[k]), ...vstore(16 * k));
+  code.push(...blockAt(pin, get(li)), ...set(lsrc));
+  if (withXor) code.push(...blockAt(pother, get(li)), ...set(lsrc2));
+  // X ^= in_i (^ other_i), saved at dst for Salsa's final addition
+  for (let k = 0; k < 16; k++) {
+    code.push(...get(ldst), ...get(x(k)), ...get(lsrc), ...load32(4 * k), ...xor);
+    if (withXor) code.push(...get(lsrc2), ...load32(4 * k), ...xor);
+    code.push(...tee(x(k)), ...store32(4 * k));
+  }
+  code.push(...salsa208(x, ldst));
   code.push(...get(li), ...i32(1), ...add, ...tee(li), ...get(lend), ...ltU, ...brIf(0), ...end, ...end);
   return code;
 }
@@ -161,7 +143,7 @@ function fillBody(): number[] {
   return [
     ...get(pr), ...i32(128), ...mul, ...set(lb),
     ...get(pstart), ...set(li),
-    ...block, ...get(li), ...get(pend), ...ltU, ...[0x45] /* eqz */, ...brIf(0), ...loop,
+    ...block, ...get(li), ...get(pend), ...ltU, ...eqz, ...brIf(0), ...loop,
     // out = i == n-1 ? x : v + (i+1)·B
     ...get(li), ...get(pn), ...i32(1), ...sub, ...eq,
     ...ifVoid, ...get(px), ...set(lout), ...elseOp,
@@ -177,7 +159,7 @@ function mixBody(): number[] {
   return [
     ...get(pr), ...i32(128), ...mul, ...set(lb),
     ...get(pstart), ...set(li),
-    ...block, ...get(li), ...get(pend), ...ltU, ...[0x45], ...brIf(0), ...loop,
+    ...block, ...get(li), ...get(pend), ...ltU, ...eqz, ...brIf(0), ...loop,
     ...get(li), ...i32(1), ...and,
     ...ifVoid, ...get(py), ...set(lin), ...get(px), ...set(lout),
     ...elseOp, ...get(px), ...set(lin), ...get(py), ...set(lout), ...end,
@@ -207,7 +189,7 @@ export function buildScryptWasm(): Uint8Array {
     [...name('fill'), 0x00, ...uleb(2)],
     [...name('mix'), 0x00, ...uleb(3)],
   ];
-  const blockLocals: [number, number][] = [[3, I32], [9, V128]];
+  const blockLocals: [number, number][] = [[21, I32]];
   const codes = [
     code(blockLocals, blockMixBody(false)),
     code(blockLocals, blockMixBody(true)),
