@@ -1,0 +1,60 @@
+/**
+ * The rotation journal: one small file per operation in the state dir (mode 0600), written
+ * atomically after every step of a rotation, so a crash at any point leaves a record the
+ * next run continues from. It holds the old and new key until the rotation is finished
+ * (the only local copy of a new key that may not yet be escrowed), then it is deleted.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { OperationKind } from '../lib/api/contract.ts';
+import { readJsonFile, removeFileDurably, writeJsonAtomic } from './atomic-file.ts';
+
+export type RotationJournal = {
+  operationId: string;
+  taskKind: OperationKind;
+  volumeRef: string;
+  /** The key that unlocks the volume now and authorizes the change (candidate or current key). */
+  authorityKey: string;
+  /** The protector holding the authority key, when the platform has ids (BitLocker). */
+  oldProtectorId: string | null;
+  /** The new key; null until the platform generated it (FileVault). */
+  newKey: string | null;
+  newProtectorId: string | null;
+  /** Set once the service stored the new key as `pending`. */
+  keyVersionId: string | null;
+  added: boolean;
+  verified: boolean;
+  completed: boolean;
+  updatedAt: string;
+};
+
+export class Journal {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  list(): RotationJournal[] {
+    let files: string[];
+    try {
+      files = readdirSync(this.dir).filter((f) => f.endsWith('.rotation.json')).sort();
+    } catch {
+      return [];
+    }
+    return files.map((f) => readJsonFile(join(this.dir, f)) as RotationJournal | null).filter((e): e is RotationJournal => e !== null);
+  }
+
+  save(entry: RotationJournal): void {
+    entry.updatedAt = new Date().toISOString();
+    writeJsonAtomic(this.path(entry.operationId), entry);
+  }
+
+  remove(operationId: string): void {
+    removeFileDurably(this.path(operationId));
+  }
+
+  private path(operationId: string): string {
+    return join(this.dir, `${encodeURIComponent(operationId)}.rotation.json`);
+  }
+}
