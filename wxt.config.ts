@@ -1,7 +1,29 @@
 import { defineConfig } from 'wxt';
 import preact from '@preact/preset-vite';
 
+/** Loopback origins (any port) are granted at install for the embedded service and the demo. */
+const LOOPBACK = ['http://127.0.0.1/*', 'http://localhost/*'];
+
 export default defineConfig({
   modules: ['@wxt-dev/webextension-polyfill'],
   vite: () => ({ plugins: [preact()] }),
+  manifest: ({ browser }) => ({
+    name: '__MSG_extName__',
+    description: '__MSG_extDescription__',
+    default_locale: 'en',
+    permissions: [
+      'storage', 'alarms', 'scripting', 'idle', 'clipboardWrite', 'clipboardRead',
+      ...(browser === 'firefox' ? [] : ['offscreen']),
+    ],
+    host_permissions: LOOPBACK,
+    optional_host_permissions: ['https://*/*', 'http://*/*'],
+    web_accessible_resources: [{ resources: ['callback.html'], matches: ['<all_urls>'] }],
+    content_security_policy: {
+      extension_pages: "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'",
+    },
+    action: { default_title: 'Keyward' },
+    ...(browser === 'firefox'
+      ? { browser_specific_settings: { gecko: { id: 'keyward@keyward.example', strict_min_version: '128.0' } } }
+      : {}),
+  }),
 });

@@ -1,0 +1,60 @@
+/**
+ * Portal panel "Get recovery key": reveals the key through the background (audited by the
+ * service), shows it with a countdown and hides it after five minutes; "no key" names the
+ * organisation's support contact.
+ */
+import { useState } from 'preact/hooks';
+import type { RevealedKey } from '../lib/api/contract.ts';
+import { RevealedKeyView } from './RevealedKeyView.tsx';
+import { sendMessage } from './send.ts';
+import { failureText, useText } from './text.tsx';
+
+type View =
+  | { name: 'idle' }
+  | { name: 'loading' }
+  | { name: 'shown'; revealed: RevealedKey; shownAt: number; offline: boolean }
+  | { name: 'hidden' }
+  | { name: 'no_key'; contact: string }
+  | { name: 'error'; message: string };
+
+export function GetPanel({ deviceId }: { deviceId: string }) {
+  const text = useText();
+  const [view, setView] = useState<View>({ name: 'idle' });
+
+  async function reveal() {
+    setView({ name: 'loading' });
+    const reply = await sendMessage('key.reveal', { deviceId }).catch(() => null);
+    if (!reply) return setView({ name: 'error', message: text('ext.error_generic') });
+    if (reply.ok) return setView({ name: 'shown', revealed: reply.key, shownAt: Date.now(), offline: reply.offline });
+    if (reply.error.code === 'no_key') {
+      const state = await sendMessage('state.get', {}).catch(() => null);
+      return setView({ name: 'no_key', contact: state?.supportContact ?? '' });
+    }
+    setView({ name: 'error', message: failureText(text, reply.error) });
+  }
+
+  return (
+    <section class="kw-card" aria-labelledby="kw-get-title" data-keyward-get="">
+      <h2 class="kw-title" id="kw-get-title">{text('ui.get_key')}</h2>
+      <div aria-live="polite">
+        {view.name === 'shown' && (
+          <>
+            {view.offline && <div class="kw-notice kw-warn">{text('ext.offline_reveal')}</div>}
+            <RevealedKeyView
+              revealed={view.revealed} shownAt={view.shownAt} onHidden={() => setView({ name: 'hidden' })}
+              actions={<button type="button" class="kw-button kw-secondary kw-small" onClick={() => setView({ name: 'idle' })}>{text('ui.hide')}</button>}
+            />
+          </>
+        )}
+        {view.name === 'hidden' && <p class="kw-muted" data-keyward-message="hidden">{text('flow.hidden_after')}</p>}
+        {view.name === 'no_key' && <div class="kw-notice kw-warn" data-keyward-message="no_key">{text('flow.no_key', { contact: view.contact })}</div>}
+        {view.name === 'error' && <div class="kw-notice kw-bad" role="alert">{view.message}</div>}
+      </div>
+      {view.name !== 'shown' && (
+        <button type="button" class="kw-button" style="margin-top:8px" disabled={view.name === 'loading'} onClick={reveal}>
+          {view.name === 'loading' ? text('ext.retrieving') : text('ui.get_key')}
+        </button>
+      )}
+    </section>
+  );
+}

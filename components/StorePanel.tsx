@@ -1,0 +1,165 @@
+/**
+ * Portal panel "Store recovery key": the key twice with live validation (lib/keys), M1
+ * under the confirm field when they differ (nothing is sent), then Save → the device
+ * verifies and rotates → pending → M4, or M3 with its cause; toast M2 when the request
+ * could not be submitted at all.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Device, FailureCause, KeyKind, Operation } from '../lib/api/contract.ts';
+import { describeKeyError, parseRecoveryKey } from '../lib/keys/index.ts';
+import { sendMessage } from './send.ts';
+import { failureText, useLocale, useText } from './text.tsx';
+
+type Phase =
+  | { name: 'editing' }
+  | { name: 'saving' }
+  | { name: 'pending'; operationId: string; since: number }
+  | { name: 'verified' }
+  | { name: 'failed'; cause: FailureCause };
+
+const POLL_MS = 1000;
+const LIVE_ERRORS = new Set(['bad_char', 'too_long']);
+
+export function StorePanel({ deviceId, kind }: { deviceId: string; kind: KeyKind }) {
+  const text = useText();
+  const locale = useLocale();
+  const [key, setKey] = useState('');
+  const [confirmKey, setConfirmKey] = useState('');
+  const [keyBlurred, setKeyBlurred] = useState(false);
+  const [confirmBlurred, setConfirmBlurred] = useState(false);
+  const [attempted, setAttempted] = useState(false);
+  const [phase, setPhase] = useState<Phase>({ name: 'editing' });
+  const [toast, setToast] = useState<string | null>(null);
+  const keyInput = useRef<HTMLInputElement>(null);
+  const confirmInput = useRef<HTMLInputElement>(null);
+
+  const parsed = key ? parseRecoveryKey(kind, key) : null;
+  const parsedConfirm = confirmKey ? parseRecoveryKey(kind, confirmKey) : null;
+  const keyError = parsed && !parsed.ok && (attempted || keyBlurred || LIVE_ERRORS.has(parsed.error.code))
+    ? describeKeyError(locale, kind, parsed.error)
+    : attempted && !key ? describeKeyError(locale, kind, { code: 'empty' }) : null;
+  const same = parsed?.ok && parsedConfirm?.ok ? parsed.normalized === parsedConfirm.normalized : key.trim() === confirmKey.trim();
+  const showMismatch = !same && (attempted || (confirmBlurred && confirmKey.length > 0));
+
+  useEffect(() => {
+    if (phase.name !== 'pending') return;
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout>;
+    const poll = async () => {
+      const reply = await sendMessage('device.get', { deviceId }).catch(() => null);
+      if (stopped) return;
+      const outcome = reply?.ok ? outcomeOf(reply.device, phase.operationId, phase.since) : null;
+      if (outcome) setPhase(outcome);
+      else timer = setTimeout(poll, POLL_MS);
+    };
+    timer = setTimeout(poll, POLL_MS);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [phase]);
+
+  async function save(event: Event) {
+    event.preventDefault();
+    setAttempted(true);
+    setToast(null);
+    if (!parsed?.ok) {
+      keyInput.current?.focus();
+      return;
+    }
+    if (!same || !parsedConfirm?.ok) {
+      confirmInput.current?.focus();
+      return;
+    }
+    setPhase({ name: 'saving' });
+    const since = Date.now();
+    const reply = await sendMessage('key.store', { deviceId, key: parsed.normalized, confirmKey: parsedConfirm.normalized })
+      .catch(() => null);
+    if (reply?.ok) {
+      setKey('');
+      setConfirmKey('');
+      setAttempted(false);
+      setKeyBlurred(false);
+      setConfirmBlurred(false);
+      setPhase(immediateOutcome(reply.operation) ?? { name: 'pending', operationId: reply.operation.id, since });
+      return;
+    }
+    if (reply && reply.error.code === 'escrow_disabled') {
+      setPhase({ name: 'failed', cause: 'escrow_disabled' });
+      return;
+    }
+    setPhase({ name: 'editing' });
+    setToast(reply ? `${text('flow.M2')} ${failureText(text, reply.error)}` : text('flow.M2'));
+  }
+
+  const busy = phase.name === 'saving' || phase.name === 'pending';
+  return (
+    <section class="kw-card" aria-labelledby="kw-store-title" data-keyward-store="">
+      {toast && (
+        <div class="kw-toast" role="alert" data-keyward-toast="M2">
+          <span>{toast}</span>
+          <button type="button" class="kw-link" onClick={() => setToast(null)}>{text('portal.toast_dismiss')}</button>
+        </div>
+      )}
+      <h2 class="kw-title" id="kw-store-title">{text('ui.store_key')}</h2>
+      <form onSubmit={save} noValidate>
+        <div class="kw-field">
+          <label for="kw-key">{text('ui.recovery_key')}</label>
+          <input
+            id="kw-key" ref={keyInput} class="kw-input kw-mono" name="key" autocomplete="off" spellcheck={false}
+            autocapitalize="characters" value={key} disabled={busy}
+            aria-invalid={keyError ? 'true' : 'false'} aria-describedby="kw-key-msg"
+            onInput={(e) => setKey(e.currentTarget.value)} onBlur={() => setKeyBlurred(true)}
+          />
+          <div id="kw-key-msg" aria-live="polite">
+            {keyError ? <span class="kw-error" data-keyward-error="key">{keyError}</span>
+              : parsed?.ok ? <span class="kw-okhint">{text('ext.key_valid')}</span> : null}
+          </div>
+        </div>
+        <div class="kw-field">
+          <label for="kw-confirm">{text('ui.confirm_key')}</label>
+          <input
+            id="kw-confirm" ref={confirmInput} class="kw-input kw-mono" name="confirmKey" autocomplete="off" spellcheck={false}
+            autocapitalize="characters" value={confirmKey} disabled={busy}
+            aria-invalid={showMismatch ? 'true' : 'false'} aria-describedby="kw-confirm-msg"
+            onInput={(e) => setConfirmKey(e.currentTarget.value)} onBlur={() => setConfirmBlurred(true)}
+          />
+          <div id="kw-confirm-msg" aria-live="polite">
+            {showMismatch && <span class="kw-error" data-keyward-message="M1">{text('flow.M1')}</span>}
+          </div>
+        </div>
+        <button type="submit" class="kw-button" disabled={busy}>{text('ui.save')}</button>
+      </form>
+      <div aria-live="polite">
+        {busy && <div class="kw-notice kw-info" data-keyward-message="pending">{text('flow.pending')}</div>}
+        {phase.name === 'verified' && <div class="kw-notice kw-ok" data-keyward-message="M4">{text('flow.M4')}</div>}
+        {phase.name === 'failed' && (
+          <div class="kw-notice kw-bad" data-keyward-message="M3" data-keyward-cause={phase.cause}>
+            <strong>{text('flow.M3.title')}</strong>
+            {text(`flow.M3.${phase.cause}`)}
+          </div>
+        )}
+      </div>
+    </section>
+  );
+}
+
+function immediateOutcome(operation: Operation): Phase | null {
+  if (operation.state === 'succeeded') return { name: 'verified' };
+  if (operation.state === 'failed') return { name: 'failed', cause: operation.failureCause ?? 'device_error' };
+  return null;
+}
+
+/** The outcome of our operation as the device page reports it, or null while still pending. */
+export function outcomeOf(device: Device, operationId: string, since: number): Phase | null {
+  if (device.operation?.id === operationId) {
+    const done = immediateOutcome(device.operation);
+    if (done) return done;
+  }
+  const notice = device.notice;
+  if (notice && Date.parse(notice.at) >= since - 2000) {
+    if (notice.message === 'M4') return { name: 'verified' };
+    return { name: 'failed', cause: notice.cause ?? 'device_error' };
+  }
+  return null;
+}

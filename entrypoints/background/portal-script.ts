@@ -1,0 +1,17 @@
+/**
+ * Registers the portal content script for exactly the configured service origin, so the
+ * panels appear on that portal and nowhere else (scripting.registerContentScripts).
+ */
+import { browser } from 'wxt/browser';
+
+const SCRIPT_ID = 'keyward-portal';
+
+export async function registerPortalScript(serviceUrl: string): Promise<void> {
+  const pattern = `${new URL(serviceUrl).origin}/*`;
+  const existing = await browser.scripting.getRegisteredContentScripts({ ids: [SCRIPT_ID] });
+  if (existing.length === 1 && existing[0].matches?.length === 1 && existing[0].matches[0] === pattern) return;
+  if (existing.length > 0) await browser.scripting.unregisterContentScripts({ ids: [SCRIPT_ID] });
+  await browser.scripting.registerContentScripts([
+    { id: SCRIPT_ID, matches: [pattern], js: ['content-scripts/portal.js'], runAt: 'document_idle', persistAcrossSessions: true },
+  ]);
+}

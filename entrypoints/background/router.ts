@@ -1,0 +1,84 @@
+/** Routes the typed UI messages (lib/client/messages.ts) to the background's modules. */
+import { failure, type Message, type MessageMap, type MessageType, type Reply } from '../../lib/client/messages.ts';
+import { apiClient } from './api.ts';
+import { finishSignIn, isSignedIn, signOut, startSignIn } from './auth.ts';
+import { scheduleClipboardClear } from './clipboard.ts';
+import { revealRecoveryKey, storeRecoveryKey } from './keys.ts';
+import { registerPortalScript } from './portal-script.ts';
+import { effectiveLocale, readAccount, readSettings, readSyncStatus, writeSettings } from './settings.ts';
+import { syncNow } from './sync.ts';
+import type { VaultPort } from './vault-port.ts';
+import type { VaultSession } from './vault-session.ts';
+
+type Handlers = { [K in MessageType]: (message: Message<K>) => Promise<Reply<K>> };
+
+export function createHandlers(vault: VaultPort, session: VaultSession): Handlers {
+  return {
+    'state.get': async () => {
+      const [settings, account, sync, vaultState, signedIn] = await Promise.all([
+        readSettings(), readAccount(), readSyncStatus(), session.state(), isSignedIn(),
+      ]);
+      return {
+        signedIn,
+        account: account && { name: account.name, email: account.email },
+        supportContact: account?.supportContact ?? null,
+        serviceUrl: settings.serviceUrl,
+        online: sync.online,
+        vault: vaultState,
+        lastSyncAt: sync.lastSyncAt,
+        locale: settings.locale ?? account?.locale ?? effectiveLocale(settings),
+      };
+    },
+    'devices.cached': async () => ({ devices: await vault.listDevices() }),
+    'sync.now': () => syncNow(vault),
+    'settings.get': () => readSettings(),
+    'settings.set': async ({ settings }) => {
+      try {
+        const next = await writeSettings(settings);
+        await registerPortalScript(next.serviceUrl);
+        return { ok: true, settings: next };
+      } catch {
+        return failure('invalid_input', 'Check the settings.');
+      }
+    },
+    'auth.signIn': () => startSignIn(),
+    'auth.callback': async ({ code, state }) => {
+      const done = await finishSignIn(code, state);
+      if (done.ok) await syncNow(vault);
+      return done;
+    },
+    'auth.signOut': async () => {
+      await signOut();
+      return { ok: true };
+    },
+    'vault.setup': ({ passphrase }) => session.setup(passphrase),
+    'vault.change': ({ oldPassphrase, newPassphrase }) => session.change(oldPassphrase, newPassphrase),
+    'vault.unlock': ({ passphrase }) => session.unlock(passphrase),
+    'vault.lock': () => session.lock(),
+    'key.reveal': ({ deviceId, volumeId }) => revealRecoveryKey(vault, session, deviceId, volumeId),
+    'key.store': ({ deviceId, volumeId, key, confirmKey }) => storeRecoveryKey(deviceId, key, confirmKey, volumeId),
+    'device.get': async ({ deviceId }) => {
+      const result = await (await apiClient()).getDevice(deviceId);
+      return result.ok ? { ok: true, device: result.data } : result;
+    },
+    'device.checkAccess': async ({ deviceId }) => {
+      const result = await (await apiClient()).checkAccess(deviceId);
+      return result.ok ? { ok: true } : result;
+    },
+    'clipboard.copied': async ({ sha256 }) => {
+      await scheduleClipboardClear(sha256);
+      return { ok: true };
+    },
+  };
+}
+
+export function isMessage(value: unknown, handlers: Handlers): value is Message {
+  if (typeof value !== 'object' || value === null || !('type' in value)) return false;
+  const type = (value as { type: unknown }).type;
+  return typeof type === 'string' && Object.hasOwn(handlers, type) && !('target' in value);
+}
+
+export function dispatch(handlers: Handlers, message: Message): Promise<MessageMap[MessageType]['response']> {
+  const handler = handlers[message.type] as (m: Message) => Promise<MessageMap[MessageType]['response']>;
+  return handler(message);
+}

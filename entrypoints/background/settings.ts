@@ -1,0 +1,68 @@
+/** The extension's settings and sign-in tokens in storage.local (never keys or passphrases). */
+import { browser } from 'wxt/browser';
+import { Locale } from '../../lib/api/contract.ts';
+import { pickLocale } from '../../lib/i18n/index.ts';
+import { DEFAULT_SETTINGS, type Settings } from '../../lib/client/messages.ts';
+import type { StoredTokens } from '../../lib/client/oauth.ts';
+
+export async function readSettings(): Promise<Settings> {
+  const { settings } = await browser.storage.local.get('settings');
+  return { ...DEFAULT_SETTINGS, ...(settings as Partial<Settings> | undefined) };
+}
+
+export async function writeSettings(change: Partial<Settings>): Promise<Settings> {
+  const next = { ...(await readSettings()), ...sanitize(change) };
+  await browser.storage.local.set({ settings: next });
+  return next;
+}
+
+function sanitize(change: Partial<Settings>): Partial<Settings> {
+  const clean: Partial<Settings> = {};
+  if (change.serviceUrl !== undefined) clean.serviceUrl = new URL(change.serviceUrl).origin;
+  if (change.autoLockMinutes !== undefined) clean.autoLockMinutes = clamp(Math.round(change.autoLockMinutes), 1, 24 * 60);
+  if (change.clipboardSeconds !== undefined) clean.clipboardSeconds = clamp(Math.round(change.clipboardSeconds), 5, 600);
+  if (change.locale !== undefined) clean.locale = change.locale === null ? null : Locale.parse(change.locale);
+  return clean;
+}
+
+function clamp(n: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, Number.isFinite(n) ? n : min));
+}
+
+export function effectiveLocale(settings: Settings): Locale {
+  return settings.locale ?? pickLocale(navigator.languages?.join(',') || navigator.language);
+}
+
+export async function readTokens(): Promise<StoredTokens | null> {
+  const { tokens } = await browser.storage.local.get('tokens');
+  return (tokens as StoredTokens | undefined) ?? null;
+}
+
+export async function writeTokens(tokens: StoredTokens | null): Promise<void> {
+  if (tokens) await browser.storage.local.set({ tokens });
+  else await browser.storage.local.remove('tokens');
+}
+
+/** Account details shown in the UI (name, support contact): not secret. */
+export type AccountInfo = { name: string; email: string; supportContact: string; locale: Locale };
+
+export async function readAccount(): Promise<AccountInfo | null> {
+  const { account } = await browser.storage.local.get('account');
+  return (account as AccountInfo | undefined) ?? null;
+}
+
+export async function writeAccount(account: AccountInfo | null): Promise<void> {
+  if (account) await browser.storage.local.set({ account });
+  else await browser.storage.local.remove('account');
+}
+
+export type SyncStatus = { online: boolean; lastSyncAt: string | null; cursor: string | null };
+
+export async function readSyncStatus(): Promise<SyncStatus> {
+  const { syncStatus } = await browser.storage.local.get('syncStatus');
+  return (syncStatus as SyncStatus | undefined) ?? { online: false, lastSyncAt: null, cursor: null };
+}
+
+export async function writeSyncStatus(change: Partial<SyncStatus>): Promise<void> {
+  await browser.storage.local.set({ syncStatus: { ...(await readSyncStatus()), ...change } });
+}

@@ -1,0 +1,85 @@
+/**
+ * Unlock, lock and auto-lock of the vault. The unlocked session is mirrored in
+ * storage.session (memory only, trusted contexts only, cleared when the browser closes),
+ * so a service-worker restart keeps the user unlocked; an alarm locks after the idle time.
+ */
+import { browser } from 'wxt/browser';
+import { failure, type Done, type ProgressEvent } from '../../lib/client/messages.ts';
+import type { VaultPort } from './vault-port.ts';
+import { readSettings } from './settings.ts';
+
+export const AUTOLOCK_ALARM = 'keyward-autolock';
+const MIN_PASSPHRASE_LENGTH = 8;
+
+function broadcastProgress(fraction: number): void {
+  const event: ProgressEvent = { type: 'vault.progress', fraction };
+  browser.runtime.sendMessage(event).catch(() => undefined);
+}
+
+export function createVaultSession(vault: VaultPort) {
+  let resumed: Promise<void> | null = null;
+
+  /** Restores an unlocked session after the service worker restarted (once per worker). */
+  function resume(): Promise<void> {
+    resumed ??= (async () => {
+      const { vaultSession } = (await browser.storage.session.get('vaultSession')) as { vaultSession?: string };
+      if (vaultSession && !(await vault.resumeSession(vaultSession))) await browser.storage.session.remove('vaultSession');
+    })();
+    return resumed;
+  }
+
+  async function rememberSession(): Promise<void> {
+    const session = await vault.exportSession();
+    if (session) await browser.storage.session.set({ vaultSession: session });
+    await touch();
+  }
+
+  /** Restarts the auto-lock countdown (called whenever the unlocked vault is used). */
+  async function touch(): Promise<void> {
+    const { autoLockMinutes } = await readSettings();
+    await browser.alarms.create(AUTOLOCK_ALARM, { delayInMinutes: autoLockMinutes });
+  }
+
+  async function state() {
+    await resume();
+    return vault.state();
+  }
+
+  async function setup(passphrase: string): Promise<Done> {
+    if (passphrase.length < MIN_PASSPHRASE_LENGTH) return failure('weak_passphrase', 'The passphrase is too short.');
+    if ((await state()) !== 'none') return failure('bad_state', 'The vault already has a passphrase.');
+    await vault.create(passphrase, broadcastProgress);
+    await rememberSession();
+    return { ok: true };
+  }
+
+  async function unlock(passphrase: string): Promise<Done> {
+    const current = await state();
+    if (current === 'none') return failure('no_vault', 'Set a vault passphrase first.');
+    if (current === 'unlocked') return { ok: true };
+    if (!(await vault.unlock(passphrase, broadcastProgress))) return failure('wrong_passphrase', 'Wrong passphrase.');
+    await rememberSession();
+    return { ok: true };
+  }
+
+  async function change(oldPassphrase: string, newPassphrase: string): Promise<Done> {
+    if (newPassphrase.length < MIN_PASSPHRASE_LENGTH) return failure('weak_passphrase', 'The passphrase is too short.');
+    if ((await state()) === 'none') return failure('no_vault', 'Set a vault passphrase first.');
+    if (!(await vault.changePassphrase(oldPassphrase, newPassphrase, broadcastProgress))) {
+      return failure('wrong_passphrase', 'Wrong passphrase.');
+    }
+    await rememberSession();
+    return { ok: true };
+  }
+
+  async function lock(): Promise<Done> {
+    await vault.lock();
+    await browser.storage.session.remove('vaultSession');
+    await browser.alarms.clear(AUTOLOCK_ALARM);
+    return { ok: true };
+  }
+
+  return { state, setup, unlock, change, lock, touch, resume };
+}
+
+export type VaultSession = ReturnType<typeof createVaultSession>;

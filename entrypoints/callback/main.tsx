@@ -1,0 +1,51 @@
+/**
+ * OAuth redirect target (`callback.html?code=…&state=…`): hands the code and state to the
+ * background, which exchanges them for tokens, then says whether sign-in finished.
+ */
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { pickLocale } from '../../lib/i18n/index.ts';
+import { STYLES } from '../../components/styles.ts';
+import { sendMessage } from '../../components/send.ts';
+import { failureText, LocaleProvider, useText } from '../../components/text.tsx';
+
+type Outcome = { name: 'working' } | { name: 'done' } | { name: 'failed'; message: string };
+
+function Callback() {
+  const text = useText();
+  const [outcome, setOutcome] = useState<Outcome>({ name: 'working' });
+
+  useEffect(() => {
+    const params = new URLSearchParams(location.search);
+    history.replaceState(null, '', location.pathname);
+    const code = params.get('code');
+    const state = params.get('state');
+    if (!code || !state) {
+      setOutcome({ name: 'failed', message: params.get('error_description') ?? params.get('error') ?? text('error.invalid_grant') });
+      return;
+    }
+    void sendMessage('auth.callback', { code, state }).then((reply) =>
+      setOutcome(reply.ok ? { name: 'done' } : { name: 'failed', message: failureText(text, reply.error) }),
+    );
+  }, []);
+
+  return (
+    <main class="kw-root" style="max-width:480px;margin:40px auto">
+      <section class="kw-card" aria-live="polite" data-keyward-callback={outcome.name}>
+        <h1 class="kw-title">Keyward</h1>
+        {outcome.name === 'working' && <p>{text('ext.callback_working')}</p>}
+        {outcome.name === 'done' && <p>{text('ext.callback_done')}</p>}
+        {outcome.name === 'failed' && <p class="kw-error">{text('ext.callback_failed', { message: outcome.message })}</p>}
+        {outcome.name !== 'working' && <button type="button" class="kw-button kw-secondary" onClick={() => window.close()}>{text('ext.close_tab')}</button>}
+      </section>
+    </main>
+  );
+}
+
+render(
+  <LocaleProvider locale={pickLocale(navigator.languages.join(','))}>
+    <style>{STYLES}</style>
+    <Callback />
+  </LocaleProvider>,
+  document.getElementById('app')!,
+);

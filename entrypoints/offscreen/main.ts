@@ -1,0 +1,23 @@
+/**
+ * Chrome offscreen document (reason CLIPBOARD): after the requested delay, clears the
+ * clipboard if it still holds the copied key (compared by SHA-256), then asks the
+ * background to close this document once no clearing is pending.
+ */
+import { browser } from 'wxt/browser';
+import { clearClipboardIfUnchanged } from '../../lib/client/clipboard.ts';
+
+type ClearLater = { target: 'offscreen'; type: 'clipboard.clearLater'; sha256: string; delayMs: number };
+
+let pending = 0;
+
+browser.runtime.onMessage.addListener((message: unknown) => {
+  const request = message as ClearLater | null;
+  if (request?.target !== 'offscreen' || request.type !== 'clipboard.clearLater') return undefined;
+  pending += 1;
+  setTimeout(async () => {
+    await clearClipboardIfUnchanged(document, request.sha256).catch(() => false);
+    pending -= 1;
+    if (pending === 0) await browser.runtime.sendMessage({ type: 'offscreen.done' });
+  }, request.delayMs);
+  return Promise.resolve({ ok: true });
+});

@@ -1,0 +1,153 @@
+/**
+ * Options: escrow service URL, sign in / out, vault passphrase (set, change, lock),
+ * auto-lock minutes, clipboard delay and language.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { browser } from 'wxt/browser';
+import type { Locale } from '../../lib/api/contract.ts';
+import type { ExtensionState, Settings } from '../../lib/client/messages.ts';
+import { STYLES } from '../../components/styles.ts';
+import { sendMessage } from '../../components/send.ts';
+import { failureText, LocaleProvider, useText } from '../../components/text.tsx';
+import { VaultSection } from './VaultSection.tsx';
+
+const LANGUAGES: { locale: Locale; name: string }[] = [
+  { locale: 'en', name: 'English' },
+  { locale: 'sv', name: 'Svenska' },
+  { locale: 'nl', name: 'Nederlands' },
+  { locale: 'ja', name: '日本語' },
+  { locale: 'da', name: 'Dansk' },
+];
+
+type Props = { initialState: ExtensionState; initialSettings: Settings };
+
+export function Options({ initialState, initialSettings }: Props) {
+  const [locale, setLocale] = useState(initialState.locale);
+  return (
+    <LocaleProvider locale={locale}>
+      <style>{STYLES}</style>
+      <OptionsBody initialState={initialState} initialSettings={initialSettings} onLocale={setLocale} />
+    </LocaleProvider>
+  );
+}
+
+function isLoopback(origin: string): boolean {
+  const host = new URL(origin).hostname;
+  return host === '127.0.0.1' || host === 'localhost';
+}
+
+function OptionsBody({ initialState, initialSettings, onLocale }: Props & { onLocale: (l: Locale) => void }) {
+  const text = useText();
+  const [state, setState] = useState(initialState);
+  const [settings, setSettings] = useState(initialSettings);
+  const [serviceUrl, setServiceUrl] = useState(initialSettings.serviceUrl);
+  const [note, setNote] = useState<{ kind: 'ok' | 'bad'; text: string } | null>(null);
+  const [accountNote, setAccountNote] = useState<string | null>(null);
+
+  async function refresh() {
+    const next = await sendMessage('state.get', {});
+    setState(next);
+    onLocale(next.locale);
+  }
+
+  useEffect(() => {
+    const listener = (changes: Record<string, unknown>, area: string) => {
+      if (area === 'local' && ('tokens' in changes || 'account' in changes)) void refresh();
+    };
+    browser.storage.onChanged.addListener(listener);
+    return () => browser.storage.onChanged.removeListener(listener);
+  }, []);
+
+  async function save(change: Partial<Settings>) {
+    setNote(null);
+    const reply = await sendMessage('settings.set', { settings: change });
+    if (!reply.ok) return setNote({ kind: 'bad', text: failureText(text, reply.error) });
+    setSettings(reply.settings);
+    setServiceUrl(reply.settings.serviceUrl);
+    setNote({ kind: 'ok', text: text('ext.saved') });
+    await refresh();
+  }
+
+  async function saveServiceUrl(event: Event) {
+    event.preventDefault();
+    let origin: string;
+    try {
+      const url = new URL(serviceUrl.trim());
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('scheme');
+      origin = url.origin;
+    } catch {
+      return setNote({ kind: 'bad', text: text('ext.service_url_invalid') });
+    }
+    if (!isLoopback(origin)) {
+      const granted = await browser.permissions.request({ origins: [`${origin}/*`] }).catch(() => false);
+      if (!granted) return setNote({ kind: 'bad', text: text('ext.permission_denied') });
+    }
+    await save({ serviceUrl: origin });
+  }
+
+  async function signIn() {
+    const reply = await sendMessage('auth.signIn', {});
+    setAccountNote(reply.ok ? text('ext.sign_in_opened') : failureText(text, reply.error));
+  }
+
+  async function signOut() {
+    await sendMessage('auth.signOut', {});
+    setAccountNote(null);
+    await refresh();
+  }
+
+  return (
+    <main class="kw-root" style="max-width:560px;margin:0 auto">
+      <h1 style="font-size:20px;margin:0 0 16px">Keyward · {text('ext.settings')}</h1>
+
+      <section class="kw-card" aria-labelledby="kw-service-title">
+        <h2 class="kw-title" id="kw-service-title">{text('ext.service_url')}</h2>
+        <form onSubmit={saveServiceUrl} class="kw-row">
+          <label class="kw-sr" for="kw-service-url">{text('ext.service_url')}</label>
+          <input id="kw-service-url" class="kw-input" style="flex:1;min-width:240px" type="url" value={serviceUrl} onInput={(e) => setServiceUrl(e.currentTarget.value)} />
+          <button type="submit" class="kw-button">{text('ext.save_settings')}</button>
+        </form>
+      </section>
+
+      <section class="kw-card" aria-labelledby="kw-account-title">
+        <h2 class="kw-title" id="kw-account-title">{text('ext.account')}</h2>
+        <div class="kw-spread">
+          <span data-keyward-account={state.signedIn ? 'signed-in' : 'signed-out'}>
+            {state.signedIn ? text('ext.signed_in_as', { name: state.account?.name ?? state.account?.email ?? '' }) : text('ext.not_signed_in')}
+          </span>
+          {state.signedIn ? (
+            <button type="button" class="kw-button kw-secondary" onClick={signOut}>{text('ui.sign_out')}</button>
+          ) : (
+            <button type="button" class="kw-button" onClick={signIn} data-keyward-action="sign-in">{text('ui.sign_in')}</button>
+          )}
+        </div>
+        <p class="kw-muted" aria-live="polite" style="margin-bottom:0">{accountNote}</p>
+      </section>
+
+      <VaultSection vault={state.vault} onChange={refresh} />
+
+      <section class="kw-card" aria-labelledby="kw-prefs-title">
+        <h2 class="kw-title" id="kw-prefs-title">{text('ext.settings')}</h2>
+        <div class="kw-field">
+          <label for="kw-autolock">{text('ext.auto_lock_minutes')}</label>
+          <input id="kw-autolock" class="kw-input" type="number" min={1} max={1440} value={settings.autoLockMinutes}
+            onChange={(e) => void save({ autoLockMinutes: Number(e.currentTarget.value) })} />
+        </div>
+        <div class="kw-field">
+          <label for="kw-clipboard">{text('ext.clipboard_seconds')}</label>
+          <input id="kw-clipboard" class="kw-input" type="number" min={5} max={600} value={settings.clipboardSeconds}
+            onChange={(e) => void save({ clipboardSeconds: Number(e.currentTarget.value) })} />
+        </div>
+        <div class="kw-field">
+          <label for="kw-language">{text('ext.language')}</label>
+          <select id="kw-language" class="kw-input" value={settings.locale ?? ''}
+            onChange={(e) => void save({ locale: (e.currentTarget.value || null) as Locale | null })}>
+            <option value="">{text('ext.language_browser')}</option>
+            {LANGUAGES.map((l) => <option value={l.locale} lang={l.locale}>{l.name}</option>)}
+          </select>
+        </div>
+      </section>
+      <p aria-live="polite" class={note?.kind === 'bad' ? 'kw-error' : 'kw-okhint'}>{note?.text}</p>
+    </main>
+  );
+}

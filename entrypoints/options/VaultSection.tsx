@@ -1,0 +1,81 @@
+/** Options › Vault: set the passphrase, change it, lock — with a progress bar while deriving. */
+import { useEffect, useState } from 'preact/hooks';
+import { browser } from 'wxt/browser';
+import type { ProgressEvent, VaultState } from '../../lib/client/messages.ts';
+import { sendMessage } from '../../components/send.ts';
+import { failureText, useText } from '../../components/text.tsx';
+
+const MIN_LENGTH = 8;
+
+export function VaultSection({ vault, onChange }: { vault: VaultState; onChange: () => Promise<void> }) {
+  const text = useText();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [progress, setProgress] = useState<number | null>(null);
+  const [message, setMessage] = useState<{ kind: 'ok' | 'bad'; text: string } | null>(null);
+
+  useEffect(() => {
+    const listener = (m: unknown) => {
+      if ((m as ProgressEvent | null)?.type === 'vault.progress') setProgress((m as ProgressEvent).fraction);
+    };
+    browser.runtime.onMessage.addListener(listener);
+    return () => browser.runtime.onMessage.removeListener(listener);
+  }, []);
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    if (next.length < MIN_LENGTH) return setMessage({ kind: 'bad', text: text('ext.passphrase_short') });
+    if (next !== confirm) return setMessage({ kind: 'bad', text: text('ext.passphrase_mismatch') });
+    setMessage(null);
+    setProgress(0);
+    const reply = vault === 'none'
+      ? await sendMessage('vault.setup', { passphrase: next })
+      : await sendMessage('vault.change', { oldPassphrase: current, newPassphrase: next });
+    setProgress(null);
+    if (!reply.ok) return setMessage({ kind: 'bad', text: failureText(text, reply.error) });
+    setCurrent('');
+    setNext('');
+    setConfirm('');
+    setMessage({ kind: 'ok', text: text('ext.passphrase_saved') });
+    await onChange();
+  }
+
+  async function lock() {
+    await sendMessage('vault.lock', {});
+    await onChange();
+  }
+
+  const stateText = vault === 'none' ? text('ext.vault_none') : vault === 'locked' ? text('ext.vault_locked') : text('ext.vault_unlocked');
+  return (
+    <section class="kw-card" aria-labelledby="kw-vault-title">
+      <h2 class="kw-title" id="kw-vault-title">{text('ext.vault')}</h2>
+      <p class="kw-muted" style="margin-top:0">{text('ext.vault_intro')}</p>
+      <div class="kw-spread" style="margin-bottom:12px">
+        <span data-keyward-vault={vault}>{stateText}</span>
+        {vault === 'unlocked' && <button type="button" class="kw-button kw-secondary kw-small" onClick={lock}>{text('ui.lock')}</button>}
+      </div>
+      <form onSubmit={submit} data-keyward-vault-form={vault === 'none' ? 'set' : 'change'}>
+        {vault !== 'none' && (
+          <div class="kw-field">
+            <label for="kw-current">{text('ext.current_passphrase')}</label>
+            <input id="kw-current" class="kw-input" type="password" autocomplete="current-password" value={current} onInput={(e) => setCurrent(e.currentTarget.value)} />
+          </div>
+        )}
+        <div class="kw-field">
+          <label for="kw-new">{vault === 'none' ? text('ui.passphrase') : text('ext.new_passphrase')}</label>
+          <input id="kw-new" class="kw-input" type="password" autocomplete="new-password" value={next} onInput={(e) => setNext(e.currentTarget.value)} />
+        </div>
+        <div class="kw-field">
+          <label for="kw-confirm-pass">{text('ext.confirm_passphrase')}</label>
+          <input id="kw-confirm-pass" class="kw-input" type="password" autocomplete="new-password" value={confirm} onInput={(e) => setConfirm(e.currentTarget.value)} />
+        </div>
+        <div aria-live="polite">
+          {progress !== null && <progress class="kw-progress" max={1} value={progress} aria-label={text('ext.unlocking', { percent: Math.round(progress * 100) })} />}
+          {message && <p class={message.kind === 'ok' ? 'kw-okhint' : 'kw-error'} data-keyward-vault-message={message.kind}>{message.text}</p>}
+        </div>
+        <button type="submit" class="kw-button" disabled={progress !== null}>{vault === 'none' ? text('ext.vault_set') : text('ext.vault_change')}</button>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,62 @@
+/** Vault passphrase prompt with a progress bar while the key is derived (scrypt). */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { browser } from 'wxt/browser';
+import type { ProgressEvent } from '../../lib/client/messages.ts';
+import { sendMessage } from '../../components/send.ts';
+import { failureText, useText } from '../../components/text.tsx';
+
+export function UnlockForm({ onUnlocked }: { onUnlocked: () => void }) {
+  const text = useText();
+  const [passphrase, setPassphrase] = useState('');
+  const [progress, setProgress] = useState<number | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const input = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    input.current?.focus();
+    const listener = (message: unknown) => {
+      if ((message as ProgressEvent | null)?.type === 'vault.progress') setProgress((message as ProgressEvent).fraction);
+    };
+    browser.runtime.onMessage.addListener(listener);
+    return () => browser.runtime.onMessage.removeListener(listener);
+  }, []);
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    setError(null);
+    setProgress(0);
+    const reply = await sendMessage('vault.unlock', { passphrase });
+    setProgress(null);
+    if (reply.ok) {
+      setPassphrase('');
+      onUnlocked();
+    } else {
+      setError(failureText(text, reply.error));
+      input.current?.select();
+    }
+  }
+
+  return (
+    <form onSubmit={submit} data-keyward-unlock="">
+      <p class="kw-muted" style="margin-top:0">{text('ext.unlock_prompt')}</p>
+      <div class="kw-field">
+        <label for="kw-passphrase">{text('ui.passphrase')}</label>
+        <input
+          id="kw-passphrase" ref={input} type="password" class="kw-input" autocomplete="current-password" value={passphrase}
+          disabled={progress !== null} aria-invalid={error ? 'true' : 'false'} aria-describedby="kw-unlock-msg"
+          onInput={(e) => setPassphrase(e.currentTarget.value)}
+        />
+      </div>
+      <div id="kw-unlock-msg" aria-live="polite">
+        {progress !== null && (
+          <div>
+            <progress class="kw-progress" max={1} value={progress} aria-label={text('ext.unlocking', { percent: Math.round(progress * 100) })} />
+            <span class="kw-muted">{text('ext.unlocking', { percent: Math.round(progress * 100) })}</span>
+          </div>
+        )}
+        {error && <p class="kw-error">{error}</p>}
+      </div>
+      <button type="submit" class="kw-button" disabled={progress !== null || passphrase.length === 0}>{text('ui.unlock')}</button>
+    </form>
+  );
+}

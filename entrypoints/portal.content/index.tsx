@@ -1,0 +1,66 @@
+/**
+ * Portal content script: runs only on the configured portal origin (registered at runtime
+ * by the background), finds the `data-keyward-panel` mount points and mounts the Store and
+ * Get panels, each in its own shadow root. Panels talk only to the background.
+ */
+import { render } from 'preact';
+import { defineContentScript } from 'wxt/utils/define-content-script';
+import { createShadowRootUi } from 'wxt/utils/content-script-ui/shadow-root';
+import type { ContentScriptContext } from 'wxt/utils/content-script-context';
+import type { KeyKind, Locale } from '../../lib/api/contract.ts';
+import { LOCALES } from '../../lib/i18n/index.ts';
+import { GetPanel } from '../../components/GetPanel.tsx';
+import { StorePanel } from '../../components/StorePanel.tsx';
+import { STYLES } from '../../components/styles.ts';
+import { LocaleProvider } from '../../components/text.tsx';
+
+export default defineContentScript({
+  matches: ['http://127.0.0.1:8787/*', 'http://localhost:8787/*'],
+  registration: 'runtime',
+  async main(ctx) {
+    if (document.body?.dataset.keywardPortal !== '1') return;
+    const locale = pick<Locale>(LOCALES, document.body.dataset.keywardLocale, 'en');
+    for (const anchor of document.querySelectorAll<HTMLElement>('[data-keyward-panel]')) {
+      await mountPanel(ctx, anchor, locale);
+    }
+  },
+});
+
+const KEY_KINDS: readonly KeyKind[] = ['filevault', 'bitlocker', 'luks'];
+
+function pick<T extends string>(allowed: readonly T[], value: string | undefined, fallback: T): T {
+  return allowed.find((a) => a === value) ?? fallback;
+}
+
+async function mountPanel(ctx: ContentScriptContext, anchor: HTMLElement, locale: Locale): Promise<void> {
+  const deviceId = anchor.dataset.keywardDevice;
+  const panel = anchor.dataset.keywardPanel;
+  if (!deviceId || (panel !== 'store' && panel !== 'get')) return;
+  const kind = pick<KeyKind>(KEY_KINDS, anchor.dataset.keywardKind, 'filevault');
+  const ui = await createShadowRootUi(ctx, {
+    name: 'keyward-panel',
+    position: 'inline',
+    anchor,
+    append: 'last',
+    mode: 'open',
+    isolateEvents: true,
+    onMount(container) {
+      const root = document.createElement('div');
+      root.className = 'kw-root';
+      container.append(root);
+      render(
+        <LocaleProvider locale={locale}>
+          <style>{STYLES}</style>
+          {panel === 'store' ? <StorePanel deviceId={deviceId} kind={kind} /> : <GetPanel deviceId={deviceId} />}
+        </LocaleProvider>,
+        root,
+      );
+      anchor.dataset.keywardMounted = '1';
+      return root;
+    },
+    onRemove(root) {
+      if (root) render(null, root);
+    },
+  });
+  ui.mount();
+}
