@@ -12,7 +12,8 @@ export function randomString(alphabet: string, count: number, randomBytes: Rando
   const size = alphabet.length;
   const limit = 256 - (256 % size);
   let out = '';
-  while (out.length < count) {
+  for (let round = 0; out.length < count; round++) {
+    if (round === 64) throw new Error('The random source keeps returning unusable bytes.');
     for (const byte of randomBytes(count - out.length + 8)) {
       if (byte < limit) out += alphabet[byte % size];
       if (out.length === count) break;
