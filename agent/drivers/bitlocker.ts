@@ -10,11 +10,10 @@
 import type { KeyKind } from '../../lib/api/contract.ts';
 import type { Log } from '../log.ts';
 import { silentLog } from '../log.ts';
-import { runCommand, type CommandResult } from './run-command.ts';
+import { runCommand, type CommandResult, type CommandRunner } from './run-command.ts';
 import { DiskError, type AddedKey, type DiskDriver, type DriverVolume, type ExistingKey, type KeyToRemove } from './driver.ts';
 import { groupBitLockerPassword, normalizeBitLockerPassword, parseManageBdeProtectors, parseNumericalPasswords } from './bitlocker-output.ts';
 
-export type CommandRunner = (file: string, args: string[], stdin?: string) => Promise<CommandResult>;
 export type BitLockerDriverOptions = { volumes?: string[]; manageBde?: string; run?: CommandRunner; log?: Log };
 
 export class BitLockerDriver implements DiskDriver {

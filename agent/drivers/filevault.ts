@@ -9,8 +9,7 @@
 import type { KeyKind } from '../../lib/api/contract.ts';
 import type { Log } from '../log.ts';
 import { silentLog } from '../log.ts';
-import { runCommand, type CommandResult } from './run-command.ts';
-import type { CommandRunner } from './bitlocker.ts';
+import { runCommand, type CommandResult, type CommandRunner } from './run-command.ts';
 import { DiskError, type AddedKey, type DiskDriver, type DriverVolume, type ExistingKey } from './driver.ts';
 import { buildAuthPlist, groupFileVaultKey, parseFdesetupBoolean, parseFdesetupStatus, parseNewRecoveryKey } from './filevault-output.ts';
 

@@ -9,7 +9,7 @@
 import type { KeyKind } from '../../lib/api/contract.ts';
 import type { Log } from '../log.ts';
 import { silentLog } from '../log.ts';
-import { runCommand, type CommandResult } from './run-command.ts';
+import { runCommand, type CommandResult, type CommandRunner } from './run-command.ts';
 import { DiskError, type AddedKey, type DiskDriver, type DriverVolume, type ExistingKey, type KeyToRemove } from './driver.ts';
 
 /** cryptsetup's exit code when no key slot accepts the passphrase. */
@@ -17,7 +17,7 @@ const NO_KEY_AVAILABLE = 2;
 export const DEFAULT_CRYPTSETUP = '/usr/sbin/cryptsetup';
 export const TEST_ONLY_FAST_KDF = ['--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000'];
 
-export type LuksDriverOptions = { volumes: string[]; cryptsetup?: string; fastKdfForTests?: boolean; log?: Log };
+export type LuksDriverOptions = { volumes: string[]; cryptsetup?: string; fastKdfForTests?: boolean; run?: CommandRunner; log?: Log };
 
 export class LuksDriver implements DiskDriver {
   readonly name = 'luks' as const;
@@ -26,9 +26,11 @@ export class LuksDriver implements DiskDriver {
   private readonly volumes: string[];
   private readonly cryptsetup: string;
   private readonly kdfArgs: string[];
+  private readonly runner: CommandRunner;
   private readonly log: Log;
 
   constructor(options: LuksDriverOptions) {
+    this.runner = options.run ?? runCommand;
     this.volumes = options.volumes;
     this.cryptsetup = options.cryptsetup ?? DEFAULT_CRYPTSETUP;
     this.kdfArgs = options.fastKdfForTests ? TEST_ONLY_FAST_KDF : [];
@@ -88,7 +90,7 @@ export class LuksDriver implements DiskDriver {
   }
 
   private run(args: string[], stdin = ''): Promise<CommandResult> {
-    return runCommand(this.cryptsetup, args, stdin);
+    return this.runner(this.cryptsetup, args, stdin);
   }
 }
 

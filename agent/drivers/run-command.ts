@@ -6,6 +6,8 @@
 import { spawn } from 'node:child_process';
 
 export type CommandResult = { code: number; stdout: string; stderr: string };
+/** runCommand's shape, so drivers can be given recorded output in tests. */
+export type CommandRunner = (file: string, args: string[], stdin?: string) => Promise<CommandResult>;
 
 export function runCommand(file: string, args: string[], stdin = ''): Promise<CommandResult> {
   return new Promise((resolve, reject) => {

@@ -1,0 +1,124 @@
+/**
+ * The LUKS driver against a real LUKS2 container in a temp file, with the real
+ * /usr/sbin/cryptsetup (no device-mapper needed). Key slots use cheap PBKDF2 (test only).
+ */
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { generateRecoveryKey } from '../../lib/keys/index.ts';
+import { Agent } from '../../agent/agent.ts';
+import { LuksDriver, parseLuksKeySlots, TEST_ONLY_FAST_KDF } from '../../agent/drivers/luks.ts';
+import { runCommand } from '../../agent/drivers/run-command.ts';
+import { Journal } from '../../agent/journal.ts';
+import { FakeEscrow } from './fake-escrow.ts';
+
+let dir: string;
+let container: string;
+let initialKey: string;
+let driver: LuksDriver;
+let logLines: string[];
+
+async function formatContainer(path: string, passphrase: string): Promise<void> {
+  writeFileSync(path, '');
+  truncateSync(path, 20 * 1024 * 1024);
+  const result = await runCommand('/usr/sbin/cryptsetup', ['luksFormat', '--type', 'luks2', '--batch-mode', ...TEST_ONLY_FAST_KDF, path], `${passphrase}\n`);
+  if (result.code !== 0) throw new Error(`luksFormat failed: ${result.stderr}`);
+}
+
+async function slots(): Promise<string[]> {
+  const dump = await runCommand('/usr/sbin/cryptsetup', ['luksDump', '--dump-json-metadata', container]);
+  return parseLuksKeySlots(dump.stdout);
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'keyward-luks-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+beforeEach(async () => {
+  container = join(dir, `container-${Math.random().toString(36).slice(2)}.img`);
+  initialKey = generateRecoveryKey('luks');
+  await formatContainer(container, initialKey);
+  logLines = [];
+  driver = new LuksDriver({ volumes: [container], fastKdfForTests: true, log: (l) => logLines.push(l) });
+});
+
+describe('LUKS driver (real cryptsetup on a LUKS2 file)', () => {
+  it('lists the container as encrypted with its key slot, and a plain file as not encrypted', async () => {
+    const plain = join(dir, 'plain.img');
+    writeFileSync(plain, Buffer.alloc(1024 * 1024));
+    const both = new LuksDriver({ volumes: [container, plain] });
+    expect(await both.listVolumes()).toEqual([
+      { ref: container, name: container, encrypted: true, protectorIds: ['0'] },
+      { ref: plain, name: plain, encrypted: false, protectorIds: [] },
+    ]);
+  });
+
+  it('verifies the right passphrase and rejects a wrong one', async () => {
+    expect(await driver.verifyKey(container, initialKey)).toBe(true);
+    expect(await driver.verifyKey(container, generateRecoveryKey('luks'))).toBe(false);
+  });
+
+  it('adds a key into a new slot, then removes the old key so only the new one opens the container', async () => {
+    const newKey = generateRecoveryKey('luks');
+    const added = await driver.addKey(container, initialKey, newKey);
+    expect(added).toEqual({ protectorId: '1', key: newKey });
+    expect(await driver.verifyKey(container, newKey)).toBe(true);
+    expect(await driver.verifyKey(container, initialKey)).toBe(true);
+    await driver.removeKey(container, { key: initialKey, protectorId: null }, newKey);
+    expect(await driver.verifyKey(container, initialKey)).toBe(false);
+    expect(await driver.verifyKey(container, newKey)).toBe(true);
+    expect(await slots()).toEqual(['1']);
+    // removing again is a no-op (a repeated step after a crash)
+    await driver.removeKey(container, { key: initialKey, protectorId: null }, newKey);
+    expect(await slots()).toEqual(['1']);
+    for (const line of logLines) {
+      expect(line).not.toContain(initialKey);
+      expect(line).not.toContain(newKey);
+    }
+  });
+
+  it('passes passphrases to cryptsetup on standard input, never as arguments', async () => {
+    const calls: { args: string[]; stdin: string }[] = [];
+    const recording = new LuksDriver({
+      volumes: [container],
+      fastKdfForTests: true,
+      run: (file, args, stdin = '') => {
+        calls.push({ args, stdin });
+        return runCommand(file, args, stdin);
+      },
+    });
+    const newKey = generateRecoveryKey('luks');
+    await recording.verifyKey(container, initialKey);
+    await recording.addKey(container, initialKey, newKey);
+    await recording.removeKey(container, { key: initialKey, protectorId: null }, newKey);
+    expect(calls.map((c) => c.args[0])).toEqual(expect.arrayContaining(['open', 'luksAddKey', 'luksRemoveKey']));
+    for (const call of calls) {
+      expect(call.args.join(' ')).not.toContain(initialKey);
+      expect(call.args.join(' ')).not.toContain(newKey);
+    }
+    expect(calls.find((c) => c.args[0] === 'luksAddKey')?.stdin).toBe(`${initialKey}\n${newKey}\n`);
+  });
+
+  it('refuses to add with a wrong authorizing key, and to remove when the remaining key does not unlock', async () => {
+    const stranger = generateRecoveryKey('luks');
+    await expect(driver.addKey(container, stranger, generateRecoveryKey('luks'))).rejects.toThrow(/authorizing passphrase does not unlock/);
+    await expect(driver.removeKey(container, { key: initialKey, protectorId: null }, stranger)).rejects.toThrow(/remaining key does not unlock/);
+    expect(await slots()).toEqual(['0']);
+    await expect(driver.verifyKey(container, 'two\nlines')).rejects.toThrow(/one line/);
+  });
+
+  it('a full agent verify-and-rotate leaves exactly the escrowed new key on the container', async () => {
+    const escrow = new FakeEscrow();
+    const op = escrow.storeCandidate(container, initialKey);
+    const agent = new Agent({ api: escrow.api(), driver, journal: new Journal(join(dir, `journal-${op.id}`)) });
+    await agent.checkInOnce();
+    const [active] = escrow.keys(container, ['active']);
+    expect(escrow.ops[0].state).toBe('succeeded');
+    expect(active).not.toBe(initialKey);
+    expect(await driver.verifyKey(container, active)).toBe(true);
+    expect(await driver.verifyKey(container, initialKey)).toBe(false);
+    expect(await slots()).toHaveLength(1);
+  });
+});
