@@ -1,0 +1,69 @@
+/**
+ * `createApp(deps)`: the escrow service as one Hono app — the JSON API for the extension
+ * (`/api/v1`), the agent API (`/api/v1/agent`), OAuth (`/oauth`), and the server-rendered
+ * portal and admin console. Everything it needs comes in through `deps`.
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppDeps } from './deps.ts';
+import { ApiFailure, errorBody } from './errors.ts';
+import { requestLocale, type AppEnv } from './http/context.ts';
+import { extensionCors, securityHeaders } from './http/security.ts';
+import { RateLimiter } from './http/rate-limit.ts';
+import { apiRoutes } from './routes/api.ts';
+import { agentRoutes } from './routes/agent.ts';
+import { oauthTokenRoutes } from './routes/oauth-token.ts';
+import { portalRoutes } from './portal/routes.ts';
+import { renderErrorPage } from './portal/error-page.ts';
+
+function wantsJson(path: string): boolean {
+  return path.startsWith('/api/') || path === '/oauth/token';
+}
+
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const limiter = new RateLimiter();
+
+  app.use('*', securityHeaders());
+  app.use('*', async (c, next) => {
+    c.set('locale', requestLocale(c));
+    c.set('session', null);
+    await next();
+  });
+  app.use('/api/*', extensionCors());
+  app.use('/oauth/token', extensionCors());
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.config.maxBodyBytes,
+      onError: () => {
+        throw new ApiFailure(413, 'payload_too_large');
+      },
+    }),
+  );
+
+  app.route('/api/v1/agent', agentRoutes(deps));
+  app.route('/api/v1', apiRoutes(deps, limiter));
+  app.route('/oauth', oauthTokenRoutes(deps));
+  app.route('/', portalRoutes(deps, limiter));
+
+  app.notFound((c) => {
+    const locale = c.get('locale');
+    if (wantsJson(c.req.path)) return c.json(errorBody(locale, 'not_found'), 404);
+    return c.html(renderErrorPage(c, 404, 'not_found'), 404);
+  });
+
+  app.onError((err, c) => {
+    const locale = c.get('locale') ?? requestLocale(c);
+    const failure = err instanceof ApiFailure ? err : null;
+    if (!failure) console.error(`keyward: ${c.req.method} ${c.req.path} failed:`, err instanceof Error ? err.message : String(err));
+    const status = failure?.status ?? 500;
+    const code = failure?.code ?? 'internal_error';
+    if (wantsJson(c.req.path)) {
+      return c.json(errorBody(locale, code, { field: failure?.field, params: failure?.params, detail: failure?.detail }), status);
+    }
+    return c.html(renderErrorPage(c, status, code, failure?.detail), status);
+  });
+
+  return app;
+}

@@ -1,0 +1,165 @@
+/**
+ * OAuth 2.0 for the browser extension (RFC 6749 authorization code grant with RFC 7636 PKCE,
+ * S256 only; public client `keyward-extension`). Codes live 2 minutes and work once; access
+ * tokens live ~10 minutes; refresh tokens rotate on every use, and presenting a used refresh
+ * token revokes its whole family (the "connected browser"), per RFC 9700 §4.14.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { TokenResponse } from '../../lib/api/contract.ts';
+import type { AppDeps } from '../deps.ts';
+import { nowIso } from '../deps.ts';
+import { ApiFailure } from '../errors.ts';
+import { hashToken, randomToken, safeEqual } from '../crypto/secrets.ts';
+import type { Trx } from '../services/key-versions.ts';
+import type { UserTable } from '../db/schema.ts';
+
+export const EXTENSION_CLIENT_ID = 'keyward-extension';
+const CODE_SECONDS = 120;
+
+export type AuthorizeParams = { clientId: string; redirectUri: string; codeChallenge: string; state: string };
+
+const REDIRECT = /^(chrome-extension|moz-extension):\/\/([a-z0-9-]{1,64})\/callback\.html$/;
+
+export function isAllowedRedirect(uri: string): boolean {
+  return REDIRECT.test(uri);
+}
+
+/** Validates the query of `GET /oauth/authorize`; anything wrong is a 400 (never a redirect). */
+export function parseAuthorizeParams(q: Record<string, string | undefined>): AuthorizeParams {
+  if (q.client_id !== EXTENSION_CLIENT_ID) throw new ApiFailure(400, 'invalid_client', { field: 'client_id' });
+  if (!q.redirect_uri || !isAllowedRedirect(q.redirect_uri)) throw new ApiFailure(400, 'invalid_input', { field: 'redirect_uri' });
+  if (q.response_type !== 'code') throw new ApiFailure(400, 'invalid_input', { field: 'response_type' });
+  if (q.code_challenge_method !== 'S256') throw new ApiFailure(400, 'invalid_input', { field: 'code_challenge_method' });
+  if (!q.code_challenge || !/^[A-Za-z0-9_-]{43}$/.test(q.code_challenge)) throw new ApiFailure(400, 'invalid_input', { field: 'code_challenge' });
+  const state = q.state ?? '';
+  if (state.length > 500) throw new ApiFailure(400, 'invalid_input', { field: 'state' });
+  return { clientId: q.client_id, redirectUri: q.redirect_uri, codeChallenge: q.code_challenge, state };
+}
+
+export async function issueAuthorizationCode(deps: AppDeps, userId: string, p: AuthorizeParams): Promise<string> {
+  const code = randomToken();
+  const now = deps.clock.now();
+  await deps.db
+    .insertInto('oauth_codes')
+    .values({
+      code_hash: hashToken(code),
+      user_id: userId,
+      client_id: p.clientId,
+      redirect_uri: p.redirectUri,
+      code_challenge: p.codeChallenge,
+      expires_at: new Date(now.getTime() + CODE_SECONDS * 1000).toISOString(),
+      used_at: null,
+      created_at: now.toISOString(),
+    })
+    .execute();
+  return code;
+}
+
+export function browserLabel(userAgent: string | undefined): string {
+  const ua = userAgent ?? '';
+  const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrom(e|ium)\//.test(ua) ? 'Chrome' : 'Browser';
+  const os = /Windows/.test(ua) ? 'Windows' : /Mac OS X|Macintosh/.test(ua) ? 'macOS' : /Linux/.test(ua) ? 'Linux' : '';
+  return os ? `${browser} on ${os}` : browser;
+}
+
+async function issueTokens(trx: Trx, deps: AppDeps, grantId: string): Promise<TokenResponse> {
+  const now = deps.clock.now();
+  const access = `kwt_${randomToken()}`;
+  const refresh = `kwr_${randomToken()}`;
+  await trx
+    .insertInto('oauth_tokens')
+    .values([
+      { token_hash: hashToken(access), grant_id: grantId, kind: 'access', expires_at: new Date(now.getTime() + deps.config.accessTokenSeconds * 1000).toISOString(), used_at: null, created_at: now.toISOString() },
+      { token_hash: hashToken(refresh), grant_id: grantId, kind: 'refresh', expires_at: new Date(now.getTime() + deps.config.refreshTokenDays * 86_400_000).toISOString(), used_at: null, created_at: now.toISOString() },
+    ])
+    .execute();
+  await trx.updateTable('oauth_grants').set({ last_used_at: now.toISOString() }).where('id', '=', grantId).execute();
+  return { access_token: access, token_type: 'Bearer', expires_in: deps.config.accessTokenSeconds, refresh_token: refresh };
+}
+
+function pkceMatches(verifier: string, challenge: string): boolean {
+  if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) return false;
+  return safeEqual(createHash('sha256').update(verifier).digest('base64url'), challenge);
+}
+
+export type CodeExchange = { code: string; code_verifier: string; redirect_uri: string; client_id: string };
+
+export async function exchangeAuthorizationCode(deps: AppDeps, req: CodeExchange, userAgent: string | undefined): Promise<TokenResponse> {
+  if (req.client_id !== EXTENSION_CLIENT_ID) throw new ApiFailure(401, 'invalid_client');
+  const at = nowIso(deps);
+  return deps.db.transaction().execute(async (trx) => {
+    const code = await trx.selectFrom('oauth_codes').selectAll().where('code_hash', '=', hashToken(req.code)).executeTakeFirst();
+    const bad = () => new ApiFailure(400, 'invalid_grant');
+    if (!code || code.used_at || code.expires_at <= at) throw bad();
+    const used = await trx.updateTable('oauth_codes').set({ used_at: at }).where('code_hash', '=', code.code_hash).where('used_at', 'is', null).executeTakeFirst();
+    if (Number(used.numUpdatedRows) !== 1) throw bad();
+    if (code.client_id !== req.client_id || code.redirect_uri !== req.redirect_uri || !pkceMatches(req.code_verifier, code.code_challenge)) throw bad();
+    const grantId = randomUUID();
+    await trx
+      .insertInto('oauth_grants')
+      .values({ id: grantId, user_id: code.user_id, client_id: code.client_id, label: browserLabel(userAgent), created_at: at, last_used_at: at, revoked_at: null })
+      .execute();
+    return issueTokens(trx, deps, grantId);
+  });
+}
+
+export async function refreshTokens(deps: AppDeps, refreshToken: string, clientId: string | undefined): Promise<TokenResponse> {
+  if (clientId !== undefined && clientId !== EXTENSION_CLIENT_ID) throw new ApiFailure(401, 'invalid_client');
+  const at = nowIso(deps);
+  const outcome = await deps.db.transaction().execute(async (trx) => {
+    const row = await trx.selectFrom('oauth_tokens').selectAll().where('token_hash', '=', hashToken(refreshToken)).where('kind', '=', 'refresh').executeTakeFirst();
+    if (!row) return null;
+    const grant = await trx.selectFrom('oauth_grants').selectAll().where('id', '=', row.grant_id).executeTakeFirstOrThrow();
+    if (grant.revoked_at || row.expires_at <= at) return null;
+    const claimed = await trx.updateTable('oauth_tokens').set({ used_at: at }).where('token_hash', '=', row.token_hash).where('used_at', 'is', null).executeTakeFirst();
+    if (row.used_at || Number(claimed.numUpdatedRows) !== 1) {
+      // A refresh token presented twice: someone holds a copy. Sign the whole browser out.
+      await trx.updateTable('oauth_grants').set({ revoked_at: at }).where('id', '=', grant.id).execute();
+      return 'reused' as const;
+    }
+    return issueTokens(trx, deps, grant.id);
+  });
+  if (outcome === null || outcome === 'reused') throw new ApiFailure(400, 'invalid_grant');
+  return outcome;
+}
+
+/** The user behind a Bearer access token, or 401 (`session_expired` for an expired token). */
+export async function authenticateAccessToken(deps: AppDeps, bearer: string | null): Promise<UserTable> {
+  if (!bearer) throw new ApiFailure(401, 'unauthenticated');
+  const row = await deps.db
+    .selectFrom('oauth_tokens')
+    .innerJoin('oauth_grants', 'oauth_grants.id', 'oauth_tokens.grant_id')
+    .select(['oauth_tokens.expires_at', 'oauth_grants.revoked_at', 'oauth_grants.user_id'])
+    .where('oauth_tokens.token_hash', '=', hashToken(bearer))
+    .where('oauth_tokens.kind', '=', 'access')
+    .executeTakeFirst();
+  if (!row || row.revoked_at) throw new ApiFailure(401, 'unauthenticated');
+  if (row.expires_at <= nowIso(deps)) throw new ApiFailure(401, 'session_expired');
+  const user = await deps.db.selectFrom('users').selectAll().where('id', '=', row.user_id).executeTakeFirst();
+  if (!user) throw new ApiFailure(401, 'unauthenticated');
+  return user;
+}
+
+export type ConnectedBrowser = { id: string; label: string; createdAt: string; lastUsedAt: string };
+
+export async function listConnectedBrowsers(deps: AppDeps, userId: string): Promise<ConnectedBrowser[]> {
+  const rows = await deps.db
+    .selectFrom('oauth_grants')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .orderBy('last_used_at', 'desc')
+    .execute();
+  return rows.map((r) => ({ id: r.id, label: r.label, createdAt: r.created_at, lastUsedAt: r.last_used_at }));
+}
+
+export async function revokeConnectedBrowser(deps: AppDeps, userId: string, grantId: string): Promise<boolean> {
+  const res = await deps.db
+    .updateTable('oauth_grants')
+    .set({ revoked_at: nowIso(deps) })
+    .where('id', '=', grantId)
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}

@@ -1,0 +1,48 @@
+/**
+ * The key-encryption key (KEK): 32 random bytes in `<dataDir>/kek.key` (mode 0600), created on
+ * first start. Its id is the first 16 hex digits of SHA-256 over the key, stored on every row
+ * the KEK wraps so a later re-wrap knows which KEK each row needs.
+ */
+import { randomBytes, createHash } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type Kek = { id: string; key: Buffer };
+
+export function kekFromBytes(key: Buffer): Kek {
+  if (key.length !== 32) throw new Error('a KEK is 32 bytes');
+  return { id: createHash('sha256').update(key).digest('hex').slice(0, 16), key };
+}
+
+export function generateKek(): Kek {
+  return kekFromBytes(randomBytes(32));
+}
+
+export type LoadedKek = { kek: Kek; created: boolean; path: string };
+
+/** Reads the KEK file, or creates it (0600) when absent. */
+export function loadOrCreateKekFile(dataDir: string): LoadedKek {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, 'kek.key');
+  if (existsSync(path)) {
+    const text = readFileSync(path, 'utf8').trim();
+    const key = Buffer.from(text, 'base64');
+    if (key.length !== 32) throw new Error(`${path} does not hold a 32-byte base64 key`);
+    return { kek: kekFromBytes(key), created: false, path };
+  }
+  const kek = generateKek();
+  writeFileSync(path, kek.key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  chmodSync(path, 0o600);
+  return { kek, created: true, path };
+}
+
+export function kekBackupWarning(path: string): string {
+  const bar = '!'.repeat(78);
+  return [
+    bar,
+    `!! A new key-encryption key was created: ${path}`,
+    '!! Every escrowed recovery key is encrypted with it. BACK IT UP NOW, somewhere safe',
+    '!! and separate from the database. Without this file the escrowed keys are lost.',
+    bar,
+  ].join('\n');
+}

@@ -1,0 +1,57 @@
+/**
+ * What the escrow service is built from: the database, the KEK(s), a clock and the
+ * configuration. Passed to `createApp(deps)`; nothing here is global.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from './db/schema.ts';
+import type { DbKind } from './db/open.ts';
+import type { Kek } from './crypto/kek.ts';
+
+export type Clock = { now(): Date };
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export type AppConfig = {
+  /** Cookies get `Secure` when the portal is served over https. */
+  secureCookies: boolean;
+  /** Largest accepted request body. */
+  maxBodyBytes: number;
+  /** Seconds a revealed key stays visible (five minutes). */
+  hideAfterSeconds: number;
+  accessTokenSeconds: number;
+  refreshTokenDays: number;
+  sessionHours: number;
+  /** Seconds between agent check-ins we ask for; a "Check access" request asks for 1. */
+  agentCheckinSeconds: number;
+  rateLimits: { loginPerMinute: number; revealPerMinute: number };
+};
+
+export const defaultConfig: AppConfig = {
+  secureCookies: false,
+  maxBodyBytes: 64 * 1024,
+  hideAfterSeconds: 300,
+  accessTokenSeconds: 600,
+  refreshTokenDays: 30,
+  sessionHours: 12,
+  agentCheckinSeconds: 60,
+  rateLimits: { loginPerMinute: 10, revealPerMinute: 30 },
+};
+
+export type AppDeps = {
+  db: Kysely<Database>;
+  dbKind: DbKind;
+  /** The KEK new records are sealed with. */
+  kek: Kek;
+  /** Older KEKs still needed to open rows not yet re-wrapped. */
+  previousKeks?: Kek[];
+  clock: Clock;
+  config: AppConfig;
+};
+
+export function nowIso(deps: Pick<AppDeps, 'clock'>): string {
+  return deps.clock.now().toISOString();
+}
+
+export function findKek(deps: Pick<AppDeps, 'kek' | 'previousKeks'>): (id: string) => Kek | undefined {
+  return (id) => (id === deps.kek.id ? deps.kek : deps.previousKeks?.find((k) => k.id === id));
+}

@@ -1,0 +1,59 @@
+/**
+ * Reading request bodies safely: content type, size limit and schema are checked before
+ * anything is written; every problem becomes a 4xx `ApiFailure`, never a 500.
+ */
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { ApiFailure } from '../errors.ts';
+
+async function readText(c: Context, maxBytes: number): Promise<string> {
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > maxBytes) throw new ApiFailure(413, 'payload_too_large');
+  const buf = await c.req.arrayBuffer();
+  if (buf.byteLength > maxBytes) throw new ApiFailure(413, 'payload_too_large');
+  return new TextDecoder('utf-8', { fatal: false }).decode(buf);
+}
+
+function mediaType(c: Context): string {
+  return (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+}
+
+function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const field = parsed.error.issues[0]?.path.map(String).join('.') || undefined;
+    throw new ApiFailure(400, 'invalid_input', { field });
+  }
+  return parsed.data;
+}
+
+/** A JSON body validated by `schema`. `allowEmpty` treats a missing body as `{}`. */
+export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBytes: number, allowEmpty = false): Promise<z.infer<S>> {
+  const text = await readText(c, maxBytes);
+  if (allowEmpty && text.trim() === '') return parseWith(schema, {});
+  if (mediaType(c) !== 'application/json') throw new ApiFailure(415, 'unsupported_media_type');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ApiFailure(400, 'invalid_input');
+  }
+  return parseWith(schema, value);
+}
+
+/** A JSON or `application/x-www-form-urlencoded` body (OAuth token endpoint). */
+export async function readJsonOrForm<S extends z.ZodType>(c: Context, schema: S, maxBytes: number): Promise<z.infer<S>> {
+  const type = mediaType(c);
+  if (type === 'application/x-www-form-urlencoded') {
+    const text = await readText(c, maxBytes);
+    return parseWith(schema, Object.fromEntries(new URLSearchParams(text)));
+  }
+  return readJson(c, schema, maxBytes);
+}
+
+/** A portal form (urlencoded) as a plain record of strings. */
+export async function readForm(c: Context, maxBytes: number): Promise<Record<string, string>> {
+  if (mediaType(c) !== 'application/x-www-form-urlencoded') throw new ApiFailure(415, 'unsupported_media_type');
+  const text = await readText(c, maxBytes);
+  return Object.fromEntries(new URLSearchParams(text));
+}

@@ -1,0 +1,107 @@
+/**
+ * `startKeywardServer(options)`: opens the database (SQLite under `dataDir`, or PostgreSQL),
+ * loads or creates the KEK, seeds the demo when asked, serves the app on 127.0.0.1, and
+ * optionally runs the simulated device fleet against it. Returns a handle with `stop()`.
+ */
+import { join } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Kysely } from 'kysely';
+import { createApp } from './app.ts';
+import { defaultConfig, systemClock, type AppConfig, type AppDeps, type Clock } from './deps.ts';
+import { openDatabase } from './db/open.ts';
+import type { Database } from './db/schema.ts';
+import { kekBackupWarning, loadOrCreateKekFile, type Kek } from './crypto/kek.ts';
+import { seedDemo, ensureOrg } from './seed.ts';
+import { demoDeviceSpecs } from './demo-fleet.ts';
+import { startSimulatedFleet, type SimulatedFleet } from '../agent/simulated-fleet.ts';
+
+export type KeywardServerOptions = {
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  /** PostgreSQL: confine the service to this schema (tests). */
+  pgSchema?: string;
+  demo?: boolean;
+  simulatedAgents?: boolean;
+  checkinIntervalMs?: number;
+  kek?: Kek;
+  clock?: Clock;
+  config?: Partial<AppConfig>;
+  /** Print nothing (tests). */
+  quiet?: boolean;
+};
+
+export type KeywardServer = {
+  url: string;
+  port: number;
+  db: Kysely<Database>;
+  deps: AppDeps;
+  fleet: SimulatedFleet | null;
+  stop(): Promise<void>;
+};
+
+function listen(server: ServerType): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.once('listening', () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : 0);
+    });
+  });
+}
+
+export async function startKeywardServer(options: KeywardServerOptions = {}): Promise<KeywardServer> {
+  const say = (line: string) => {
+    if (!options.quiet) console.log(line);
+  };
+  const dataDir = options.dataDir ?? './data';
+  const opened = await openDatabase({ dataDir, databaseUrl: options.databaseUrl, pgSchema: options.pgSchema });
+  let kek = options.kek;
+  if (!kek) {
+    const loaded = loadOrCreateKekFile(dataDir);
+    if (loaded.created) console.warn(kekBackupWarning(loaded.path));
+    kek = loaded.kek;
+  }
+  const config: AppConfig = { ...defaultConfig, ...options.config };
+  if (options.simulatedAgents) config.agentCheckinSeconds = Math.max(1, Math.round((options.checkinIntervalMs ?? 1000) / 1000));
+  const deps: AppDeps = { db: opened.db, dbKind: opened.kind, kek, clock: options.clock ?? systemClock, config };
+
+  if (options.demo) {
+    const seed = await seedDemo(deps);
+    say(seed.created ? 'keyward: demo organisation created' : 'keyward: demo organisation already present');
+  } else {
+    await ensureOrg(deps, { name: 'Keyward', supportContact: 'your IT support' });
+  }
+
+  const app = createApp(deps);
+  const host = options.host ?? '127.0.0.1';
+  const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host });
+  const port = await listen(server);
+  const url = `http://${host}:${port}`;
+  say(`keyward: serving ${url} (database: ${opened.location})`);
+
+  let fleet: SimulatedFleet | null = null;
+  if (options.simulatedAgents) {
+    fleet = await startSimulatedFleet({
+      serverUrl: url,
+      stateDir: join(dataDir, 'agents'),
+      devices: demoDeviceSpecs(),
+      checkinIntervalMs: options.checkinIntervalMs ?? 1000,
+    });
+  }
+
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      if (fleet) await fleet.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        if ('closeAllConnections' in server && typeof server.closeAllConnections === 'function') server.closeAllConnections();
+      });
+      await opened.close();
+    })();
+    return stopping;
+  };
+  return { url, port, db: opened.db, deps, fleet, stop };
+}

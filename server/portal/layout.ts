@@ -1,0 +1,71 @@
+/**
+ * The portal's page frame: language, header with navigation and sign-out, the language
+ * switch, the stylesheet (nonce'd for the CSP), and the extension's `data-keyward-portal`
+ * marker on <body>. All text goes through `t()`; all values through `html` escaping.
+ */
+import { html, raw } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
+import type { Locale } from '../../lib/api/contract.ts';
+import { LOCALES, t } from '../../lib/i18n/index.ts';
+import type { MessageId } from '../../lib/i18n/index.ts';
+import type { AppContext } from '../http/context.ts';
+import { STYLES } from './styles.ts';
+
+export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', sv: 'Svenska', nl: 'Nederlands', ja: '日本語', da: 'Dansk' };
+
+export function tr(c: AppContext, id: MessageId, params?: Record<string, string | number>): string {
+  return t(c.get('locale'), id, params);
+}
+
+/** The CSRF token forms on this page must carry (session's, or the pre-sign-in cookie's). */
+export function csrfField(token: string): Html {
+  return html`<input type="hidden" name="_csrf" value="${token}">`;
+}
+
+function languageSwitch(c: AppContext, csrf: string): Html {
+  const locale = c.get('locale');
+  return html`<form method="post" action="/locale" class="lang">
+    ${csrfField(csrf)}<input type="hidden" name="next" value="${c.req.path}">
+    <label>${tr(c, 'portal.language')}
+      <select name="locale">${LOCALES.map((l) => html`<option value="${l}" ${l === locale ? 'selected' : ''}>${LANGUAGE_NAMES[l]}</option>`)}</select>
+    </label>
+    <button type="submit">${tr(c, 'portal.change')}</button>
+  </form>`;
+}
+
+export type PageOptions = { title: string; body: Html; csrf: string; toast?: string | null; script?: string };
+
+export function page(c: AppContext, o: PageOptions): Html {
+  const nonce = c.get('cspNonce');
+  const locale = c.get('locale');
+  const session = c.get('session');
+  const nav = session
+    ? html`<nav>
+        <a href="/devices">${tr(c, 'ui.my_devices')}</a>
+        <a href="/browsers">${tr(c, 'portal.nav.browsers')}</a>
+        ${session.user.role !== 'user' ? html`<a href="/admin/devices">${tr(c, 'portal.nav.admin')}</a>` : ''}
+        <span class="who">${tr(c, 'portal.signed_in_as', { name: session.user.name })}</span>
+        <form method="post" action="/logout" class="inline">${csrfField(o.csrf)}<button type="submit">${tr(c, 'ui.sign_out')}</button></form>
+      </nav>`
+    : '';
+  return html`<!doctype html>
+<html lang="${locale}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${o.title} · ${tr(c, 'portal.title')}</title>
+<style nonce="${nonce}">${raw(STYLES)}</style>
+</head>
+<body data-keyward-portal="1" data-keyward-locale="${locale}">
+<header><a class="brand" href="/">${tr(c, 'portal.title')}</a>${nav}${languageSwitch(c, o.csrf)}</header>
+${o.toast ? html`<div class="toast" role="alert" id="keyward-toast">${o.toast}</div>` : ''}
+<main>
+<h1>${o.title}</h1>
+${o.body}
+</main>
+${o.script ? html`<script nonce="${nonce}">${raw(o.script)}</script>` : ''}
+</body>
+</html>`;
+}

@@ -1,0 +1,42 @@
+/**
+ * `keyward rewrap-kek`: replaces the KEK. A new KEK is written to `kek.key.new`, every key
+ * version's data key is re-wrapped under it in one transaction, then the files are swapped
+ * (the old KEK is kept as `kek.key.old-<id>` until you choose to destroy it).
+ */
+import { renameSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openDatabase } from './db/open.ts';
+import { generateKek, kekFromBytes, loadOrCreateKekFile, type Kek } from './crypto/kek.ts';
+import { rewrapRecord } from './crypto/envelope.ts';
+
+export async function rewrapAllKeys(o: { dataDir: string; databaseUrl?: string }): Promise<number> {
+  const current = loadOrCreateKekFile(o.dataDir).kek;
+  const newPath = join(o.dataDir, 'kek.key.new');
+  const next: Kek = existsSync(newPath) ? kekFromBytes(Buffer.from(readFileSync(newPath, 'utf8').trim(), 'base64')) : generateKek();
+  writeFileSync(newPath, next.key.toString('base64') + '\n', { mode: 0o600 });
+  const ring = (id: string) => (id === current.id ? current : id === next.id ? next : undefined);
+  const opened = await openDatabase({ dataDir: o.dataDir, databaseUrl: o.databaseUrl });
+  let count = 0;
+  try {
+    await opened.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('key_versions')
+        .innerJoin('devices', 'devices.id', 'key_versions.device_id')
+        .select(['key_versions.id', 'key_versions.device_id', 'key_versions.version', 'key_versions.ciphertext', 'key_versions.wrapped_key', 'key_versions.kek_id', 'devices.key_kind'])
+        .where('key_versions.kek_id', '!=', next.id)
+        .execute();
+      for (const r of rows) {
+        const sealed = rewrapRecord(ring, next, { recordId: r.id, deviceId: r.device_id, kind: r.key_kind, version: r.version }, {
+          ciphertext: r.ciphertext, wrappedKey: r.wrapped_key, kekId: r.kek_id,
+        });
+        await trx.updateTable('key_versions').set({ wrapped_key: sealed.wrappedKey, kek_id: sealed.kekId }).where('id', '=', r.id).execute();
+        count += 1;
+      }
+    });
+  } finally {
+    await opened.close();
+  }
+  renameSync(join(o.dataDir, 'kek.key'), join(o.dataDir, `kek.key.old-${current.id}`));
+  renameSync(newPath, join(o.dataDir, 'kek.key'));
+  return count;
+}

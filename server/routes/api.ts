@@ -1,0 +1,112 @@
+/**
+ * `/api/v1` for people (the extension): Bearer access tokens from the OAuth flow. Every route
+ * validates its body with the contract's schemas and leaves every access decision to
+ * `services/access.ts`.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { OfflineRevealReport, RevealRequest, StoreKeyRequest, type AuditEvent, type Me } from '../../lib/api/contract.ts';
+import type { AppDeps } from '../deps.ts';
+import { ApiFailure } from '../errors.ts';
+import { authenticateAccessToken } from '../auth/oauth.ts';
+import { bearerToken, clientIp, requestLocale, type AppContext, type AppEnv } from '../http/context.ts';
+import { readJson } from '../http/body.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
+import { assertCanView, isIt } from '../services/access.ts';
+import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../services/device-views.ts';
+import { storeRecoveryKey } from '../services/store-key.ts';
+import { revealRecoveryKey } from '../services/reveal-key.ts';
+import { requestCheckAccess, requestRotation } from '../services/rotate.ts';
+import { listAuditEvents, recordOfflineReveals } from '../services/audit-views.ts';
+import type { UserTable } from '../db/schema.ts';
+import type { Role } from '../../lib/api/contract.ts';
+
+const EPOCH = '1970-01-01T00:00:00.000Z';
+const RotateRequest = z.object({ volumeId: z.string().max(100).optional() });
+
+export function apiRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
+  const api = new Hono<AppEnv>();
+  const max = deps.config.maxBodyBytes;
+
+  async function caller(c: AppContext): Promise<{ user: UserTable; actor: { id: string; role: Role }; meta: { ip: string; locale: ReturnType<typeof requestLocale> } }> {
+    const user = await authenticateAccessToken(deps, bearerToken(c));
+    const locale = requestLocale(c, user.locale);
+    c.set('locale', locale);
+    return { user, actor: { id: user.id, role: user.role as Role }, meta: { ip: clientIp(c), locale } };
+  }
+
+  api.get('/me', async (c) => {
+    const { user } = await caller(c);
+    const org = await getOrg(deps.db);
+    const me: Me = {
+      user: { id: user.id, email: user.email, name: user.name, role: user.role as Role, locale: user.locale as Me['user']['locale'] },
+      org: { name: org.name, supportContact: org.support_contact },
+    };
+    return c.json(me);
+  });
+
+  api.get('/devices', async (c) => {
+    const { user, actor } = await caller(c);
+    const scope = c.req.query('scope');
+    if (scope === 'all' && !isIt(actor)) throw new ApiFailure(403, 'forbidden');
+    const since = c.req.query('since');
+    if (since !== undefined && Number.isNaN(Date.parse(since))) throw new ApiFailure(400, 'invalid_input', { field: 'since' });
+    const devices = await listDeviceViews(deps.db, deps.clock.now(), { ownerId: scope === 'all' ? undefined : user.id, since });
+    const cursor = devices.reduce((m, d) => (d.updatedAt > m ? d.updatedAt : m), since ?? EPOCH);
+    return c.json({ devices, cursor });
+  });
+
+  api.get('/devices/:id', async (c) => {
+    const { actor } = await caller(c);
+    const device = await findDevice(deps.db, c.req.param('id'));
+    if (!device) throw new ApiFailure(404, 'not_found');
+    assertCanView(actor, { ownerId: device.owner_id, ownership: device.ownership });
+    return c.json(await buildDeviceView(deps.db, await getOrg(deps.db), device, deps.clock.now()));
+  });
+
+  api.post('/devices/:id/keys', async (c) => {
+    const { actor, meta } = await caller(c);
+    const body = await readJson(c, StoreKeyRequest, max);
+    return c.json(await storeRecoveryKey(deps, actor, c.req.param('id'), body, meta), 202);
+  });
+
+  api.post('/devices/:id/reveal', async (c) => {
+    const { actor, meta } = await caller(c);
+    const body = await readJson(c, RevealRequest, max, true);
+    const now = deps.clock.now().getTime();
+    const perUser = limiter.hit(`reveal:user:${actor.id}`, deps.config.rateLimits.revealPerMinute, now);
+    const perIp = limiter.hit(`reveal:ip:${meta.ip}`, deps.config.rateLimits.revealPerMinute * 4, now);
+    if (!perUser || !perIp) throw new ApiFailure(429, 'rate_limited');
+    const outcome = await revealRecoveryKey(deps, actor, c.req.param('id'), body, meta);
+    return c.json(outcome.key);
+  });
+
+  api.post('/devices/:id/rotate', async (c) => {
+    const { actor, meta } = await caller(c);
+    const body = await readJson(c, RotateRequest, max, true);
+    return c.json(await requestRotation(deps, actor, c.req.param('id'), body.volumeId, meta), 202);
+  });
+
+  api.post('/devices/:id/check-access', async (c) => {
+    const { actor } = await caller(c);
+    await requestCheckAccess(deps, actor, c.req.param('id'));
+    const device = await findDevice(deps.db, c.req.param('id'));
+    if (!device) throw new ApiFailure(404, 'not_found');
+    return c.json(await buildDeviceView(deps.db, await getOrg(deps.db), device, deps.clock.now()), 202);
+  });
+
+  api.get('/audit', async (c) => {
+    const { actor } = await caller(c);
+    const deviceId = c.req.query('deviceId');
+    const events: AuditEvent[] = await listAuditEvents(deps, { ownerId: isIt(actor) ? undefined : actor.id, deviceId, limit: 200 });
+    return c.json({ events });
+  });
+
+  api.post('/audit/offline-reveals', async (c) => {
+    const { actor, meta } = await caller(c);
+    const body = await readJson(c, OfflineRevealReport, max);
+    return c.json(await recordOfflineReveals(deps, actor, body, meta.ip));
+  });
+
+  return api;
+}

@@ -1,0 +1,43 @@
+/**
+ * Who may see what (DESIGN.md › People): the only place these rules live. Owners act on their
+ * own devices; helpdesk and admins list and rotate every device and view keys only of
+ * corporate devices, with a reason; nobody else learns that a device exists.
+ */
+import type { Role } from '../../lib/api/contract.ts';
+import { ApiFailure } from '../errors.ts';
+
+export type UserActor = { id: string; role: Role };
+export type DeviceFacts = { ownerId: string; ownership: string };
+
+export function isIt(user: UserActor): boolean {
+  return user.role === 'helpdesk' || user.role === 'admin';
+}
+
+export function isOwner(user: UserActor, device: DeviceFacts): boolean {
+  return user.id === device.ownerId;
+}
+
+/** View the device's metadata and status. */
+export function assertCanView(user: UserActor, device: DeviceFacts): void {
+  if (!isOwner(user, device) && !isIt(user)) throw new ApiFailure(404, 'not_found');
+}
+
+/** Store a personal key: the owner only. */
+export function assertCanStore(user: UserActor, device: DeviceFacts): void {
+  if (isOwner(user, device)) return;
+  if (isIt(user)) throw new ApiFailure(403, 'forbidden');
+  throw new ApiFailure(404, 'not_found');
+}
+
+/** Ask for a rotation or a check-in: the owner and IT. */
+export function assertCanRotate(user: UserActor, device: DeviceFacts): void {
+  assertCanView(user, device);
+}
+
+/** View a key: the owner; IT only for corporate devices and only with a reason. */
+export function assertCanReveal(user: UserActor, device: DeviceFacts, reason: string | undefined): void {
+  if (isOwner(user, device)) return;
+  if (!isIt(user)) throw new ApiFailure(404, 'not_found');
+  if (device.ownership !== 'corporate') throw new ApiFailure(403, 'personal_device');
+  if (!reason || reason.trim().length < 3) throw new ApiFailure(400, 'reason_required', { field: 'reason' });
+}

@@ -1,0 +1,88 @@
+/**
+ * Agent check-in: records that the device is alive, syncs its volume list (and BitLocker
+ * protectors still present), and hands out its queued operations. Operations are claimed
+ * with `FOR UPDATE SKIP LOCKED` on PostgreSQL so several service instances never hand the
+ * same work out twice; a claim not finished within the lease is handed out again.
+ */
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import type { AgentTask, CheckinRequest, OperationKind } from '../../lib/api/contract.ts';
+import type { AppDeps } from '../deps.ts';
+import { nowIso } from '../deps.ts';
+import type { DeviceTable } from '../db/schema.ts';
+import { parseProtectorId } from '../../lib/keys/index.ts';
+import { newestActiveVersion, openKeyVersion, type Trx } from './key-versions.ts';
+
+export const CLAIM_LEASE_MS = 30_000;
+
+type CheckinInput = z.infer<typeof CheckinRequest>;
+
+async function syncVolumes(trx: Trx, device: DeviceTable, volumes: CheckinInput['volumes'], at: string): Promise<boolean> {
+  let changed = false;
+  const existing = await trx.selectFrom('volumes').selectAll().where('device_id', '=', device.id).execute();
+  for (const v of volumes) {
+    const known = existing.find((e) => e.ref === v.ref);
+    if (!known) {
+      await trx.insertInto('volumes').values({ id: randomUUID(), device_id: device.id, ref: v.ref, name: v.name, encrypted: v.encrypted ? 1 : 0, created_at: at }).execute();
+      changed = true;
+      continue;
+    }
+    if (known.name !== v.name || known.encrypted !== (v.encrypted ? 1 : 0)) {
+      await trx.updateTable('volumes').set({ name: v.name, encrypted: v.encrypted ? 1 : 0 }).where('id', '=', known.id).execute();
+      changed = true;
+    }
+    if (v.protectorIds.length > 0) {
+      const gone = await trx
+        .updateTable('key_versions')
+        .set({ state: 'retired', updated_at: at })
+        .where('volume_id', '=', known.id)
+        .where('state', '=', 'active')
+        .where('protector_id', 'is not', null)
+        .where('protector_id', 'not in', v.protectorIds.map((p) => parseProtectorId(p) ?? p))
+        .executeTakeFirst();
+      if (Number(gone.numUpdatedRows) > 0) changed = true;
+    }
+  }
+  return changed;
+}
+
+export async function checkIn(deps: AppDeps, device: DeviceTable, req: CheckinInput): Promise<{ tasks: AgentTask[]; nextCheckinSeconds: number }> {
+  const at = nowIso(deps);
+  const leaseExpired = new Date(deps.clock.now().getTime() - CLAIM_LEASE_MS).toISOString();
+  const tasks = await deps.db.transaction().execute(async (trx) => {
+    const changed = await syncVolumes(trx, device, req.volumes, at);
+    await trx
+      .updateTable('devices')
+      .set({ last_checkin_at: at, checkin_requested_at: null, ...(changed ? { updated_at: at } : {}) })
+      .where('id', '=', device.id)
+      .execute();
+    let q = trx
+      .selectFrom('operations')
+      .selectAll()
+      .where('device_id', '=', device.id)
+      .where((eb) => eb.or([eb('state', '=', 'queued'), eb.and([eb('state', '=', 'in_progress'), eb('claimed_at', '<', leaseExpired)])]))
+      .orderBy('created_at')
+      .limit(8);
+    if (deps.dbKind === 'postgres') q = q.forUpdate().skipLocked();
+    const ops = await q.execute();
+    const out: AgentTask[] = [];
+    for (const op of ops) {
+      await trx.updateTable('operations').set({ state: 'in_progress', claimed_at: at, updated_at: at }).where('id', '=', op.id).execute();
+      const volume = await trx.selectFrom('volumes').select(['ref']).where('id', '=', op.volume_id).executeTakeFirstOrThrow();
+      const candidate = op.candidate_version_id
+        ? await trx.selectFrom('key_versions').selectAll().where('id', '=', op.candidate_version_id).executeTakeFirst()
+        : undefined;
+      const current = await newestActiveVersion(trx, op.volume_id);
+      out.push({
+        operationId: op.id,
+        kind: op.kind as OperationKind,
+        volumeRef: volume.ref,
+        candidateKey: candidate ? openKeyVersion(deps, candidate, device.key_kind) : null,
+        currentKey: current ? openKeyVersion(deps, current, device.key_kind) : null,
+      });
+    }
+    if (ops.length > 0) await trx.updateTable('devices').set({ updated_at: at }).where('id', '=', device.id).execute();
+    return out;
+  });
+  return { tasks, nextCheckinSeconds: deps.config.agentCheckinSeconds };
+}

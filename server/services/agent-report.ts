@@ -1,0 +1,153 @@
+/**
+ * What an agent reports back: a new key escrowed as `pending` before it touches the disk,
+ * the outcome of an operation (ok → pending becomes active and every older key and the
+ * candidate are retired, in one transaction; wrong key → candidate rejected, M3), and keys
+ * already on the disk (BitLocker protectors). An agent acts only on its own device.
+ */
+import type { z } from 'zod';
+import type { CompleteOperationRequest, EscrowPendingRequest, KeyKind, Locale, UploadProtectorsRequest } from '../../lib/api/contract.ts';
+import { describeKeyError, parseProtectorId, parseRecoveryKey } from '../../lib/keys/index.ts';
+import type { AppDeps } from '../deps.ts';
+import { nowIso } from '../deps.ts';
+import { ApiFailure } from '../errors.ts';
+import { appendAudit } from '../audit.ts';
+import type { DeviceTable, OperationTable } from '../db/schema.ts';
+import { insertKeyVersion, lockVolume, openKeyVersion, touchDevice, type Trx } from './key-versions.ts';
+
+function normalizeAgentKey(kind: KeyKind, key: string, locale: Locale): string {
+  const parsed = parseRecoveryKey(kind, key);
+  if (!parsed.ok) throw new ApiFailure(400, 'invalid_key', { field: 'key', detail: describeKeyError(locale, kind, parsed.error) });
+  return parsed.normalized;
+}
+
+function normalizeProtector(kind: string, id: string | undefined): string | null {
+  if (kind !== 'bitlocker' || !id) return null;
+  const parsed = parseProtectorId(id);
+  if (!parsed) throw new ApiFailure(400, 'invalid_input', { field: 'protectorId' });
+  return parsed;
+}
+
+async function ownOperation(trx: Trx, device: DeviceTable, operationId: string): Promise<OperationTable> {
+  const op = await trx.selectFrom('operations').selectAll().where('id', '=', operationId).where('device_id', '=', device.id).executeTakeFirst();
+  if (!op) throw new ApiFailure(404, 'not_found');
+  return op;
+}
+
+export async function escrowPendingKey(
+  deps: AppDeps, device: DeviceTable, operationId: string, req: z.infer<typeof EscrowPendingRequest>, locale: Locale,
+): Promise<{ keyVersionId: string }> {
+  const kind = device.key_kind as KeyKind;
+  const normalized = normalizeAgentKey(kind, req.key, locale);
+  const protectorId = normalizeProtector(kind, req.protectorId);
+  const at = nowIso(deps);
+  return deps.db.transaction().execute(async (trx) => {
+    const op = await ownOperation(trx, device, operationId);
+    if (op.state !== 'in_progress' && op.state !== 'queued') throw new ApiFailure(409, 'conflict');
+    await lockVolume(trx, deps, op.volume_id);
+    const version = await insertKeyVersion(trx, deps, {
+      deviceId: device.id, volumeId: op.volume_id, kind, state: 'pending', source: 'agent', protectorId, secret: normalized, at,
+    });
+    await trx.updateTable('operations').set({ pending_version_id: version.id, updated_at: at }).where('id', '=', op.id).execute();
+    await appendAudit(trx, deps.dbKind, at, {
+      actorId: device.id, actorKind: 'agent', action: 'key.escrowed_pending', deviceId: device.id, volumeId: op.volume_id, detail: { version: version.version, operationId: op.id },
+    });
+    await touchDevice(trx, device.id, at);
+    return { keyVersionId: version.id };
+  });
+}
+
+type Completion = z.infer<typeof CompleteOperationRequest>;
+
+export async function completeOperation(deps: AppDeps, device: DeviceTable, operationId: string, req: Completion): Promise<{ state: string }> {
+  const at = nowIso(deps);
+  return deps.db.transaction().execute(async (trx) => {
+    const op = await ownOperation(trx, device, operationId);
+    if (op.state === 'succeeded' || op.state === 'failed') {
+      const same = (op.state === 'succeeded') === (req.result === 'ok');
+      if (same) return { state: op.state };
+      throw new ApiFailure(409, 'conflict');
+    }
+    await lockVolume(trx, deps, op.volume_id);
+    if (req.result === 'ok') {
+      const version = await trx
+        .selectFrom('key_versions')
+        .selectAll()
+        .where('id', '=', req.keyVersionId)
+        .where('volume_id', '=', op.volume_id)
+        .where('device_id', '=', device.id)
+        .executeTakeFirst();
+      const acceptable = version && (version.state === 'pending' || (op.kind === 'upload' && version.state === 'active'));
+      if (!acceptable) throw new ApiFailure(409, 'conflict', { field: 'keyVersionId' });
+      await trx
+        .updateTable('key_versions')
+        .set({ state: 'retired', updated_at: at })
+        .where('volume_id', '=', op.volume_id)
+        .where('id', '!=', version.id)
+        .where('state', 'in', ['active', 'candidate', 'pending'])
+        .execute();
+      await trx.updateTable('key_versions').set({ state: 'active', updated_at: at }).where('id', '=', version.id).execute();
+      await trx.updateTable('operations').set({ state: 'succeeded', failure_cause: null, updated_at: at }).where('id', '=', op.id).execute();
+      await appendAudit(trx, deps.dbKind, at, {
+        actorId: device.id, actorKind: 'agent', action: 'key.rotated', deviceId: device.id, volumeId: op.volume_id, detail: { version: version.version, operationId: op.id, kind: op.kind },
+      });
+    } else {
+      const cause = req.result === 'wrong_key' ? 'wrong_key' : 'device_error';
+      const rejectIds = [op.candidate_version_id, op.pending_version_id].filter((id): id is string => id !== null);
+      if (rejectIds.length > 0) {
+        await trx
+          .updateTable('key_versions')
+          .set({ state: 'rejected', updated_at: at })
+          .where('id', 'in', rejectIds)
+          .where('state', 'in', ['candidate', 'pending'])
+          .execute();
+      }
+      const detail = req.result === 'error' ? req.detail : null;
+      await trx.updateTable('operations').set({ state: 'failed', failure_cause: cause, detail, updated_at: at }).where('id', '=', op.id).execute();
+      await appendAudit(trx, deps.dbKind, at, {
+        actorId: device.id, actorKind: 'agent', action: 'operation.failed', deviceId: device.id, volumeId: op.volume_id, detail: { operationId: op.id, cause, kind: op.kind },
+      });
+    }
+    await touchDevice(trx, device.id, at);
+    const done = await trx.selectFrom('operations').select('state').where('id', '=', op.id).executeTakeFirstOrThrow();
+    return { state: done.state };
+  });
+}
+
+export async function uploadProtectors(
+  deps: AppDeps, device: DeviceTable, req: z.infer<typeof UploadProtectorsRequest>, locale: Locale,
+): Promise<{ stored: number }> {
+  const kind = device.key_kind as KeyKind;
+  const items = req.protectors.map((p) => ({ protectorId: normalizeProtector(kind, p.protectorId), key: normalizeAgentKey(kind, p.key, locale) }));
+  const at = nowIso(deps);
+  return deps.db.transaction().execute(async (trx) => {
+    const volume = await trx.selectFrom('volumes').selectAll().where('device_id', '=', device.id).where('ref', '=', req.volumeRef).executeTakeFirst();
+    if (!volume) throw new ApiFailure(404, 'not_found', { field: 'volumeRef' });
+    await lockVolume(trx, deps, volume.id);
+    const active = await trx.selectFrom('key_versions').selectAll().where('volume_id', '=', volume.id).where('state', '=', 'active').execute();
+    let stored = 0;
+    for (const item of items) {
+      const same = active.filter((a) => a.protector_id === item.protectorId);
+      if (same.some((a) => openKeyVersion(deps, a, kind) === item.key)) continue;
+      if (same.length > 0) {
+        await trx.updateTable('key_versions').set({ state: 'retired', updated_at: at }).where('id', 'in', same.map((a) => a.id)).execute();
+      }
+      const version = await insertKeyVersion(trx, deps, {
+        deviceId: device.id, volumeId: volume.id, kind, state: 'active', source: 'upload', protectorId: item.protectorId, secret: item.key, at,
+      });
+      stored += 1;
+      await appendAudit(trx, deps.dbKind, at, {
+        actorId: device.id, actorKind: 'agent', action: 'key.uploaded', deviceId: device.id, volumeId: volume.id, detail: { version: version.version, protectorId: item.protectorId },
+      });
+    }
+    // An `upload` task is finished by the upload itself.
+    const uploads = await trx
+      .updateTable('operations')
+      .set({ state: 'succeeded', failure_cause: null, updated_at: at })
+      .where('volume_id', '=', volume.id)
+      .where('kind', '=', 'upload')
+      .where('state', '=', 'in_progress')
+      .executeTakeFirst();
+    if (stored > 0 || Number(uploads.numUpdatedRows) > 0) await touchDevice(trx, device.id, at);
+    return { stored };
+  });
+}

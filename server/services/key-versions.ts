@@ -1,0 +1,81 @@
+/**
+ * Key versions at rest: inserting a new version (sealed with the envelope scheme, numbered
+ * per volume under a row lock) and opening one. Plaintext keys exist only in memory.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { Database, KeyVersionTable } from '../db/schema.ts';
+import type { AppDeps } from '../deps.ts';
+import { findKek } from '../deps.ts';
+import { openSecret, sealSecret } from '../crypto/envelope.ts';
+
+export type Trx = Transaction<Database>;
+
+export type NewKeyVersion = {
+  deviceId: string;
+  volumeId: string;
+  kind: string;
+  state: 'candidate' | 'pending' | 'active';
+  source: 'user' | 'agent' | 'upload';
+  protectorId: string | null;
+  secret: string;
+  at: string;
+};
+
+/** Serializes writers of one volume (PostgreSQL row lock; SQLite transactions are serial). */
+export async function lockVolume(trx: Trx, deps: Pick<AppDeps, 'dbKind'>, volumeId: string): Promise<void> {
+  let q = trx.selectFrom('volumes').select('id').where('id', '=', volumeId);
+  if (deps.dbKind === 'postgres') q = q.forUpdate();
+  await q.executeTakeFirst();
+}
+
+export async function insertKeyVersion(trx: Trx, deps: Pick<AppDeps, 'kek'>, v: NewKeyVersion): Promise<{ id: string; version: number }> {
+  const last = await trx
+    .selectFrom('key_versions')
+    .select('version')
+    .where('volume_id', '=', v.volumeId)
+    .orderBy('version', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const id = randomUUID();
+  const version = (last?.version ?? 0) + 1;
+  const sealed = sealSecret(deps.kek, { recordId: id, deviceId: v.deviceId, kind: v.kind, version }, v.secret);
+  await trx
+    .insertInto('key_versions')
+    .values({
+      id,
+      device_id: v.deviceId,
+      volume_id: v.volumeId,
+      version,
+      state: v.state,
+      source: v.source,
+      protector_id: v.protectorId,
+      ciphertext: sealed.ciphertext,
+      wrapped_key: sealed.wrappedKey,
+      kek_id: sealed.kekId,
+      exposed: 0,
+      created_at: v.at,
+      updated_at: v.at,
+    })
+    .execute();
+  return { id, version };
+}
+
+export function openKeyVersion(deps: Pick<AppDeps, 'kek' | 'previousKeks'>, row: KeyVersionTable, kind: string): string {
+  return openSecret(
+    findKek(deps),
+    { recordId: row.id, deviceId: row.device_id, kind, version: row.version },
+    { ciphertext: row.ciphertext, wrappedKey: row.wrapped_key, kekId: row.kek_id },
+  );
+}
+
+/** The newest active version of a volume (optionally of one BitLocker protector). */
+export async function newestActiveVersion(trx: Trx, volumeId: string, protectorId?: string): Promise<KeyVersionTable | undefined> {
+  let q = trx.selectFrom('key_versions').selectAll().where('volume_id', '=', volumeId).where('state', '=', 'active');
+  if (protectorId) q = q.where('protector_id', '=', protectorId);
+  return q.orderBy('version', 'desc').limit(1).executeTakeFirst();
+}
+
+export async function touchDevice(trx: Trx, deviceId: string, at: string): Promise<void> {
+  await trx.updateTable('devices').set({ updated_at: at }).where('id', '=', deviceId).execute();
+}

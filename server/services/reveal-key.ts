@@ -1,0 +1,86 @@
+/**
+ * Reveal an escrowed key (DESIGN.md › Get a key): the access rules decide; the key is opened
+ * and its audit event written in one transaction, so a reveal that cannot be audited is
+ * refused. An IT reveal under `rotateAfterReveal` marks the key exposed and queues a rotation.
+ */
+import type { KeyKind, RevealedKey, RevealRequest } from '../../lib/api/contract.ts';
+import { formatRecoveryKey } from '../../lib/keys/index.ts';
+import { t } from '../../lib/i18n/index.ts';
+import type { AppDeps } from '../deps.ts';
+import { nowIso } from '../deps.ts';
+import { ApiFailure } from '../errors.ts';
+import { appendAudit } from '../audit.ts';
+import { assertCanReveal, isOwner, type UserActor } from './access.ts';
+import { findDevice, getOrg } from './device-views.ts';
+import { newestActiveVersion, openKeyVersion, touchDevice } from './key-versions.ts';
+import { queueRotation } from './operations.ts';
+import type { RequestMeta } from './store-key.ts';
+import type { VolumeTable } from '../db/schema.ts';
+
+export type RevealOutcome = { key: RevealedKey; rotationQueued: boolean };
+
+async function volumeWithKey(deps: AppDeps, deviceId: string, volumeId: string | undefined): Promise<VolumeTable | undefined> {
+  const volumes = await deps.db.selectFrom('volumes').selectAll().where('device_id', '=', deviceId).orderBy('name').execute();
+  if (volumeId) {
+    const found = volumes.find((v) => v.id === volumeId);
+    if (!found) throw new ApiFailure(404, 'not_found', { field: 'volumeId' });
+    return found;
+  }
+  for (const v of volumes) {
+    const has = await deps.db.selectFrom('key_versions').select('id').where('volume_id', '=', v.id).where('state', '=', 'active').limit(1).executeTakeFirst();
+    if (has) return v;
+  }
+  return volumes[0];
+}
+
+export async function revealRecoveryKey(deps: AppDeps, user: UserActor, deviceId: string, req: RevealRequest, meta: RequestMeta): Promise<RevealOutcome> {
+  const device = await findDevice(deps.db, deviceId);
+  if (!device) throw new ApiFailure(404, 'not_found');
+  assertCanReveal(user, { ownerId: device.owner_id, ownership: device.ownership }, req.reason);
+  const org = await getOrg(deps.db);
+  const volume = await volumeWithKey(deps, device.id, req.volumeId);
+  const noKey = () => new ApiFailure(404, 'no_key', { detail: t(meta.locale, 'flow.no_key', { contact: org.support_contact }) });
+  if (!volume) throw noKey();
+  const byIt = !isOwner(user, { ownerId: device.owner_id, ownership: device.ownership });
+  const at = nowIso(deps);
+
+  return deps.db.transaction().execute(async (trx) => {
+    const row = await newestActiveVersion(trx, volume.id, req.protectorId);
+    if (!row) throw noKey();
+    const kind = device.key_kind as KeyKind;
+    const secret = openKeyVersion(deps, row, kind);
+    await appendAudit(trx, deps.dbKind, at, {
+      actorId: user.id,
+      actorKind: 'user',
+      action: 'key.revealed',
+      deviceId: device.id,
+      volumeId: volume.id,
+      detail: { version: row.version, role: user.role, byIt, reason: req.reason?.trim() ?? null, protectorId: row.protector_id },
+      ip: meta.ip,
+    });
+    let rotationQueued = false;
+    if (byIt && org.rotate_after_reveal === 1) {
+      await trx.updateTable('key_versions').set({ exposed: 1, updated_at: at }).where('id', '=', row.id).execute();
+      const op = await queueRotation(trx, device.id, volume.id, user.id, at);
+      rotationQueued = true;
+      await appendAudit(trx, deps.dbKind, at, {
+        actorId: user.id, actorKind: 'user', action: 'rotation.requested', deviceId: device.id, volumeId: volume.id, detail: { operationId: op.id, after: 'reveal' }, ip: meta.ip,
+      });
+      await touchDevice(trx, device.id, at);
+    }
+    return {
+      rotationQueued,
+      key: {
+        deviceId: device.id,
+        volumeId: volume.id,
+        volumeName: volume.name,
+        kind,
+        version: row.version,
+        key: formatRecoveryKey(kind, secret),
+        protectorId: row.protector_id,
+        revealedAt: at,
+        hideAfterSeconds: deps.config.hideAfterSeconds,
+      },
+    };
+  });
+}

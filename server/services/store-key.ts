@@ -1,0 +1,86 @@
+/**
+ * Store a personal recovery key (DESIGN.md › Store a personal key): validate both typed keys,
+ * keep the key as a `candidate` and queue `verify-and-rotate` for the device's agent, all in
+ * one transaction with its audit event. Escrow turned off → refused and shown as M3.
+ */
+import type { Locale, Operation, StoreKeyRequest } from '../../lib/api/contract.ts';
+import { describeKeyError, parseRecoveryKey } from '../../lib/keys/index.ts';
+import type { KeyKind } from '../../lib/api/contract.ts';
+import type { AppDeps } from '../deps.ts';
+import { nowIso } from '../deps.ts';
+import { ApiFailure } from '../errors.ts';
+import { appendAudit } from '../audit.ts';
+import { assertCanStore, type UserActor } from './access.ts';
+import { escrowEnabledFor, findDevice, getOrg, hasNotCheckedIn, operationView } from './device-views.ts';
+import { insertKeyVersion, lockVolume, touchDevice } from './key-versions.ts';
+import { queueOperation } from './operations.ts';
+import { pickVolume } from './volumes.ts';
+
+export type RequestMeta = { ip: string | null; locale: Locale };
+
+/** Both typed keys parsed and compared in normalized form; throws `invalid_key` / `keys_mismatch`. */
+export function normalizeTypedKeys(kind: KeyKind, key: string, confirmKey: string, locale: Locale): string {
+  const parsed = parseRecoveryKey(kind, key);
+  if (!parsed.ok) throw new ApiFailure(400, 'invalid_key', { field: 'key', detail: describeKeyError(locale, kind, parsed.error) });
+  const confirm = parseRecoveryKey(kind, confirmKey);
+  if (!confirm.ok || confirm.normalized !== parsed.normalized) throw new ApiFailure(400, 'keys_mismatch', { field: 'confirmKey' });
+  return parsed.normalized;
+}
+
+export async function storeRecoveryKey(deps: AppDeps, user: UserActor, deviceId: string, req: StoreKeyRequest, meta: RequestMeta): Promise<Operation> {
+  const device = await findDevice(deps.db, deviceId);
+  if (!device) throw new ApiFailure(404, 'not_found');
+  assertCanStore(user, { ownerId: device.owner_id, ownership: device.ownership });
+  const kind = device.key_kind as KeyKind;
+  const normalized = normalizeTypedKeys(kind, req.key, req.confirmKey, meta.locale);
+  const volume = await pickVolume(deps.db, device.id, req.volumeId);
+  const org = await getOrg(deps.db);
+  const idemKey = req.idempotencyKey ? `store:${user.id}:${device.id}:${req.idempotencyKey}` : null;
+
+  if (idemKey) {
+    const seen = await deps.db.selectFrom('idempotency').select('result').where('key', '=', idemKey).executeTakeFirst();
+    if (seen) {
+      const op = await deps.db.selectFrom('operations').selectAll().where('id', '=', seen.result).executeTakeFirstOrThrow();
+      return operationView(op, hasNotCheckedIn(device, org, deps.clock.now()));
+    }
+  }
+
+  const at = nowIso(deps);
+  if (!escrowEnabledFor(device, org)) {
+    await deps.db.transaction().execute(async (trx) => {
+      await queueOperation(trx, { deviceId: device.id, volumeId: volume.id, kind: 'verify-and-rotate', requestedBy: user.id, at, state: 'failed', failureCause: 'escrow_disabled' });
+      await appendAudit(trx, deps.dbKind, at, { actorId: user.id, actorKind: 'user', action: 'key.store_refused', deviceId: device.id, volumeId: volume.id, detail: { cause: 'escrow_disabled' }, ip: meta.ip });
+      await touchDevice(trx, device.id, at);
+    });
+    throw new ApiFailure(403, 'escrow_disabled');
+  }
+
+  const op = await deps.db.transaction().execute(async (trx) => {
+    await lockVolume(trx, deps, volume.id);
+    // A newer typed key replaces one still waiting for the device.
+    const waiting = await trx
+      .selectFrom('operations')
+      .select(['id', 'candidate_version_id'])
+      .where('volume_id', '=', volume.id)
+      .where('kind', '=', 'verify-and-rotate')
+      .where('state', '=', 'queued')
+      .execute();
+    for (const w of waiting) {
+      await trx.updateTable('operations').set({ state: 'failed', detail: 'superseded', updated_at: at }).where('id', '=', w.id).execute();
+      if (w.candidate_version_id) {
+        await trx.updateTable('key_versions').set({ state: 'rejected', updated_at: at }).where('id', '=', w.candidate_version_id).execute();
+      }
+    }
+    const candidate = await insertKeyVersion(trx, deps, {
+      deviceId: device.id, volumeId: volume.id, kind, state: 'candidate', source: 'user', protectorId: null, secret: normalized, at,
+    });
+    const queued = await queueOperation(trx, { deviceId: device.id, volumeId: volume.id, kind: 'verify-and-rotate', requestedBy: user.id, candidateVersionId: candidate.id, at });
+    if (idemKey) await trx.insertInto('idempotency').values({ key: idemKey, scope: 'store', result: queued.id, created_at: at }).execute();
+    await appendAudit(trx, deps.dbKind, at, {
+      actorId: user.id, actorKind: 'user', action: 'key.stored', deviceId: device.id, volumeId: volume.id, detail: { version: candidate.version, operationId: queued.id }, ip: meta.ip,
+    });
+    await touchDevice(trx, device.id, at);
+    return queued;
+  });
+  return operationView(op, hasNotCheckedIn(device, org, deps.clock.now()));
+}
