@@ -8,9 +8,16 @@ import type { KeyError } from './errors.ts';
 
 type Params = Record<string, string | number>;
 
+const listFormats = new Map<Locale, Intl.ListFormat>();
+
 /** "2, 6 and 8" / "2, 6 och 8" / "2、6、8", in the reader's language. */
 function listGroups(locale: Locale, groups: number[]): string {
-  return new Intl.ListFormat(locale, { style: 'long', type: 'conjunction' }).format(groups.map(String));
+  let format = listFormats.get(locale);
+  if (!format) {
+    format = new Intl.ListFormat(locale, { style: 'long', type: 'conjunction' });
+    listFormats.set(locale, format);
+  }
+  return format.format(groups.map(String));
 }
 
 /** A typed character as a person can read it: invisible ones by their code point. */
