@@ -1,0 +1,101 @@
+/**
+ * The vault's IndexedDB schema (Dexie). Each entry of `SCHEMA` is one database version with
+ * its stores and, from version 2 on, an upgrade function that migrates existing rows; add a
+ * new entry (never edit an old one) to change the schema.
+ *
+ * - devices: the service's `Device` records, plaintext (statuses show while locked).
+ * - keys:    encrypted recovery keys, one row per (device, volume, version).
+ * - outbox:  actions waiting for the network (offline reveals to report, key store requests).
+ * - meta:    one row per name: `vault` (salt, KDF params, wrapped data key = verifier),
+ *            `unlock` (failed attempts, lockout), `sync` (cursor).
+ */
+import { Dexie, type EntityTable, type Table, type Transaction } from 'dexie';
+import type { Device, KeyKind } from '../api/contract.ts';
+import type { Sealed } from './aead.ts';
+import type { KdfParams } from './kdf.ts';
+
+export type KeyRecord = {
+  /** `${deviceId}/${volumeId}/${version}` */
+  id: string;
+  deviceId: string;
+  volumeId: string;
+  kind: KeyKind;
+  version: number;
+  protectorId: string | null;
+  nonce: Uint8Array;
+  ciphertext: Uint8Array;
+  storedAt: number;
+};
+
+export type OutboxKind = 'offline_reveal' | 'store_key';
+
+export type OutboxRecord = {
+  /** The idempotency key sent with the request. */
+  id: string;
+  kind: OutboxKind;
+  deviceId: string;
+  /** Non-secret request fields. */
+  payload: Record<string, string | number | boolean | null>;
+  /** Secret request fields (a recovery key to store), encrypted with the data key. */
+  secret: Sealed | null;
+  createdAt: number;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+};
+
+export type VaultMeta = {
+  name: 'vault';
+  format: 1;
+  salt: Uint8Array;
+  kdf: KdfParams;
+  /** Random id of the current data key; changes with every passphrase change. */
+  keyId: string;
+  /** The data key sealed under the passphrase-derived key; its Poly1305 tag is the passphrase verifier. */
+  wrappedKey: Sealed;
+  /** A constant sealed under the data key: proves a session key from storage.session is current. */
+  keyCheck: Sealed;
+  createdAt: number;
+};
+export type UnlockMeta = { name: 'unlock'; failedAttempts: number; lockedOutUntil: number };
+export type SyncMeta = { name: 'sync'; cursor: string; syncedAt: number };
+export type MetaRow = VaultMeta | UnlockMeta | SyncMeta;
+
+export type VaultDb = Dexie & {
+  devices: EntityTable<Device, 'id'>;
+  keys: EntityTable<KeyRecord, 'id'>;
+  outbox: EntityTable<OutboxRecord, 'id'>;
+  meta: Table<MetaRow, MetaRow['name']>;
+};
+
+type SchemaVersion = { version: number; stores: Record<string, string>; upgrade?: (tx: Transaction) => Promise<void> };
+
+const SCHEMA: SchemaVersion[] = [
+  {
+    version: 1,
+    stores: {
+      devices: 'id, updatedAt',
+      keys: 'id, [deviceId+volumeId], deviceId',
+      outbox: 'id, nextAttemptAt',
+      meta: 'name',
+    },
+  },
+];
+
+export type IndexedDbDeps = { indexedDB: IDBFactory; IDBKeyRange: typeof IDBKeyRange };
+
+/** Uses `deps`, else the global IndexedDB as it is now (not as it was when Dexie loaded). */
+export function openVaultDb(name: string, deps?: IndexedDbDeps): VaultDb {
+  const g = globalThis as Partial<IndexedDbDeps>;
+  const current = g.indexedDB && g.IDBKeyRange ? { indexedDB: g.indexedDB, IDBKeyRange: g.IDBKeyRange } : undefined;
+  const db = new Dexie(name, deps ?? current) as VaultDb;
+  for (const { version, stores, upgrade } of SCHEMA) {
+    const v = db.version(version).stores(stores);
+    if (upgrade) v.upgrade(upgrade);
+  }
+  return db;
+}
+
+export async function readMeta<N extends MetaRow['name']>(db: VaultDb, name: N): Promise<Extract<MetaRow, { name: N }> | undefined> {
+  return (await db.meta.get(name)) as Extract<MetaRow, { name: N }> | undefined;
+}

@@ -1,0 +1,447 @@
+/**
+ * The Vault: lifecycle (setup, unlock, lock, session resume, passphrase change) and the three
+ * kinds of data it holds — device metadata (plaintext), recovery keys (encrypted) and the
+ * outbox. Key hierarchy: passphrase —scrypt→ key-encryption key, which wraps a random 256-bit
+ * data key; the data key seals every record (see `aead.ts`). All crypto runs outside Dexie
+ * transactions; transactions only read and write rows.
+ */
+import { randomBytes } from '@noble/ciphers/utils.js';
+import { KeyKind, type Device } from '../api/contract.ts';
+import { associatedData, fromUtf8, open, seal, tryOpen, utf8, type Sealed } from './aead.ts';
+import { exponentialBackoff, lockoutDelayMs, type Backoff } from './backoff.ts';
+import { openVaultDb, readMeta, type IndexedDbDeps, type KeyRecord, type OutboxKind, type OutboxRecord, type VaultDb, type VaultMeta } from './db.ts';
+import { VaultError } from './errors.ts';
+import { assertKdfStrongEnough, DEFAULT_KDF, deriveKeyEncryptionKey, KDF_FLOOR, type KdfParams } from './kdf.ts';
+import type { Progress } from './scrypt.ts';
+
+export const MIN_PASSPHRASE_LENGTH = 8;
+
+export type VaultTestHooks = {
+  /** Runs inside the passphrase-change transaction after half of the keys were rewritten; throw to abort it. */
+  passphraseChangeMidway?: () => void;
+  /** Sees the in-memory data key buffer each time one is adopted (to check that `lock()` wipes it). */
+  observeDataKey?: (key: Uint8Array) => void;
+};
+
+export type OpenVaultOptions = {
+  /** IndexedDB implementation (defaults to the global one; tests pass fake-indexeddb). */
+  indexedDB?: IndexedDbDeps;
+  /** Clock, epoch ms (tests). */
+  now?: () => number;
+  /**
+   * TEST ONLY — never pass this in the extension. scrypt parameters used by `setup` and
+   * `changePassphrase` AND the floor `unlock` accepts, so unit tests can run with a small N.
+   */
+  insecureKdfForTests?: KdfParams;
+  /** TEST ONLY: fault injection and inspection. */
+  testHooks?: VaultTestHooks;
+};
+
+export type KeyInput = {
+  deviceId: string;
+  volumeId: string;
+  kind: KeyKind;
+  version: number;
+  /** The recovery key (normalized form). */
+  key: string;
+  protectorId?: string | null;
+};
+
+export type StoredKey = Required<KeyInput> & { storedAt: number };
+
+export type VaultStatus = {
+  initialized: boolean;
+  unlocked: boolean;
+  failedAttempts: number;
+  /** Epoch ms until which unlock is refused, or null. */
+  lockedOutUntil: number | null;
+};
+
+export type OutboxEntryInput = {
+  kind: OutboxKind;
+  deviceId: string;
+  payload: OutboxRecord['payload'];
+  /** A secret to send with the request (a recovery key); stored encrypted; needs the vault unlocked. */
+  secret?: string;
+  /** Defaults to a random UUID. Enqueueing an id that is already queued does nothing. */
+  idempotencyKey?: string;
+};
+
+export type OutboxItem = Omit<OutboxRecord, 'secret'> & { secret: string | null };
+
+const WRAP_LABEL = 'keyward-vault/data-key/v1';
+const CHECK_LABEL = 'keyward-vault/key-check/v1';
+const KEY_LABEL = 'keyward-vault/recovery-key/v1';
+const OUTBOX_LABEL = 'keyward-vault/outbox/v1';
+
+const keyRecordId = (deviceId: string, volumeId: string, version: number) => `${deviceId}/${volumeId}/${version}`;
+const keyAd = (r: Pick<KeyRecord, 'id' | 'deviceId' | 'volumeId' | 'kind' | 'version' | 'protectorId'>) =>
+  associatedData(KEY_LABEL, [r.id, r.deviceId, r.volumeId, r.kind, r.version, r.protectorId]);
+const outboxAd = (r: Pick<OutboxRecord, 'id' | 'kind' | 'deviceId'>) => associatedData(OUTBOX_LABEL, [r.id, r.kind, r.deviceId]);
+
+export async function openVault(dbName = 'keyward-vault', options: OpenVaultOptions = {}): Promise<Vault> {
+  const db = openVaultDb(dbName, options.indexedDB);
+  await db.open();
+  return new Vault(db, options);
+}
+
+function sealVaultMeta(kek: Uint8Array, dataKey: Uint8Array, salt: Uint8Array, kdf: KdfParams, createdAt: number): VaultMeta {
+  const keyId = crypto.randomUUID();
+  return {
+    name: 'vault',
+    format: 1,
+    salt,
+    kdf: { ...kdf },
+    keyId,
+    wrappedKey: seal(kek, dataKey, associatedData(WRAP_LABEL, [keyId])),
+    keyCheck: seal(dataKey, new Uint8Array(0), associatedData(CHECK_LABEL, [keyId])),
+    createdAt,
+  };
+}
+
+function sameSealed(a: Sealed | null, b: Sealed | null): boolean {
+  if (!a || !b) return a === b;
+  return a.nonce.length === b.nonce.length && a.nonce.every((byte, i) => byte === b.nonce[i]);
+}
+
+export class Vault {
+  readonly #db: VaultDb;
+  readonly #now: () => number;
+  readonly #kdf: KdfParams;
+  readonly #kdfFloor: KdfParams;
+  readonly #hooks: VaultTestHooks;
+  #dataKey: Uint8Array | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(db: VaultDb, options: OpenVaultOptions = {}) {
+    this.#db = db;
+    this.#now = options.now ?? Date.now;
+    this.#kdf = options.insecureKdfForTests ?? DEFAULT_KDF;
+    this.#kdfFloor = options.insecureKdfForTests ?? KDF_FLOOR;
+    this.#hooks = options.testHooks ?? {};
+  }
+
+  /** Runs vault operations one at a time, so a passphrase change never interleaves with a write. */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  #requireKey(): Uint8Array {
+    if (!this.#dataKey) throw new VaultError('locked', 'The vault is locked.');
+    return this.#dataKey;
+  }
+
+  #adopt(dataKey: Uint8Array): void {
+    if (this.#dataKey && this.#dataKey !== dataKey) this.#dataKey.fill(0);
+    this.#dataKey = dataKey;
+    this.#hooks.observeDataKey?.(dataKey);
+  }
+
+  close(): void {
+    this.lock();
+    this.#db.close();
+  }
+
+  // --- lifecycle -----------------------------------------------------------------------
+
+  async isInitialized(): Promise<boolean> {
+    return (await readMeta(this.#db, 'vault')) !== undefined;
+  }
+
+  isUnlocked(): boolean {
+    return this.#dataKey !== null;
+  }
+
+  async status(): Promise<VaultStatus> {
+    const [vault, unlock] = await Promise.all([readMeta(this.#db, 'vault'), readMeta(this.#db, 'unlock')]);
+    const until = unlock?.lockedOutUntil ?? 0;
+    return {
+      initialized: vault !== undefined,
+      unlocked: this.isUnlocked(),
+      failedAttempts: unlock?.failedAttempts ?? 0,
+      lockedOutUntil: until > this.#now() ? until : null,
+    };
+  }
+
+  setup(passphrase: string, onProgress?: Progress): Promise<void> {
+    return this.#exclusive(async () => {
+      if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
+        throw new VaultError('passphrase_too_short', `The passphrase must have at least ${MIN_PASSPHRASE_LENGTH} characters.`);
+      }
+      if (await this.isInitialized()) throw new VaultError('already_initialized', 'The vault already has a passphrase.');
+      const salt = randomBytes(32);
+      const kek = await deriveKeyEncryptionKey(passphrase, salt, this.#kdf, onProgress);
+      const dataKey = randomBytes(32);
+      const meta = sealVaultMeta(kek, dataKey, salt, this.#kdf, this.#now());
+      kek.fill(0);
+      const db = this.#db;
+      await db.transaction('rw', db.meta, async () => {
+        if (await db.meta.get('vault')) throw new VaultError('already_initialized', 'The vault already has a passphrase.');
+        await db.meta.bulkPut([meta, { name: 'unlock', failedAttempts: 0, lockedOutUntil: 0 }]);
+      });
+      this.#adopt(dataKey);
+    });
+  }
+
+  unlock(passphrase: string, onProgress?: Progress): Promise<void> {
+    return this.#exclusive(async () => {
+      const { dataKey } = await this.#openDataKey(passphrase, onProgress);
+      await this.#db.meta.put({ name: 'unlock', failedAttempts: 0, lockedOutUntil: 0 });
+      this.#adopt(dataKey);
+    });
+  }
+
+  /** Checks the passphrase against the stored verifier; counts failures and enforces the lockout. */
+  async #openDataKey(passphrase: string, onProgress?: Progress): Promise<{ meta: VaultMeta; dataKey: Uint8Array }> {
+    const meta = await readMeta(this.#db, 'vault');
+    if (!meta) throw new VaultError('not_initialized', 'The vault has no passphrase yet.');
+    const lockedOutUntil = (await readMeta(this.#db, 'unlock'))?.lockedOutUntil ?? 0;
+    if (lockedOutUntil > this.#now()) {
+      throw new VaultError('locked_out', 'Too many wrong passphrases; try again later.', { lockedOutUntil });
+    }
+    assertKdfStrongEnough(meta.kdf, this.#kdfFloor);
+    const kek = await deriveKeyEncryptionKey(passphrase, meta.salt, meta.kdf, onProgress);
+    const dataKey = tryOpen(kek, meta.wrappedKey, associatedData(WRAP_LABEL, [meta.keyId]));
+    kek.fill(0);
+    if (!dataKey) {
+      const until = await this.#recordFailedAttempt();
+      throw new VaultError('wrong_passphrase', 'The passphrase is not correct.', { lockedOutUntil: until });
+    }
+    return { meta, dataKey };
+  }
+
+  async #recordFailedAttempt(): Promise<number | null> {
+    const db = this.#db;
+    return db.transaction('rw', db.meta, async () => {
+      const failedAttempts = ((await readMeta(db, 'unlock'))?.failedAttempts ?? 0) + 1;
+      const delay = lockoutDelayMs(failedAttempts);
+      const lockedOutUntil = delay > 0 ? this.#now() + delay : 0;
+      await db.meta.put({ name: 'unlock', failedAttempts, lockedOutUntil });
+      return lockedOutUntil || null;
+    });
+  }
+
+  /** Forgets the data key (the buffer is zeroed). Metadata stays readable. */
+  lock(): void {
+    this.#dataKey?.fill(0);
+    this.#dataKey = null;
+  }
+
+  /** A copy of the unlocked data key, for `storage.session` only (never `storage.local`). */
+  exportSessionKey(): Uint8Array {
+    return this.#requireKey().slice();
+  }
+
+  /** Unlocks with a key from `exportSessionKey`; `session_invalid` if it is not this vault's current key. */
+  resumeFromSessionKey(sessionKey: Uint8Array): Promise<void> {
+    return this.#exclusive(async () => {
+      const meta = await readMeta(this.#db, 'vault');
+      if (!meta) throw new VaultError('not_initialized', 'The vault has no passphrase yet.');
+      const candidate = sessionKey.slice();
+      if (candidate.length !== 32 || !tryOpen(candidate, meta.keyCheck, associatedData(CHECK_LABEL, [meta.keyId]))) {
+        candidate.fill(0);
+        throw new VaultError('session_invalid', 'The saved session does not match this vault.');
+      }
+      this.#adopt(candidate);
+    });
+  }
+
+  /**
+   * Re-encrypts everything under a new data key derived from a new passphrase, in one
+   * transaction: the vault ends fully on the old passphrase or fully on the new one. The
+   * vault is unlocked (with the new key) afterwards; re-export the session key.
+   */
+  changePassphrase(oldPassphrase: string, newPassphrase: string, onProgress?: Progress): Promise<void> {
+    return this.#exclusive(async () => {
+      if (newPassphrase.length < MIN_PASSPHRASE_LENGTH) {
+        throw new VaultError('passphrase_too_short', `The passphrase must have at least ${MIN_PASSPHRASE_LENGTH} characters.`);
+      }
+      const { meta, dataKey: oldKey } = await this.#openDataKey(oldPassphrase, onProgress && ((f) => onProgress(f / 2)));
+      const newKey = randomBytes(32);
+      try {
+        const salt = randomBytes(32);
+        const kek = await deriveKeyEncryptionKey(newPassphrase, salt, this.#kdf, onProgress && ((f) => onProgress(0.5 + f / 2)));
+        const newMeta = sealVaultMeta(kek, newKey, salt, this.#kdf, meta.createdAt);
+        kek.fill(0);
+        const db = this.#db;
+        const [keys, outbox] = await Promise.all([db.keys.toArray(), db.outbox.toArray()]);
+        const newKeys = keys.map((r) => reseal(r, { nonce: r.nonce, ciphertext: r.ciphertext }, keyAd(r), oldKey, newKey));
+        const newOutbox = outbox.map((r) => (r.secret ? reseal(r, r.secret, outboxAd(r), oldKey, newKey) : r));
+        await db.transaction('rw', db.keys, db.outbox, db.meta, async () => {
+          const [current, keysNow, outboxNow] = await Promise.all([db.meta.get('vault'), db.keys.toArray(), db.outbox.toArray()]);
+          const unchanged =
+            current?.name === 'vault' && current.keyId === meta.keyId &&
+            keysNow.length === keys.length && keysNow.every((r, i) => r.id === keys[i].id && sameSealed(r, keys[i])) &&
+            outboxNow.length === outbox.length && outboxNow.every((r, i) => r.id === outbox[i].id && sameSealed(r.secret, outbox[i].secret));
+          if (!unchanged) throw new VaultError('vault_changed', 'The vault changed during the passphrase change; try again.');
+          const half = Math.ceil(newKeys.length / 2);
+          await db.keys.bulkPut(newKeys.slice(0, half));
+          this.#hooks.passphraseChangeMidway?.();
+          await db.keys.bulkPut(newKeys.slice(half));
+          await db.outbox.bulkPut(newOutbox);
+          await db.meta.bulkPut([newMeta, { name: 'unlock', failedAttempts: 0, lockedOutUntil: 0 }]);
+        });
+        this.#adopt(newKey);
+      } catch (error) {
+        newKey.fill(0);
+        throw error;
+      } finally {
+        if (this.#dataKey !== oldKey) oldKey.fill(0);
+      }
+    });
+  }
+
+  // --- recovery keys ---------------------------------------------------------------------
+
+  putKey(input: KeyInput): Promise<void> {
+    return this.#exclusive(async () => {
+      const { deviceId, volumeId, kind, version, key } = input;
+      const valid =
+        typeof deviceId === 'string' && deviceId !== '' && typeof volumeId === 'string' && volumeId !== '' &&
+        KeyKind.options.includes(kind) && Number.isSafeInteger(version) && version >= 0 && typeof key === 'string' && key !== '';
+      if (!valid) throw new VaultError('invalid_input', 'A key record needs a device, a volume, a kind, a version and a key.');
+      const dataKey = this.#requireKey();
+      const fields = { id: keyRecordId(deviceId, volumeId, version), deviceId, volumeId, kind, version, protectorId: input.protectorId ?? null };
+      const plaintext = utf8(key);
+      const sealed = seal(dataKey, plaintext, keyAd(fields));
+      plaintext.fill(0);
+      await this.#db.keys.put({ ...fields, ...sealed, storedAt: this.#now() });
+    });
+  }
+
+  /** The newest stored version of a volume's key, decrypted; null if none is stored. */
+  getKey(deviceId: string, volumeId: string): Promise<StoredKey | null> {
+    return this.#exclusive(async () => {
+      const dataKey = this.#requireKey();
+      const rows = await this.#db.keys.where('[deviceId+volumeId]').equals([deviceId, volumeId]).toArray();
+      if (rows.length === 0) return null;
+      const r = rows.reduce((a, b) => (b.version > a.version ? b : a));
+      const key = fromUtf8(open(dataKey, r, keyAd(r), r.id));
+      return { deviceId: r.deviceId, volumeId: r.volumeId, kind: r.kind, version: r.version, protectorId: r.protectorId, key, storedAt: r.storedAt };
+    });
+  }
+
+  /** Which volumes have a cached key (no decryption, works while locked). */
+  async listKeyVersions(deviceId?: string): Promise<{ deviceId: string; volumeId: string; kind: KeyKind; version: number; storedAt: number }[]> {
+    const rows = deviceId === undefined ? await this.#db.keys.toArray() : await this.#db.keys.where('deviceId').equals(deviceId).toArray();
+    return rows.map(({ deviceId: d, volumeId, kind, version, storedAt }) => ({ deviceId: d, volumeId, kind, version, storedAt }));
+  }
+
+  /** Deletes cached keys: one device's, or all of them (e.g. policy `offlineCache: metadata`). */
+  deleteKeys(deviceId?: string): Promise<void> {
+    return this.#exclusive(async () => {
+      if (deviceId === undefined) await this.#db.keys.clear();
+      else await this.#db.keys.where('deviceId').equals(deviceId).delete();
+    });
+  }
+
+  // --- device metadata (plaintext; readable while locked) ---------------------------------
+
+  /**
+   * Saves devices and the sync cursor together. With `fullSync`, devices not in the list (and
+   * their cached keys) are removed, as after a first or reset sync.
+   */
+  async putDevices(devices: Device[], cursor: string, options: { fullSync?: boolean } = {}): Promise<void> {
+    const db = this.#db;
+    await db.transaction('rw', db.devices, db.keys, db.meta, async () => {
+      if (options.fullSync) {
+        const keep = new Set(devices.map((d) => d.id));
+        const gone = (await db.devices.toCollection().primaryKeys()).filter((id) => !keep.has(id));
+        await db.devices.bulkDelete(gone);
+        if (gone.length > 0) await db.keys.where('deviceId').anyOf(gone).delete();
+      }
+      await db.devices.bulkPut(devices);
+      await db.meta.put({ name: 'sync', cursor, syncedAt: this.#now() });
+    });
+  }
+
+  /** Every cached device, by name. Needs no unlock. */
+  async listDevices(): Promise<Device[]> {
+    const devices = await this.#db.devices.toArray();
+    return devices.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  }
+
+  async getDevice(id: string): Promise<Device | null> {
+    return (await this.#db.devices.get(id)) ?? null;
+  }
+
+  async syncState(): Promise<{ cursor: string; syncedAt: number } | null> {
+    const sync = await readMeta(this.#db, 'sync');
+    return sync ? { cursor: sync.cursor, syncedAt: sync.syncedAt } : null;
+  }
+
+  // --- outbox ----------------------------------------------------------------------------
+
+  /** Queues an action; returns its idempotency key. A secret needs the vault unlocked. */
+  enqueue(entry: OutboxEntryInput): Promise<string> {
+    return this.#exclusive(async () => {
+      const id = entry.idempotencyKey ?? crypto.randomUUID();
+      const fields = { id, kind: entry.kind, deviceId: entry.deviceId };
+      let secret: Sealed | null = null;
+      if (entry.secret !== undefined) {
+        const plaintext = utf8(entry.secret);
+        secret = seal(this.#requireKey(), plaintext, outboxAd(fields));
+        plaintext.fill(0);
+      }
+      const now = this.#now();
+      const db = this.#db;
+      await db.transaction('rw', db.outbox, async () => {
+        if (await db.outbox.get(id)) return;
+        await db.outbox.add({ ...fields, payload: { ...entry.payload }, secret, createdAt: now, attempts: 0, nextAttemptAt: now, lastError: null });
+      });
+      return id;
+    });
+  }
+
+  /**
+   * Entries whose retry time has come, oldest first. Secrets are decrypted; entries with a
+   * secret are left out while the vault is locked (they cannot be sent), as are corrupt ones.
+   */
+  due(limit = 50): Promise<OutboxItem[]> {
+    return this.#exclusive(async () => {
+      const rows = await this.#db.outbox.where('nextAttemptAt').belowOrEqual(this.#now()).toArray();
+      const items: OutboxItem[] = [];
+      for (const r of rows) {
+        if (items.length >= limit) break;
+        if (!r.secret) {
+          items.push({ ...r, secret: null });
+          continue;
+        }
+        if (!this.#dataKey) continue;
+        const plaintext = tryOpen(this.#dataKey, r.secret, outboxAd(r));
+        if (plaintext) items.push({ ...r, secret: fromUtf8(plaintext) });
+      }
+      return items;
+    });
+  }
+
+  async markDone(id: string): Promise<void> {
+    await this.#db.outbox.delete(id);
+  }
+
+  /** Records a failed attempt and schedules the next one `backoff(attempts)` ms from now. */
+  async markFailed(id: string, error: string | null = null, backoff: Backoff = exponentialBackoff): Promise<void> {
+    const db = this.#db;
+    await db.transaction('rw', db.outbox, async () => {
+      const row = await db.outbox.get(id);
+      if (!row) return;
+      const attempts = row.attempts + 1;
+      await db.outbox.update(id, { attempts, nextAttemptAt: this.#now() + backoff(attempts), lastError: error });
+    });
+  }
+
+  async outboxSize(): Promise<number> {
+    return this.#db.outbox.count();
+  }
+}
+
+/** The same record sealed under the new data key; a record that is already corrupt is kept as it is. */
+function reseal<R extends { id: string }>(record: R, sealed: Sealed, ad: Uint8Array, oldKey: Uint8Array, newKey: Uint8Array): R {
+  const plaintext = tryOpen(oldKey, sealed, ad);
+  if (!plaintext) return record;
+  const next = seal(newKey, plaintext, ad);
+  plaintext.fill(0);
+  return 'secret' in record ? { ...record, secret: next } : { ...record, ...next };
+}
