@@ -12,16 +12,24 @@ import { SYNC_ALARM, SYNC_PERIOD_MINUTES, syncNow } from './sync.ts';
 import { openVaultPort } from './vault-adapter.ts';
 import { AUTOLOCK_ALARM, createVaultSession } from './vault-session.ts';
 
+/** What a portal panel (content script, untrusted page origin) may ask for. */
+const PANEL_MESSAGES = new Set(['state.get', 'key.reveal', 'key.store', 'device.get', 'device.checkAccess']);
+
+function isExtensionPage(url: string | undefined): boolean {
+  return url !== undefined && url.startsWith(browser.runtime.getURL('/'));
+}
+
 export default defineBackground(() => {
   const vault = openVaultPort();
   const session = createVaultSession(vault);
   const handlers = createHandlers(vault, session);
 
-  browser.runtime.onMessage.addListener((message: unknown) => {
+  browser.runtime.onMessage.addListener((message: unknown, sender: { url?: string; tab?: unknown }) => {
     if (typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'offscreen.done') {
       return closeClipboardDocument().then(() => ({ ok: true }));
     }
     if (!isMessage(message, handlers)) return undefined;
+    if (!isExtensionPage(sender.url) && !PANEL_MESSAGES.has(message.type)) return undefined;
     return dispatch(handlers, message);
   });
 

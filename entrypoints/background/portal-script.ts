@@ -6,7 +6,16 @@ import { browser } from 'wxt/browser';
 
 const SCRIPT_ID = 'keyward-portal';
 
-export async function registerPortalScript(serviceUrl: string): Promise<void> {
+let queue: Promise<void> = Promise.resolve();
+
+/** Registrations run one after another (startup and a settings change may overlap). */
+export function registerPortalScript(serviceUrl: string): Promise<void> {
+  const next = queue.then(() => register(serviceUrl));
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+async function register(serviceUrl: string): Promise<void> {
   const pattern = `${new URL(serviceUrl).origin}/*`;
   const existing = await browser.scripting.getRegisteredContentScripts({ ids: [SCRIPT_ID] });
   if (existing.length === 1 && existing[0].matches?.length === 1 && existing[0].matches[0] === pattern) return;

@@ -1,0 +1,50 @@
+/**
+ * Launches the system Chromium with the built extension (.output/chrome-mv3) through
+ * playwright-core, and finds the extension's id from its service worker's URL.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Worker } from 'playwright-core';
+
+export const EXTENSION_DIR = resolve(import.meta.dirname, '../../.output/chrome-mv3');
+
+export type ExtensionBrowser = {
+  context: BrowserContext;
+  extensionId: string;
+  extensionUrl: (path: string) => string;
+  serviceWorker: () => Promise<Worker>;
+  close: () => Promise<void>;
+};
+
+export async function launchWithExtension(): Promise<ExtensionBrowser> {
+  if (!existsSync(join(EXTENSION_DIR, 'manifest.json'))) {
+    throw new Error(`No built extension in ${EXTENSION_DIR}: run \`npm run build:chrome\` first.`);
+  }
+  const profile = mkdtempSync(join(tmpdir(), 'keyward-e2e-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1100, height: 900 },
+    args: [
+      `--disable-extensions-except=${EXTENSION_DIR}`,
+      `--load-extension=${EXTENSION_DIR}`,
+      '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run',
+    ],
+  });
+  const serviceWorker = async () => context.serviceWorkers().find((w) => w.url().endsWith('/background.js'))
+    ?? context.waitForEvent('serviceworker', { predicate: (w) => w.url().endsWith('/background.js'), timeout: 15_000 });
+  const worker = await serviceWorker();
+  const extensionId = new URL(worker.url()).host;
+  return {
+    context,
+    extensionId,
+    extensionUrl: (path) => `chrome-extension://${extensionId}/${path.replace(/^\//, '')}`,
+    serviceWorker,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
