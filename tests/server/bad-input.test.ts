@@ -1,0 +1,81 @@
+/**
+ * Bad input anywhere → a 4xx `{error:{code,message}}` and no row written: malformed JSON,
+ * wrong content type, oversized bodies, invalid or mismatched keys, unknown devices, expired
+ * or missing credentials, spent enrollment tokens.
+ */
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEnrollmentToken } from '../../server/services/agent-enroll.ts';
+import { call, createHarness, FV_KEY_1, FV_KEY_2, TestAgent, type Harness } from './harness.ts';
+
+type Row = { name: string; method: string; path: () => string; token: () => string | null; body?: () => unknown; headers?: Record<string, string>; status: number; code: string; field?: string };
+
+describe('bad input', () => {
+  let h: Harness;
+  let mac: TestAgent;
+  let expiredToken: string;
+  let spentToken: string;
+
+  beforeAll(async () => {
+    h = await createHarness('sqlite', { maxBodyBytes: 16 * 1024 });
+    mac = await TestAgent.enroll(h, { owner: h.people.owner, ownership: 'personal', name: 'Mac', platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
+    await sql`update oauth_tokens set expires_at = '2000-01-01T00:00:00.000Z' where kind = 'access' and grant_id in (select id from oauth_grants where user_id = ${h.people.other.id})`.execute(h.deps.db);
+    expiredToken = await createEnrollmentToken(h.deps, { ownerId: h.people.owner.id, ownership: 'personal', label: 'old', validDays: -1 });
+    spentToken = await createEnrollmentToken(h.deps, { ownerId: h.people.owner.id, ownership: 'personal', label: 'once' });
+    await TestAgent.enroll(h, { owner: h.people.owner, ownership: 'personal', name: 'x', platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'a', name: 'a' }] });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const owner = () => h.people.owner.token;
+  const keysPath = () => `/api/v1/devices/${mac.deviceId}/keys`;
+  const enroll = (token: () => string) => () => ({ token: token(), name: 'Mac', platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'd', name: 'd', encrypted: true }] });
+
+  const rows: Row[] = [
+    { name: 'malformed JSON', method: 'POST', path: keysPath, token: owner, body: () => '{"key": "AU2A', status: 400, code: 'invalid_input' },
+    { name: 'JSON that is not the shape', method: 'POST', path: keysPath, token: owner, body: () => ({ key: 42 }), status: 400, code: 'invalid_input', field: 'key' },
+    { name: 'wrong content type', method: 'POST', path: keysPath, token: owner, body: () => `{"key":"${FV_KEY_1}","confirmKey":"${FV_KEY_1}"}`, headers: { 'content-type': 'text/plain' }, status: 415, code: 'unsupported_media_type' },
+    { name: 'oversized body', method: 'POST', path: keysPath, token: owner, body: () => ({ key: FV_KEY_1, confirmKey: FV_KEY_1, pad: 'x'.repeat(40_000) }), status: 413, code: 'payload_too_large' },
+    { name: 'invalid key (bad character)', method: 'POST', path: keysPath, token: owner, body: () => ({ key: 'AU2A-PHMK-WBGX-PWKX-M3X3-VAP!', confirmKey: 'AU2A-PHMK-WBGX-PWKX-M3X3-VAP!' }), status: 400, code: 'invalid_key', field: 'key' },
+    { name: 'invalid key (too short)', method: 'POST', path: keysPath, token: owner, body: () => ({ key: 'AU2A-PHMK', confirmKey: 'AU2A-PHMK' }), status: 400, code: 'invalid_key', field: 'key' },
+    { name: 'keys differ (M1)', method: 'POST', path: keysPath, token: owner, body: () => ({ key: FV_KEY_1, confirmKey: FV_KEY_2 }), status: 400, code: 'keys_mismatch', field: 'confirmKey' },
+    { name: 'BitLocker sample from seed 004 on a FileVault device', method: 'POST', path: keysPath, token: owner, body: () => ({ key: '12345-67890-12345-67890-12345-67890-12345-67890', confirmKey: '12345-67890-12345-67890-12345-67890-12345-67890' }), status: 400, code: 'invalid_key', field: 'key' },
+    { name: 'unknown device', method: 'POST', path: () => '/api/v1/devices/00000000-0000-0000-0000-000000000000/keys', token: owner, body: () => ({ key: FV_KEY_1, confirmKey: FV_KEY_1 }), status: 404, code: 'not_found' },
+    { name: 'unknown volume', method: 'POST', path: keysPath, token: owner, body: () => ({ key: FV_KEY_1, confirmKey: FV_KEY_1, volumeId: 'nope' }), status: 404, code: 'not_found', field: 'volumeId' },
+    { name: 'no token', method: 'POST', path: keysPath, token: () => null, body: () => ({ key: FV_KEY_1, confirmKey: FV_KEY_1 }), status: 401, code: 'unauthenticated' },
+    { name: 'made-up token', method: 'POST', path: keysPath, token: () => 'kwt_not-a-real-token-at-all', body: () => ({ key: FV_KEY_1, confirmKey: FV_KEY_1 }), status: 401, code: 'unauthenticated' },
+    { name: 'expired access token', method: 'GET', path: () => '/api/v1/me', token: () => h.people.other.token, status: 401, code: 'session_expired' },
+    { name: 'expired enrollment token', method: 'POST', path: () => '/api/v1/agent/enroll', token: () => null, body: enroll(() => expiredToken), status: 400, code: 'invalid_grant', field: 'token' },
+    { name: 'enrollment token used twice', method: 'POST', path: () => '/api/v1/agent/enroll', token: () => null, body: enroll(() => spentToken), status: 201, code: '' },
+    { name: 'enrollment token used twice (second)', method: 'POST', path: () => '/api/v1/agent/enroll', token: () => null, body: enroll(() => spentToken), status: 400, code: 'invalid_grant', field: 'token' },
+    { name: 'agent escrows an invalid key', method: 'POST', path: () => '/api/v1/agent/operations/whatever/escrow', token: () => mac.credential, body: () => ({ key: 'not-a-key' }), status: 400, code: 'invalid_key', field: 'key' },
+    { name: 'agent reports an unknown result', method: 'POST', path: () => '/api/v1/agent/operations/whatever/complete', token: () => mac.credential, body: () => ({ result: 'maybe' }), status: 400, code: 'invalid_input' },
+    { name: 'agent with a bad credential', method: 'POST', path: () => '/api/v1/agent/checkin', token: () => 'kwa_wrong-credential-value', body: () => ({ volumes: [] }), status: 401, code: 'unauthenticated' },
+    { name: 'unknown API path', method: 'GET', path: () => '/api/v1/nothing-here', token: owner, status: 404, code: 'not_found' },
+    { name: 'token endpoint with garbage', method: 'POST', path: () => '/oauth/token', token: () => null, body: () => ({ grant_type: 'password' }), status: 400, code: 'invalid_input' },
+  ];
+
+  async function counts(): Promise<string> {
+    const n = async (table: 'key_versions' | 'operations' | 'devices') => (await h.deps.db.selectFrom(table).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n;
+    return `${await n('key_versions')}/${await n('operations')}/${await n('devices')}`;
+  }
+
+  it.each(rows)('$name → $status $code', async (row) => {
+    const before = await counts();
+    const res = await call(h.app, row.method, row.path(), row.token(), row.body?.(), row.headers);
+    expect(res.status).toBe(row.status);
+    if (row.status >= 400) {
+      expect(res.body.error?.code).toBe(row.code);
+      expect(res.body.error?.message).toMatch(/\S/);
+      if (row.field) expect(res.body.error?.field).toBe(row.field);
+      expect(await counts()).toBe(before);
+    }
+  });
+
+  it('an invalid key is explained precisely (which character, which position)', async () => {
+    const res = await call(h.app, 'POST', keysPath(), owner(), { key: 'AU2A-PHMK-WBGX-PWKX-M3X3-VAP!', confirmKey: 'x' });
+    expect(res.body.error?.message).not.toBe('This is not a valid recovery key.');
+    expect(res.body.error?.message).toMatch(/24|!/);
+  });
+});

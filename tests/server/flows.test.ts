@@ -1,0 +1,121 @@
+/**
+ * The key lifecycle through the real API on both databases: store → agent verifies, escrows
+ * the new key as pending, commits → notice M4 and the new key is what the owner gets; a
+ * wrong key → M3 wrong_key; a silent device → M3 not_checked_in; escrow off → escrow_disabled.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, createHarness, FV_KEY_1, FV_KEY_2, FV_KEY_3, TestAgent, type Harness } from './harness.ts';
+
+describe.each(['sqlite', 'postgres'] as const)('key lifecycle on %s', (kind) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness(kind);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  async function personalMac(): Promise<TestAgent> {
+    return TestAgent.enroll(h, { owner: h.people.owner, ownership: 'personal', name: 'Personal Mac', platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
+  }
+
+  it('store → verify-and-rotate → pending → active: M4, old keys retired, new key revealed', async () => {
+    const agent = await personalMac();
+    const { owner } = h.people;
+    const before = await call(h.app, 'GET', `/api/v1/devices/${agent.deviceId}`, owner.token);
+    expect(before.body.keyStatus).toBe('missing');
+
+    const stored = await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/keys`, owner.token, { key: FV_KEY_1.toLowerCase(), confirmKey: FV_KEY_1.replace(/-/g, ' ') });
+    expect(stored.status).toBe(202);
+    expect(stored.body).toMatchObject({ kind: 'verify-and-rotate', state: 'queued', failureCause: null });
+    const pendingView = await call(h.app, 'GET', `/api/v1/devices/${agent.deviceId}`, owner.token);
+    expect(pendingView.body.keyStatus).toBe('pending');
+    expect(pendingView.body.notice).toBeNull();
+
+    const [task] = await agent.checkin();
+    expect(task).toMatchObject({ kind: 'verify-and-rotate', volumeRef: 'disk1s1', candidateKey: FV_KEY_1.replace(/-/g, ''), currentKey: null });
+    const escrowed = await agent.escrow(task.operationId, FV_KEY_2);
+    expect(escrowed.status).toBe(201);
+    // Escrowed but not committed: still pending, and the pending key is not revealed yet.
+    const midway = await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/reveal`, owner.token, {});
+    expect(midway.status).toBe(404);
+    expect(midway.body.error?.code).toBe('no_key');
+    expect(midway.body.error?.message).toContain('helpdesk@test.example');
+
+    const done = await agent.complete(task.operationId, { result: 'ok', keyVersionId: escrowed.body.keyVersionId });
+    expect(done.status).toBe(200);
+    const after = await call(h.app, 'GET', `/api/v1/devices/${agent.deviceId}`, owner.token);
+    expect(after.body).toMatchObject({ keyStatus: 'escrowed', notice: { message: 'M4', cause: null }, operation: { state: 'succeeded' } });
+    const revealed = await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/reveal`, owner.token, {});
+    expect(revealed.status).toBe(200);
+    expect(revealed.body).toMatchObject({ key: FV_KEY_2, kind: 'filevault', version: 2, hideAfterSeconds: 300 });
+
+    const states = await h.deps.db.selectFrom('key_versions').select(['version', 'state']).where('device_id', '=', agent.deviceId).orderBy('version').execute();
+    expect(states.map((s) => `${s.version}:${s.state}`)).toEqual(['1:retired', '2:active']);
+    // Completing twice is harmless.
+    expect((await agent.complete(task.operationId, { result: 'ok', keyVersionId: escrowed.body.keyVersionId })).status).toBe(200);
+  });
+
+  it('a wrong key → operation failed with wrong_key, candidate rejected, notice M3 wrong_key', async () => {
+    const agent = await personalMac();
+    const { owner } = h.people;
+    await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/keys`, owner.token, { key: FV_KEY_3, confirmKey: FV_KEY_3 });
+    const [task] = await agent.checkin();
+    expect((await agent.complete(task.operationId, { result: 'wrong_key' })).status).toBe(200);
+    const view = await call(h.app, 'GET', `/api/v1/devices/${agent.deviceId}`, owner.token);
+    expect(view.body).toMatchObject({ keyStatus: 'failed', notice: { message: 'M3', cause: 'wrong_key' }, operation: { state: 'failed', failureCause: 'wrong_key' } });
+    const states = await h.deps.db.selectFrom('key_versions').select('state').where('device_id', '=', agent.deviceId).execute();
+    expect(states.map((s) => s.state)).toEqual(['rejected']);
+  });
+
+  it('an operation waiting on a device silent for longer than the threshold shows M3 not_checked_in', async () => {
+    const agent = await personalMac();
+    const { owner } = h.people;
+    const longAgo = new Date(Date.now() - 25 * 3600_000).toISOString();
+    await h.deps.db.updateTable('devices').set({ last_checkin_at: longAgo }).where('id', '=', agent.deviceId).execute();
+    const stored = await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/keys`, owner.token, { key: FV_KEY_1, confirmKey: FV_KEY_1 });
+    expect(stored.body).toMatchObject({ state: 'queued', failureCause: 'not_checked_in' });
+    const view = await call(h.app, 'GET', `/api/v1/devices/${agent.deviceId}`, owner.token);
+    expect(view.body.notice).toMatchObject({ message: 'M3', cause: 'not_checked_in' });
+    // The device comes back: the work is still there and the notice clears.
+    const tasks = await agent.checkin();
+    expect(tasks).toHaveLength(1);
+    const back = await call(h.app, 'GET', `/api/v1/devices/${agent.deviceId}`, owner.token);
+    expect(back.body.notice).toBeNull();
+    expect(back.body.keyStatus).toBe('pending');
+  });
+
+  it('escrow disabled by the organisation → 403 escrow_disabled, nothing stored, notice M3 escrow_disabled', async () => {
+    const agent = await personalMac();
+    const { owner } = h.people;
+    await h.deps.db.updateTable('devices').set({ escrow_enabled: 0 }).where('id', '=', agent.deviceId).execute();
+    const res = await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/keys`, owner.token, { key: FV_KEY_1, confirmKey: FV_KEY_1 });
+    expect(res.status).toBe(403);
+    expect(res.body.error?.code).toBe('escrow_disabled');
+    const versions = await h.deps.db.selectFrom('key_versions').select('id').where('device_id', '=', agent.deviceId).execute();
+    expect(versions).toHaveLength(0);
+    const view = await call(h.app, 'GET', `/api/v1/devices/${agent.deviceId}`, owner.token);
+    expect(view.body).toMatchObject({ escrowEnabled: false, notice: { message: 'M3', cause: 'escrow_disabled' } });
+  });
+
+  it('an IT reveal of a corporate key marks it exposed and queues one rotation the agent then performs', async () => {
+    const agent = await TestAgent.enroll(h, { owner: h.people.owner, ownership: 'corporate', name: 'Corp PC', platform: 'windows', keyKind: 'bitlocker', volumes: [{ ref: 'C:', name: 'C:' }, { ref: 'D:', name: 'D:' }] });
+    const protector = '{11111111-2222-3333-4444-555555555555}';
+    expect((await agent.upload('C:', '111111-222222-333333-444444-555555-666666-000000-123453', protector.toLowerCase())).status).toBe(200);
+    const view = await call(h.app, 'GET', `/api/v1/devices/${agent.deviceId}`, h.people.helpdesk.token);
+    const c = (view.body.volumes as { name: string; protectorIds: string[]; keyStatus: string; id: string }[]).find((v) => v.name === 'C:');
+    expect(c).toMatchObject({ protectorIds: [protector], keyStatus: 'escrowed' });
+    const d = (view.body.volumes as { name: string; keyStatus: string }[]).find((v) => v.name === 'D:');
+    expect(d?.keyStatus).toBe('missing');
+
+    const revealed = await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/reveal`, h.people.helpdesk.token, { reason: 'Ticket 4711: locked out', volumeId: c?.id });
+    expect(revealed.status).toBe(200);
+    expect(revealed.body).toMatchObject({ key: '111111-222222-333333-444444-555555-666666-000000-123453', protectorId: protector, volumeName: 'C:' });
+    await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/reveal`, h.people.admin.token, { reason: 'second look', volumeId: c?.id });
+    const tasks = await agent.checkin();
+    expect(tasks.map((t) => `${t.kind}:${t.volumeRef}`)).toEqual(['rotate:C:']);
+    expect(tasks[0].currentKey).toBe('111111222222333333444444555555666666000000123453');
+    const exposed = await h.deps.db.selectFrom('key_versions').select('exposed').where('device_id', '=', agent.deviceId).executeTakeFirstOrThrow();
+    expect(exposed.exposed).toBe(1);
+  });
+});
