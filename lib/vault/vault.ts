@@ -402,6 +402,7 @@ export class Vault {
   due(limit = 50): Promise<OutboxItem[]> {
     return this.#exclusive(async () => {
       const rows = await this.#db.outbox.where('nextAttemptAt').belowOrEqual(this.#now()).toArray();
+      rows.sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.createdAt - b.createdAt);
       const items: OutboxItem[] = [];
       for (const r of rows) {
         if (items.length >= limit) break;

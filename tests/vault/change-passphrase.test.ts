@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { expectVaultError, freshDbName, openTestVault, PASSPHRASE, rawDb } from './helpers.ts';
+
+const NEW_PASSPHRASE = 'a completely different passphrase';
+const KEYS = Array.from({ length: 7 }, (_, i) => ({
+  deviceId: `dev-${i % 3}`,
+  volumeId: `vol-${i}`,
+  kind: 'luks' as const,
+  version: 1,
+  key: `luks-key-${i}-${'x'.repeat(20)}`,
+}));
+const SECRET = 'AU2APHMKWBGXPWKXM3X3VAPY';
+
+async function populatedVault(name: string, midway?: () => void) {
+  const vault = await openTestVault(name, { testHooks: { passphraseChangeMidway: midway } });
+  await vault.setup(PASSPHRASE);
+  for (const k of KEYS) await vault.putKey(k);
+  await vault.enqueue({ kind: 'store_key', deviceId: 'dev-0', payload: { volumeId: 'vol-0' }, secret: SECRET, idempotencyKey: 'store-1' });
+  return vault;
+}
+
+async function storedNonces(name: string): Promise<string[]> {
+  const db = rawDb(name);
+  const keys = await db.keys.toArray();
+  const outbox = await db.outbox.toArray();
+  db.close();
+  return [...keys.map((r) => Buffer.from(r.nonce).toString('hex')), ...outbox.map((r) => Buffer.from(r.secret?.nonce ?? []).toString('hex'))];
+}
+
+/** A fresh Vault on the same database (as after a service-worker restart) that must open with `passphrase` and read everything. */
+async function expectReadableWith(name: string, passphrase: string, rejected: string) {
+  const vault = await openTestVault(name);
+  await expectVaultError(vault.unlock(rejected), 'wrong_passphrase');
+  await vault.unlock(passphrase);
+  for (const k of KEYS) expect((await vault.getKey(k.deviceId, k.volumeId))?.key).toBe(k.key);
+  expect((await vault.due()).map((e) => e.secret)).toEqual([SECRET]);
+  vault.close();
+}
+
+describe('changePassphrase', () => {
+  it('re-encrypts every record under the new passphrase', async () => {
+    const name = freshDbName();
+    const vault = await populatedVault(name);
+    const before = await storedNonces(name);
+    const progress: number[] = [];
+    await vault.changePassphrase(PASSPHRASE, NEW_PASSPHRASE, (f) => progress.push(f));
+    expect(progress.at(-1)).toBe(1);
+    expect(progress.some((f) => f === 0.5)).toBe(true);
+    const after = await storedNonces(name);
+    expect(after).toHaveLength(before.length);
+    expect(after.filter((n) => before.includes(n))).toEqual([]);
+    expect(vault.isUnlocked()).toBe(true);
+    expect((await vault.getKey('dev-1', 'vol-1'))?.key).toBe(KEYS[1].key);
+    vault.close();
+    await expectReadableWith(name, NEW_PASSPHRASE, PASSPHRASE);
+  });
+
+  it('leaves the vault entirely on the old passphrase when it fails half-way', async () => {
+    const name = freshDbName();
+    let calls = 0;
+    const vault = await populatedVault(name, () => {
+      calls++;
+      throw new Error('injected failure');
+    });
+    const before = await storedNonces(name);
+    await expect(vault.changePassphrase(PASSPHRASE, NEW_PASSPHRASE)).rejects.toThrow('injected failure');
+    expect(calls).toBe(1);
+    expect(await storedNonces(name)).toEqual(before);
+    // The running instance keeps working with the old key too.
+    expect((await vault.getKey('dev-2', 'vol-5'))?.key).toBe(KEYS[5].key);
+    vault.close();
+    await expectReadableWith(name, PASSPHRASE, NEW_PASSPHRASE);
+  });
+
+  it('invalidates session keys exported before the change', async () => {
+    const name = freshDbName();
+    const vault = await populatedVault(name);
+    const oldSession = vault.exportSessionKey();
+    await vault.changePassphrase(PASSPHRASE, NEW_PASSPHRASE);
+    const newSession = vault.exportSessionKey();
+    const restarted = await openTestVault(name);
+    await expectVaultError(restarted.resumeFromSessionKey(oldSession), 'session_invalid');
+    await restarted.resumeFromSessionKey(newSession);
+    expect((await restarted.getKey('dev-0', 'vol-0'))?.key).toBe(KEYS[0].key);
+  });
+
+  it('refuses a wrong old passphrase and changes nothing', async () => {
+    const name = freshDbName();
+    const vault = await populatedVault(name);
+    const before = await storedNonces(name);
+    await expectVaultError(vault.changePassphrase('not the old one', NEW_PASSPHRASE), 'wrong_passphrase');
+    await expectVaultError(vault.changePassphrase(PASSPHRASE, 'short'), 'passphrase_too_short');
+    expect(await storedNonces(name)).toEqual(before);
+    vault.close();
+    await expectReadableWith(name, PASSPHRASE, NEW_PASSPHRASE);
+  });
+
+  it('carries a corrupt record over unchanged instead of failing the change', async () => {
+    const name = freshDbName();
+    const vault = await populatedVault(name);
+    const db = rawDb(name);
+    const row = await db.keys.get('dev-0/vol-3/1');
+    if (!row) throw new Error('missing row');
+    row.ciphertext[0] ^= 0xff;
+    await db.keys.put(row);
+    db.close();
+    await vault.changePassphrase(PASSPHRASE, NEW_PASSPHRASE);
+    await expectVaultError(vault.getKey('dev-0', 'vol-3'), 'record_corrupt');
+    expect((await vault.getKey('dev-1', 'vol-4'))?.key).toBe(KEYS[4].key);
+  });
+});
