@@ -9,6 +9,7 @@ import { registerPortalScript } from './portal-script.ts';
 import { createHandlers, dispatch, isMessage } from './router.ts';
 import { readSettings } from './settings.ts';
 import { SYNC_ALARM, SYNC_PERIOD_MINUTES, syncNow } from './sync.ts';
+import { installVaultBenchHook } from '../../lib/vault/index.ts';
 import { openVaultPort } from './vault-adapter.ts';
 import { AUTOLOCK_ALARM, createVaultSession } from './vault-session.ts';
 
@@ -23,6 +24,7 @@ export default defineBackground(() => {
   const vault = openVaultPort();
   const session = createVaultSession(vault);
   const handlers = createHandlers(vault, session);
+  installVaultBenchHook();
 
   browser.runtime.onMessage.addListener((message: unknown, sender: { url?: string; tab?: unknown }) => {
     if (typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'offscreen.done') {

@@ -9,7 +9,7 @@ import type { Operation } from '../../lib/api/contract.ts';
 import { apiClient } from './api.ts';
 import { isSignedIn } from './auth.ts';
 import { writeSyncStatus } from './settings.ts';
-import type { VaultPort } from './vault-port.ts';
+import type { VaultPort } from './vault-adapter.ts';
 import type { VaultSession } from './vault-session.ts';
 
 const HIDE_AFTER_SECONDS = 300;

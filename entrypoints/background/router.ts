@@ -6,8 +6,8 @@ import { scheduleClipboardClear } from './clipboard.ts';
 import { revealRecoveryKey, storeRecoveryKey } from './keys.ts';
 import { registerPortalScript } from './portal-script.ts';
 import { effectiveLocale, readAccount, readSettings, readSyncStatus, writeSettings } from './settings.ts';
-import { syncNow } from './sync.ts';
-import type { VaultPort } from './vault-port.ts';
+import { syncNow, toCachedDevice } from './sync.ts';
+import type { VaultPort } from './vault-adapter.ts';
 import type { VaultSession } from './vault-session.ts';
 
 type Handlers = { [K in MessageType]: (message: Message<K>) => Promise<Reply<K>> };
@@ -29,7 +29,7 @@ export function createHandlers(vault: VaultPort, session: VaultSession): Handler
         locale: settings.locale ?? account?.locale ?? effectiveLocale(settings),
       };
     },
-    'devices.cached': async () => ({ devices: await vault.listDevices() }),
+    'devices.cached': async () => ({ devices: (await vault.listDevices()).map(toCachedDevice) }),
     'sync.now': () => syncNow(vault),
     'settings.get': () => readSettings(),
     'settings.set': async ({ settings }) => {

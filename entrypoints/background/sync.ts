@@ -8,7 +8,7 @@ import { failure, type CachedDevice, type Done } from '../../lib/client/messages
 import { apiClient } from './api.ts';
 import { isSignedIn } from './auth.ts';
 import { writeAccount, writeSyncStatus } from './settings.ts';
-import type { VaultPort } from './vault-port.ts';
+import type { VaultPort } from './vault-adapter.ts';
 
 export const SYNC_ALARM = 'keyward-sync';
 export const SYNC_PERIOD_MINUTES = 5;
@@ -50,7 +50,7 @@ async function runSync(vault: VaultPort): Promise<Done> {
     await writeSyncStatus({ online: list.error.code !== 'network' });
     return list;
   }
-  await vault.saveDevices(list.data.devices.map(toCachedDevice));
+  await vault.saveDevices(list.data.devices, list.data.cursor);
   await writeSyncStatus({ online: true, lastSyncAt: new Date().toISOString(), cursor: list.data.cursor });
   await flushOfflineReveals(vault);
   return { ok: true };
@@ -63,7 +63,7 @@ async function flushOfflineReveals(vault: VaultPort): Promise<void> {
   for (let start = 0; start < reveals.length; start += 500) {
     const batch = reveals.slice(start, start + 500);
     const result = await api.reportOfflineReveals({ reveals: batch });
+    await vault.settleOfflineReveals(batch.map((r) => r.idempotencyKey), result.ok ? null : result.error.code);
     if (!result.ok) return;
-    await vault.removeOfflineReveals(batch.map((r) => r.idempotencyKey));
   }
 }

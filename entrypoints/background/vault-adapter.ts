@@ -1,24 +1,120 @@
-/** Adapts lib/vault to the background's VaultPort (placeholder until lib/vault lands). */
-import type { VaultPort } from './vault-port.ts';
+/**
+ * The one place the background meets lib/vault: the vault's API shaped to what the
+ * background needs — state, unlock/lock with a resumable session key (base64, for
+ * storage.session only), device metadata (readable while locked), revealed keys cached
+ * encrypted for offline use, and the offline-reveal outbox.
+ */
+import type { Device, RevealedKey } from '../../lib/api/contract.ts';
+import type { VaultState } from '../../lib/client/messages.ts';
+import { isVaultError, openVault, type Progress, type Vault, type VaultErrorCode } from '../../lib/vault/index.ts';
 
-export function openVaultPort(): VaultPort {
-  let devices: Awaited<ReturnType<VaultPort['listDevices']>> = [];
+export type OfflineReveal = { deviceId: string; volumeId: string; version: number; at: string; idempotencyKey: string };
+export type UnlockOutcome = { ok: true } | { ok: false; code: VaultErrorCode; retryAt: number | null };
+
+const HIDE_AFTER_SECONDS = 300;
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary);
+}
+
+function fromBase64(text: string): Uint8Array {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+async function outcome(action: () => Promise<void>, vault: Vault): Promise<UnlockOutcome> {
+  try {
+    await action();
+    return { ok: true };
+  } catch (error) {
+    if (!isVaultError(error)) throw error;
+    return { ok: false, code: error.code, retryAt: (await vault.status()).lockedOutUntil };
+  }
+}
+
+export function openVaultPort() {
+  let opened: Promise<Vault> | null = null;
+  const vault = () => (opened ??= openVault('keyward-vault'));
+
   return {
-    state: async () => 'none',
-    create: async () => undefined,
-    unlock: async () => false,
-    lock: async () => undefined,
-    changePassphrase: async () => false,
-    exportSession: async () => null,
-    resumeSession: async () => false,
-    saveDevices: async (list) => {
-      devices = list;
+    async state(): Promise<VaultState> {
+      const v = await vault();
+      if (!(await v.isInitialized())) return 'none';
+      return v.isUnlocked() ? 'unlocked' : 'locked';
     },
-    listDevices: async () => devices,
-    saveRevealedKey: async () => undefined,
-    readCachedKey: async () => null,
-    queueOfflineReveal: async () => undefined,
-    pendingOfflineReveals: async () => [],
-    removeOfflineReveals: async () => undefined,
+    async create(passphrase: string, onProgress: Progress): Promise<UnlockOutcome> {
+      const v = await vault();
+      return outcome(() => v.setup(passphrase, onProgress), v);
+    },
+    async unlock(passphrase: string, onProgress: Progress): Promise<UnlockOutcome> {
+      const v = await vault();
+      return outcome(() => v.unlock(passphrase, onProgress), v);
+    },
+    async changePassphrase(oldPassphrase: string, newPassphrase: string, onProgress: Progress): Promise<UnlockOutcome> {
+      const v = await vault();
+      return outcome(() => v.changePassphrase(oldPassphrase, newPassphrase, onProgress), v);
+    },
+    async lock(): Promise<void> {
+      (await vault()).lock();
+    },
+    async exportSession(): Promise<string | null> {
+      const v = await vault();
+      return v.isUnlocked() ? toBase64(v.exportSessionKey()) : null;
+    },
+    async resumeSession(session: string): Promise<boolean> {
+      const v = await vault();
+      return (await outcome(() => v.resumeFromSessionKey(fromBase64(session)), v)).ok;
+    },
+    async saveDevices(devices: Device[], cursor: string): Promise<void> {
+      await (await vault()).putDevices(devices, cursor, { fullSync: true });
+    },
+    async listDevices(): Promise<Device[]> {
+      return (await vault()).listDevices();
+    },
+    async saveRevealedKey(key: RevealedKey): Promise<void> {
+      await (await vault()).putKey({
+        deviceId: key.deviceId, volumeId: key.volumeId, kind: key.kind, version: key.version, key: key.key, protectorId: key.protectorId,
+      });
+    },
+    /** The newest cached key of a volume (or of the device's newest cached volume), shown offline. */
+    async readCachedKey(deviceId: string, volumeId?: string): Promise<RevealedKey | null> {
+      const v = await vault();
+      const versions = await v.listKeyVersions(deviceId);
+      const chosen = volumeId ?? versions.sort((a, b) => b.storedAt - a.storedAt)[0]?.volumeId;
+      if (!chosen) return null;
+      const stored = await v.getKey(deviceId, chosen);
+      if (!stored) return null;
+      const device = await v.getDevice(deviceId);
+      const volumeName = device?.volumes.find((vol) => vol.id === chosen)?.name ?? chosen;
+      return {
+        deviceId, volumeId: chosen, volumeName, kind: stored.kind, version: stored.version, key: stored.key,
+        protectorId: stored.protectorId, revealedAt: new Date().toISOString(), hideAfterSeconds: HIDE_AFTER_SECONDS,
+      };
+    },
+    async queueOfflineReveal(reveal: OfflineReveal): Promise<void> {
+      await (await vault()).enqueue({
+        kind: 'offline_reveal', deviceId: reveal.deviceId, idempotencyKey: reveal.idempotencyKey,
+        payload: { volumeId: reveal.volumeId, version: reveal.version, at: reveal.at },
+      });
+    },
+    async pendingOfflineReveals(): Promise<OfflineReveal[]> {
+      const due = await (await vault()).due(500);
+      return due
+        .filter((item) => item.kind === 'offline_reveal')
+        .map((item) => ({
+          deviceId: item.deviceId, idempotencyKey: item.id,
+          volumeId: String(item.payload.volumeId), version: Number(item.payload.version), at: String(item.payload.at),
+        }));
+    },
+    async settleOfflineReveals(idempotencyKeys: string[], error: string | null): Promise<void> {
+      const v = await vault();
+      for (const id of idempotencyKeys) {
+        if (error === null) await v.markDone(id);
+        else await v.markFailed(id, error);
+      }
+    },
   };
 }
+
+export type VaultPort = ReturnType<typeof openVaultPort>;

@@ -5,11 +5,27 @@
  */
 import { browser } from 'wxt/browser';
 import { failure, type Done, type ProgressEvent } from '../../lib/client/messages.ts';
-import type { VaultPort } from './vault-port.ts';
+import type { UnlockOutcome, VaultPort } from './vault-adapter.ts';
 import { readSettings } from './settings.ts';
 
 export const AUTOLOCK_ALARM = 'keyward-autolock';
 const MIN_PASSPHRASE_LENGTH = 8;
+
+function asDone(result: UnlockOutcome): Done {
+  if (result.ok) return { ok: true };
+  switch (result.code) {
+    case 'wrong_passphrase':
+      return failure('wrong_passphrase', 'Wrong passphrase.');
+    case 'locked_out':
+      return failure('rate_limited', 'Too many wrong passphrases. Wait and try again.');
+    case 'passphrase_too_short':
+      return failure('weak_passphrase', 'The passphrase is too short.');
+    case 'not_initialized':
+      return failure('no_vault', 'Set a vault passphrase first.');
+    default:
+      return failure('bad_state', `The vault refused: ${result.code}.`);
+  }
+}
 
 function broadcastProgress(fraction: number): void {
   const event: ProgressEvent = { type: 'vault.progress', fraction };
@@ -48,28 +64,26 @@ export function createVaultSession(vault: VaultPort) {
   async function setup(passphrase: string): Promise<Done> {
     if (passphrase.length < MIN_PASSPHRASE_LENGTH) return failure('weak_passphrase', 'The passphrase is too short.');
     if ((await state()) !== 'none') return failure('bad_state', 'The vault already has a passphrase.');
-    await vault.create(passphrase, broadcastProgress);
-    await rememberSession();
-    return { ok: true };
+    const result = await vault.create(passphrase, broadcastProgress);
+    if (result.ok) await rememberSession();
+    return asDone(result);
   }
 
   async function unlock(passphrase: string): Promise<Done> {
     const current = await state();
     if (current === 'none') return failure('no_vault', 'Set a vault passphrase first.');
     if (current === 'unlocked') return { ok: true };
-    if (!(await vault.unlock(passphrase, broadcastProgress))) return failure('wrong_passphrase', 'Wrong passphrase.');
-    await rememberSession();
-    return { ok: true };
+    const result = await vault.unlock(passphrase, broadcastProgress);
+    if (result.ok) await rememberSession();
+    return asDone(result);
   }
 
   async function change(oldPassphrase: string, newPassphrase: string): Promise<Done> {
     if (newPassphrase.length < MIN_PASSPHRASE_LENGTH) return failure('weak_passphrase', 'The passphrase is too short.');
     if ((await state()) === 'none') return failure('no_vault', 'Set a vault passphrase first.');
-    if (!(await vault.changePassphrase(oldPassphrase, newPassphrase, broadcastProgress))) {
-      return failure('wrong_passphrase', 'Wrong passphrase.');
-    }
-    await rememberSession();
-    return { ok: true };
+    const result = await vault.changePassphrase(oldPassphrase, newPassphrase, broadcastProgress);
+    if (result.ok) await rememberSession();
+    return asDone(result);
   }
 
   async function lock(): Promise<Done> {

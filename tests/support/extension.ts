@@ -88,8 +88,10 @@ export async function dumpExtensionStorage(page: Page): Promise<string> {
       databases[info.name] = stores;
       db.close();
     }
-    const local = await chrome.storage.local.get(null);
-    const session = await chrome.storage.session.get(null);
+    type Area = { get(keys: null): Promise<unknown> };
+    const storage = (globalThis as unknown as { chrome: { storage: { local: Area; session: Area } } }).chrome.storage;
+    const local = await storage.local.get(null);
+    const session = await storage.session.get(null);
     return JSON.stringify({ databases, local, session });
   });
 }
