@@ -231,10 +231,10 @@ export class Agent {
       });
     } catch (error) {
       if (!(error instanceof AgentApiError)) throw error;
-      // The operation is closed on the service (cancelled, or finished by an earlier run whose
-      // answer was lost). Both keys stay on the disk: each of them is held by the service.
-      this.log(`operation ${entry.operationId}: the service did not accept completion (${error.code}); keeping the old key on the disk`);
-      this.journal.remove(entry.operationId);
+      // The service answers a repeated completion of a succeeded operation with success, so a
+      // refusal means the operation failed or was cancelled: the new key is not active.
+      this.log(`operation ${entry.operationId}: the service refused completion (${error.code}); undoing the rotation`);
+      await this.rollBack(entry);
       return false;
     }
     entry.completed = true;
@@ -256,6 +256,29 @@ export class Agent {
     this.journal.remove(entry.operationId);
     this.log(`operation ${entry.operationId}: old key removed from ${entry.volumeRef}; rotation finished`);
     this.onStep('removed', entry.operationId);
+  }
+
+  /**
+   * Completion was refused. Agent-generated key: take the new key off the disk again (the old,
+   * still escrowed key stays). Platform-generated key (it already replaced the old one):
+   * upload it as the volume's key, so the service holds the key that unlocks the disk.
+   */
+  private async rollBack(entry: RotationJournal): Promise<void> {
+    const newKey = requireNewKey(entry);
+    if (this.driver.keySource === 'platform') {
+      await this.api.uploadProtectors({ volumeRef: entry.volumeRef, protectors: [{ protectorId: entry.newProtectorId ?? 'recovery-key', key: newKey }] });
+      this.journal.remove(entry.operationId);
+      return;
+    }
+    try {
+      if (await this.driver.verifyKey(entry.volumeRef, entry.authorityKey)) {
+        await this.driver.removeKey(entry.volumeRef, { key: newKey, protectorId: entry.newProtectorId }, entry.authorityKey);
+      }
+    } catch (error) {
+      if (!(error instanceof DiskError)) throw error;
+      this.log(`operation ${entry.operationId}: could not take the new key off the disk (${error.message})`);
+    }
+    this.journal.remove(entry.operationId);
   }
 
   /** A disk step failed before completion: undo what is safe to undo and report the error. */

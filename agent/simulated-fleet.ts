@@ -79,6 +79,7 @@ export async function startSimulatedFleet(options: SimulatedFleetOptions): Promi
     loops.push((async () => {
       while (!stopped) {
         await checkInNow();
+        if (stopped) break;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, options.checkinIntervalMs);
           function done() {

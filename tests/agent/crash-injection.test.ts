@@ -143,4 +143,15 @@ describe('crash inside a step, after its effect but before the journal records i
     await agent().checkInOnce();
     assertCleanAfterRepair();
   });
+
+  it('the operation was failed on the service while the agent was down: the new key is taken off the disk, the old one stays', async () => {
+    escrow.addActive(REF, oldKey);
+    const op = escrow.queue('rotate', REF);
+    await expect(agent({ onStep: (s) => { if (s === 'verified') throw new Crash('killed'); } }).checkInOnce()).rejects.toThrow(Crash);
+    await escrow.api().complete(op.id, { result: 'error', detail: 'cancelled by IT' });
+    await agent().checkInOnce();
+    expect(diskKeys()).toEqual([oldKey]);
+    expect(escrow.keys(REF, ['active'])).toEqual([oldKey]);
+    expect(readdirSync(join(dir, 'journal'))).toEqual([]);
+  });
 });
