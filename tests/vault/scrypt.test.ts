@@ -2,6 +2,8 @@ import { scryptSync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { scrypt, scryptBackend } from '../../lib/vault/scrypt.ts';
+import { buildScryptWasm } from '../../lib/vault/scrypt-wasm/generate.ts';
+import { SCRYPT_WASM_BASE64 } from '../../lib/vault/scrypt-wasm/module.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -15,8 +17,9 @@ const VECTORS = [
 ];
 
 describe('scrypt (WebAssembly core)', () => {
-  it('runs on the WebAssembly core here', async () => {
+  it('runs on the WebAssembly core here, built from the committed generator', async () => {
     expect(await scryptBackend()).toBe('wasm');
+    expect(SCRYPT_WASM_BASE64).toBe(Buffer.from(buildScryptWasm()).toString('base64'));
   });
 
   for (const v of VECTORS) {
