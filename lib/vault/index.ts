@@ -25,6 +25,12 @@
  * payload: { volumeId, version, at } })`; when online, send `due()` entries to
  * `POST /api/v1/audit/offline-reveals` and `markDone` / `markFailed` each.
  *
+ * `openVault(name, { insecureKdfForTests, testHooks, now, indexedDB })`: the first two exist for
+ * unit tests only (a small scrypt N, fault injection); the extension never passes them, so
+ * setup always uses scrypt N=2^17, r=8, p=1 and unlock refuses anything weaker.
+ * `putDevices(…, { fullSync: true })` deletes devices missing from the list: use it only with
+ * a complete list (first sync, reset cursor), not with a delta.
+ *
  * ## Errors: `VaultError` with `code`
  *   not_initialized      no passphrase set yet (call setup)
  *   already_initialized  setup on a vault that has one
