@@ -7,6 +7,7 @@ import { useState } from 'preact/hooks';
 import type { RevealedKey } from '../lib/api/contract.ts';
 import { RevealedKeyView } from './RevealedKeyView.tsx';
 import { sendMessage } from './send.ts';
+import { useVolumes, VolumePicker } from './VolumePicker.tsx';
 import { failureText, useText } from './text.tsx';
 
 type View =
@@ -20,10 +21,11 @@ type View =
 export function GetPanel({ deviceId }: { deviceId: string }) {
   const text = useText();
   const [view, setView] = useState<View>({ name: 'idle' });
+  const { volumes, volumeId, choose } = useVolumes(deviceId);
 
   async function reveal() {
     setView({ name: 'loading' });
-    const reply = await sendMessage('key.reveal', { deviceId }).catch(() => null);
+    const reply = await sendMessage('key.reveal', { deviceId, volumeId }).catch(() => null);
     if (!reply) return setView({ name: 'error', message: text('ext.error_generic') });
     if (reply.ok) return setView({ name: 'shown', revealed: reply.key, shownAt: Date.now(), offline: reply.offline });
     if (reply.error.code === 'no_key') {
@@ -34,8 +36,8 @@ export function GetPanel({ deviceId }: { deviceId: string }) {
   }
 
   return (
-    <section class="kw-card" aria-labelledby="kw-get-title" data-keyward-get="">
-      <h2 class="kw-title" id="kw-get-title">{text('ui.get_key')}</h2>
+    <section class="kw-panel" aria-label={text('ui.get_key')} data-keyward-get="">
+      {view.name !== 'shown' && <VolumePicker id="kw-get-volume" volumes={volumes} value={volumeId} onChange={choose} disabled={view.name === 'loading'} />}
       <div aria-live="polite">
         {view.name === 'shown' && (
           <>

@@ -8,6 +8,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Device, FailureCause, KeyKind, Operation } from '../lib/api/contract.ts';
 import { describeKeyError, parseRecoveryKey } from '../lib/keys/index.ts';
 import { sendMessage } from './send.ts';
+import { useVolumes, VolumePicker } from './VolumePicker.tsx';
 import { failureText, useLocale, useText } from './text.tsx';
 
 type Phase =
@@ -32,6 +33,7 @@ export function StorePanel({ deviceId, kind }: { deviceId: string; kind: KeyKind
   const [toast, setToast] = useState<string | null>(null);
   const keyInput = useRef<HTMLInputElement>(null);
   const confirmInput = useRef<HTMLInputElement>(null);
+  const { volumes, volumeId, choose } = useVolumes(deviceId);
 
   const parsed = key ? parseRecoveryKey(kind, key) : null;
   const parsedConfirm = confirmKey ? parseRecoveryKey(kind, confirmKey) : null;
@@ -73,7 +75,7 @@ export function StorePanel({ deviceId, kind }: { deviceId: string; kind: KeyKind
     }
     setPhase({ name: 'saving' });
     const since = Date.now();
-    const reply = await sendMessage('key.store', { deviceId, key: parsed.normalized, confirmKey: parsedConfirm.normalized })
+    const reply = await sendMessage('key.store', { deviceId, volumeId, key: parsed.normalized, confirmKey: parsedConfirm.normalized })
       .catch(() => null);
     if (reply?.ok) {
       setKey('');
@@ -94,15 +96,15 @@ export function StorePanel({ deviceId, kind }: { deviceId: string; kind: KeyKind
 
   const busy = phase.name === 'saving' || phase.name === 'pending';
   return (
-    <section class="kw-card" aria-labelledby="kw-store-title" data-keyward-store="">
+    <section class="kw-panel" aria-label={text('ui.store_key')} data-keyward-store="">
       {toast && (
         <div class="kw-toast" role="alert" data-keyward-toast="M2">
           <span>{toast}</span>
           <button type="button" class="kw-link" onClick={() => setToast(null)}>{text('portal.toast_dismiss')}</button>
         </div>
       )}
-      <h2 class="kw-title" id="kw-store-title">{text('ui.store_key')}</h2>
       <form onSubmit={save} noValidate>
+        <VolumePicker id="kw-store-volume" volumes={volumes} value={volumeId} onChange={choose} disabled={busy} />
         <div class="kw-field">
           <label for="kw-key">{text('ui.recovery_key')}</label>
           <input

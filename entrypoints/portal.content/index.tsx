@@ -32,6 +32,13 @@ function pick<T extends string>(allowed: readonly T[], value: string | undefined
   return allowed.find((a) => a === value) ?? fallback;
 }
 
+/** The portal's own forms next to a mount point work without the extension; with it, the panel replaces them. */
+function hidePlainForms(anchor: HTMLElement): void {
+  for (const sibling of Array.from(anchor.parentElement?.children ?? [])) {
+    if (sibling instanceof HTMLFormElement) sibling.hidden = true;
+  }
+}
+
 async function mountPanel(ctx: ContentScriptContext, anchor: HTMLElement, locale: Locale): Promise<void> {
   const deviceId = anchor.dataset.keywardDevice;
   const panel = anchor.dataset.keywardPanel;
@@ -56,6 +63,7 @@ async function mountPanel(ctx: ContentScriptContext, anchor: HTMLElement, locale
         root,
       );
       anchor.dataset.keywardMounted = '1';
+      hidePlainForms(anchor);
       return root;
     },
     onRemove(root) {

@@ -51,11 +51,14 @@ export async function openPopup(b: ExtensionBrowser, page?: Page): Promise<Page>
   return popup;
 }
 
-/** Stops the extension's service worker (as Chrome does when it is idle). */
+/** Stops the extension's service worker (as Chrome does when it is idle) and waits until it is gone. */
 export async function stopServiceWorker(b: ExtensionBrowser, page: Page): Promise<void> {
+  const worker = await b.serviceWorker();
+  const closed = new Promise<void>((resolve) => worker.once('close', () => resolve()));
   const cdp = await b.context.newCDPSession(page);
   await cdp.send('ServiceWorker.enable');
   await cdp.send('ServiceWorker.stopAllWorkers');
+  await closed;
   await cdp.detach();
 }
 

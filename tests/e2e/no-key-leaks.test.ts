@@ -1,0 +1,81 @@
+/**
+ * Recovery keys stay where they belong: after storing three keys in the portal panel and
+ * revealing keys (cached encrypted in the vault), none of them — in any grouping or case —
+ * is in IndexedDB, storage.local, storage.session, or the portal page outside the shadow root.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { formatRecoveryKey, generateRecoveryKey } from '../../lib/keys/index.ts';
+import { launchWithExtension, type ExtensionBrowser } from '../support/browser.ts';
+import { configureService, containsKey, dumpExtensionStorage, openPopup, setVaultPassphrase, signInExtension } from '../support/extension.ts';
+import { openDevicePage, panel } from '../support/portal.ts';
+import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
+
+let service: TestService;
+let browser: ExtensionBrowser;
+let options: Page;
+let portal: Page;
+const keys: string[] = [];
+
+beforeAll(async () => {
+  [service, browser] = await Promise.all([startTestService(), launchWithExtension()]);
+  options = await configureService(browser, service.url);
+  await signInExtension(browser, options, DEMO_USER);
+  await setVaultPassphrase(options, 'a long vault passphrase');
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await service?.close();
+});
+
+async function storeAndWait(key: string, outcome: 'M3' | 'M4'): Promise<void> {
+  const store = panel(portal, 'store');
+  await store.getByLabel('Recovery key', { exact: true }).fill(key);
+  await store.getByLabel('Confirm recovery key').fill(key.toLowerCase());
+  await store.getByRole('button', { name: 'Save' }).click();
+  await store.locator(`[data-keyward-message="${outcome}"]`).waitFor({ timeout: 20_000 });
+}
+
+describe('no key leaves the shadow root or the vault in clear', () => {
+  it('stores three keys and reveals keys through the panel and the popup', async () => {
+    const personal = fleetDevice(service, 'Personal MacBook');
+    portal = await browser.context.newPage();
+    await openDevicePage(portal, service.url, personal.deviceId);
+    for (const wrong of [generateRecoveryKey('filevault'), generateRecoveryKey('filevault')]) {
+      keys.push(formatRecoveryKey('filevault', wrong));
+      await storeAndWait(formatRecoveryKey('filevault', wrong), 'M3');
+    }
+    const right = formatRecoveryKey('filevault', personal.volumes[0].currentKey());
+    keys.push(right);
+    await storeAndWait(right, 'M4');
+
+    await panel(portal, 'get').getByRole('button', { name: 'Get recovery key' }).click();
+    const revealed = (await panel(portal, 'get').locator('[data-keyward-key]').textContent()) ?? '';
+    expect(revealed).toBe(formatRecoveryKey('filevault', personal.volumes[0].currentKey()));
+    keys.push(revealed);
+
+    const popup = await openPopup(browser);
+    await popup.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
+    const corporateKey = (await popup.locator('[data-keyward-key]').textContent()) ?? '';
+    expect(corporateKey).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){5}$/);
+    keys.push(corporateKey);
+    expect(keys).toHaveLength(5);
+  });
+
+  it('keeps IndexedDB, storage.local and storage.session free of every key', async () => {
+    const dump = await dumpExtensionStorage(options);
+    expect(dump).toContain('"keys":[{');
+    expect(dump).toContain('keyward-vault');
+    for (const key of keys) expect(containsKey(dump, key), `key ${keys.indexOf(key)} in extension storage`).toBe(false);
+  });
+
+  it('keeps the portal page outside the shadow root free of every key', async () => {
+    const lightDom = await portal.content();
+    const shadowText = await portal.locator('[data-keyward-panel="get"] keyward-panel').evaluate((host) => host.shadowRoot?.textContent ?? '');
+    expect(containsKey(shadowText, keys[3])).toBe(true);
+    expect(lightDom).toContain('data-keyward-panel="store"');
+    for (const key of keys) expect(containsKey(lightDom, key), `key ${keys.indexOf(key)} in the page DOM`).toBe(false);
+    expect(containsKey(portal.url(), keys[2])).toBe(false);
+  });
+});

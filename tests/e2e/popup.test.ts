@@ -1,0 +1,83 @@
+/**
+ * The popup: the user's devices with key-status badges from the local cache; quick retrieve
+ * (unlock with progress → key with countdown → hidden after five minutes, on Playwright's
+ * clock); the vault stays unlocked when the service worker is stopped and restarted.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatRecoveryKey } from '../../lib/keys/index.ts';
+import { launchWithExtension, type ExtensionBrowser } from '../support/browser.ts';
+import { configureService, openPopup, setVaultPassphrase, signInExtension, stopServiceWorker } from '../support/extension.ts';
+import { auditActions, screenshotPath } from '../support/evidence.ts';
+import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
+
+const PASSPHRASE = 'correct horse battery staple';
+
+let service: TestService;
+let browser: ExtensionBrowser;
+
+beforeAll(async () => {
+  [service, browser] = await Promise.all([startTestService(), launchWithExtension()]);
+  const options = await configureService(browser, service.url);
+  await signInExtension(browser, options, DEMO_USER);
+  await setVaultPassphrase(options, PASSPHRASE);
+  await options.close();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await service?.close();
+});
+
+describe('popup', () => {
+  it("lists the user's devices with their key status", async () => {
+    const popup = await openPopup(browser);
+    const corporate = popup.locator('[data-keyward-device]', { hasText: 'Corporate MacBook' });
+    const personal = popup.locator('[data-keyward-device]', { hasText: 'Personal MacBook' });
+    expect(await corporate.locator('[data-keyward-status]').getAttribute('data-keyward-status')).toBe('escrowed');
+    expect(await corporate.locator('[data-keyward-status]').textContent()).toBe('Key escrowed');
+    expect(await personal.locator('[data-keyward-status]').getAttribute('data-keyward-status')).toBe('missing');
+    expect(Number(await popup.evaluate(() => document.documentElement.dataset.popupStatusMs))).toBeGreaterThan(0);
+    await popup.close();
+  });
+
+  it('unlocks with a progress indicator, shows the key with a countdown and hides it after five minutes', async () => {
+    const popup = await browser.context.newPage();
+    await popup.clock.install();
+    await openPopup(browser, popup);
+    await popup.locator('[data-keyward-vault="unlocked"]').click();
+    await popup.locator('[data-keyward-vault="locked"]').waitFor();
+
+    const corporate = fleetDevice(service, 'Corporate MacBook');
+    await popup.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
+    await popup.getByLabel('Vault passphrase').fill(PASSPHRASE);
+    await popup.getByRole('button', { name: 'Unlock' }).click();
+    await popup.locator('progress, [data-keyward-key]').first().waitFor();
+    const key = popup.locator('[data-keyward-key]');
+    await key.waitFor({ timeout: 20_000 });
+    expect(await key.textContent()).toBe(formatRecoveryKey('filevault', corporate.volumes[0].currentKey()));
+    expect(await popup.locator('[data-keyward-countdown]').textContent()).toBe('Hidden in 5:00');
+    await popup.screenshot({ path: screenshotPath('popup.png'), fullPage: true });
+
+    await popup.clock.fastForward('02:00');
+    await expect.poll(() => popup.locator('[data-keyward-countdown]').textContent()).toBe('Hidden in 3:00');
+    await popup.clock.fastForward('03:01');
+    await popup.locator('[data-keyward-message="hidden"]').waitFor();
+    expect(await key.count()).toBe(0);
+    expect(await auditActions(service, corporate.deviceId)).toContain('key.revealed');
+    await popup.close();
+  });
+
+  it('stays unlocked after the service worker is stopped', async () => {
+    const popup = await openPopup(browser);
+    await popup.locator('[data-keyward-vault="unlocked"]').waitFor();
+    await stopServiceWorker(browser, popup);
+    await popup.close();
+
+    const reopened = await openPopup(browser);
+    await reopened.locator('[data-keyward-vault="unlocked"]').waitFor();
+    await reopened.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
+    await reopened.locator('[data-keyward-key]').waitFor();
+    expect(await reopened.locator('[data-keyward-unlock]').count()).toBe(0);
+    await reopened.close();
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * Main path in the portal (issue #2): the demo user's device page shows the extension's
+ * Store and Get panels in shadow roots; mismatched keys give M1 and send nothing; a wrong
+ * key ends in M3 (wrong key); the personal Mac's real key is verified, rotated and escrowed
+ * by its simulated agent → M4; Get recovery key shows the new key with a countdown, hides it
+ * after five minutes, and the reveal is in the service's audit log.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { formatRecoveryKey } from '../../lib/keys/index.ts';
+import { launchWithExtension, type ExtensionBrowser } from '../support/browser.ts';
+import { contentScriptClock } from '../support/content-clock.ts';
+import { configureService, signInExtension } from '../support/extension.ts';
+import { openDevicePage, panel } from '../support/portal.ts';
+import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
+import { auditActions, keyWrites, screenshotPath } from '../support/evidence.ts';
+
+let service: TestService;
+let browser: ExtensionBrowser;
+let page: Page;
+let personalMacId: string;
+
+beforeAll(async () => {
+  [service, browser] = await Promise.all([startTestService(), launchWithExtension()]);
+  const options = await configureService(browser, service.url);
+  await signInExtension(browser, options, DEMO_USER);
+  await options.close();
+  personalMacId = fleetDevice(service, 'Personal MacBook').deviceId;
+  page = await browser.context.newPage();
+  await openDevicePage(page, service.url, personalMacId);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await service?.close();
+});
+
+async function storeKey(key: string, confirmKey: string): Promise<void> {
+  const store = panel(page, 'store');
+  await store.getByLabel('Recovery key', { exact: true }).fill(key);
+  await store.getByLabel('Confirm recovery key').fill(confirmKey);
+  await store.getByRole('button', { name: 'Save' }).click();
+}
+
+describe('portal panels', () => {
+  it('mounts the Store panel inside a shadow root on the device page', async () => {
+    const host = page.locator('[data-keyward-panel="store"] keyward-panel');
+    await expect.poll(() => host.evaluate((el) => el.shadowRoot !== null && el.shadowRoot.querySelector('[data-keyward-store]') !== null)).toBe(true);
+    expect(await page.locator('[data-keyward-panel="store"]').evaluate((el) => el.textContent)).toBe('');
+  });
+
+  it('shows M1 under the confirm field for two different keys and sends nothing', async () => {
+    const before = await keyWrites(service, personalMacId);
+    await storeKey('AAAA-BBBB-CCCC-DDDD-EEEE-FFFF', 'AAAA-BBBB-CCCC-DDDD-EEEE-FFF0');
+    const m1 = panel(page, 'store').locator('#kw-confirm-msg [data-keyward-message="M1"]');
+    await expect.poll(() => m1.textContent()).toBe('The keys must match. Check the keys and try again.');
+    await page.waitForTimeout(300);
+    expect(await keyWrites(service, personalMacId)).toEqual(before);
+  });
+
+  it('explains a malformed key precisely while typing', async () => {
+    const store = panel(page, 'store');
+    await store.getByLabel('Recovery key', { exact: true }).fill('AU2A-PHMK-WBGX-PWKX-M3X3-VAP!');
+    await expect.poll(() => store.locator('[data-keyward-error="key"]').textContent()).toContain('Character 29 (!)');
+  });
+
+  it('ends in M3 with the wrong-key cause when the key does not unlock the disk', async () => {
+    await storeKey('AU2A-PHMK-WBGX-PWKX-M3X3-VAPY', 'au2a phmk wbgx pwkx m3x3 vapy');
+    const m3 = panel(page, 'store').locator('[data-keyward-message="M3"]');
+    await m3.waitFor({ timeout: 20_000 });
+    expect(await m3.getAttribute('data-keyward-cause')).toBe('wrong_key');
+    expect(await m3.textContent()).toContain('does not unlock the disk');
+  });
+
+  it("verifies, rotates and escrows the personal Mac's real key → M4", async () => {
+    const device = fleetDevice(service, 'Personal MacBook');
+    const current = formatRecoveryKey('filevault', device.volumes[0].currentKey());
+    await storeKey(current, current);
+    const m4 = panel(page, 'store').locator('[data-keyward-message="M4"]');
+    await m4.waitFor({ timeout: 20_000 });
+    expect(await m4.textContent()).toContain('verified and rotated');
+    expect(device.volumes[0].currentKey()).not.toBe(current.replace(/-/g, ''));
+    await page.screenshot({ path: screenshotPath('panel.png'), fullPage: true });
+  });
+
+  it('Get recovery key shows the new key with a countdown, hides it after five minutes, and audits the reveal', async () => {
+    const get = panel(page, 'get');
+    await get.getByRole('button', { name: 'Get recovery key' }).click();
+    const shown = get.locator('[data-keyward-key]');
+    await shown.waitFor();
+    const device = fleetDevice(service, 'Personal MacBook');
+    expect(await shown.textContent()).toBe(formatRecoveryKey('filevault', device.volumes[0].currentKey()));
+    expect(await get.locator('[data-keyward-countdown]').textContent()).toMatch(/Hidden in (5:00|4:5\d)/);
+
+    const clock = await contentScriptClock(browser.context, page, 'Keyward');
+    await clock.fastForward(290_000);
+    await expect.poll(() => get.locator('[data-keyward-countdown]').textContent()).toMatch(/Hidden in 0:\d\d/);
+    await clock.fastForward(11_000);
+    await get.locator('[data-keyward-message="hidden"]').waitFor();
+    expect(await get.locator('[data-keyward-key]').count()).toBe(0);
+    await clock.detach();
+
+    expect(await auditActions(service, device.deviceId)).toContain('key.revealed');
+  });
+});

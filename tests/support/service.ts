@@ -1,0 +1,32 @@
+/**
+ * Starts the real escrow service for a test: SQLite in a temporary directory, the demo
+ * organisation and its simulated devices (agents checking in every half second).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startKeywardServer, type KeywardServer } from '../../server/main.ts';
+import { DEMO_USERS } from '../../server/seed.ts';
+
+export const DEMO_USER = { email: DEMO_USERS.user.email, password: DEMO_USERS.user.password };
+
+export type TestService = KeywardServer & { dataDir: string; close(): Promise<void> };
+
+export async function startTestService(): Promise<TestService> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'keyward-e2e-data-'));
+  const server = await startKeywardServer({ port: 0, dataDir, demo: true, simulatedAgents: true, checkinIntervalMs: 500, quiet: true });
+  return {
+    ...server,
+    dataDir,
+    close: async () => {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function fleetDevice(service: KeywardServer, namePart: string) {
+  const device = service.fleet?.devices.find((d) => d.name.includes(namePart));
+  if (!device) throw new Error(`No simulated device named like "${namePart}".`);
+  return device;
+}
