@@ -19,6 +19,8 @@ export const MIN_PASSPHRASE_LENGTH = 8;
 export type VaultTestHooks = {
   /** Runs inside the passphrase-change transaction after half of the keys were rewritten; throw to abort it. */
   passphraseChangeMidway?: () => void;
+  /** Runs after records were re-encrypted, just before the passphrase-change transaction (simulates a concurrent writer). */
+  passphraseChangeBeforeCommit?: () => Promise<void>;
   /** Sees the in-memory data key buffer each time one is adopted (to check that `lock()` wipes it). */
   observeDataKey?: (key: Uint8Array) => void;
 };
@@ -269,6 +271,7 @@ export class Vault {
         const [keys, outbox] = await Promise.all([db.keys.toArray(), db.outbox.toArray()]);
         const newKeys = keys.map((r) => reseal(r, { nonce: r.nonce, ciphertext: r.ciphertext }, keyAd(r), oldKey, newKey));
         const newOutbox = outbox.map((r) => (r.secret ? reseal(r, r.secret, outboxAd(r), oldKey, newKey) : r));
+        await this.#hooks.passphraseChangeBeforeCommit?.();
         await db.transaction('rw', db.keys, db.outbox, db.meta, async () => {
           const [current, keysNow, outboxNow] = await Promise.all([db.meta.get('vault'), db.keys.toArray(), db.outbox.toArray()]);
           const unchanged =

@@ -11,8 +11,8 @@ const KEYS = Array.from({ length: 7 }, (_, i) => ({
 }));
 const SECRET = 'AU2APHMKWBGXPWKXM3X3VAPY';
 
-async function populatedVault(name: string, midway?: () => void) {
-  const vault = await openTestVault(name, { testHooks: { passphraseChangeMidway: midway } });
+async function populatedVault(name: string, midway?: () => void, beforeCommit?: () => Promise<void>) {
+  const vault = await openTestVault(name, { testHooks: { passphraseChangeMidway: midway, passphraseChangeBeforeCommit: beforeCommit } });
   await vault.setup(PASSPHRASE);
   for (const k of KEYS) await vault.putKey(k);
   await vault.enqueue({ kind: 'store_key', deviceId: 'dev-0', payload: { volumeId: 'vol-0' }, secret: SECRET, idempotencyKey: 'store-1' });
@@ -70,6 +70,21 @@ describe('changePassphrase', () => {
     expect((await vault.getKey('dev-2', 'vol-5'))?.key).toBe(KEYS[5].key);
     vault.close();
     await expectReadableWith(name, PASSPHRASE, NEW_PASSPHRASE);
+  });
+
+  it('does not lose a key written by another instance during the change: it refuses and changes nothing', async () => {
+    const name = freshDbName();
+    const vault = await populatedVault(name, undefined, async () => {
+      const other = await openTestVault(name);
+      await other.unlock(PASSPHRASE);
+      await other.putKey({ deviceId: 'dev-9', volumeId: 'vol-9', kind: 'luks', version: 1, key: 'written-meanwhile-key-0000' });
+    });
+    await expectVaultError(vault.changePassphrase(PASSPHRASE, NEW_PASSPHRASE), 'vault_changed');
+    vault.close();
+    await expectReadableWith(name, PASSPHRASE, NEW_PASSPHRASE);
+    const check = await openTestVault(name);
+    await check.unlock(PASSPHRASE);
+    expect((await check.getKey('dev-9', 'vol-9'))?.key).toBe('written-meanwhile-key-0000');
   });
 
   it('invalidates session keys exported before the change', async () => {
