@@ -60,7 +60,7 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
   let kek = options.kek;
   if (!kek) {
     const loaded = loadOrCreateKekFile(dataDir);
-    if (loaded.created) console.warn(kekBackupWarning(loaded.path));
+    if (loaded.created && !options.quiet) console.warn(kekBackupWarning(loaded.path));
     kek = loaded.kek;
   }
   const config: AppConfig = { ...defaultConfig, ...options.config };

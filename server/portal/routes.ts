@@ -1,10 +1,22 @@
-/** Portal routes (placeholder until the portal pages land). */
+/** The portal: sign-in, the user's device pages, connected browsers, OAuth consent, admin console. */
 import { Hono } from 'hono';
 import type { AppDeps } from '../deps.ts';
 import type { AppEnv } from '../http/context.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
+import { portalSession } from './session.ts';
+import { authPages } from './auth-pages.ts';
+import { devicePages } from './device-pages.ts';
+import { adminPages } from './admin-pages.ts';
+import { browsersPage } from './browsers-page.ts';
+import { oauthPages } from './oauth-pages.ts';
 
-export function portalRoutes(_deps: AppDeps, _limiter: RateLimiter): Hono<AppEnv> {
+export function portalRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
+  r.use('*', portalSession(deps));
+  r.route('/', authPages(deps, limiter));
+  r.route('/', devicePages(deps, limiter));
+  r.route('/', browsersPage(deps));
+  r.route('/', oauthPages(deps));
+  r.route('/admin', adminPages(deps, limiter));
   return r;
 }

@@ -1,0 +1,161 @@
+/**
+ * The admin console (helpdesk and admin): every device, each volume's BitLocker protector
+ * IDs, viewing a corporate key with a typed reason (always audited), rotation, and the audit
+ * log with its chain verification. For a personal device it explains why the key cannot be
+ * viewed and offers rotation instead.
+ */
+import { Hono } from 'hono';
+import { html } from 'hono/html';
+import type { AuditEvent, Device, RevealedKey } from '../../lib/api/contract.ts';
+import type { AppDeps } from '../deps.ts';
+import { ApiFailure } from '../errors.ts';
+import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
+import { readForm } from '../http/body.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
+import { isIt } from '../services/access.ts';
+import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../services/device-views.ts';
+import { revealRecoveryKey } from '../services/reveal-key.ts';
+import { listAuditEvents } from '../services/audit-views.ts';
+import { verifyAuditChain } from '../audit.ts';
+import type { PortalSession } from '../auth/sessions.ts';
+import { assertCsrf, formatTime } from './session.ts';
+import { csrfField, page, tr, type Html } from './layout.ts';
+import { actorOf, toLogin } from './device-pages.ts';
+import { COUNTDOWN_SCRIPT, noticeBlock, revealedKeyBlock, statusBadge, statusCard, volumesTable } from './device-render.ts';
+
+function auditTable(c: AppContext, events: AuditEvent[]): Html {
+  const locale = c.get('locale');
+  return html`<table id="audit">
+    <tr><th>#</th><th>${tr(c, 'portal.audit.time')}</th><th>${tr(c, 'portal.audit.actor')}</th><th>${tr(c, 'portal.audit.action')}</th><th>${tr(c, 'portal.audit.detail')}</th></tr>
+    ${events.map(
+      (e) => html`<tr data-action="${e.action}"><td>${e.seq}</td><td>${formatTime(locale, e.at)}</td><td>${e.actorName ?? e.actorKind}</td><td><code>${e.action}</code></td><td>${
+        Object.entries(e.detail).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => html`${k}: ${String(v)}<br>`)
+      }</td></tr>`,
+    )}
+  </table>`;
+}
+
+type AdminState = { revealed?: RevealedKey; error?: string | null; info?: string | null };
+
+function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[], csrf: string, state: AdminState): Html {
+  const personal = device.ownership === 'personal';
+  const rotateForm = html`<form method="post" action="/devices/${device.id}/rotate" class="inline">${csrfField(csrf)}<input type="hidden" name="back" value="admin">
+    ${device.volumes.length > 1 ? html`<select name="volumeId" aria-label="${tr(c, 'portal.volume')}">${device.volumes.map((v) => html`<option value="${v.id}">${v.name}</option>`)}</select>` : ''}
+    <button type="submit" id="rotate">${tr(c, 'ui.rotate')}</button></form>`;
+  return page(c, {
+    title: device.name,
+    csrf,
+    script: state.revealed ? COUNTDOWN_SCRIPT : undefined,
+    body: html`
+      <p><a href="/admin/devices">${tr(c, 'portal.back')}</a></p>
+      ${state.info ? html`<p class="info" role="status">${state.info}</p>` : ''}
+      ${noticeBlock(c, device)}
+      ${statusCard(c, device, true)}
+      ${volumesTable(c, device, true)}
+      <section class="card" id="reveal">
+        <h2>${tr(c, 'ui.get_key')}</h2>
+        ${personal
+          ? html`<p class="error" id="personal-explain">${tr(c, 'error.personal_device')}</p><p>${tr(c, 'portal.personal_offer_rotation')}</p>${rotateForm}`
+          : html`${state.revealed ? revealedKeyBlock(c, state.revealed) : ''}
+            ${state.error ? html`<p class="error" role="alert" id="reveal-error">${state.error}</p>` : ''}
+            <form method="post" action="/admin/devices/${device.id}/reveal" id="reveal-form">
+              ${csrfField(csrf)}
+              <label for="volumeId">${tr(c, 'portal.volume')}</label>
+              <select id="volumeId" name="volumeId">${device.volumes.map((v) => html`<option value="${v.id}">${v.name}</option>`)}</select>
+              <label for="reason">${tr(c, 'ui.reason')}</label>
+              <input type="text" id="reason" name="reason" maxlength="500" placeholder="${tr(c, 'portal.reason_hint')}" required>
+              <div class="actions"><button type="submit">${tr(c, 'portal.reveal')}</button></div>
+            </form>
+            <div class="actions">${rotateForm}</div>`}
+      </section>
+      <section class="card"><h2>${tr(c, 'portal.audit_log')}</h2>${auditTable(c, events)}</section>
+    `,
+  });
+}
+
+export function adminPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
+  const r = new Hono<AppEnv>();
+  const max = deps.config.maxBodyBytes;
+
+  function itSession(c: AppContext): PortalSession | null {
+    const session = c.get('session');
+    if (session && !isIt(actorOf(session))) throw new ApiFailure(403, 'forbidden');
+    return session;
+  }
+
+  async function deviceFor(c: AppContext): Promise<Device> {
+    const row = await findDevice(deps.db, c.req.param('id') ?? '');
+    if (!row) throw new ApiFailure(404, 'not_found');
+    return buildDeviceView(deps.db, await getOrg(deps.db), row, deps.clock.now());
+  }
+
+  r.get('/devices', async (c) => {
+    const session = itSession(c);
+    if (!session) return toLogin(c);
+    const devices = await listDeviceViews(deps.db, deps.clock.now(), {});
+    const locale = c.get('locale');
+    return c.html(
+      page(c, {
+        title: tr(c, 'portal.admin_devices'),
+        csrf: session.csrf,
+        body: html`<p><a href="/admin/audit">${tr(c, 'portal.audit_log')}</a></p>
+        <table id="devices"><tr><th>${tr(c, 'portal.device')}</th><th>${tr(c, 'portal.owner')}</th><th>${tr(c, 'portal.ownership')}</th><th>${tr(c, 'ui.status')}</th><th>${tr(c, 'portal.protector_ids')}</th><th>${tr(c, 'ui.last_checkin')}</th></tr>
+        ${devices.map(
+          (d) => html`<tr data-device="${d.id}"><td><a href="/admin/devices/${d.id}">${d.name}</a></td><td>${d.ownerName}</td><td>${tr(c, `ui.ownership.${d.ownership}`)}</td><td>${statusBadge(c, d.keyStatus)}</td><td>${d.volumes.map(
+            (v) => html`${v.name}: ${v.protectorIds.length ? v.protectorIds.map((p) => html`<code>${p}</code> `) : '—'}<br>`,
+          )}</td><td>${formatTime(locale, d.lastCheckinAt) ?? tr(c, 'ui.never')}</td></tr>`,
+        )}</table>`,
+      }),
+    );
+  });
+
+  r.get('/devices/:id', async (c) => {
+    const session = itSession(c);
+    if (!session) return toLogin(c);
+    const device = await deviceFor(c);
+    const events = await listAuditEvents(deps, { deviceId: device.id, limit: 50 });
+    const info = c.req.query('rotated') === '1' ? tr(c, 'portal.rotate_queued') : c.req.query('checked') === '1' ? tr(c, 'portal.check_access_sent') : null;
+    return c.html(adminDevicePage(c, device, events, session.csrf, { info }));
+  });
+
+  r.post('/devices/:id/reveal', async (c) => {
+    const session = itSession(c);
+    if (!session) return toLogin(c);
+    const form = await readForm(c, max);
+    assertCsrf(c, form);
+    const now = deps.clock.now().getTime();
+    if (!limiter.hit(`reveal:user:${session.user.id}`, deps.config.rateLimits.revealPerMinute, now) || !limiter.hit(`reveal:ip:${clientIp(c)}`, deps.config.rateLimits.revealPerMinute * 4, now)) {
+      throw new ApiFailure(429, 'rate_limited');
+    }
+    let state: AdminState = {};
+    let status: 200 | 400 | 403 | 404 = 200;
+    try {
+      const outcome = await revealRecoveryKey(deps, actorOf(session), c.req.param('id'), { volumeId: form.volumeId || undefined, reason: form.reason }, { ip: clientIp(c), locale: c.get('locale') });
+      state = { revealed: outcome.key, info: outcome.rotationQueued ? tr(c, 'portal.rotation_after_reveal') : null };
+    } catch (error) {
+      if (!(error instanceof ApiFailure) || !['reason_required', 'no_key', 'personal_device'].includes(error.code)) throw error;
+      state = { error: error.detail ?? tr(c, `error.${error.code}`) };
+      status = error.status === 404 ? 404 : error.status === 403 ? 403 : 400;
+    }
+    const device = await deviceFor(c);
+    const events = await listAuditEvents(deps, { deviceId: device.id, limit: 50 });
+    return c.html(adminDevicePage(c, device, events, session.csrf, state), status);
+  });
+
+  r.get('/audit', async (c) => {
+    const session = itSession(c);
+    if (!session) return toLogin(c);
+    const [events, chain] = await Promise.all([listAuditEvents(deps, { limit: 500 }), verifyAuditChain(deps.db)]);
+    return c.html(
+      page(c, {
+        title: tr(c, 'portal.audit_log'),
+        csrf: session.csrf,
+        body: html`<p class="${chain.ok ? 'info' : 'error'}" id="chain" data-ok="${String(chain.ok)}">${
+          chain.ok ? tr(c, 'portal.audit_verified', { count: chain.count }) : tr(c, 'portal.audit_broken', { seq: chain.brokenAtSeq })
+        }</p>${auditTable(c, events)}`,
+      }),
+    );
+  });
+
+  return r;
+}

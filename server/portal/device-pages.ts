@@ -1,0 +1,198 @@
+/**
+ * "My devices" and the device page for owners: status, key status per volume, the notice
+ * (M3/M4), Check access, Rotate, the plain Store recovery key form (M1 under the confirm
+ * field when the keys differ; M2 toast when the request could not be submitted) and Get
+ * recovery key (shown with a five-minute countdown). The extension mounts its panels on the
+ * `data-keyward-panel` elements next to the plain forms.
+ */
+import { Hono } from 'hono';
+import { html } from 'hono/html';
+import type { Device, RevealedKey, Role } from '../../lib/api/contract.ts';
+import type { AppDeps } from '../deps.ts';
+import { ApiFailure } from '../errors.ts';
+import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
+import { readForm } from '../http/body.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
+import { assertCanView, isOwner } from '../services/access.ts';
+import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../services/device-views.ts';
+import { storeRecoveryKey } from '../services/store-key.ts';
+import { revealRecoveryKey } from '../services/reveal-key.ts';
+import { requestCheckAccess, requestRotation } from '../services/rotate.ts';
+import type { PortalSession } from '../auth/sessions.ts';
+import { assertCsrf, formatTime } from './session.ts';
+import { csrfField, page, tr, type Html } from './layout.ts';
+import { COUNTDOWN_SCRIPT, noticeBlock, revealedKeyBlock, statusBadge, statusCard, volumesTable } from './device-render.ts';
+
+export function toLogin(c: AppContext) {
+  const target = c.req.method === 'GET' ? c.req.url.slice(new URL(c.req.url).origin.length) : '/devices';
+  return c.redirect(`/login?next=${encodeURIComponent(target)}`, 303);
+}
+
+export function actorOf(session: PortalSession): { id: string; role: Role } {
+  return { id: session.user.id, role: session.user.role as Role };
+}
+
+type StoreFormState = { keyError?: string; confirmError?: string };
+
+type DevicePageState = { store?: StoreFormState; revealed?: RevealedKey; info?: string | null; toast?: string | null };
+
+const INFO_FLAGS: Record<string, 'flow.pending' | 'portal.rotate_queued' | 'portal.check_access_sent'> = {
+  stored: 'flow.pending',
+  rotated: 'portal.rotate_queued',
+  checked: 'portal.check_access_sent',
+};
+
+function storeSection(c: AppContext, device: Device, csrf: string, state: StoreFormState): Html {
+  const multi = device.volumes.length > 1;
+  return html`<section class="card" id="store">
+    <h2>${tr(c, 'ui.store_key')}</h2>
+    <div data-keyward-panel="store" data-keyward-device="${device.id}" data-keyward-kind="${device.keyKind}"></div>
+    <form method="post" action="/devices/${device.id}/keys" id="store-form" autocomplete="off">
+      ${csrfField(csrf)}
+      ${multi
+        ? html`<label for="store-volume">${tr(c, 'portal.volume')}</label><select id="store-volume" name="volumeId">${device.volumes.map((v) => html`<option value="${v.id}">${v.name}</option>`)}</select>`
+        : ''}
+      <label for="key">${tr(c, 'ui.recovery_key')}</label>
+      <input type="text" id="key" name="key" spellcheck="false" autocapitalize="characters" required>
+      ${state.keyError ? html`<p class="error" id="key-error" role="alert">${state.keyError}</p>` : ''}
+      <label for="confirmKey">${tr(c, 'ui.confirm_key')}</label>
+      <input type="text" id="confirmKey" name="confirmKey" spellcheck="false" autocapitalize="characters" required>
+      ${state.confirmError ? html`<p class="error" id="confirm-error" data-message="M1" role="alert">${state.confirmError}</p>` : ''}
+      <div class="actions"><button type="submit">${tr(c, 'ui.save')}</button></div>
+    </form>
+  </section>`;
+}
+
+function getSection(c: AppContext, device: Device, csrf: string, revealed: RevealedKey | undefined): Html {
+  const multi = device.volumes.length > 1;
+  return html`<section class="card" id="get">
+    <h2>${tr(c, 'ui.get_key')}</h2>
+    <div data-keyward-panel="get" data-keyward-device="${device.id}"></div>
+    ${revealed ? revealedKeyBlock(c, revealed) : ''}
+    <form method="post" action="/devices/${device.id}/reveal" id="get-form">
+      ${csrfField(csrf)}
+      ${multi ? html`<select name="volumeId" aria-label="${tr(c, 'portal.volume')}">${device.volumes.map((v) => html`<option value="${v.id}">${v.name}</option>`)}</select>` : ''}
+      <button type="submit">${tr(c, 'ui.get_key')}</button>
+    </form>
+  </section>`;
+}
+
+export function devicePage(c: AppContext, device: Device, csrf: string, state: DevicePageState): Html {
+  return page(c, {
+    title: device.name,
+    csrf,
+    toast: state.toast,
+    script: state.revealed ? COUNTDOWN_SCRIPT : undefined,
+    body: html`
+      <p><a href="/devices">${tr(c, 'portal.back')}</a></p>
+      ${state.info ? html`<p class="info" id="info" role="status">${state.info}</p>` : ''}
+      ${noticeBlock(c, device)}
+      ${statusCard(c, device, false)}
+      ${volumesTable(c, device, device.keyKind === 'bitlocker')}
+      <div class="actions">
+        <form method="post" action="/devices/${device.id}/check-access">${csrfField(csrf)}<button type="submit" id="check-access">${tr(c, 'ui.check_access')}</button></form>
+        <form method="post" action="/devices/${device.id}/rotate">${csrfField(csrf)}<button type="submit" id="rotate">${tr(c, 'ui.rotate')}</button></form>
+      </div>
+      ${getSection(c, device, csrf, state.revealed)}
+      ${storeSection(c, device, csrf, state.store ?? {})}
+    `,
+  });
+}
+
+function devicesListPage(c: AppContext, devices: Device[], csrf: string): Html {
+  const locale = c.get('locale');
+  return page(c, {
+    title: tr(c, 'ui.my_devices'),
+    csrf,
+    body: devices.length
+      ? html`<table id="devices"><tr><th>${tr(c, 'portal.device')}</th><th>${tr(c, 'ui.status')}</th><th>${tr(c, 'portal.ownership')}</th><th>${tr(c, 'ui.last_checkin')}</th></tr>
+        ${devices.map((d) => html`<tr data-device="${d.id}"><td><a href="/devices/${d.id}">${d.name}</a></td><td>${statusBadge(c, d.keyStatus)}</td><td>${tr(c, `ui.ownership.${d.ownership}`)}</td><td>${formatTime(locale, d.lastCheckinAt) ?? tr(c, 'ui.never')}</td></tr>`)}
+        </table>`
+      : html`<p>${tr(c, 'portal.no_devices')}</p>`,
+  });
+}
+
+export function devicePages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
+  const r = new Hono<AppEnv>();
+  const max = deps.config.maxBodyBytes;
+
+  async function ownDevice(c: AppContext, session: PortalSession): Promise<Device> {
+    const row = await findDevice(deps.db, c.req.param('id') ?? '');
+    if (!row) throw new ApiFailure(404, 'not_found');
+    assertCanView(actorOf(session), { ownerId: row.owner_id, ownership: row.ownership });
+    return buildDeviceView(deps.db, await getOrg(deps.db), row, deps.clock.now());
+  }
+
+  r.get('/devices', async (c) => {
+    const session = c.get('session');
+    if (!session) return toLogin(c);
+    const devices = await listDeviceViews(deps.db, deps.clock.now(), { ownerId: session.user.id });
+    return c.html(devicesListPage(c, devices, session.csrf));
+  });
+
+  r.get('/devices/:id', async (c) => {
+    const session = c.get('session');
+    if (!session) return toLogin(c);
+    const device = await ownDevice(c, session);
+    if (!isOwner(actorOf(session), device)) return c.redirect(`/admin/devices/${device.id}`, 302);
+    const flag = Object.keys(INFO_FLAGS).find((k) => c.req.query(k) === '1');
+    return c.html(devicePage(c, device, session.csrf, { info: flag ? tr(c, INFO_FLAGS[flag]) : null, toast: c.req.query('toast') === 'M2' ? tr(c, 'flow.M2') : null }));
+  });
+
+  r.post('/devices/:id/keys', async (c) => {
+    const session = c.get('session');
+    if (!session) return toLogin(c);
+    const form = await readForm(c, max);
+    assertCsrf(c, form);
+    const id = c.req.param('id');
+    try {
+      await storeRecoveryKey(deps, actorOf(session), id, { key: form.key ?? '', confirmKey: form.confirmKey ?? '', volumeId: form.volumeId || undefined }, { ip: clientIp(c), locale: c.get('locale') });
+    } catch (error) {
+      if (!(error instanceof ApiFailure) || error.code === 'not_found') throw error;
+      const device = await ownDevice(c, session);
+      const message = error.detail ?? tr(c, `error.${error.code}`);
+      const state: DevicePageState =
+        error.code === 'keys_mismatch' ? { store: { confirmError: tr(c, 'flow.M1') } }
+        : error.code === 'invalid_key' ? { store: { keyError: message } }
+        : { toast: tr(c, 'flow.M2') };
+      return c.html(devicePage(c, device, session.csrf, state), error.status === 500 ? 400 : error.status);
+    }
+    return c.redirect(`/devices/${id}?stored=1`, 303);
+  });
+
+  r.post('/devices/:id/reveal', async (c) => {
+    const session = c.get('session');
+    if (!session) return toLogin(c);
+    const form = await readForm(c, max);
+    assertCsrf(c, form);
+    const now = deps.clock.now().getTime();
+    if (!limiter.hit(`reveal:user:${session.user.id}`, deps.config.rateLimits.revealPerMinute, now) || !limiter.hit(`reveal:ip:${clientIp(c)}`, deps.config.rateLimits.revealPerMinute * 4, now)) {
+      throw new ApiFailure(429, 'rate_limited');
+    }
+    const outcome = await revealRecoveryKey(deps, actorOf(session), c.req.param('id'), { volumeId: form.volumeId || undefined }, { ip: clientIp(c), locale: c.get('locale') });
+    const device = await ownDevice(c, session);
+    return c.html(devicePage(c, device, session.csrf, { revealed: outcome.key }));
+  });
+
+  r.post('/devices/:id/rotate', async (c) => {
+    const session = c.get('session');
+    if (!session) return toLogin(c);
+    const form = await readForm(c, max);
+    assertCsrf(c, form);
+    const id = c.req.param('id');
+    await requestRotation(deps, actorOf(session), id, form.volumeId || undefined, { ip: clientIp(c), locale: c.get('locale') });
+    return c.redirect(`${form.back === 'admin' ? '/admin' : ''}/devices/${id}?rotated=1`, 303);
+  });
+
+  r.post('/devices/:id/check-access', async (c) => {
+    const session = c.get('session');
+    if (!session) return toLogin(c);
+    const form = await readForm(c, max);
+    assertCsrf(c, form);
+    const id = c.req.param('id');
+    await requestCheckAccess(deps, actorOf(session), id);
+    return c.redirect(`${form.back === 'admin' ? '/admin' : ''}/devices/${id}?checked=1`, 303);
+  });
+
+  return r;
+}

@@ -1,0 +1,67 @@
+/**
+ * The consent half of the extension's OAuth flow: `GET /oauth/authorize` validates the
+ * request (a bad one is an error page, never a redirect), sends people to sign in first,
+ * then asks "Allow?"; `POST /oauth/authorize` redirects to the extension's callback with a
+ * one-time code (or `error=access_denied`) and the unchanged `state`.
+ */
+import { Hono } from 'hono';
+import { html } from 'hono/html';
+import type { AppDeps } from '../deps.ts';
+import type { AppEnv } from '../http/context.ts';
+import { readForm } from '../http/body.ts';
+import { issueAuthorizationCode, parseAuthorizeParams, type AuthorizeParams } from '../auth/oauth.ts';
+import { assertCsrf } from './session.ts';
+import { csrfField, page, tr } from './layout.ts';
+import { toLogin } from './device-pages.ts';
+
+function callbackUrl(p: AuthorizeParams, result: Record<string, string>): string {
+  const url = new URL(p.redirectUri);
+  for (const [k, v] of Object.entries(result)) url.searchParams.set(k, v);
+  if (p.state) url.searchParams.set('state', p.state);
+  return url.toString();
+}
+
+export function oauthPages(deps: AppDeps): Hono<AppEnv> {
+  const r = new Hono<AppEnv>();
+
+  r.get('/oauth/authorize', (c) => {
+    const params = parseAuthorizeParams(c.req.query());
+    const session = c.get('session');
+    if (!session) return toLogin(c);
+    c.set('formActionExtra', new URL(params.redirectUri).origin);
+    return c.html(
+      page(c, {
+        title: tr(c, 'portal.allow_title'),
+        csrf: session.csrf,
+        body: html`<form method="post" action="/oauth/authorize" class="card" id="consent">
+          ${csrfField(session.csrf)}
+          <input type="hidden" name="client_id" value="${params.clientId}">
+          <input type="hidden" name="redirect_uri" value="${params.redirectUri}">
+          <input type="hidden" name="response_type" value="code">
+          <input type="hidden" name="code_challenge" value="${params.codeChallenge}">
+          <input type="hidden" name="code_challenge_method" value="S256">
+          <input type="hidden" name="state" value="${params.state}">
+          <p>${tr(c, 'portal.allow_explain')}</p>
+          <p class="muted">${tr(c, 'portal.signed_in_as', { name: session.user.email })}</p>
+          <div class="actions">
+            <button type="submit" name="decision" value="allow" id="allow">${tr(c, 'portal.allow')}</button>
+            <button type="submit" name="decision" value="deny" id="deny">${tr(c, 'portal.deny')}</button>
+          </div>
+        </form>`,
+      }),
+    );
+  });
+
+  r.post('/oauth/authorize', async (c) => {
+    const session = c.get('session');
+    if (!session) return toLogin(c);
+    const form = await readForm(c, deps.config.maxBodyBytes);
+    assertCsrf(c, form);
+    const params = parseAuthorizeParams(form);
+    if (form.decision !== 'allow') return c.redirect(callbackUrl(params, { error: 'access_denied' }), 302);
+    const code = await issueAuthorizationCode(deps, session.user.id, params);
+    return c.redirect(callbackUrl(params, { code }), 302);
+  });
+
+  return r;
+}

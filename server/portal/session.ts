@@ -1,0 +1,69 @@
+/**
+ * Portal request state: the signed-in session (cookie), the page language (the user's
+ * setting, else the language cookie, else Accept-Language), and CSRF tokens — the session's
+ * own, or before sign-in a random token in an HttpOnly SameSite=Lax cookie.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
+import type { Locale } from '../../lib/api/contract.ts';
+import { LOCALES } from '../../lib/i18n/index.ts';
+import type { AppDeps } from '../deps.ts';
+import { ApiFailure } from '../errors.ts';
+import { loadSession, SESSION_COOKIE } from '../auth/sessions.ts';
+import { randomToken, safeEqual } from '../crypto/secrets.ts';
+import { requestLocale, type AppContext, type AppEnv } from '../http/context.ts';
+
+const CSRF_COOKIE = 'kw_csrf';
+export const LOCALE_COOKIE = 'kw_locale';
+
+export function isLocale(value: string | undefined): value is Locale {
+  return value !== undefined && (LOCALES as readonly string[]).includes(value);
+}
+
+export function portalSession(deps: AppDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const session = await loadSession(deps, getCookie(c, SESSION_COOKIE));
+    c.set('session', session);
+    const cookieLocale = getCookie(c, LOCALE_COOKIE);
+    c.set('locale', session && isLocale(session.user.locale) ? session.user.locale : isLocale(cookieLocale) ? cookieLocale : requestLocale(c));
+    await next();
+  };
+}
+
+export function cookieOptions(deps: AppDeps, maxAgeSeconds?: number) {
+  return { httpOnly: true, sameSite: 'Lax' as const, path: '/', secure: deps.config.secureCookies, ...(maxAgeSeconds ? { maxAge: maxAgeSeconds } : {}) };
+}
+
+/** The token this page's forms must carry. */
+export function csrfTokenFor(c: AppContext, deps: AppDeps): string {
+  const session = c.get('session');
+  if (session) return session.csrf;
+  let token = getCookie(c, CSRF_COOKIE);
+  if (!token || token.length < 20) {
+    token = randomToken(24);
+    setCookie(c, CSRF_COOKIE, token, cookieOptions(deps));
+  }
+  return token;
+}
+
+export function assertCsrf(c: AppContext, form: Record<string, string>): void {
+  const session = c.get('session');
+  const expected = session ? session.csrf : getCookie(c, CSRF_COOKIE);
+  const given = form._csrf ?? '';
+  if (!expected || !given || !safeEqual(expected, given)) throw new ApiFailure(403, 'csrf_failed');
+}
+
+export function clearSessionCookie(c: AppContext): void {
+  deleteCookie(c, SESSION_COOKIE, { path: '/' });
+}
+
+/** Only same-site relative paths are followed after sign-in (no open redirects). */
+export function safeNext(next: string | undefined): string {
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/devices';
+  return next;
+}
+
+export function formatTime(locale: Locale, iso: string | null): string | null {
+  if (!iso) return null;
+  return new Date(iso).toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short' });
+}
