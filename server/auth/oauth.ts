@@ -87,13 +87,13 @@ export type CodeExchange = { code: string; code_verifier: string; redirect_uri: 
 export async function exchangeAuthorizationCode(deps: AppDeps, req: CodeExchange, userAgent: string | undefined): Promise<TokenResponse> {
   if (req.client_id !== EXTENSION_CLIENT_ID) throw new ApiFailure(401, 'invalid_client');
   const at = nowIso(deps);
-  return deps.db.transaction().execute(async (trx) => {
+  // A code is spent by any attempt, so a failed guess cannot be retried (the commit keeps that).
+  const tokens = await deps.db.transaction().execute(async (trx) => {
     const code = await trx.selectFrom('oauth_codes').selectAll().where('code_hash', '=', hashToken(req.code)).executeTakeFirst();
-    const bad = () => new ApiFailure(400, 'invalid_grant');
-    if (!code || code.used_at || code.expires_at <= at) throw bad();
+    if (!code || code.used_at || code.expires_at <= at) return null;
     const used = await trx.updateTable('oauth_codes').set({ used_at: at }).where('code_hash', '=', code.code_hash).where('used_at', 'is', null).executeTakeFirst();
-    if (Number(used.numUpdatedRows) !== 1) throw bad();
-    if (code.client_id !== req.client_id || code.redirect_uri !== req.redirect_uri || !pkceMatches(req.code_verifier, code.code_challenge)) throw bad();
+    if (Number(used.numUpdatedRows) !== 1) return null;
+    if (code.client_id !== req.client_id || code.redirect_uri !== req.redirect_uri || !pkceMatches(req.code_verifier, code.code_challenge)) return null;
     const grantId = randomUUID();
     await trx
       .insertInto('oauth_grants')
@@ -101,6 +101,8 @@ export async function exchangeAuthorizationCode(deps: AppDeps, req: CodeExchange
       .execute();
     return issueTokens(trx, deps, grantId);
   });
+  if (!tokens) throw new ApiFailure(400, 'invalid_grant');
+  return tokens;
 }
 
 export async function refreshTokens(deps: AppDeps, refreshToken: string, clientId: string | undefined): Promise<TokenResponse> {

@@ -28,7 +28,8 @@ export function oauthPages(deps: AppDeps): Hono<AppEnv> {
     const params = parseAuthorizeParams(c.req.query());
     const session = c.get('session');
     if (!session) return toLogin(c);
-    c.set('formActionExtra', new URL(params.redirectUri).origin);
+    const target = new URL(params.redirectUri);
+    c.set('formActionExtra', `${target.protocol}//${target.host}`);
     return c.html(
       page(c, {
         title: tr(c, 'portal.allow_title'),
