@@ -6,7 +6,8 @@
  *                        [--user MACOS_USER] [--upload-existing] [--state-dir DIR]
  *   keyward-agent run [--once] [--state-dir DIR]
  *   keyward-agent status [--state-dir DIR]
- * Keys and the device credential are never printed.
+ * Keys and the device credential are never printed. KEYWARD_AGENT_CRASH_AFTER_STEP=<step> kills
+ * the process right after that rotation step (fault injection for crash-repair tests).
  */
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -26,8 +27,11 @@ const USAGE = `usage:
   keyward-agent enroll --server URL --token TOKEN [--driver simulated|luks|filevault|bitlocker]
                        [--volume REF]... [--kind filevault|bitlocker|luks] [--name NAME]
                        [--user MACOS_USER] [--upload-existing] [--state-dir DIR]
+                       [--test-fast-kdf]   (LUKS throw-away test containers only: PBKDF2, 1000 iterations)
   keyward-agent run [--once] [--state-dir DIR]
-  keyward-agent status [--state-dir DIR]`;
+  keyward-agent status [--state-dir DIR]
+environment: KEYWARD_AGENT_CRASH_AFTER_STEP=escrowed|added|verified|completed kills the agent
+  right after that rotation step (fault injection for testing crash repair).`;
 
 class UsageError extends Error {}
 
@@ -88,7 +92,14 @@ function loadAgent(state: AgentState, log: Log): { config: AgentConfig; agent: A
     driver: driverFor(config, state, log),
     journal: state.journal,
     log,
-    onStep: (step, operationId) => log(`operation ${operationId}: step ${step} done`),
+    onStep: (step, operationId) => {
+      log(`operation ${operationId}: step ${step} done`);
+      if (process.env.KEYWARD_AGENT_CRASH_AFTER_STEP === step) {
+        // Fault injection for crash-repair tests: die at once, like a power cut.
+        log(`KEYWARD_AGENT_CRASH_AFTER_STEP=${step}: killing the agent now`);
+        process.kill(process.pid, 'SIGKILL');
+      }
+    },
   });
   return { config, agent };
 }
