@@ -196,10 +196,6 @@ export class Agent {
     if (entry.newKey !== null && (await this.driver.verifyKey(ref, entry.newKey))) {
       entry.newProtectorId = entry.newProtectorId ?? (await this.protectorIdOf(ref, entry.newKey));
     } else {
-      if (entry.newKey === null && this.driver.keySource === 'platform') {
-        // Record that the platform is about to replace the key, so a crash here is visible.
-        this.journal.save(entry);
-      }
       const added = await this.driver.addKey(ref, entry.authorityKey, entry.newKey);
       entry.newKey = added.key;
       entry.newProtectorId = added.protectorId;
@@ -296,8 +292,21 @@ export class Agent {
       this.log(`operation ${entry.operationId}: ${detail}; the platform already changed the key, keeping the journal`);
       return;
     }
+    if (this.driver.keySource === 'platform' && !(await this.stillUnlocks(entry))) {
+      // The platform replaced the key but the process died before the new key was recorded.
+      detail = 'the recovery key was changed on the device but the new key was lost in a crash; rotate the key again with an administrator account';
+    }
     await this.fail(entry.operationId, detail);
     this.journal.remove(entry.operationId);
+  }
+
+  private async stillUnlocks(entry: RotationJournal): Promise<boolean> {
+    try {
+      return await this.driver.verifyKey(entry.volumeRef, entry.authorityKey);
+    } catch (error) {
+      if (!(error instanceof DiskError)) throw error;
+      return false;
+    }
   }
 
   private async fail(operationId: string, detail: string): Promise<void> {

@@ -124,7 +124,13 @@ async function enrollOnce(state: AgentState, spec: SimulatedDeviceSpec, serverUr
     return { deviceId: existing.deviceId, credential };
   }
   const agent = new Agent({ api: httpAgentApi({ serverUrl, credential: '' }), driver, journal: state.journal });
-  const enrolled = await enrollDevice(serverUrl, { token: spec.enrollToken, name: spec.name, platform: spec.platform, keyKind: spec.keyKind, volumes: await agent.volumeReports() });
+  let enrolled: { deviceId: string; credential: string };
+  try {
+    enrolled = await enrollDevice(serverUrl, { token: spec.enrollToken, name: spec.name, platform: spec.platform, keyKind: spec.keyKind, volumes: await agent.volumeReports() });
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new Error(`${SIMULATED_LABEL} device "${spec.name}" could not enroll (${why}); its saved credential in ${state.dir} is missing, and a one-time token cannot be used twice`);
+  }
   state.writeCredential(enrolled.credential);
   state.writeConfig({
     serverUrl,

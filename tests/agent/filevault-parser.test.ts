@@ -122,4 +122,43 @@ describe('FileVault driver command wiring (recorded fdesetup answers)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('killed right after fdesetup replaced the key (journaled): the next run escrows the new key from the journal', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyward-fv-'));
+    try {
+      const fde = fakeFdesetup();
+      const escrow = new FakeEscrow();
+      escrow.addActive('/', OLD_KEY);
+      escrow.queue('rotate', '/');
+      const journal = () => new Journal(join(dir, 'journal'));
+      const crashing = new Agent({ api: escrow.api(), driver: new FileVaultDriver({ run: fde.run }), journal: journal(), onStep: (s) => { if (s === 'added') throw new Error('killed'); } });
+      await expect(crashing.checkInOnce()).rejects.toThrow('killed');
+      expect(escrow.keys('/', ['pending', 'active'])).toEqual([OLD_KEY]); // the platform changed the key; only the journal has it
+      await new Agent({ api: escrow.api(), driver: new FileVaultDriver({ run: fde.run }), journal: journal() }).checkInOnce();
+      expect(escrow.keys('/', ['active'])).toEqual([fde.current()]);
+      expect(readdirSync(join(dir, 'journal'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('killed inside changerecovery before the new key was recorded: the next run says the key was lost and asks for a new rotation', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyward-fv-'));
+    try {
+      const fde = fakeFdesetup();
+      const escrow = new FakeEscrow();
+      escrow.addActive('/', OLD_KEY);
+      escrow.queue('rotate', '/');
+      const lines: string[] = [];
+      const journal = () => new Journal(join(dir, 'journal'));
+      const dying = new FileVaultDriver({ run: async (file, args, stdin) => { const r = await fde.run(file, args, stdin); if (args[0] === 'changerecovery') throw new Error('killed'); return r; } });
+      await expect(new Agent({ api: escrow.api(), driver: dying, journal: journal() }).checkInOnce()).rejects.toThrow('killed');
+      await new Agent({ api: escrow.api(), driver: new FileVaultDriver({ run: fde.run }), journal: journal(), log: (l) => lines.push(l) }).checkInOnce();
+      expect(escrow.ops[0]).toMatchObject({ state: 'failed', result: 'error' });
+      expect(lines.join('\n')).toContain('the new key was lost in a crash');
+      expect(readdirSync(join(dir, 'journal'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
