@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { startKeywardServer, type KeywardServer } from '../../server/main.ts';
 import { dropPostgresSchema } from '../../server/db/open.ts';
 import { openSqliteFile } from '../../server/db/sqlite-dialect.ts';
@@ -19,7 +19,43 @@ import { uploadProtectors } from '../../server/services/agent-report.ts';
 import { EXTENSION_CLIENT_ID, exchangeAuthorizationCode, issueAuthorizationCode } from '../../server/auth/oauth.ts';
 import { generateRecoveryKey, formatRecoveryKey } from '../../lib/keys/index.ts';
 import { report, reportValue } from './stats.ts';
-import type { LoadPlan, LoadRequest, LoadResult } from './service-load.ts';
+
+// The load generator runs in a worker thread (this same file) so it does not share the
+// service's event loop: each client sends requests back to back over keep-alive HTTP.
+type LoadRequest = { url: string; method: 'GET' | 'POST'; headers: Record<string, string>; body?: string };
+type LoadPlan = { requests: LoadRequest[]; concurrency: number; durationMs: number };
+type LoadResult = { perSecond: number[]; latenciesMs: number[]; errors: number; statuses: Record<string, number> };
+
+async function runLoad(plan: LoadPlan): Promise<LoadResult> {
+  const start = performance.now();
+  const end = start + plan.durationMs;
+  const perSecond: number[] = new Array(Math.ceil(plan.durationMs / 1000)).fill(0);
+  const latenciesMs: number[] = [];
+  const statuses: Record<string, number> = {};
+  let errors = 0;
+  let next = 0;
+  async function client(): Promise<void> {
+    while (performance.now() < end) {
+      const req = plan.requests[next++ % plan.requests.length];
+      const t0 = performance.now();
+      try {
+        const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body });
+        await res.arrayBuffer();
+        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+        if (res.status >= 400) errors += 1;
+      } catch {
+        errors += 1;
+      }
+      const t1 = performance.now();
+      if (t1 <= end) {
+        latenciesMs.push(t1 - t0);
+        perSecond[Math.floor((t1 - start) / 1000)] += 1;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: plan.concurrency }, () => client()));
+  return { perSecond, latenciesMs, errors, statuses };
+}
 
 const CONCURRENCY = 64;
 const DURATION_MS = Number(process.env.KEYWARD_BENCH_MS ?? 8000);
@@ -28,7 +64,7 @@ const DEVICES = 64;
 
 function runInWorker(plan: LoadPlan): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./service-load.ts', import.meta.url), { workerData: plan });
+    const worker = new Worker(new URL(import.meta.url), { workerData: plan });
     worker.once('message', (m: LoadResult) => {
       resolve(m);
       void worker.terminate();
@@ -155,7 +191,12 @@ function sqliteCommitCeiling(): void {
   report('sqlite_commit_ceiling_rps', perSecond, 'commits/s', 'one-row autocommit inserts, WAL synchronous=FULL, node:sqlite');
 }
 
-await sqliteService();
-await postgresService();
-await httpCeiling();
-sqliteCommitCeiling();
+if (isMainThread) {
+  await sqliteService();
+  await postgresService();
+  await httpCeiling();
+  sqliteCommitCeiling();
+} else if (parentPort) {
+  const port = parentPort;
+  port.postMessage(await runLoad(workerData as LoadPlan));
+}
