@@ -8,6 +8,7 @@ export const STYLES = `
   color: var(--kw-fg);
 }
 .kw-root * { box-sizing: border-box; }
+body { margin: 0; }
 .kw-card { background: var(--kw-bg); border: 1px solid var(--kw-line); border-radius: 10px; padding: 16px; }
 .kw-card + .kw-card { margin-top: 12px; }
 .kw-panel { padding: 4px 0 0; }
@@ -28,7 +29,7 @@ export const STYLES = `
 .kw-button { font: inherit; font-weight: 500; padding: 7px 14px; border-radius: 6px; border: 1px solid var(--kw-accent); background: var(--kw-accent); color: var(--kw-accent-fg); cursor: pointer; }
 .kw-button[disabled] { opacity: .6; cursor: default; }
 .kw-button.kw-secondary { background: #fff; color: var(--kw-accent); border-color: #b9c1ce; }
-.kw-button.kw-small { padding: 4px 10px; font-size: 13px; }
+.kw-button.kw-small { padding: 4px 10px; font-size: 13px; white-space: nowrap; }
 .kw-link { font: inherit; background: none; border: 0; padding: 0; color: var(--kw-accent); text-decoration: underline; cursor: pointer; }
 .kw-notice { border-radius: 8px; padding: 10px 12px; margin-top: 12px; font-size: 13.5px; }
 .kw-notice strong { display: block; margin-bottom: 2px; }
@@ -38,7 +39,7 @@ export const STYLES = `
 .kw-notice.kw-warn { background: var(--kw-warn-bg); color: #5c3d00; }
 .kw-toast { position: sticky; top: 0; z-index: 2; background: var(--kw-bad); color: #fff; border-radius: 8px; padding: 10px 12px; margin-bottom: 12px; display: flex; justify-content: space-between; gap: 12px; }
 .kw-toast .kw-link { color: #fff; }
-.kw-key { font-family: ui-monospace, "SF Mono", Menlo, Consolas, monospace; font-size: 17px; letter-spacing: .05em; padding: 10px 12px; background: var(--kw-soft); border: 1px solid var(--kw-line); border-radius: 8px; word-break: break-all; user-select: all; }
+.kw-key { font-family: ui-monospace, "SF Mono", Menlo, Consolas, monospace; font-size: 15px; letter-spacing: .02em; padding: 10px 12px; background: var(--kw-soft); border: 1px solid var(--kw-line); border-radius: 8px; word-break: break-all; user-select: all; }
 .kw-countdown { font-variant-numeric: tabular-nums; }
 .kw-progress { width: 100%; height: 6px; }
 .kw-badge { display: inline-block; font-size: 12px; font-weight: 500; padding: 2px 8px; border-radius: 999px; white-space: nowrap; }

@@ -50,12 +50,22 @@ describe('popup', () => {
     const corporate = fleetDevice(service, 'Corporate MacBook');
     await popup.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
     await popup.getByLabel('Vault passphrase').fill(PASSPHRASE);
+    await popup.evaluate(() => {
+      const seen: number[] = [];
+      (window as unknown as { progressSeen: number[] }).progressSeen = seen;
+      new MutationObserver(() => {
+        const bar = document.querySelector('progress');
+        if (bar) seen.push(bar.value);
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
     await popup.getByRole('button', { name: 'Unlock' }).click();
-    await popup.locator('progress, [data-keyward-key]').first().waitFor();
     const key = popup.locator('[data-keyward-key]');
     await key.waitFor({ timeout: 20_000 });
     expect(await key.textContent()).toBe(formatRecoveryKey('filevault', corporate.volumes[0].currentKey()));
     expect(await popup.locator('[data-keyward-countdown]').textContent()).toBe('Hidden in 5:00');
+    const progress = await popup.evaluate(() => (window as unknown as { progressSeen: number[] }).progressSeen);
+    expect(progress.length).toBeGreaterThan(1);
+    expect(progress.some((v) => v > 0 && v < 1)).toBe(true);
     await popup.screenshot({ path: screenshotPath('popup.png'), fullPage: true });
 
     await popup.clock.fastForward('02:00');

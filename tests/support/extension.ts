@@ -51,14 +51,18 @@ export async function openPopup(b: ExtensionBrowser, page?: Page): Promise<Page>
   return popup;
 }
 
-/** Stops the extension's service worker (as Chrome does when it is idle) and waits until it is gone. */
+/** Stops the extension's service worker (as Chrome does when it is idle) and waits until it has stopped. */
 export async function stopServiceWorker(b: ExtensionBrowser, page: Page): Promise<void> {
-  const worker = await b.serviceWorker();
-  const closed = new Promise<void>((resolve) => worker.once('close', () => resolve()));
   const cdp = await b.context.newCDPSession(page);
+  type Versions = { versions: { scriptURL: string; runningStatus: string }[] };
+  const stopped = new Promise<void>((resolve) => {
+    cdp.on('ServiceWorker.workerVersionUpdated', (event: Versions) => {
+      if (event.versions.some((v) => v.scriptURL.endsWith('/background.js') && v.runningStatus === 'stopped')) resolve();
+    });
+  });
   await cdp.send('ServiceWorker.enable');
   await cdp.send('ServiceWorker.stopAllWorkers');
-  await closed;
+  await stopped;
   await cdp.detach();
 }
 
