@@ -88,8 +88,13 @@ export class Agent {
       else if (task.kind === 'rotate') await this.rotate(task);
       else await this.upload(task);
     } catch (error) {
-      if (!(error instanceof DiskError)) throw error;
-      await this.fail(task.operationId, error.message);
+      if (error instanceof DiskError) return this.fail(task.operationId, error.message);
+      if (error instanceof AgentApiError) {
+        // Refused by the service (e.g. the operation was cancelled): nothing was changed on the disk.
+        this.log(`operation ${task.operationId}: the service refused a request (${error.code}); skipping the task`);
+        return;
+      }
+      throw error;
     }
   }
 

@@ -124,10 +124,12 @@ async function run(once: boolean, state: AgentState, log: Log): Promise<void> {
       if (once) return;
       waitMs = Math.max(5, result.nextCheckinSeconds) * 1000;
     } catch (error) {
-      if (once || !(error instanceof AgentNetworkError)) throw error;
+      if (once) throw error;
+      // Keep running: the service may be down (network) or the disk busy; unfinished work is journaled.
       failures += 1;
       waitMs = backoffMs({ ...DEFAULT_RETRY, maxDelayMs: 300_000 }, failures + DEFAULT_RETRY.attempts);
-      log(`${error.message}; next try in ${Math.round(waitMs / 1000)} s`);
+      const what = error instanceof AgentNetworkError ? error.message : `check-in failed: ${error instanceof Error ? error.message : String(error)}`;
+      log(`${what}; next try in ${Math.round(waitMs / 1000)} s`);
     }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, waitMs);

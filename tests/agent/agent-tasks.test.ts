@@ -72,4 +72,28 @@ describe('agent tasks', () => {
     await agentWith(new SimulatedDriver({ dir: join(dir, 'fv'), keyKind: 'filevault' })).checkInOnce();
     expect(escrow.checkins).toBe(1);
   });
+
+  it('an operation cancelled on the service mid-way is skipped with the disk untouched, and the next task still runs', async () => {
+    const keyA = generateRecoveryKey('luks');
+    const keyB = generateRecoveryKey('luks');
+    createSimulatedVolume(join(dir, 'v'), { ref: 'a', name: 'A', keyKind: 'luks', key: keyA });
+    createSimulatedVolume(join(dir, 'v'), { ref: 'b', name: 'B', keyKind: 'luks', key: keyB });
+    escrow.addActive('a', keyA);
+    escrow.addActive('b', keyB);
+    const cancelled = escrow.queue('rotate', 'a');
+    escrow.queue('rotate', 'b');
+    const real = escrow.api();
+    const api = { ...real, escrowPending: async (id: string, body: { key: string }) => {
+      if (id === cancelled.id) await real.complete(id, { result: 'error', detail: 'cancelled by IT' });
+      return real.escrowPending(id, body);
+    } };
+    await new Agent({ api, driver: new SimulatedDriver({ dir: join(dir, 'v'), keyKind: 'luks' }), journal: new Journal(join(dir, 'journal')), log: (l) => lines.push(l) }).checkInOnce();
+    expect(readSimulatedVolume(join(dir, 'v'), 'a').slots.map((s) => s.key)).toEqual([keyA]);
+    expect(escrow.keys('a', ['active'])).toEqual([keyA]);
+    const rotatedB = escrow.keys('b', ['active']);
+    expect(rotatedB).toHaveLength(1);
+    expect(rotatedB[0]).not.toBe(keyB);
+    expect(readSimulatedVolume(join(dir, 'v'), 'b').slots.map((s) => s.key)).toEqual(rotatedB);
+    expect(readdirSync(join(dir, 'journal'))).toEqual([]);
+  });
 });
