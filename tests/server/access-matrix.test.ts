@@ -37,13 +37,13 @@ const MATRIX: Record<Caller, Record<Ownership, Record<Action, Expect>>> = {
 /** Whether the device shows up in the caller's list (IT lists with `scope=all`). */
 const LISTED: Record<Caller, boolean> = { owner: true, other: false, helpdesk: true, admin: true, agent: false };
 
-describe('who may see what', () => {
+describe.each(['sqlite', 'postgres'] as const)('who may see what (%s)', (kind) => {
   let h: Harness;
   const devices = {} as Record<Ownership, TestAgent>;
   let outsider: TestAgent;
 
   beforeAll(async () => {
-    h = await createHarness('sqlite');
+    h = await createHarness(kind);
     for (const ownership of ['corporate', 'personal'] as const) {
       devices[ownership] = await TestAgent.enroll(h, { owner: h.people.owner, ownership, name: `${ownership} mac`, platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
       expect((await devices[ownership].upload('disk1s1', FV_KEY_1)).status).toBe(200);

@@ -10,14 +10,14 @@ import { call, createHarness, FV_KEY_1, FV_KEY_2, TestAgent, type Harness } from
 
 type Row = { name: string; method: string; path: () => string; token: () => string | null; body?: () => unknown; headers?: Record<string, string>; status: number; code: string; field?: string };
 
-describe('bad input', () => {
+describe.each(['sqlite', 'postgres'] as const)('bad input (%s)', (kind) => {
   let h: Harness;
   let mac: TestAgent;
   let expiredToken: string;
   let spentToken: string;
 
   beforeAll(async () => {
-    h = await createHarness('sqlite', { maxBodyBytes: 16 * 1024 });
+    h = await createHarness(kind, { maxBodyBytes: 16 * 1024 });
     mac = await TestAgent.enroll(h, { owner: h.people.owner, ownership: 'personal', name: 'Mac', platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
     await sql`update oauth_tokens set expires_at = '2000-01-01T00:00:00.000Z' where kind = 'access' and grant_id in (select id from oauth_grants where user_id = ${h.people.other.id})`.execute(h.deps.db);
     expiredToken = await createEnrollmentToken(h.deps, { ownerId: h.people.owner.id, ownership: 'personal', label: 'old', validDays: -1 });
@@ -57,7 +57,7 @@ describe('bad input', () => {
   ];
 
   async function counts(): Promise<string> {
-    const n = async (table: 'key_versions' | 'operations' | 'devices') => (await h.deps.db.selectFrom(table).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n;
+    const n = async (table: 'key_versions' | 'operations' | 'devices') => Number((await h.deps.db.selectFrom(table).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n);
     return `${await n('key_versions')}/${await n('operations')}/${await n('devices')}`;
   }
 
@@ -71,6 +71,15 @@ describe('bad input', () => {
       if (row.field) expect(res.body.error?.field).toBe(row.field);
       expect(await counts()).toBe(before);
     }
+  });
+
+  it('error messages follow the caller\'s language', async () => {
+    const en = await call(h.app, 'POST', keysPath(), owner(), { key: FV_KEY_1, confirmKey: FV_KEY_2 }, { 'accept-language': 'en-GB,en;q=0.9' });
+    const sv = await call(h.app, 'POST', keysPath(), owner(), { key: FV_KEY_1, confirmKey: FV_KEY_2 }, { 'accept-language': 'sv-SE,sv;q=0.9' });
+    const ja = await call(h.app, 'GET', '/api/v1/devices/00000000-0000-0000-0000-000000000000', owner(), undefined, { 'accept-language': 'ja' });
+    expect(sv.body.error?.code).toBe('keys_mismatch');
+    expect(sv.body.error?.message).not.toBe(en.body.error?.message);
+    expect(ja.body.error?.message).toMatch(/[\u3040-\u30ff\u4e00-\u9fff]/);
   });
 
   it('an invalid key is explained precisely (which character, which position)', async () => {
