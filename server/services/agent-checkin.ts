@@ -50,12 +50,6 @@ export async function checkIn(deps: AppDeps, device: DeviceTable, req: CheckinIn
   const at = nowIso(deps);
   const leaseExpired = new Date(deps.clock.now().getTime() - CLAIM_LEASE_MS).toISOString();
   const tasks = await deps.db.transaction().execute(async (trx) => {
-    const changed = await syncVolumes(trx, device, req.volumes, at);
-    await trx
-      .updateTable('devices')
-      .set({ last_checkin_at: at, checkin_requested_at: null, ...(changed ? { updated_at: at } : {}) })
-      .where('id', '=', device.id)
-      .execute();
     let q = trx
       .selectFrom('operations')
       .selectAll()
@@ -65,6 +59,12 @@ export async function checkIn(deps: AppDeps, device: DeviceTable, req: CheckinIn
       .limit(8);
     if (deps.dbKind === 'postgres') q = q.forUpdate().skipLocked();
     const ops = await q.execute();
+    const changed = await syncVolumes(trx, device, req.volumes, at);
+    await trx
+      .updateTable('devices')
+      .set({ last_checkin_at: at, checkin_requested_at: null, ...(changed || ops.length > 0 ? { updated_at: at } : {}) })
+      .where('id', '=', device.id)
+      .execute();
     const out: AgentTask[] = [];
     for (const op of ops) {
       await trx.updateTable('operations').set({ state: 'in_progress', claimed_at: at, updated_at: at }).where('id', '=', op.id).execute();
@@ -81,7 +81,6 @@ export async function checkIn(deps: AppDeps, device: DeviceTable, req: CheckinIn
         currentKey: current ? openKeyVersion(deps, current, device.key_kind) : null,
       });
     }
-    if (ops.length > 0) await trx.updateTable('devices').set({ updated_at: at }).where('id', '=', device.id).execute();
     return out;
   });
   return { tasks, nextCheckinSeconds: deps.config.agentCheckinSeconds };

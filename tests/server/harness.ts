@@ -40,6 +40,8 @@ export type Harness = {
   clock: TestClock;
   dataDir: string;
   opened: OpenedDatabase;
+  /** PostgreSQL: the run's schema (a second service instance can share it). */
+  pgSchema: string;
   people: { owner: Person; other: Person; helpdesk: Person; admin: Person };
   close(): Promise<void>;
 };
@@ -65,13 +67,20 @@ export async function createHarness(kind: DbKind = 'sqlite', config: Partial<App
     admin: await person('admin@test.example', 'admin'),
   };
   return {
-    kind, app, deps, clock, dataDir, opened, people,
+    kind, app, deps, clock, dataDir, opened, people, pgSchema: schema,
     close: async () => {
       await opened.close();
       if (kind === 'postgres') await dropPostgresSchema(PG_URL, schema);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Another service instance on the same PostgreSQL schema, with the same KEK. */
+export async function secondInstance(h: Harness): Promise<{ app: Hono<AppEnv>; close(): Promise<void> }> {
+  const opened = await openDatabase({ databaseUrl: PG_URL, pgSchema: h.pgSchema, pgPoolSize: 4 });
+  const app = createApp({ ...h.deps, db: opened.db });
+  return { app, close: () => opened.close() };
 }
 
 export function pkcePair(): { verifier: string; challenge: string } {
