@@ -6,6 +6,7 @@ const LOOPBACK = ['http://127.0.0.1/*', 'http://localhost/*'];
 
 export default defineConfig({
   modules: ['@wxt-dev/webextension-polyfill'],
+  manifestVersion: 3,
   vite: () => ({ plugins: [preact()] }),
   manifest: ({ browser }) => ({
     name: '__MSG_extName__',
@@ -23,7 +24,11 @@ export default defineConfig({
     },
     action: { default_title: 'Keyward' },
     ...(browser === 'firefox'
-      ? { browser_specific_settings: { gecko: { id: 'keyward@keyward.example', strict_min_version: '128.0' } } }
+      ? {
+        browser_specific_settings: {
+          gecko: { id: 'keyward@keyward.example', strict_min_version: '128.0', data_collection_permissions: { required: ['none'] } },
+        },
+      }
       : {}),
   }),
 });

@@ -31,11 +31,6 @@ export function Options({ initialState, initialSettings }: Props) {
   );
 }
 
-function isLoopback(origin: string): boolean {
-  const host = new URL(origin).hostname;
-  return host === '127.0.0.1' || host === 'localhost';
-}
-
 function OptionsBody({ initialState, initialSettings, onLocale }: Props & { onLocale: (l: Locale) => void }) {
   const text = useText();
   const [state, setState] = useState(initialState);
@@ -78,8 +73,9 @@ function OptionsBody({ initialState, initialSettings, onLocale }: Props & { onLo
     } catch {
       return setNote({ kind: 'bad', text: text('ext.service_url_invalid') });
     }
-    if (!isLoopback(origin)) {
-      const granted = await browser.permissions.request({ origins: [`${origin}/*`] }).catch(() => false);
+    const origins = [`${origin}/*`];
+    if (!(await browser.permissions.contains({ origins }))) {
+      const granted = await browser.permissions.request({ origins }).catch(() => false);
       if (!granted) return setNote({ kind: 'bad', text: text('ext.permission_denied') });
     }
     await save({ serviceUrl: origin });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatRecoveryKey } from '../../lib/keys/index.ts';
 import { launchWithExtension, type ExtensionBrowser } from '../support/browser.ts';
-import { configureService, openPopup, setVaultPassphrase, signInExtension, stopServiceWorker } from '../support/extension.ts';
+import { configureService, openOptions, openPopup, setVaultPassphrase, signInExtension, stopServiceWorker } from '../support/extension.ts';
 import { auditActions, screenshotPath } from '../support/evidence.ts';
 import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
 
@@ -89,5 +89,29 @@ describe('popup', () => {
     await reopened.locator('[data-keyward-key]').waitFor();
     expect(await reopened.locator('[data-keyward-unlock]').count()).toBe(0);
     await reopened.close();
+  });
+
+  it('copies the key and clears the clipboard after the delay, only if it still holds the key', async () => {
+    const options = await openOptions(browser);
+    await options.getByLabel('Clear a copied key from the clipboard after (seconds)').fill('5');
+    await options.getByLabel('Clear a copied key from the clipboard after (seconds)').press('Tab');
+    await options.getByText('Saved.').waitFor();
+    await options.close();
+
+    const popup = await openPopup(browser);
+    const clipboard = () => popup.evaluate(() => navigator.clipboard.readText());
+    await popup.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
+    const key = (await popup.locator('[data-keyward-key]').textContent()) ?? '';
+    await popup.getByRole('button', { name: 'Copy' }).click();
+    await popup.getByText('Copied. The clipboard is cleared in 5 s.').waitFor();
+    expect(await clipboard()).toBe(key);
+    await expect.poll(clipboard, { timeout: 9_000, interval: 250 }).toBe('');
+
+    await popup.getByRole('button', { name: 'Copy' }).click();
+    await expect.poll(clipboard).toBe(key);
+    await popup.evaluate(() => navigator.clipboard.writeText('a note the user copied'));
+    await popup.waitForTimeout(6_000);
+    expect(await clipboard()).toBe('a note the user copied');
+    await popup.close();
   });
 });

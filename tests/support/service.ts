@@ -12,9 +12,10 @@ export const DEMO_USER = { email: DEMO_USERS.user.email, password: DEMO_USERS.us
 
 export type TestService = KeywardServer & { dataDir: string; close(): Promise<void> };
 
-export async function startTestService(): Promise<TestService> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'keyward-e2e-data-'));
-  const server = await startKeywardServer({ port: 0, dataDir, demo: true, simulatedAgents: true, checkinIntervalMs: 500, quiet: true });
+/** Starts the service; with `restart`, again on the same port and data directory (after `stop()`). */
+export async function startTestService(restart?: { port: number; dataDir: string }): Promise<TestService> {
+  const dataDir = restart?.dataDir ?? mkdtempSync(join(tmpdir(), 'keyward-e2e-data-'));
+  const server = await startKeywardServer({ port: restart?.port ?? 0, dataDir, demo: true, simulatedAgents: true, checkinIntervalMs: 500, quiet: true });
   return {
     ...server,
     dataDir,

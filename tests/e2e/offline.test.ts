@@ -1,0 +1,76 @@
+/**
+ * Offline: with the escrow service down, the popup shows the offline state and still shows a
+ * key saved (encrypted) in the vault; the portal panel shows toast M2 when a key cannot be
+ * submitted; back online, "Sync now" reports the offline reveal to the service's audit log.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { formatRecoveryKey } from '../../lib/keys/index.ts';
+import { launchWithExtension, type ExtensionBrowser } from '../support/browser.ts';
+import { configureService, openPopup, setVaultPassphrase, signInExtension } from '../support/extension.ts';
+import { auditActions } from '../support/evidence.ts';
+import { openDevicePage, panel } from '../support/portal.ts';
+import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
+
+let service: TestService;
+let browser: ExtensionBrowser;
+let popup: Page;
+let corporateId: string;
+let corporateKey: string;
+
+beforeAll(async () => {
+  [service, browser] = await Promise.all([startTestService(), launchWithExtension()]);
+  const options = await configureService(browser, service.url);
+  await signInExtension(browser, options, DEMO_USER);
+  await setVaultPassphrase(options, 'offline vault passphrase');
+  await options.close();
+  const corporate = fleetDevice(service, 'Corporate MacBook');
+  corporateId = corporate.deviceId;
+  corporateKey = formatRecoveryKey('filevault', corporate.volumes[0].currentKey());
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await service?.close();
+});
+
+const getCorporateKey = (page: Page) => page.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
+
+describe('offline', () => {
+  it('shows a key cached in the vault while the service is down, and says it is offline', async () => {
+    popup = await openPopup(browser);
+    await getCorporateKey(popup);
+    expect(await popup.locator('[data-keyward-key]').textContent()).toBe(corporateKey);
+
+    const portal = await browser.context.newPage();
+    await openDevicePage(portal, service.url, fleetDevice(service, 'Personal MacBook').deviceId);
+    await panel(portal, 'store').locator('[data-keyward-store]').waitFor();
+
+    expect(await auditActions(service, corporateId)).not.toContain('key.revealed_offline');
+    await service.stop();
+    await popup.getByRole('button', { name: 'Sync now' }).click();
+    await popup.locator('[data-keyward-state="offline"]').waitFor();
+    await popup.getByRole('button', { name: 'Back' }).click();
+    await getCorporateKey(popup);
+    await popup.locator('[data-keyward-key]').waitFor();
+    expect(await popup.locator('[data-keyward-key]').textContent()).toBe(corporateKey);
+    expect(await popup.locator('[data-keyward-retrieve]').textContent()).toContain('Offline: shown from the vault on this computer');
+    expect(await popup.locator('[data-keyward-device]', { hasText: 'Corporate MacBook' }).locator('[data-keyward-status]').textContent()).toBe('Key escrowed');
+
+    const store = panel(portal, 'store');
+    await store.getByLabel('Recovery key', { exact: true }).fill(corporateKey);
+    await store.getByLabel('Confirm recovery key').fill(corporateKey);
+    await store.getByRole('button', { name: 'Save' }).click();
+    const toast = store.locator('[data-keyward-toast="M2"]');
+    await toast.waitFor();
+    expect(await toast.textContent()).toContain("Couldn't update the recovery key for this device.");
+    await portal.close();
+  });
+
+  it('reports the offline reveal to the audit log when back online', async () => {
+    service = await startTestService({ port: service.port, dataDir: service.dataDir });
+    await popup.getByRole('button', { name: 'Sync now' }).click();
+    await expect.poll(() => auditActions(service, corporateId), { timeout: 10_000 }).toContain('key.revealed_offline');
+    expect(await popup.locator('[data-keyward-state="offline"]').count()).toBe(0);
+  });
+});
