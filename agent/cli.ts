@@ -35,8 +35,13 @@ environment: KEYWARD_AGENT_CRASH_AFTER_STEP=escrowed|added|verified|completed ki
 
 class UsageError extends Error {}
 
-function driverFor(config: AgentConfig, state: AgentState, log: Log): DiskDriver {
-  return createDriver({ ...config, simulatedDir: state.simulatedVolumesDir }, log);
+/** The SIMULATED driver labels its own lines; the agent's lines are labelled here. */
+function driverFor(config: AgentConfig, state: AgentState): DiskDriver {
+  return createDriver({ ...config, simulatedDir: state.simulatedVolumesDir }, stderrLog());
+}
+
+function agentLog(driver: DriverName): Log {
+  return stderrLog(driver === 'simulated' ? `keyward-agent [${SIMULATED_LABEL}]` : 'keyward-agent');
 }
 
 async function enroll(values: Record<string, string | boolean | string[] | undefined>, state: AgentState, log: Log): Promise<void> {
@@ -66,7 +71,7 @@ async function enroll(values: Record<string, string | boolean | string[] | undef
       createSimulatedVolume(state.simulatedVolumesDir, { ref, name: `${SIMULATED_LABEL} ${ref}`, keyKind, key: generateRecoveryKey(keyKind) });
     }
   }
-  const driver = driverFor(config, state, log);
+  const driver = driverFor(config, state);
   const reports = await new Agent({ api: httpAgentApi({ serverUrl: config.serverUrl, credential: '' }), driver, journal: state.journal }).volumeReports();
   const enrolled = await enrollDevice(config.serverUrl, { token, name: config.name, platform: config.platform, keyKind, volumes: reports });
   state.writeCredential(enrolled.credential);
@@ -89,7 +94,7 @@ function loadAgent(state: AgentState, log: Log): { config: AgentConfig; agent: A
   if (!config || !credential) throw new UsageError(`not enrolled (no state in ${state.dir}); run keyward-agent enroll first`);
   const agent = new Agent({
     api: httpAgentApi({ serverUrl: config.serverUrl, credential }),
-    driver: driverFor(config, state, log),
+    driver: driverFor(config, state),
     journal: state.journal,
     log,
     onStep: (step, operationId) => {
@@ -177,7 +182,8 @@ async function main(argv: string[]): Promise<void> {
     },
   });
   const state = new AgentState(values['state-dir'] ?? defaultStateDir());
-  const log = stderrLog();
+  const enrolledDriver = state.readConfig()?.driver;
+  const log = agentLog(positionals[0] === 'enroll' ? ((values.driver ?? 'luks') as DriverName) : (enrolledDriver ?? 'luks'));
   switch (positionals[0]) {
     case 'enroll':
       return enroll(values, state, log);

@@ -55,6 +55,7 @@ describe('keyward-agent against the real escrow service', () => {
 
     const checkin = await run(process.execPath, [CLI, 'run', '--once', '--state-dir', stateDir]);
     expect(checkin.stderr).toContain('step removed done');
+    for (const line of checkin.stderr.trim().split('\n')) expect(line).toContain('SIMULATED');
     expect(checkin.stderr + checkin.stdout).not.toContain(diskKey);
 
     const slots = readSimulatedVolume(volumes, 'disk1s1').slots;
