@@ -49,7 +49,8 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     const { user, actor } = await caller(c);
     const scope = c.req.query('scope');
     if (scope === 'all' && !isIt(actor)) throw new ApiFailure(403, 'forbidden');
-    const since = c.req.query('since');
+    // `since` (or `cursor`): only devices changed after the cursor of an earlier answer.
+    const since = c.req.query('since') ?? c.req.query('cursor');
     if (since !== undefined && Number.isNaN(Date.parse(since))) throw new ApiFailure(400, 'invalid_input', { field: 'since' });
     const devices = await listDeviceViews(deps.db, deps.clock.now(), { ownerId: scope === 'all' ? undefined : user.id, since });
     const cursor = devices.reduce((m, d) => (d.updatedAt > m ? d.updatedAt : m), since ?? EPOCH);

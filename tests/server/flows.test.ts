@@ -118,4 +118,20 @@ describe.each(['sqlite', 'postgres'] as const)('key lifecycle on %s', (kind) => 
     const exposed = await h.deps.db.selectFrom('key_versions').select('exposed').where('device_id', '=', agent.deviceId).executeTakeFirstOrThrow();
     expect(exposed.exposed).toBe(1);
   });
+
+  it('delta sync: a cursor returns only devices changed since, and a change moves it on', async () => {
+    const agent = await personalMac();
+    const { owner } = h.people;
+    const full = await call(h.app, 'GET', '/api/v1/devices', owner.token);
+    const cursor = String(full.body.cursor);
+    expect((full.body.devices as { id: string }[]).some((d) => d.id === agent.deviceId)).toBe(true);
+    const none = await call(h.app, 'GET', `/api/v1/devices?cursor=${encodeURIComponent(cursor)}`, owner.token);
+    expect(none.body.devices).toEqual([]);
+    expect(none.body.cursor).toBe(cursor);
+    await new Promise((r) => setTimeout(r, 5));
+    await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/rotate`, owner.token, {});
+    const changed = await call(h.app, 'GET', `/api/v1/devices?cursor=${encodeURIComponent(cursor)}`, owner.token);
+    expect((changed.body.devices as { id: string }[]).map((d) => d.id)).toEqual([agent.deviceId]);
+    expect(String(changed.body.cursor) > cursor).toBe(true);
+  });
 });
