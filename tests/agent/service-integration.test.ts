@@ -113,6 +113,17 @@ describe('keyward-agent against the real escrow service', () => {
     expect(rotated).not.toBe(macKey);
     const revealed = await api('POST', `/devices/${mac.deviceId}/reveal`, {});
     expect(String(revealed.body.key).replace(/-/g, '')).toBe(rotated);
+
+    // BitLocker: IT-style rotation of C: adds a new numerical password, deletes the old protector
+    const cVolume = (pcView.volumes as unknown as { id: string; name: string }[]).find((v) => v.name === 'C:');
+    const oldPassword = pc.volumes[0].currentKey();
+    expect((await api('POST', `/devices/${pc.deviceId}/rotate`, { volumeId: cVolume?.id })).status).toBe(202);
+    await pc.checkInNow();
+    const newPassword = pc.volumes[0].currentKey();
+    expect(newPassword).not.toBe(oldPassword);
+    expect(readSimulatedVolume(join(stateDir, 'Fleet_20PC', 'simulated-volumes'), 'C:').slots.map((s) => s.key)).toEqual([newPassword]);
+    const pcRevealed = await api('POST', `/devices/${pc.deviceId}/reveal`, { volumeId: cVolume?.id });
+    expect(String(pcRevealed.body.key).replace(/-/g, '')).toBe(newPassword);
     await fleet.stop();
 
     // restart: the one-time tokens are spent, so this only works if the credential is re-used
