@@ -110,4 +110,16 @@ describe('portal panels', () => {
 
     expect(await auditActions(service, device.deviceId)).toContain('key.revealed');
   });
+
+  it('speaks the portal page\'s language (Swedish): labels and M1', async () => {
+    await page.locator('header select[name="locale"]').selectOption('sv');
+    await Promise.all([page.waitForURL(/\/devices\//), page.locator('header form:has(select[name="locale"]) button').click()]);
+    expect(await page.evaluate(() => document.body.dataset.keywardLocale)).toBe('sv');
+    const store = panel(page, 'store');
+    await store.getByLabel('Bekräfta återställningsnyckel').waitFor();
+    await store.getByLabel('Återställningsnyckel', { exact: true }).fill('AAAA-BBBB-CCCC-DDDD-EEEE-FFFF');
+    await store.getByLabel('Bekräfta återställningsnyckel').fill('AAAA-BBBB-CCCC-DDDD-EEEE-FFF0');
+    await store.getByRole('button', { name: 'Spara' }).click();
+    expect(await store.locator('[data-keyward-message="M1"]').textContent()).toBe('Nycklarna måste överensstämma. Kontrollera nycklarna och försök igen.');
+  });
 });
