@@ -49,6 +49,8 @@ export function createHandlers(vault: VaultPort, session: VaultSession): Handler
     },
     'auth.signOut': async () => {
       await signOut();
+      await session.lock();
+      await vault.forgetDevices();
       return { ok: true };
     },
     'vault.setup': ({ passphrase }) => session.setup(passphrase),

@@ -187,6 +187,11 @@ function PopupBody({ initialState, initialDevices }: Props) {
                 ))}
               </ul>
             )}
+            {state.vault === 'none' && (
+              <p class="kw-muted" style="margin:8px 0 0" data-keyward-vault="none">
+                {text('ext.no_vault')} <button type="button" class="kw-link" onClick={openSettings}>{text('ext.open_settings')}</button>
+              </p>
+            )}
             <p class="kw-muted" style="margin:8px 0 0">
               {state.lastSyncAt ? text('ext.last_sync', { time: new Date(state.lastSyncAt).toLocaleString(state.locale) }) : text('ext.never_synced')}
             </p>

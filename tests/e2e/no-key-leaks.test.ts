@@ -78,4 +78,16 @@ describe('no key leaves the shadow root or the vault in clear', () => {
     for (const key of keys) expect(containsKey(lightDom, key), `key ${keys.indexOf(key)} in the page DOM`).toBe(false);
     expect(containsKey(portal.url(), keys[2])).toBe(false);
   });
+
+  it('forgets cached devices and keys on sign-out', async () => {
+    await options.getByRole('button', { name: 'Sign out' }).click();
+    await options.locator('[data-keyward-account="signed-out"]').waitFor();
+    const dump = JSON.parse(await dumpExtensionStorage(options)) as { databases: Record<string, Record<string, unknown[]>>; local: Record<string, unknown> };
+    expect(dump.databases['keyward-vault'].devices).toEqual([]);
+    expect(dump.databases['keyward-vault'].keys).toEqual([]);
+    expect(dump.local.tokens).toBeUndefined();
+    const popup = await openPopup(browser);
+    await popup.locator('[data-keyward-state="signed-out"]').waitFor();
+    expect(await popup.locator('[data-keyward-device]').count()).toBe(0);
+  });
 });

@@ -57,6 +57,14 @@ describe('portal panels', () => {
     expect(await page.locator('[data-keyward-panel="store"]').evaluate((el) => el.textContent)).toBe('');
   });
 
+  it("says no key was found, with the organisation's support contact, before any key is stored", async () => {
+    const get = panel(page, 'get');
+    await get.getByRole('button', { name: 'Get recovery key' }).click();
+    const noKey = get.locator('[data-keyward-message="no_key"]');
+    await noKey.waitFor();
+    expect(await noKey.textContent()).toBe('No recovery key was found for this device. Contact IT support: it-support@demo.keyward.test, +46 8 123 456 00');
+  });
+
   it('shows M1 under the confirm field for two different keys and sends nothing', async () => {
     const before = await keyWrites(service, personalMacId);
     await storeKey('AAAA-BBBB-CCCC-DDDD-EEEE-FFFF', 'AAAA-BBBB-CCCC-DDDD-EEEE-FFF0');
