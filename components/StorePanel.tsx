@@ -139,10 +139,26 @@ export function StorePanel({ deviceId, kind }: { deviceId: string; kind: KeyKind
           <div class="kw-notice kw-bad" data-keyward-message="M3" data-keyward-cause={phase.cause}>
             <strong>{text('flow.M3.title')}</strong>
             {text(`flow.M3.${phase.cause}`)}
+            {phase.cause === 'not_checked_in' && <CheckAccess deviceId={deviceId} />}
           </div>
         )}
       </div>
     </section>
+  );
+}
+
+function CheckAccess({ deviceId }: { deviceId: string }) {
+  const text = useText();
+  const [sent, setSent] = useState<string | null>(null);
+  async function ask() {
+    const reply = await sendMessage('device.checkAccess', { deviceId }).catch(() => null);
+    setSent(reply?.ok ? text('portal.check_access_sent') : reply ? failureText(text, reply.error) : text('ext.error_generic'));
+  }
+  return (
+    <div class="kw-row" style="margin-top:8px">
+      <button type="button" class="kw-button kw-secondary kw-small" onClick={ask}>{text('ui.check_access')}</button>
+      {sent && <span role="status">{sent}</span>}
+    </div>
   );
 }
 

@@ -13,34 +13,44 @@ const OFFSCREEN_PATH = '/offscreen.html';
 type OffscreenApi = {
   createDocument(options: { url: string; reasons: string[]; justification: string }): Promise<void>;
   closeDocument(): Promise<void>;
-  hasDocument?: () => Promise<boolean>;
+};
+type ChromeGlobal = {
+  offscreen?: OffscreenApi;
+  runtime: { getContexts?: (filter: { contextTypes: string[] }) => Promise<unknown[]> };
 };
 
-function offscreenApi(): OffscreenApi | null {
-  const chromeGlobal = (globalThis as { chrome?: { offscreen?: OffscreenApi } }).chrome;
-  return chromeGlobal?.offscreen ?? null;
+function chromeGlobal(): ChromeGlobal | null {
+  return (globalThis as { chrome?: ChromeGlobal }).chrome ?? null;
 }
 
-export async function scheduleClipboardClear(sha256: string): Promise<void> {
-  const { clipboardSeconds } = await readSettings();
-  const delayMs = clipboardSeconds * 1000;
-  const offscreen = offscreenApi();
-  if (!offscreen) {
-    setTimeout(() => void clearClipboardIfUnchanged(document, sha256), delayMs);
-    return;
-  }
-  const open = offscreen.hasDocument ? await offscreen.hasDocument() : false;
-  if (!open) {
+async function ensureOffscreenDocument(chrome: ChromeGlobal, offscreen: OffscreenApi): Promise<void> {
+  const open = (await chrome.runtime.getContexts?.({ contextTypes: ['OFFSCREEN_DOCUMENT'] })) ?? [];
+  if (open.length > 0) return;
+  try {
     await offscreen.createDocument({
       url: OFFSCREEN_PATH,
       reasons: ['CLIPBOARD'],
       justification: 'Clear a copied recovery key from the clipboard after a delay.',
     });
+  } catch (error) {
+    const stillMissing = ((await chrome.runtime.getContexts?.({ contextTypes: ['OFFSCREEN_DOCUMENT'] })) ?? []).length === 0;
+    if (stillMissing) throw error;
   }
+}
+
+export async function scheduleClipboardClear(sha256: string): Promise<void> {
+  const { clipboardSeconds } = await readSettings();
+  const delayMs = clipboardSeconds * 1000;
+  const chrome = chromeGlobal();
+  const offscreen = chrome?.offscreen;
+  if (!chrome || !offscreen) {
+    setTimeout(() => void clearClipboardIfUnchanged(document, sha256), delayMs);
+    return;
+  }
+  await ensureOffscreenDocument(chrome, offscreen);
   await browser.runtime.sendMessage({ target: 'offscreen', type: 'clipboard.clearLater', sha256, delayMs });
 }
 
 export async function closeClipboardDocument(): Promise<void> {
-  const offscreen = offscreenApi();
-  if (offscreen) await offscreen.closeDocument().catch(() => undefined);
+  await chromeGlobal()?.offscreen?.closeDocument().catch(() => undefined);
 }

@@ -91,6 +91,33 @@ describe('popup', () => {
     await reopened.close();
   });
 
+  it('schedules auto-lock at the configured idle time; when it fires the vault locks and the session key is wiped', async () => {
+    const worker = await browser.serviceWorker();
+    type Alarm = { name: string; scheduledTime: number };
+    const alarm = () => worker.evaluate(() => (globalThis as unknown as { chrome: { alarms: { get(n: string): Promise<Alarm | undefined> } } }).chrome.alarms.get('keyward-autolock'));
+    const scheduled = await alarm();
+    expect(scheduled).toBeDefined();
+    const minutesAhead = (scheduled!.scheduledTime - Date.now()) / 60_000;
+    expect(minutesAhead).toBeGreaterThan(13);
+    expect(minutesAhead).toBeLessThanOrEqual(15);
+
+    // Unpacked extensions may set short alarms: bring the auto-lock time forward to now.
+    await worker.evaluate(() => (globalThis as unknown as { chrome: { alarms: { create(n: string, a: { when: number }): Promise<void> } } }).chrome.alarms.create('keyward-autolock', { when: Date.now() + 50 }));
+    const popup = await openPopup(browser);
+    await expect.poll(async () => {
+      await popup.reload();
+      return popup.locator('[data-keyward-vault="locked"]').count();
+    }, { timeout: 10_000 }).toBe(1);
+    const session = await worker.evaluate(() => (globalThis as unknown as { chrome: { storage: { session: { get(k: null): Promise<Record<string, unknown>> } } } }).chrome.storage.session.get(null));
+    expect(session.vaultSession).toBeUndefined();
+
+    await popup.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
+    await popup.getByLabel('Vault passphrase').fill(PASSPHRASE);
+    await popup.getByRole('button', { name: 'Unlock' }).click();
+    await popup.locator('[data-keyward-key]').waitFor({ timeout: 20_000 });
+    await popup.close();
+  });
+
   it('copies the key and clears the clipboard after the delay, only if it still holds the key', async () => {
     const options = await openOptions(browser);
     await options.getByLabel('Clear a copied key from the clipboard after (seconds)').fill('5');

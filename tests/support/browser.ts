@@ -33,7 +33,7 @@ export async function launchWithExtension(): Promise<ExtensionBrowser> {
       '--disable-sync', '--no-first-run',
     ],
   });
-  const serviceWorker = async () => context.serviceWorkers().find((w) => w.url().endsWith('/background.js'))
+  const serviceWorker = async () => context.serviceWorkers().filter((w) => w.url().endsWith('/background.js')).at(-1)
     ?? context.waitForEvent('serviceworker', { predicate: (w) => w.url().endsWith('/background.js'), timeout: 15_000 });
   const worker = await serviceWorker();
   const extensionId = new URL(worker.url()).host;
