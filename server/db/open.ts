@@ -44,34 +44,47 @@ function assertSchemaName(name: string): string {
   return name;
 }
 
-async function openPostgres(url: string, schema: string | undefined, max: number): Promise<OpenedDatabase> {
-  if (schema) {
-    const setup = new pg.Client({ connectionString: url });
-    await setup.connect();
-    try {
-      await setup.query(`create schema if not exists "${assertSchemaName(schema)}"`);
-    } finally {
-      await setup.end();
-    }
+/**
+ * Schema changes (migrations, dropping a test schema) take one advisory lock, so instances
+ * starting together migrate one at a time and a schema dropped elsewhere never vanishes
+ * under a migration's catalog introspection.
+ */
+const SCHEMA_CHANGE_LOCK = 7_455_012;
+
+async function withSchemaChangeLock<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [SCHEMA_CHANGE_LOCK]);
+    return await work(client);
+  } finally {
+    await client.end();
   }
+}
+
+async function openPostgres(url: string, schema: string | undefined, max: number): Promise<OpenedDatabase> {
   const pool = new pg.Pool({
     connectionString: url,
     max,
     ...(schema ? { options: `-c search_path=${assertSchemaName(schema)}` } : {}),
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  await migrateToLatest(db as Kysely<unknown>, schema);
+  try {
+    await withSchemaChangeLock(url, async (client) => {
+      if (schema) await client.query(`create schema if not exists "${assertSchemaName(schema)}"`);
+      await migrateToLatest(db as Kysely<unknown>, schema);
+    });
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
   const safeUrl = url.replace(/\/\/[^@/]*@/, '//');
   return { db, kind: 'postgres', location: schema ? `${safeUrl} (schema ${schema})` : safeUrl, close: () => db.destroy() };
 }
 
 /** Drops a PostgreSQL schema and everything in it (test clean-up). */
 export async function dropPostgresSchema(url: string, schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
+  await withSchemaChangeLock(url, async (client) => {
     await client.query(`drop schema if exists "${assertSchemaName(schema)}" cascade`);
-  } finally {
-    await client.end();
-  }
+  });
 }
