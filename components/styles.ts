@@ -12,7 +12,7 @@ body { margin: 0; }
 .kw-card { background: var(--kw-bg); border: 1px solid var(--kw-line); border-radius: 10px; padding: 16px; }
 .kw-card + .kw-card { margin-top: 12px; }
 .kw-panel { padding: 4px 0 0; }
-.kw-panel select.kw-input { width: auto; min-width: 160px; }
+select.kw-input { width: auto; min-width: 160px; align-self: flex-start; }
 .kw-title { font-size: 15px; font-weight: 600; margin: 0 0 10px; }
 .kw-muted { color: var(--kw-muted); font-size: 13px; }
 .kw-field { display: flex; flex-direction: column; gap: 4px; margin-bottom: 12px; }

@@ -23,6 +23,7 @@ export function toCachedDevice(device: Device): CachedDevice {
     keyStatus: device.keyStatus,
     lastCheckinAt: device.lastCheckinAt,
     updatedAt: device.updatedAt,
+    volumes: device.volumes.map((v) => ({ id: v.id, name: v.name })),
   };
 }
 

@@ -58,13 +58,13 @@ function PopupBody({ initialState, initialDevices }: Props) {
     setSyncing(false);
   }
 
-  async function reveal(device: CachedDevice) {
+  async function reveal(device: CachedDevice, volumeId?: string) {
     setCopyNote(null);
     const current = await sendMessage('state.get', {});
     setState(current);
     if (current.vault === 'locked') return setRetrieve({ name: 'unlock', device });
     setRetrieve({ name: 'loading', device });
-    const reply = await sendMessage('key.reveal', { deviceId: device.id });
+    const reply = await sendMessage('key.reveal', { deviceId: device.id, volumeId });
     if (reply.ok) {
       setRetrieve({ name: 'shown', device, revealed: reply.key, shownAt: Date.now(), offline: reply.offline });
     } else if (reply.error.code === 'no_key') {
@@ -130,6 +130,15 @@ function PopupBody({ initialState, initialDevices }: Props) {
                 {retrieve.name === 'loading' && <p class="kw-muted">{text('ext.retrieving')}</p>}
                 {retrieve.name === 'shown' && (
                   <>
+                    {retrieve.device.volumes.length > 1 && (
+                      <div class="kw-field">
+                        <label for="kw-popup-volume">{text('portal.volume')}</label>
+                        <select id="kw-popup-volume" class="kw-input" value={retrieve.revealed.volumeId}
+                          onChange={(e) => void reveal(retrieve.device, e.currentTarget.value)}>
+                          {retrieve.device.volumes.map((v) => <option key={v.id} value={v.id}>{v.name}</option>)}
+                        </select>
+                      </div>
+                    )}
                     {retrieve.offline && <div class="kw-notice kw-warn" style="margin:0 0 8px">{text('ext.offline_reveal')}</div>}
                     <RevealedKeyView
                       revealed={retrieve.revealed} shownAt={retrieve.shownAt}

@@ -33,6 +33,7 @@ export type CachedDevice = {
   keyStatus: KeyStatus;
   lastCheckinAt: string | null;
   updatedAt: string;
+  volumes: { id: string; name: string }[];
 };
 
 export type ExtensionState = {

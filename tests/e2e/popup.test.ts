@@ -91,6 +91,19 @@ describe('popup', () => {
     await reopened.close();
   });
 
+  it('retrieves the key of each BitLocker volume of a device', async () => {
+    const windows = fleetDevice(service, 'Windows PC');
+    const popup = await openPopup(browser);
+    await popup.getByRole('button', { name: 'Get recovery key: Windows PC (simulated)' }).click();
+    const key = popup.locator('[data-keyward-key]');
+    await key.waitFor();
+    expect(await key.textContent()).toBe(formatRecoveryKey('bitlocker', windows.volumes[0].currentKey()));
+    await popup.getByLabel('Volume').selectOption({ label: 'D:' });
+    await expect.poll(() => key.textContent()).toBe(formatRecoveryKey('bitlocker', windows.volumes[1].currentKey()));
+    expect(await popup.locator('[data-keyward-revealed]').textContent()).toMatch(/\{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}/);
+    await popup.close();
+  });
+
   it('schedules auto-lock at the configured idle time; when it fires the vault locks and the session key is wiped', async () => {
     const worker = await browser.serviceWorker();
     type Alarm = { name: string; scheduledTime: number };
