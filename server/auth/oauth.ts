@@ -131,14 +131,15 @@ export async function authenticateAccessToken(deps: AppDeps, bearer: string | nu
   const row = await deps.db
     .selectFrom('oauth_tokens')
     .innerJoin('oauth_grants', 'oauth_grants.id', 'oauth_tokens.grant_id')
-    .select(['oauth_tokens.expires_at', 'oauth_grants.revoked_at', 'oauth_grants.user_id'])
+    .innerJoin('users', 'users.id', 'oauth_grants.user_id')
+    .selectAll('users')
+    .select(['oauth_tokens.expires_at as token_expires_at', 'oauth_grants.revoked_at as grant_revoked_at'])
     .where('oauth_tokens.token_hash', '=', hashToken(bearer))
     .where('oauth_tokens.kind', '=', 'access')
     .executeTakeFirst();
-  if (!row || row.revoked_at) throw new ApiFailure(401, 'unauthenticated');
-  if (row.expires_at <= nowIso(deps)) throw new ApiFailure(401, 'session_expired');
-  const user = await deps.db.selectFrom('users').selectAll().where('id', '=', row.user_id).executeTakeFirst();
-  if (!user) throw new ApiFailure(401, 'unauthenticated');
+  if (!row || row.grant_revoked_at) throw new ApiFailure(401, 'unauthenticated');
+  if (row.token_expires_at <= nowIso(deps)) throw new ApiFailure(401, 'session_expired');
+  const { token_expires_at: _expires, grant_revoked_at: _revoked, ...user } = row;
   return user;
 }
 

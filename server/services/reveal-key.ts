@@ -11,40 +11,37 @@ import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { appendAudit } from '../audit.ts';
 import { assertCanReveal, isOwner, type UserActor } from './access.ts';
-import { findDevice, getOrg } from './device-views.ts';
-import { newestActiveVersion, openKeyVersion, touchDevice } from './key-versions.ts';
+import { newestActiveVersion, openKeyVersion, touchDevice, type Trx } from './key-versions.ts';
 import { queueRotation } from './operations.ts';
 import type { RequestMeta } from './store-key.ts';
 import type { VolumeTable } from '../db/schema.ts';
 
 export type RevealOutcome = { key: RevealedKey; rotationQueued: boolean };
 
-async function volumeWithKey(deps: AppDeps, deviceId: string, volumeId: string | undefined): Promise<VolumeTable | undefined> {
-  const volumes = await deps.db.selectFrom('volumes').selectAll().where('device_id', '=', deviceId).orderBy('name').execute();
+async function volumeWithKey(trx: Trx, deviceId: string, volumeId: string | undefined): Promise<VolumeTable | undefined> {
+  const volumes = await trx.selectFrom('volumes').selectAll().where('device_id', '=', deviceId).orderBy('name').execute();
   if (volumeId) {
     const found = volumes.find((v) => v.id === volumeId);
     if (!found) throw new ApiFailure(404, 'not_found', { field: 'volumeId' });
     return found;
   }
-  for (const v of volumes) {
-    const has = await deps.db.selectFrom('key_versions').select('id').where('volume_id', '=', v.id).where('state', '=', 'active').limit(1).executeTakeFirst();
-    if (has) return v;
-  }
-  return volumes[0];
+  const withKey = await trx.selectFrom('key_versions').select('volume_id').where('device_id', '=', deviceId).where('state', '=', 'active').execute();
+  return volumes.find((v) => withKey.some((k) => k.volume_id === v.id)) ?? volumes[0];
 }
 
+/** Everything happens in one transaction: the checks, opening the key, and its audit event. */
 export async function revealRecoveryKey(deps: AppDeps, user: UserActor, deviceId: string, req: RevealRequest, meta: RequestMeta): Promise<RevealOutcome> {
-  const device = await findDevice(deps.db, deviceId);
-  if (!device) throw new ApiFailure(404, 'not_found');
-  assertCanReveal(user, { ownerId: device.owner_id, ownership: device.ownership }, req.reason);
-  const org = await getOrg(deps.db);
-  const volume = await volumeWithKey(deps, device.id, req.volumeId);
-  const noKey = () => new ApiFailure(404, 'no_key', { detail: t(meta.locale, 'flow.no_key', { contact: org.support_contact }) });
-  if (!volume) throw noKey();
-  const byIt = !isOwner(user, { ownerId: device.owner_id, ownership: device.ownership });
   const at = nowIso(deps);
-
   return deps.db.transaction().execute(async (trx) => {
+    const device = await trx.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirst();
+    if (!device) throw new ApiFailure(404, 'not_found');
+    const facts = { ownerId: device.owner_id, ownership: device.ownership };
+    assertCanReveal(user, facts, req.reason);
+    const org = await trx.selectFrom('org').selectAll().orderBy('created_at').limit(1).executeTakeFirstOrThrow();
+    const noKey = () => new ApiFailure(404, 'no_key', { detail: t(meta.locale, 'flow.no_key', { contact: org.support_contact }) });
+    const volume = await volumeWithKey(trx, device.id, req.volumeId);
+    if (!volume) throw noKey();
+    const byIt = !isOwner(user, facts);
     const row = await newestActiveVersion(trx, volume.id, req.protectorId);
     if (!row) throw noKey();
     const kind = device.key_kind as KeyKind;
