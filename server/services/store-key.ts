@@ -11,7 +11,7 @@ import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { appendAudit } from '../audit.ts';
 import { assertCanStore, type UserActor } from './access.ts';
-import { escrowEnabledFor, findDevice, getOrg, hasNotCheckedIn, operationView } from './device-views.ts';
+import { escrowEnabledFor, hasNotCheckedIn, operationView } from './device-views.ts';
 import { insertKeyVersion, lockVolume, touchDevice } from './key-versions.ts';
 import { queueOperation } from './operations.ts';
 import { pickVolume } from './volumes.ts';
@@ -27,35 +27,38 @@ export function normalizeTypedKeys(kind: KeyKind, key: string, confirmKey: strin
   return parsed.normalized;
 }
 
+/**
+ * One transaction: checks, the candidate, the queued operation and the audit event. With
+ * escrow off, the refusal is recorded (so the device page shows M3) and then reported.
+ */
 export async function storeRecoveryKey(deps: AppDeps, user: UserActor, deviceId: string, req: StoreKeyRequest, meta: RequestMeta): Promise<Operation> {
-  const device = await findDevice(deps.db, deviceId);
-  if (!device) throw new ApiFailure(404, 'not_found');
-  assertCanStore(user, { ownerId: device.owner_id, ownership: device.ownership });
-  const kind = device.key_kind as KeyKind;
-  const normalized = normalizeTypedKeys(kind, req.key, req.confirmKey, meta.locale);
-  const volume = await pickVolume(deps.db, device.id, req.volumeId);
-  const org = await getOrg(deps.db);
-  const idemKey = req.idempotencyKey ? `store:${user.id}:${device.id}:${req.idempotencyKey}` : null;
-
-  if (idemKey) {
-    const seen = await deps.db.selectFrom('idempotency').select('result').where('key', '=', idemKey).executeTakeFirst();
-    if (seen) {
-      const op = await deps.db.selectFrom('operations').selectAll().where('id', '=', seen.result).executeTakeFirstOrThrow();
-      return operationView(op, hasNotCheckedIn(device, org, deps.clock.now()));
-    }
-  }
-
   const at = nowIso(deps);
-  if (!escrowEnabledFor(device, org)) {
-    await deps.db.transaction().execute(async (trx) => {
+  const outcome = await deps.db.transaction().execute(async (trx) => {
+    const device = await trx.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirst();
+    if (!device) throw new ApiFailure(404, 'not_found');
+    assertCanStore(user, { ownerId: device.owner_id, ownership: device.ownership });
+    const kind = device.key_kind as KeyKind;
+    const normalized = normalizeTypedKeys(kind, req.key, req.confirmKey, meta.locale);
+    const volume = await pickVolume(trx, device.id, req.volumeId);
+    const org = await trx.selectFrom('org').selectAll().orderBy('created_at').limit(1).executeTakeFirstOrThrow();
+    const stale = hasNotCheckedIn(device, org, deps.clock.now());
+    const idemKey = req.idempotencyKey ? `store:${user.id}:${device.id}:${req.idempotencyKey}` : null;
+
+    if (idemKey) {
+      const seen = await trx.selectFrom('idempotency').select('result').where('key', '=', idemKey).executeTakeFirst();
+      if (seen) {
+        const op = await trx.selectFrom('operations').selectAll().where('id', '=', seen.result).executeTakeFirstOrThrow();
+        return { view: operationView(op, stale) };
+      }
+    }
+
+    if (!escrowEnabledFor(device, org)) {
       await queueOperation(trx, { deviceId: device.id, volumeId: volume.id, kind: 'verify-and-rotate', requestedBy: user.id, at, state: 'failed', failureCause: 'escrow_disabled' });
       await appendAudit(trx, deps.dbKind, at, { actorId: user.id, actorKind: 'user', action: 'key.store_refused', deviceId: device.id, volumeId: volume.id, detail: { cause: 'escrow_disabled' }, ip: meta.ip });
       await touchDevice(trx, device.id, at);
-    });
-    throw new ApiFailure(403, 'escrow_disabled');
-  }
+      return { refused: true as const };
+    }
 
-  const op = await deps.db.transaction().execute(async (trx) => {
     await lockVolume(trx, deps, volume.id);
     // A newer typed key replaces one still waiting for the device.
     const waiting = await trx
@@ -80,7 +83,8 @@ export async function storeRecoveryKey(deps: AppDeps, user: UserActor, deviceId:
       actorId: user.id, actorKind: 'user', action: 'key.stored', deviceId: device.id, volumeId: volume.id, detail: { version: candidate.version, operationId: queued.id }, ip: meta.ip,
     });
     await touchDevice(trx, device.id, at);
-    return queued;
+    return { view: operationView(queued, stale) };
   });
-  return operationView(op, hasNotCheckedIn(device, org, deps.clock.now()));
+  if ('refused' in outcome) throw new ApiFailure(403, 'escrow_disabled');
+  return outcome.view;
 }
