@@ -20,6 +20,7 @@ import { requestCheckAccess, requestRotation } from '../services/rotate.ts';
 import { listAuditEvents, recordOfflineReveals } from '../services/audit-views.ts';
 import type { UserTable } from '../db/schema.ts';
 import type { Role } from '../../lib/api/contract.ts';
+import { openApiDocument } from '../openapi.ts';
 
 const EPOCH = '1970-01-01T00:00:00.000Z';
 const RotateRequest = z.object({ volumeId: z.string().max(100).optional() });
@@ -34,6 +35,8 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     c.set('locale', locale);
     return { user, actor: { id: user.id, role: user.role as Role }, meta: { ip: clientIp(c), locale } };
   }
+
+  api.get('/openapi.json', (c) => c.json(openApiDocument()));
 
   api.get('/me', async (c) => {
     const { user } = await caller(c);

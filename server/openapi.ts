@@ -1,0 +1,74 @@
+/**
+ * The OpenAPI 3.1 document for `/api/v1` (served at `/api/v1/openapi.json`), generated from
+ * the contract's zod schemas so it cannot drift from what the service validates.
+ */
+import { z } from 'zod';
+import {
+  ApiError, AuditList, CheckinRequest, CheckinResponse, CompleteOperationRequest, Device, DeviceList, EnrollRequest, EnrollResponse,
+  EscrowPendingRequest, EscrowPendingResponse, Me, OfflineRevealReport, OfflineRevealResponse, Operation, RevealedKey, RevealRequest,
+  StoreKeyRequest, TokenResponse, UploadProtectorsRequest,
+} from '../lib/api/contract.ts';
+
+const schemas = {
+  ApiError, AuditList, CheckinRequest, CheckinResponse, CompleteOperationRequest, Device, DeviceList, EnrollRequest, EnrollResponse,
+  EscrowPendingRequest, EscrowPendingResponse, Me, OfflineRevealReport, OfflineRevealResponse, Operation, RevealedKey, RevealRequest,
+  StoreKeyRequest, TokenResponse, UploadProtectorsRequest,
+};
+type SchemaName = keyof typeof schemas;
+
+function ref(name: SchemaName) {
+  return { $ref: `#/components/schemas/${name}` };
+}
+
+function op(summary: string, auth: 'user' | 'agent' | 'none', ok: { status: number; schema: SchemaName | null }, body?: SchemaName) {
+  return {
+    summary,
+    ...(auth === 'none' ? { security: [] } : { security: [{ [auth === 'user' ? 'accessToken' : 'agentCredential']: [] }] }),
+    ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: ref(body) } } } } : {}),
+    responses: {
+      [ok.status]: { description: 'OK', ...(ok.schema ? { content: { 'application/json': { schema: ref(ok.schema) } } } : {}) },
+      '4XX': { description: 'Error (localized message)', content: { 'application/json': { schema: ref('ApiError') } } },
+    },
+  };
+}
+
+let cached: unknown = null;
+
+export function openApiDocument(): unknown {
+  if (cached) return cached;
+  const components = Object.fromEntries(
+    Object.entries(schemas).map(([name, schema]) => {
+      const { $schema: _ignored, ...json } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+      return [name, json];
+    }),
+  );
+  cached = {
+    openapi: '3.1.0',
+    info: { title: 'Keyward escrow service', version: '1' },
+    components: {
+      schemas: components,
+      securitySchemes: {
+        accessToken: { type: 'http', scheme: 'bearer', description: 'OAuth 2.0 access token (authorization code + PKCE, client keyward-extension)' },
+        agentCredential: { type: 'http', scheme: 'bearer', description: 'Per-device agent credential from enrollment' },
+      },
+    },
+    paths: {
+      '/api/v1/me': { get: op('The signed-in user and organisation', 'user', { status: 200, schema: 'Me' }) },
+      '/api/v1/devices': { get: op('Own devices (IT: ?scope=all); ?cursor= for changes since an earlier answer', 'user', { status: 200, schema: 'DeviceList' }) },
+      '/api/v1/devices/{id}': { get: op('One device', 'user', { status: 200, schema: 'Device' }) },
+      '/api/v1/devices/{id}/keys': { post: op('Store a personal recovery key (candidate; the device verifies and rotates it)', 'user', { status: 202, schema: 'Operation' }, 'StoreKeyRequest') },
+      '/api/v1/devices/{id}/reveal': { post: op('Reveal the escrowed key (audited)', 'user', { status: 200, schema: 'RevealedKey' }, 'RevealRequest') },
+      '/api/v1/devices/{id}/rotate': { post: op('Ask the device to rotate its key', 'user', { status: 202, schema: 'Operation' }) },
+      '/api/v1/devices/{id}/check-access': { post: op('Ask the device to check in now', 'user', { status: 202, schema: 'Device' }) },
+      '/api/v1/audit': { get: op('Audit events (IT: all; owners: their devices)', 'user', { status: 200, schema: 'AuditList' }) },
+      '/api/v1/audit/offline-reveals': { post: op('Report reveals done offline from the vault', 'user', { status: 200, schema: 'OfflineRevealResponse' }, 'OfflineRevealReport') },
+      '/oauth/token': { post: op('Token endpoint (form or JSON): authorization_code with code_verifier, or refresh_token', 'none', { status: 200, schema: 'TokenResponse' }) },
+      '/api/v1/agent/enroll': { post: op('Enroll a device with a one-time token', 'none', { status: 201, schema: 'EnrollResponse' }, 'EnrollRequest') },
+      '/api/v1/agent/checkin': { post: op('Check in; receive tasks', 'agent', { status: 200, schema: 'CheckinResponse' }, 'CheckinRequest') },
+      '/api/v1/agent/operations/{id}/escrow': { post: op('Escrow a new key as pending before it touches the disk', 'agent', { status: 201, schema: 'EscrowPendingResponse' }, 'EscrowPendingRequest') },
+      '/api/v1/agent/operations/{id}/complete': { post: op('Report the outcome of an operation', 'agent', { status: 200, schema: null }, 'CompleteOperationRequest') },
+      '/api/v1/agent/protectors': { post: op('Upload keys already on the disk (BitLocker protectors)', 'agent', { status: 200, schema: null }, 'UploadProtectorsRequest') },
+    },
+  };
+  return cached;
+}
