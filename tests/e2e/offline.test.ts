@@ -71,6 +71,6 @@ describe('offline', () => {
     service = await startTestService({ port: service.port, dataDir: service.dataDir });
     await popup.getByRole('button', { name: 'Sync now' }).click();
     await expect.poll(() => auditActions(service, corporateId), { timeout: 10_000 }).toContain('key.revealed_offline');
-    expect(await popup.locator('[data-keyward-state="offline"]').count()).toBe(0);
+    await expect.poll(() => popup.locator('[data-keyward-state="offline"]').count()).toBe(0);
   });
 });
