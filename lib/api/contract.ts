@@ -89,7 +89,12 @@ export type Device = z.infer<typeof Device>;
 
 export const Me = z.object({
   user: z.object({ id: z.string(), email: z.string(), name: z.string(), role: Role, locale: Locale }),
-  org: z.object({ name: z.string(), supportContact: z.string() }),
+  org: z.object({
+    name: z.string(),
+    supportContact: z.string(),
+    /** Policy `offlineCache`: may the extension keep keys in its vault (`keys`) or only statuses (`metadata`). */
+    offlineCache: z.enum(['keys', 'metadata']).optional(),
+  }),
 });
 export type Me = z.infer<typeof Me>;
 
