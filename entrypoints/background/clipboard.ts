@@ -5,7 +5,7 @@
  * background page has a DOM and does it itself.
  */
 import { browser } from 'wxt/browser';
-import { clearClipboardIfUnchanged } from '../../lib/client/clipboard.ts';
+import { clearClipboardIfUnchanged } from '../../components/clipboard.ts';
 import { readSettings } from './settings.ts';
 
 const OFFSCREEN_PATH = '/offscreen.html';

@@ -4,7 +4,7 @@
  * background to close this document once no clearing is pending.
  */
 import { browser } from 'wxt/browser';
-import { clearClipboardIfUnchanged } from '../../lib/client/clipboard.ts';
+import { clearClipboardIfUnchanged } from '../../components/clipboard.ts';
 
 type ClearLater = { target: 'offscreen'; type: 'clipboard.clearLater'; sha256: string; delayMs: number };
 

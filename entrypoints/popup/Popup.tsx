@@ -7,7 +7,7 @@ import { useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 import type { RevealedKey } from '../../lib/api/contract.ts';
 import type { CachedDevice, ExtensionState } from '../../lib/client/messages.ts';
-import { sha256Hex } from '../../lib/client/clipboard.ts';
+import { sha256Hex } from '../../components/clipboard.ts';
 import { RevealedKeyView } from '../../components/RevealedKeyView.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { STYLES } from '../../components/styles.ts';

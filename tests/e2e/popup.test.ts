@@ -154,4 +154,26 @@ describe('popup', () => {
     expect(await clipboard()).toBe('a note the user copied');
     await popup.close();
   });
+
+  it('changes the vault passphrase: the old one no longer unlocks, the new one does', async () => {
+    const options = await openOptions(browser);
+    await options.locator('#kw-current').fill(PASSPHRASE);
+    await options.locator('#kw-new').fill('a brand new passphrase');
+    await options.locator('#kw-confirm-pass').fill('a brand new passphrase');
+    await options.getByRole('button', { name: 'Change passphrase' }).click();
+    await options.locator('[data-keyward-vault-message="ok"]').waitFor({ timeout: 30_000 });
+    await options.getByRole('button', { name: 'Lock' }).click();
+    await options.locator('[data-keyward-vault="locked"]').waitFor();
+    await options.close();
+
+    const popup = await openPopup(browser);
+    await popup.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
+    await popup.getByLabel('Vault passphrase').fill(PASSPHRASE);
+    await popup.getByRole('button', { name: 'Unlock' }).click();
+    await popup.getByText('Wrong passphrase. Try again.').waitFor({ timeout: 20_000 });
+    await popup.getByLabel('Vault passphrase').fill('a brand new passphrase');
+    await popup.getByRole('button', { name: 'Unlock' }).click();
+    await popup.locator('[data-keyward-key]').waitFor({ timeout: 20_000 });
+    await popup.close();
+  });
 });
