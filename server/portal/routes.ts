@@ -1,4 +1,4 @@
-/** The portal: sign-in, the user's device pages, connected browsers, OAuth consent, admin console. */
+/** The portal: sign-in, the user's device pages, connected browsers, OAuth consent, admin console, policy. */
 import { Hono } from 'hono';
 import type { AppDeps } from '../deps.ts';
 import type { AppEnv } from '../http/context.ts';
@@ -9,6 +9,7 @@ import { devicePages } from './device-pages.ts';
 import { adminPages } from './admin-pages.ts';
 import { browsersPage } from './browsers-page.ts';
 import { oauthPages } from './oauth-pages.ts';
+import { policyPages } from './policy-pages.ts';
 
 export function portalRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
@@ -18,5 +19,6 @@ export function portalRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> 
   r.route('/', browsersPage(deps));
   r.route('/', oauthPages(deps));
   r.route('/admin', adminPages(deps, limiter));
+  r.route('/admin', policyPages(deps));
   return r;
 }

@@ -43,7 +43,7 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     const org = await getOrg(deps.db);
     const me: Me = {
       user: { id: user.id, email: user.email, name: user.name, role: user.role as Role, locale: user.locale as Me['user']['locale'] },
-      org: { name: org.name, supportContact: org.support_contact },
+      org: { name: org.name, supportContact: org.support_contact, offlineCache: org.offline_cache === 'metadata' ? 'metadata' : 'keys' },
     };
     return c.json(me);
   });
