@@ -1,6 +1,7 @@
 /**
  * Reveal and store recovery keys for the popup and the portal panels. A reveal goes to the
- * service (which audits it); the revealed key is cached encrypted in the unlocked vault.
+ * service (which audits it); the revealed key is cached encrypted in the unlocked vault
+ * (unless the organisation's `offlineCache` policy is `metadata`).
  * With no network, a cached key is shown from the vault and the reveal is queued for the
  * service's audit log.
  */
@@ -8,7 +9,7 @@ import { failure, type Done, type RevealOutcome } from '../../lib/client/message
 import type { Operation } from '../../lib/api/contract.ts';
 import { apiClient } from './api.ts';
 import { isSignedIn } from './auth.ts';
-import { writeSyncStatus } from './settings.ts';
+import { readAccount, writeSyncStatus } from './settings.ts';
 import type { VaultPort } from './vault-adapter.ts';
 import type { VaultSession } from './vault-session.ts';
 
@@ -21,7 +22,7 @@ export async function revealRecoveryKey(vault: VaultPort, session: VaultSession,
   const unlocked = (await session.state()) === 'unlocked';
   if (result.ok) {
     await writeSyncStatus({ online: true });
-    if (unlocked) {
+    if (unlocked && (await readAccount())?.offlineCache !== 'metadata') {
       await vault.saveRevealedKey(result.data);
       await session.touch();
     }

@@ -44,7 +44,14 @@ export async function writeTokens(tokens: StoredTokens | null): Promise<void> {
 }
 
 /** Account details shown in the UI (name, support contact): not secret. */
-export type AccountInfo = { name: string; email: string; supportContact: string; locale: Locale };
+export type AccountInfo = {
+  name: string;
+  email: string;
+  supportContact: string;
+  locale: Locale;
+  /** Organisation policy: keep revealed keys in the vault (`keys`) or only statuses (`metadata`). */
+  offlineCache: 'keys' | 'metadata';
+};
 
 export async function readAccount(): Promise<AccountInfo | null> {
   const { account } = await browser.storage.local.get('account');

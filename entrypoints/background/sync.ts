@@ -45,7 +45,9 @@ async function runSync(vault: VaultPort): Promise<Done> {
     return me;
   }
   const { user, org } = me.data;
-  await writeAccount({ name: user.name, email: user.email, supportContact: org.supportContact, locale: user.locale });
+  const offlineCache = org.offlineCache ?? 'keys';
+  await writeAccount({ name: user.name, email: user.email, supportContact: org.supportContact, locale: user.locale, offlineCache });
+  if (offlineCache === 'metadata') await vault.forgetKeys();
   const list = await api.listDevices();
   if (!list.ok) {
     await writeSyncStatus({ online: list.error.code !== 'network' });

@@ -69,6 +69,10 @@ export function openVaultPort() {
     async saveDevices(devices: Device[], cursor: string): Promise<void> {
       await (await vault()).putDevices(devices, cursor, { fullSync: true });
     },
+    /** Drops every cached key (policy `offlineCache: metadata`). */
+    async forgetKeys(): Promise<void> {
+      await (await vault()).deleteKeys();
+    },
     /** Drops every cached device and its cached keys (after sign-out). */
     async forgetDevices(): Promise<void> {
       await (await vault()).putDevices([], '', { fullSync: true });

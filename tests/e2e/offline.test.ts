@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { formatRecoveryKey } from '../../lib/keys/index.ts';
 import { launchWithExtension, type ExtensionBrowser } from '../support/browser.ts';
-import { configureService, openPopup, setVaultPassphrase, signInExtension } from '../support/extension.ts';
+import { configureService, dumpExtensionStorage, openPopup, setVaultPassphrase, signInExtension } from '../support/extension.ts';
 import { auditActions } from '../support/evidence.ts';
 import { openDevicePage, panel } from '../support/portal.ts';
 import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
@@ -72,5 +72,17 @@ describe('offline', () => {
     await popup.getByRole('button', { name: 'Sync now' }).click();
     await expect.poll(() => auditActions(service, corporateId), { timeout: 10_000 }).toContain('key.revealed_offline');
     await expect.poll(() => popup.locator('[data-keyward-state="offline"]').count()).toBe(0);
+  });
+
+  it('keeps no keys in the vault when the organisation sets offlineCache to metadata', async () => {
+    const cachedKeys = async () => (JSON.parse(await dumpExtensionStorage(popup)) as { databases: Record<string, { keys: unknown[] }> }).databases['keyward-vault'].keys;
+    expect((await cachedKeys()).length).toBeGreaterThan(0);
+    await service.db.updateTable('org').set({ offline_cache: 'metadata' }).execute();
+    await popup.getByRole('button', { name: 'Sync now' }).click();
+    await expect.poll(cachedKeys).toEqual([]);
+    await popup.getByRole('button', { name: 'Back' }).click();
+    await getCorporateKey(popup);
+    expect(await popup.locator('[data-keyward-key]').textContent()).toBe(corporateKey);
+    expect(await cachedKeys()).toEqual([]);
   });
 });
