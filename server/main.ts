@@ -10,7 +10,7 @@ import { createApp } from './app.ts';
 import { defaultConfig, systemClock, type AppConfig, type AppDeps, type Clock } from './deps.ts';
 import { openDatabase } from './db/open.ts';
 import type { Database } from './db/schema.ts';
-import { kekBackupWarning, loadOrCreateKekFile, type Kek } from './crypto/kek.ts';
+import { kekBackupWarning, loadOrCreateKekFile, loadPreviousKeks, type Kek } from './crypto/kek.ts';
 import { seedDemo, ensureOrg } from './seed.ts';
 import { demoDeviceSpecs } from './demo-fleet.ts';
 import { startSimulatedFleet, type SimulatedFleet } from '../agent/simulated-fleet.ts';
@@ -58,14 +58,16 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
   const dataDir = options.dataDir ?? './data';
   const opened = await openDatabase({ dataDir, databaseUrl: options.databaseUrl, pgSchema: options.pgSchema });
   let kek = options.kek;
+  let previousKeks: Kek[] = [];
   if (!kek) {
     const loaded = loadOrCreateKekFile(dataDir);
     if (loaded.created && !options.quiet) console.warn(kekBackupWarning(loaded.path));
     kek = loaded.kek;
+    previousKeks = loadPreviousKeks(dataDir, kek);
   }
   const config: AppConfig = { ...defaultConfig, ...options.config };
   if (options.simulatedAgents) config.agentCheckinSeconds = Math.max(1, Math.round((options.checkinIntervalMs ?? 1000) / 1000));
-  const deps: AppDeps = { db: opened.db, dbKind: opened.kind, kek, clock: options.clock ?? systemClock, config };
+  const deps: AppDeps = { db: opened.db, dbKind: opened.kind, kek, previousKeks, clock: options.clock ?? systemClock, config };
 
   if (options.demo) {
     const seed = await seedDemo(deps);

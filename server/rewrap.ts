@@ -6,7 +6,7 @@
 import { renameSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from './db/open.ts';
-import { generateKek, kekFromBytes, loadOrCreateKekFile, type Kek } from './crypto/kek.ts';
+import { generateKek, kekFromBytes, loadOrCreateKekFile, loadPreviousKeks, type Kek } from './crypto/kek.ts';
 import { rewrapRecord } from './crypto/envelope.ts';
 
 export async function rewrapAllKeys(o: { dataDir: string; databaseUrl?: string }): Promise<number> {
@@ -14,7 +14,8 @@ export async function rewrapAllKeys(o: { dataDir: string; databaseUrl?: string }
   const newPath = join(o.dataDir, 'kek.key.new');
   const next: Kek = existsSync(newPath) ? kekFromBytes(Buffer.from(readFileSync(newPath, 'utf8').trim(), 'base64')) : generateKek();
   writeFileSync(newPath, next.key.toString('base64') + '\n', { mode: 0o600 });
-  const ring = (id: string) => (id === current.id ? current : id === next.id ? next : undefined);
+  const older = loadPreviousKeks(o.dataDir, current);
+  const ring = (id: string) => (id === current.id ? current : id === next.id ? next : older.find((k) => k.id === id));
   const opened = await openDatabase({ dataDir: o.dataDir, databaseUrl: o.databaseUrl });
   let count = 0;
   try {

@@ -4,7 +4,7 @@
  * the KEK wraps so a later re-wrap knows which KEK each row needs.
  */
 import { randomBytes, createHash } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type Kek = { id: string; key: Buffer };
@@ -24,16 +24,29 @@ export type LoadedKek = { kek: Kek; created: boolean; path: string };
 export function loadOrCreateKekFile(dataDir: string): LoadedKek {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, 'kek.key');
-  if (existsSync(path)) {
-    const text = readFileSync(path, 'utf8').trim();
-    const key = Buffer.from(text, 'base64');
-    if (key.length !== 32) throw new Error(`${path} does not hold a 32-byte base64 key`);
-    return { kek: kekFromBytes(key), created: false, path };
-  }
+  if (existsSync(path)) return { kek: readKekFile(path), created: false, path };
   const kek = generateKek();
   writeFileSync(path, kek.key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
   chmodSync(path, 0o600);
   return { kek, created: true, path };
+}
+
+function readKekFile(path: string): Kek {
+  const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
+  if (key.length !== 32) throw new Error(`${path} does not hold a 32-byte base64 key`);
+  return kekFromBytes(key);
+}
+
+/**
+ * Older KEKs still on disk: `kek.key.new` (a re-wrap interrupted after its commit) and
+ * `kek.key.old-<id>` (kept after a re-wrap), so rows sealed under either still open.
+ */
+export function loadPreviousKeks(dataDir: string, current: Kek): Kek[] {
+  if (!existsSync(dataDir)) return [];
+  return readdirSync(dataDir)
+    .filter((f) => f === 'kek.key.new' || f.startsWith('kek.key.old-'))
+    .map((f) => readKekFile(join(dataDir, f)))
+    .filter((k) => k.id !== current.id);
 }
 
 export function kekBackupWarning(path: string): string {
