@@ -91,7 +91,9 @@ export function devicePage(c: AppContext, device: Device, csrf: string, state: D
       ${volumesTable(c, device, device.keyKind === 'bitlocker')}
       <div class="actions">
         <form method="post" action="/devices/${device.id}/check-access">${csrfField(csrf)}<button type="submit" id="check-access">${tr(c, 'ui.check_access')}</button></form>
-        <form method="post" action="/devices/${device.id}/rotate">${csrfField(csrf)}<button type="submit" id="rotate">${tr(c, 'ui.rotate')}</button></form>
+        <form method="post" action="/devices/${device.id}/rotate">${csrfField(csrf)}${
+          device.volumes.length > 1 ? html`<select name="volumeId" aria-label="${tr(c, 'portal.volume')}">${device.volumes.map((v) => html`<option value="${v.id}">${v.name}</option>`)}</select> ` : ''
+        }<button type="submit" id="rotate">${tr(c, 'ui.rotate')}</button></form>
       </div>
       ${getSection(c, device, csrf, state.revealed)}
       ${storeSection(c, device, csrf, state.store ?? {})}
