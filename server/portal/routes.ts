@@ -13,6 +13,7 @@ import { policyPages } from './policy-pages.ts';
 
 export function portalRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
+  r.get('/favicon.ico', (c) => c.body(null, 204));
   r.use('*', portalSession(deps));
   r.route('/', authPages(deps, limiter));
   r.route('/', devicePages(deps, limiter));
