@@ -24,6 +24,8 @@ export type AppConfig = {
   /** Seconds between agent check-ins we ask for; a "Check access" request asks for 1. */
   agentCheckinSeconds: number;
   rateLimits: { loginPerMinute: number; revealPerMinute: number };
+  /** Days a retired or rejected key version is kept before it is destroyed. */
+  retiredRetentionDays: number;
 };
 
 export const defaultConfig: AppConfig = {
@@ -35,6 +37,7 @@ export const defaultConfig: AppConfig = {
   sessionHours: 12,
   agentCheckinSeconds: 60,
   rateLimits: { loginPerMinute: 10, revealPerMinute: 30 },
+  retiredRetentionDays: 90,
 };
 
 export type AppDeps = {

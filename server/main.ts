@@ -14,6 +14,7 @@ import { kekBackupWarning, loadOrCreateKekFile, loadPreviousKeks, type Kek } fro
 import { seedDemo, ensureOrg } from './seed.ts';
 import { demoDeviceSpecs } from './demo-fleet.ts';
 import { startSimulatedFleet, type SimulatedFleet } from '../agent/simulated-fleet.ts';
+import { destroyExpiredKeyVersions } from './services/retention.ts';
 
 export type KeywardServerOptions = {
   port?: number;
@@ -76,6 +77,14 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
     await ensureOrg(deps, { name: 'Keyward', supportContact: 'your IT support' });
   }
 
+  const purge = () => destroyExpiredKeyVersions(deps, config.retiredRetentionDays).catch((error: unknown) => {
+    console.error('keyward: destroying expired key versions failed:', error instanceof Error ? error.message : String(error));
+    return 0;
+  });
+  await purge();
+  const purgeTimer = setInterval(() => void purge(), 3_600_000);
+  purgeTimer.unref();
+
   const app = createApp(deps);
   const host = options.host ?? '127.0.0.1';
   const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host });
@@ -96,6 +105,7 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
+      clearInterval(purgeTimer);
       if (fleet) await fleet.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

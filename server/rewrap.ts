@@ -25,6 +25,7 @@ export async function rewrapAllKeys(o: { dataDir: string; databaseUrl?: string }
         .innerJoin('devices', 'devices.id', 'key_versions.device_id')
         .select(['key_versions.id', 'key_versions.device_id', 'key_versions.version', 'key_versions.ciphertext', 'key_versions.wrapped_key', 'key_versions.kek_id', 'devices.key_kind'])
         .where('key_versions.kek_id', '!=', next.id)
+        .where('key_versions.wrapped_key', '!=', '')
         .execute();
       for (const r of rows) {
         const sealed = rewrapRecord(ring, next, { recordId: r.id, deviceId: r.device_id, kind: r.key_kind, version: r.version }, {

@@ -1,7 +1,8 @@
 /**
  * The audit chain verifies, detects an altered or deleted event, and a reveal whose audit
  * event cannot be written is refused. Keys at rest: the plaintext never appears in the
- * SQLite file (database or WAL), and a ciphertext moved to another row does not decrypt.
+ * SQLite file (database or WAL), a ciphertext moved to another row does not decrypt, and
+ * retired versions are destroyed after the retention period.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../server/audit.ts';
 import { openKeyVersion } from '../../server/services/key-versions.ts';
+import { destroyExpiredKeyVersions } from '../../server/services/retention.ts';
 import { call, createHarness, FV_KEY_1, FV_KEY_2, TestAgent, type Harness } from './harness.ts';
 
 describe('audit log and keys at rest', () => {
@@ -89,5 +91,26 @@ describe('audit log and keys at rest', () => {
     const swapped = { ...b, ciphertext: a.ciphertext, wrapped_key: a.wrapped_key };
     expect(() => openKeyVersion(h.deps, swapped, 'filevault')).toThrow();
     expect(() => openKeyVersion(h.deps, a, 'bitlocker')).toThrow();
+  });
+});
+
+describe('retention', () => {
+  it('retired key versions past the retention period are destroyed; the active key stays', async () => {
+    const h = await createHarness('sqlite');
+    try {
+      const mac = await TestAgent.enroll(h, { owner: h.people.owner, ownership: 'personal', name: 'Mac', platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
+      await mac.upload('disk1s1', FV_KEY_1);
+      await mac.upload('disk1s1', FV_KEY_2);
+      const old = new Date(Date.now() - 100 * 86_400_000).toISOString();
+      await h.deps.db.updateTable('key_versions').set({ updated_at: old }).where('state', '=', 'retired').execute();
+      expect(await destroyExpiredKeyVersions(h.deps, 90)).toBe(1);
+      expect(await destroyExpiredKeyVersions(h.deps, 90)).toBe(0);
+      const rows = await h.deps.db.selectFrom('key_versions').select(['state', 'ciphertext']).orderBy('version').execute();
+      expect(rows.map((r) => [r.state, r.ciphertext === ''])).toEqual([['retired', true], ['active', false]]);
+      expect((await call(h.app, 'POST', `/api/v1/devices/${mac.deviceId}/reveal`, h.people.owner.token, {})).body.key).toBe(FV_KEY_2);
+      expect(await verifyAuditChain(h.deps.db)).toMatchObject({ ok: true });
+    } finally {
+      await h.close();
+    }
   });
 });
