@@ -36,12 +36,13 @@ function OptionsBody({ initialState, initialSettings, onLocale }: Props & { onLo
   const [state, setState] = useState(initialState);
   const [settings, setSettings] = useState(initialSettings);
   const [serviceUrl, setServiceUrl] = useState(initialSettings.serviceUrl);
-  const [note, setNote] = useState<{ kind: 'ok' | 'bad'; text: string } | null>(null);
+  const [note, setNote] = useState<{ kind: 'ok' | 'bad'; text: string; section: 'service' | 'prefs' } | null>(null);
   const [accountNote, setAccountNote] = useState<string | null>(null);
 
   async function refresh() {
     const next = await sendMessage('state.get', {});
     setState(next);
+    if (next.signedIn) setAccountNote(null);
     onLocale(next.locale);
   }
 
@@ -53,13 +54,13 @@ function OptionsBody({ initialState, initialSettings, onLocale }: Props & { onLo
     return () => browser.storage.onChanged.removeListener(listener);
   }, []);
 
-  async function save(change: Partial<Settings>) {
+  async function save(change: Partial<Settings>, section: 'service' | 'prefs' = 'prefs') {
     setNote(null);
     const reply = await sendMessage('settings.set', { settings: change });
-    if (!reply.ok) return setNote({ kind: 'bad', text: failureText(text, reply.error) });
+    if (!reply.ok) return setNote({ kind: 'bad', text: failureText(text, reply.error), section });
     setSettings(reply.settings);
     setServiceUrl(reply.settings.serviceUrl);
-    setNote({ kind: 'ok', text: text('ext.saved') });
+    setNote({ kind: 'ok', text: text('ext.saved'), section });
     await refresh();
   }
 
@@ -71,14 +72,14 @@ function OptionsBody({ initialState, initialSettings, onLocale }: Props & { onLo
       if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('scheme');
       origin = url.origin;
     } catch {
-      return setNote({ kind: 'bad', text: text('ext.service_url_invalid') });
+      return setNote({ kind: 'bad', text: text('ext.service_url_invalid'), section: 'service' });
     }
     const origins = [`${origin}/*`];
     if (!(await browser.permissions.contains({ origins }))) {
       const granted = await browser.permissions.request({ origins }).catch(() => false);
-      if (!granted) return setNote({ kind: 'bad', text: text('ext.permission_denied') });
+      if (!granted) return setNote({ kind: 'bad', text: text('ext.permission_denied'), section: 'service' });
     }
-    await save({ serviceUrl: origin });
+    await save({ serviceUrl: origin }, 'service');
   }
 
   async function signIn() {
@@ -103,6 +104,7 @@ function OptionsBody({ initialState, initialSettings, onLocale }: Props & { onLo
           <input id="kw-service-url" class="kw-input" style="flex:1;min-width:240px" type="url" value={serviceUrl} onInput={(e) => setServiceUrl(e.currentTarget.value)} />
           <button type="submit" class="kw-button">{text('ext.save_settings')}</button>
         </form>
+        <NoteLine note={note?.section === 'service' ? note : null} />
       </section>
 
       <section class="kw-card" aria-labelledby="kw-account-title">
@@ -142,8 +144,12 @@ function OptionsBody({ initialState, initialSettings, onLocale }: Props & { onLo
             {LANGUAGES.map((l) => <option value={l.locale} lang={l.locale}>{l.name}</option>)}
           </select>
         </div>
+        <NoteLine note={note?.section === 'prefs' ? note : null} />
       </section>
-      <p aria-live="polite" class={note?.kind === 'bad' ? 'kw-error' : 'kw-okhint'}>{note?.text}</p>
     </main>
   );
+}
+
+function NoteLine({ note }: { note: { kind: 'ok' | 'bad'; text: string } | null }) {
+  return <p aria-live="polite" style="margin:8px 0 0" class={note?.kind === 'bad' ? 'kw-error' : 'kw-okhint'}>{note?.text}</p>;
 }
