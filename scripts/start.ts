@@ -37,9 +37,9 @@ const lines = [
   `Keyward is running: ${server.url}`,
   '',
   'Sign in to the portal:',
-  `  user   ${DEMO_USERS.user.email} / ${DEMO_USERS.user.password}`,
-  `  admin  ${DEMO_USERS.admin.email} / ${DEMO_USERS.admin.password}`,
-  `  helpdesk ${DEMO_USERS.helpdesk.email} / ${DEMO_USERS.helpdesk.password}`,
+  `  user      ${DEMO_USERS.user.email} / ${DEMO_USERS.user.password}`,
+  `  admin     ${DEMO_USERS.admin.email} / ${DEMO_USERS.admin.password}`,
+  `  helpdesk  ${DEMO_USERS.helpdesk.email} / ${DEMO_USERS.helpdesk.password}`,
   '',
   'Devices are SIMULATED (fake volumes in files under ./data/agents/).',
   personal

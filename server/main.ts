@@ -11,7 +11,7 @@ import { defaultConfig, systemClock, type AppConfig, type AppDeps, type Clock } 
 import { openDatabase } from './db/open.ts';
 import type { Database } from './db/schema.ts';
 import { kekBackupWarning, loadOrCreateKekFile, loadPreviousKeks, type Kek } from './crypto/kek.ts';
-import { seedDemo, ensureOrg } from './seed.ts';
+import { DEMO_USERS, seedDemo, ensureOrg } from './seed.ts';
 import { demoDeviceSpecs } from './demo-fleet.ts';
 import { startSimulatedFleet, type SimulatedFleet } from '../agent/simulated-fleet.ts';
 import { destroyExpiredKeyVersions } from './services/retention.ts';
@@ -72,7 +72,8 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
 
   if (options.demo) {
     const seed = await seedDemo(deps);
-    say(seed.created ? 'keyward: demo organisation created' : 'keyward: demo organisation already present');
+    say(seed.created ? 'keyward: demo organisation "Demo Org" created' : 'keyward: demo organisation already present (nothing seeded again)');
+    for (const u of Object.values(DEMO_USERS)) say(`keyward: demo sign-in (${u.role}): ${u.email} / ${u.password}`);
   } else {
     await ensureOrg(deps, { name: 'Keyward', supportContact: 'your IT support' });
   }
