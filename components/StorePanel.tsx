@@ -16,7 +16,7 @@ type Phase =
   | { name: 'saving' }
   | { name: 'pending'; operationId: string; since: number }
   | { name: 'verified' }
-  | { name: 'failed'; cause: FailureCause };
+  | { name: 'failed'; cause: FailureCause; operationId?: string; since?: number };
 
 const POLL_MS = 1000;
 const LIVE_ERRORS = new Set(['bad_char', 'too_long']);
@@ -43,23 +43,25 @@ export function StorePanel({ deviceId, kind }: { deviceId: string; kind: KeyKind
   const same = parsed?.ok && parsedConfirm?.ok ? parsed.normalized === parsedConfirm.normalized : key.trim() === confirmKey.trim();
   const showMismatch = !same && (attempted || (confirmBlurred && confirmKey.length > 0));
 
+  const watched = phase.name === 'pending' || (phase.name === 'failed' && phase.cause === 'not_checked_in') ? phase : null;
   useEffect(() => {
-    if (phase.name !== 'pending') return;
+    if (!watched?.operationId || watched.since === undefined) return;
+    const { operationId, since } = watched;
     let stopped = false;
     let timer: ReturnType<typeof setTimeout>;
     const poll = async () => {
       const reply = await sendMessage('device.get', { deviceId }).catch(() => null);
       if (stopped) return;
-      const outcome = reply?.ok ? outcomeOf(reply.device, phase.operationId, phase.since) : null;
-      if (outcome) setPhase(outcome);
-      else timer = setTimeout(poll, POLL_MS);
+      const outcome = reply?.ok ? outcomeOf(reply.device, operationId, since) : null;
+      if (outcome && !samePhase(outcome, phase)) setPhase(outcome);
+      if (!outcome || (outcome.name === 'failed' && outcome.cause === 'not_checked_in')) timer = setTimeout(poll, POLL_MS);
     };
     timer = setTimeout(poll, POLL_MS);
     return () => {
       stopped = true;
       clearTimeout(timer);
     };
-  }, [phase]);
+  }, [watched?.operationId, watched?.name]);
 
   async function save(event: Event) {
     event.preventDefault();
@@ -168,6 +170,10 @@ function immediateOutcome(operation: Operation): Phase | null {
   return null;
 }
 
+function samePhase(a: Phase, b: Phase): boolean {
+  return a.name === b.name && (a.name !== 'failed' || (b.name === 'failed' && a.cause === b.cause));
+}
+
 /** The outcome of our operation as the device page reports it, or null while still pending. */
 export function outcomeOf(device: Device, operationId: string, since: number): Phase | null {
   if (device.operation?.id === operationId) {
@@ -177,7 +183,7 @@ export function outcomeOf(device: Device, operationId: string, since: number): P
   const notice = device.notice;
   if (notice && Date.parse(notice.at) >= since - 2000) {
     if (notice.message === 'M4') return { name: 'verified' };
-    return { name: 'failed', cause: notice.cause ?? 'device_error' };
+    return { name: 'failed', cause: notice.cause ?? 'device_error', operationId, since };
   }
   return null;
 }

@@ -119,6 +119,23 @@ describe('portal panels', () => {
     expect(await auditActions(service, device.deviceId)).toContain('key.revealed');
   });
 
+  it('shows M3 "hasn\'t checked in" with Check access when the device is silent, then M4 once it checks in', async () => {
+    const corporate = fleetDevice(service, 'Corporate MacBook');
+    await service.db.updateTable('org').set({ checkin_threshold_minutes: 0 }).execute();
+    await service.fleet!.stop();
+    await openDevicePage(page, service.url, corporate.deviceId);
+    await storeKey(formatRecoveryKey('filevault', corporate.volumes[0].currentKey()), corporate.volumes[0].currentKey());
+    const m3 = panel(page, 'store').locator('[data-keyward-message="M3"]');
+    await m3.waitFor({ timeout: 20_000 });
+    expect(await m3.getAttribute('data-keyward-cause')).toBe('not_checked_in');
+    expect(await m3.textContent()).toContain("The device hasn't checked in for a while.");
+    await m3.getByRole('button', { name: 'Check access' }).click();
+    await m3.getByText('The device was asked to check in now.').waitFor();
+
+    await corporate.checkInNow();
+    await panel(page, 'store').locator('[data-keyward-message="M4"]').waitFor({ timeout: 20_000 });
+  });
+
   it('speaks the portal page\'s language (Swedish): labels and M1', async () => {
     await page.locator('header select[name="locale"]').selectOption('sv');
     await Promise.all([page.waitForURL(/\/devices\//), page.locator('header form:has(select[name="locale"]) button').click()]);
