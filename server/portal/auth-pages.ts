@@ -36,7 +36,12 @@ export function authPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   const max = deps.config.maxBodyBytes;
 
-  r.get('/', (c) => c.redirect(c.get('session') ? '/devices' : '/login', 302));
+  // People land on their devices; helpdesk and admins on the admin console.
+  r.get('/', (c) => {
+    const session = c.get('session');
+    if (!session) return c.redirect('/login', 302);
+    return c.redirect(session.user.role === 'user' ? '/devices' : '/admin/devices', 302);
+  });
 
   r.get('/login', (c) => {
     if (c.get('session')) return c.redirect(safeNext(c.req.query('next')), 302);

@@ -59,7 +59,7 @@ export function clearSessionCookie(c: AppContext): void {
 
 /** Only same-site relative paths are followed after sign-in (no open redirects). */
 export function safeNext(next: string | undefined): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/devices';
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
   return next;
 }
 
