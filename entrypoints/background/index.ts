@@ -4,12 +4,12 @@
  */
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
+import { installVaultBenchHook } from '../../lib/vault/index.ts';
 import { closeClipboardDocument } from './clipboard.ts';
 import { registerPortalScript } from './portal-script.ts';
 import { createHandlers, dispatch, isMessage } from './router.ts';
 import { readSettings } from './settings.ts';
 import { SYNC_ALARM, SYNC_PERIOD_MINUTES, syncNow } from './sync.ts';
-import { installVaultBenchHook } from '../../lib/vault/index.ts';
 import { openVaultPort } from './vault-adapter.ts';
 import { AUTOLOCK_ALARM, createVaultSession } from './vault-session.ts';
 

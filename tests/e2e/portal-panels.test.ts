@@ -5,6 +5,8 @@
  * by its simulated agent → M4; Get recovery key shows the new key with a countdown, hides it
  * after five minutes, and the reveal is in the service's audit log.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { formatRecoveryKey } from '../../lib/keys/index.ts';
@@ -55,6 +57,21 @@ describe('portal panels', () => {
     const host = page.locator('[data-keyward-panel="store"] keyward-panel');
     await expect.poll(() => host.evaluate((el) => el.shadowRoot !== null && el.shadowRoot.querySelector('[data-keyward-store]') !== null)).toBe(true);
     expect(await page.locator('[data-keyward-panel="store"]').evaluate((el) => el.textContent)).toBe('');
+  });
+
+  it('mounts nothing on a page from another origin, even with the same markup', async () => {
+    const other = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end(`<!doctype html><body data-keyward-portal="1"><div data-keyward-panel="store" data-keyward-device="${personalMacId}" data-keyward-kind="filevault"></div></body>`);
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const stranger = await browser.context.newPage();
+    await stranger.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`);
+    await page.locator('[data-keyward-panel="store"] keyward-panel').waitFor();
+    await stranger.waitForTimeout(500);
+    expect(await stranger.locator('keyward-panel').count()).toBe(0);
+    await stranger.close();
+    other.close();
   });
 
   it("says no key was found, with the organisation's support contact, before any key is stored", async () => {
