@@ -61,7 +61,11 @@ function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[], cs
             <form method="post" action="/admin/devices/${device.id}/reveal" id="reveal-form">
               ${csrfField(csrf)}
               <label for="volumeId">${tr(c, 'portal.volume')}</label>
-              <select id="volumeId" name="volumeId">${device.volumes.map((v) => html`<option value="${v.id}">${v.name}</option>`)}</select>
+              <select id="volumeId" name="target">${device.volumes.flatMap((v) =>
+                v.protectorIds.length > 1
+                  ? v.protectorIds.map((p) => html`<option value="${v.id} ${p}">${v.name} · ${p}</option>`)
+                  : [html`<option value="${v.id}">${v.name}${v.protectorIds.length ? ` · ${v.protectorIds[0]}` : ''}</option>`],
+              )}</select>
               <label for="reason">${tr(c, 'ui.reason')}</label>
               <input type="text" id="reason" name="reason" maxlength="500" placeholder="${tr(c, 'portal.reason_hint')}" required>
               <div class="actions"><button type="submit">${tr(c, 'portal.reveal')}</button></div>
@@ -130,7 +134,10 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     let state: AdminState = {};
     let status: 200 | 400 | 403 | 404 = 200;
     try {
-      const outcome = await revealRecoveryKey(deps, actorOf(session), c.req.param('id'), { volumeId: form.volumeId || undefined, reason: form.reason }, { ip: clientIp(c), locale: c.get('locale') });
+      // `target` is "<volumeId>" or "<volumeId> <protectorId>" (a BitLocker volume with several protectors).
+      const [volumeId, protectorId] = (form.target ?? form.volumeId ?? '').split(' ');
+      const request = { volumeId: volumeId || undefined, protectorId: protectorId || undefined, reason: form.reason };
+      const outcome = await revealRecoveryKey(deps, actorOf(session), c.req.param('id'), request, { ip: clientIp(c), locale: c.get('locale') });
       state = { revealed: outcome.key, info: outcome.rotationQueued ? tr(c, 'portal.rotation_after_reveal') : null };
     } catch (error) {
       if (!(error instanceof ApiFailure) || !['reason_required', 'no_key', 'personal_device'].includes(error.code)) throw error;

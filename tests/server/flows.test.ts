@@ -4,7 +4,7 @@
  * wrong key → M3 wrong_key; a silent device → M3 not_checked_in; escrow off → escrow_disabled.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, createHarness, FV_KEY_1, FV_KEY_2, FV_KEY_3, TestAgent, type Harness } from './harness.ts';
+import { BL_KEY_1, BL_KEY_2, call, createHarness, FV_KEY_1, FV_KEY_2, FV_KEY_3, TestAgent, type Harness } from './harness.ts';
 
 describe.each(['sqlite', 'postgres'] as const)('key lifecycle on %s', (kind) => {
   let h: Harness;
@@ -117,6 +117,26 @@ describe.each(['sqlite', 'postgres'] as const)('key lifecycle on %s', (kind) => 
     expect(tasks[0].currentKey).toBe('111111222222333333444444555555666666000000123453');
     const exposed = await h.deps.db.selectFrom('key_versions').select('exposed').where('device_id', '=', agent.deviceId).executeTakeFirstOrThrow();
     expect(exposed.exposed).toBe(1);
+  });
+
+  it('BitLocker: every Numerical Password protector of a volume is escrowed and can be revealed by its ID', async () => {
+    const agent = await TestAgent.enroll(h, { owner: h.people.owner, ownership: 'corporate', name: 'Two protectors', platform: 'windows', keyKind: 'bitlocker', volumes: [{ ref: 'C:', name: 'C:' }] });
+    const p1 = '{AAAAAAAA-1111-2222-3333-444444444444}';
+    const p2 = '{BBBBBBBB-1111-2222-3333-444444444444}';
+    const res = await call(h.app, 'POST', '/api/v1/agent/protectors', agent.credential, {
+      volumeRef: 'C:', protectors: [{ protectorId: p1, key: BL_KEY_1 }, { protectorId: p2, key: BL_KEY_2 }],
+    });
+    expect(res.body).toEqual({ stored: 2 });
+    const view = await call(h.app, 'GET', `/api/v1/devices/${agent.deviceId}`, h.people.admin.token);
+    expect((view.body.volumes as { protectorIds: string[] }[])[0].protectorIds).toEqual([p1, p2]);
+    const first = await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/reveal`, h.people.owner.token, { protectorId: p1 });
+    expect(first.body).toMatchObject({ key: BL_KEY_1, protectorId: p1 });
+    const newest = await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/reveal`, h.people.owner.token, {});
+    expect(newest.body).toMatchObject({ key: BL_KEY_2, protectorId: p2 });
+    // A check-in that no longer lists a protector retires its key.
+    await call(h.app, 'POST', '/api/v1/agent/checkin', agent.credential, { volumes: [{ ref: 'C:', name: 'C:', encrypted: true, protectorIds: [p2.toLowerCase()] }] });
+    const after = await call(h.app, 'GET', `/api/v1/devices/${agent.deviceId}`, h.people.admin.token);
+    expect((after.body.volumes as { protectorIds: string[] }[])[0].protectorIds).toEqual([p2]);
   });
 
   it('delta sync: a cursor returns only devices changed since, and a change moves it on', async () => {
