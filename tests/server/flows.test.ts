@@ -139,6 +139,17 @@ describe.each(['sqlite', 'postgres'] as const)('key lifecycle on %s', (kind) => 
     expect((after.body.volumes as { protectorIds: string[] }[])[0].protectorIds).toEqual([p2]);
   });
 
+  it('a store retried with the same idempotency key queues one operation, not two', async () => {
+    const agent = await personalMac();
+    const body = { key: FV_KEY_1, confirmKey: FV_KEY_1, idempotencyKey: 'outbox-entry-0001' };
+    const first = await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/keys`, h.people.owner.token, body);
+    const second = await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/keys`, h.people.owner.token, body);
+    expect(second.status).toBe(202);
+    expect(second.body.id).toBe(first.body.id);
+    const candidates = await h.deps.db.selectFrom('key_versions').select('id').where('device_id', '=', agent.deviceId).execute();
+    expect(candidates).toHaveLength(1);
+  });
+
   it('delta sync: a cursor returns only devices changed since, and a change moves it on', async () => {
     const agent = await personalMac();
     const { owner } = h.people;
