@@ -150,6 +150,19 @@ describe.each(['sqlite', 'postgres'] as const)('key lifecycle on %s', (kind) => 
     expect(candidates).toHaveLength(1);
   });
 
+  it('reveals done offline from the vault are written to the audit log once, when reported', async () => {
+    const agent = await personalMac();
+    const report = { reveals: [{ deviceId: agent.deviceId, volumeId: 'v', version: 1, at: new Date().toISOString(), idempotencyKey: 'offline-reveal-0001' }] };
+    const first = await call(h.app, 'POST', '/api/v1/audit/offline-reveals', h.people.owner.token, report);
+    expect(first.body).toEqual({ recorded: 1, duplicates: 0 });
+    const again = await call(h.app, 'POST', '/api/v1/audit/offline-reveals', h.people.owner.token, report);
+    expect(again.body).toEqual({ recorded: 0, duplicates: 1 });
+    const audit = await call(h.app, 'GET', `/api/v1/audit?deviceId=${agent.deviceId}`, h.people.owner.token);
+    expect((audit.body.events as { action: string }[]).filter((e) => e.action === 'key.revealed_offline')).toHaveLength(1);
+    const foreign = await call(h.app, 'POST', '/api/v1/audit/offline-reveals', h.people.other.token, { reveals: [{ ...report.reveals[0], idempotencyKey: 'offline-reveal-0002' }] });
+    expect(foreign.status).toBe(404);
+  });
+
   it('delta sync: a cursor returns only devices changed since, and a change moves it on', async () => {
     const agent = await personalMac();
     const { owner } = h.people;
