@@ -163,6 +163,27 @@ describe.each(['sqlite', 'postgres'] as const)('key lifecycle on %s', (kind) => 
     expect(foreign.status).toBe(404);
   });
 
+  it('an agent that crashed mid-rotation gets the task again after the lease, and no escrowed key is lost meanwhile', async () => {
+    const agent = await personalMac();
+    await agent.upload('disk1s1', FV_KEY_1);
+    await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/rotate`, h.people.owner.token, {});
+    const [task] = await agent.checkin();
+    const pending = await agent.escrow(task.operationId, FV_KEY_2);
+    expect(pending.status).toBe(201);
+    // The agent dies here. Until the lease runs out, the work is not handed out twice.
+    expect(await agent.checkin()).toEqual([]);
+    const leaseAgo = new Date(Date.now() - 31_000).toISOString();
+    await h.deps.db.updateTable('operations').set({ claimed_at: leaseAgo }).where('id', '=', task.operationId).execute();
+    const [again] = await agent.checkin();
+    expect(again).toMatchObject({ operationId: task.operationId, currentKey: FV_KEY_1.replace(/-/g, '') });
+    // The old key is still what the owner gets, and the pending one is kept.
+    expect((await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/reveal`, h.people.owner.token, {})).body.key).toBe(FV_KEY_1);
+    const states = await h.deps.db.selectFrom('key_versions').select(['version', 'state']).where('device_id', '=', agent.deviceId).orderBy('version').execute();
+    expect(states.map((r) => `${r.version}:${r.state}`)).toEqual(['1:active', '2:pending']);
+    expect((await agent.complete(again.operationId, { result: 'ok', keyVersionId: pending.body.keyVersionId })).status).toBe(200);
+    expect((await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/reveal`, h.people.owner.token, {})).body.key).toBe(FV_KEY_2);
+  });
+
   it('delta sync: a cursor returns only devices changed since, and a change moves it on', async () => {
     const agent = await personalMac();
     const { owner } = h.people;
