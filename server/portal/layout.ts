@@ -46,7 +46,7 @@ export function page(c: AppContext, o: PageOptions): Html {
         <a href="/devices">${tr(c, 'ui.my_devices')}</a>
         <a href="/browsers">${tr(c, 'portal.nav.browsers')}</a>
         ${session.user.role !== 'user' ? html`<a href="/admin/devices">${tr(c, 'portal.nav.admin')}</a>` : ''}
-        ${session.user.role === 'admin' ? html`<a href="/admin/policy">${tr(c, 'portal.nav.policy')}</a>` : ''}
+        ${session.user.role === 'admin' ? html`<a href="/admin/policy">${tr(c, 'portal.nav.policy')}</a><a href="/admin/users">${tr(c, 'portal.nav.users')}</a>` : ''}
         <span class="who">${tr(c, 'portal.signed_in_as', { name: session.user.name })}</span>
         <form method="post" action="/logout" class="inline">${csrfField(o.csrf)}<button type="submit">${tr(c, 'ui.sign_out')}</button></form>
       </nav>`

@@ -1,4 +1,4 @@
-/** The portal: sign-in, the user's device pages, connected browsers, OAuth consent, admin console, policy. */
+/** The portal: sign-in, the user's device pages, connected browsers, OAuth consent, admin console, policy, users. */
 import { Hono } from 'hono';
 import type { AppDeps } from '../deps.ts';
 import type { AppEnv } from '../http/context.ts';
@@ -10,6 +10,7 @@ import { adminPages } from './admin-pages.ts';
 import { browsersPage } from './browsers-page.ts';
 import { oauthPages } from './oauth-pages.ts';
 import { policyPages } from './policy-pages.ts';
+import { usersPages } from './users-page.ts';
 
 export function portalRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
@@ -21,5 +22,6 @@ export function portalRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> 
   r.route('/', oauthPages(deps));
   r.route('/admin', adminPages(deps, limiter));
   r.route('/admin', policyPages(deps));
+  r.route('/admin', usersPages(deps));
   return r;
 }

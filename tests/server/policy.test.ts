@@ -1,7 +1,8 @@
 /**
  * Admin policy and enrollment over real HTTP: turning escrow off makes a store answer
- * `escrow_disabled`; the check-in threshold drives M3 "hasn't checked in"; a new one-time
- * enrollment token enrolls a device for its owner; helpdesk cannot change policy.
+ * `escrow_disabled` (M3 "contact IT" on the device page); policy values are validated; a new one-time
+ * enrollment token enrolls a device for its owner; helpdesk cannot change policy. Users:
+ * an admin adds accounts and changes roles, never removing the last admin.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,5 +77,42 @@ describe('admin policy and enrollment tokens', () => {
     expect(bad.res.status).toBe(400);
     const org = await server.db.selectFrom('org').selectAll().executeTakeFirstOrThrow();
     expect(org.checkin_threshold_minutes).toBe(60);
+  });
+});
+
+describe('admin user management', () => {
+  let dataDir: string;
+  let server: KeywardServer;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'keyward-users-'));
+    server = await startKeywardServer({ port: 0, dataDir, demo: true, quiet: true });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('an admin adds a helpdesk user who can then sign in; the last admin cannot be demoted', async () => {
+    const admin = new PortalBrowser(server.url);
+    await admin.signIn(DEMO_USERS.admin.email, DEMO_USERS.admin.password);
+    const added = await admin.submit('/admin/users', '/admin/users', { email: 'New.Helper@demo.keyward.test', name: 'New Helper', role: 'helpdesk', password: 'a-long-initial-pass' });
+    expect(added.res.status).toBe(303);
+    const dup = await admin.submit('/admin/users', '/admin/users', { email: 'new.helper@demo.keyward.test', name: 'Again', role: 'user', password: 'a-long-initial-pass' });
+    expect(dup.res.status).toBe(409);
+
+    const helper = new PortalBrowser(server.url);
+    expect((await helper.signIn('new.helper@demo.keyward.test', 'a-long-initial-pass')).status).toBe(303);
+    expect((await helper.get('/admin/devices')).res.status).toBe(200);
+    expect((await helper.get('/admin/users')).res.status).toBe(403);
+
+    const adminRow = await server.db.selectFrom('users').select('id').where('email', '=', DEMO_USERS.admin.email).executeTakeFirstOrThrow();
+    const demote = await admin.submit('/admin/users', `/admin/users/${adminRow.id}/role`, { role: 'user' });
+    expect(demote.res.status).toBe(409);
+    expect(demote.text).toContain('at least one admin');
+    const still = await server.db.selectFrom('users').select('role').where('id', '=', adminRow.id).executeTakeFirstOrThrow();
+    expect(still.role).toBe('admin');
+    const tooShort = await admin.submit('/admin/users', '/admin/users', { email: 'x@demo.keyward.test', name: 'X', role: 'user', password: 'short' });
+    expect(tooShort.res.status).toBe(400);
   });
 });
