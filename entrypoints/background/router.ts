@@ -61,7 +61,9 @@ export function createHandlers(vault: VaultPort, session: VaultSession): Handler
     'key.store': ({ deviceId, volumeId, key, confirmKey }) => storeRecoveryKey(deviceId, key, confirmKey, volumeId),
     'device.get': async ({ deviceId }) => {
       const result = await (await apiClient()).getDevice(deviceId);
-      return result.ok ? { ok: true, device: result.data } : result;
+      if (!result.ok) return result;
+      await vault.updateDevice(result.data);
+      return { ok: true, device: result.data };
     },
     'device.checkAccess': async ({ deviceId }) => {
       const result = await (await apiClient()).checkAccess(deviceId);

@@ -69,6 +69,12 @@ export function openVaultPort() {
     async saveDevices(devices: Device[], cursor: string): Promise<void> {
       await (await vault()).putDevices(devices, cursor, { fullSync: true });
     },
+    /** Refreshes one cached device (e.g. after a panel read its status), keeping the sync cursor. */
+    async updateDevice(device: Device): Promise<void> {
+      const v = await vault();
+      if (!(await v.getDevice(device.id))) return;
+      await v.putDevices([device], (await v.syncState())?.cursor ?? '');
+    },
     /** Drops every cached key (policy `offlineCache: metadata`). */
     async forgetKeys(): Promise<void> {
       await (await vault()).deleteKeys();

@@ -3,7 +3,7 @@
  * (unlock if needed → reveal → key with countdown, hidden after five minutes), copy with
  * clipboard clearing, "Sync now", and the offline, locked and signed-out states.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 import type { RevealedKey } from '../../lib/api/contract.ts';
 import type { CachedDevice, ExtensionState } from '../../lib/client/messages.ts';
@@ -24,6 +24,9 @@ type Retrieve =
   | { name: 'error'; device: CachedDevice; message: string };
 
 type Props = { initialState: ExtensionState; initialDevices: CachedDevice[] };
+
+/** Opening the popup refreshes statuses in the background when the last sync is older than this. */
+const STALE_AFTER_MS = 60_000;
 
 export function Popup({ initialState, initialDevices }: Props) {
   return (
@@ -49,11 +52,16 @@ function PopupBody({ initialState, initialDevices }: Props) {
     setDevices(cached.devices);
   }
 
-  async function syncNow() {
+  useEffect(() => {
+    const stale = !initialState.lastSyncAt || Date.now() - Date.parse(initialState.lastSyncAt) > STALE_AFTER_MS;
+    if (initialState.signedIn && stale) void syncNow({ quiet: true });
+  }, []);
+
+  async function syncNow(options: { quiet?: boolean } = {}) {
     setSyncing(true);
     setSyncError(null);
     const reply = await sendMessage('sync.now', {});
-    if (!reply.ok) setSyncError(failureText(text, reply.error));
+    if (!reply.ok && !options.quiet) setSyncError(failureText(text, reply.error));
     await refresh();
     setSyncing(false);
   }
@@ -99,7 +107,7 @@ function PopupBody({ initialState, initialDevices }: Props) {
         <strong style="font-size:16px">Keyward</strong>
         <span class="kw-row">
           {state.signedIn && (
-            <button type="button" class="kw-button kw-secondary kw-small" onClick={syncNow} disabled={syncing} data-keyward-action="sync">
+            <button type="button" class="kw-button kw-secondary kw-small" onClick={() => void syncNow()} disabled={syncing} data-keyward-action="sync">
               {syncing ? text('ext.syncing') : text('ui.sync_now')}
             </button>
           )}

@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import { formatRecoveryKey } from '../../lib/keys/index.ts';
 import { launchWithExtension, type ExtensionBrowser } from '../support/browser.ts';
 import { contentScriptClock } from '../support/content-clock.ts';
-import { configureService, signInExtension } from '../support/extension.ts';
+import { configureService, openPopup, signInExtension } from '../support/extension.ts';
 import { openDevicePage, panel } from '../support/portal.ts';
 import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
 import { auditActions, keyWrites, screenshotPath } from '../support/evidence.ts';
@@ -113,6 +113,11 @@ describe('portal panels', () => {
     await m4.waitFor({ timeout: 20_000 });
     expect(await m4.textContent()).toContain('verified and rotated');
     expect(device.volumes[0].currentKey()).not.toBe(current.replace(/-/g, ''));
+
+    const popup = await openPopup(browser);
+    const row = popup.locator('[data-keyward-device]', { hasText: 'Personal MacBook' });
+    expect(await row.locator('[data-keyward-status]').getAttribute('data-keyward-status')).toBe('escrowed');
+    await popup.close();
   });
 
   it('Get recovery key shows the new key with a countdown, hides it after five minutes, and audits the reveal', async () => {
