@@ -5,23 +5,12 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
-import type { RevealedKey } from '../../lib/api/contract.ts';
 import type { CachedDevice, ExtensionState } from '../../lib/client/messages.ts';
-import { sha256Hex } from '../../components/clipboard.ts';
-import { RevealedKeyView } from '../../components/RevealedKeyView.tsx';
-import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { STYLES } from '../../components/styles.ts';
 import { sendMessage } from '../../components/send.ts';
 import { failureText, LocaleProvider, useText } from '../../components/text.tsx';
-import { UnlockForm } from './UnlockForm.tsx';
-
-type Retrieve =
-  | { name: 'none' }
-  | { name: 'unlock'; device: CachedDevice }
-  | { name: 'loading'; device: CachedDevice }
-  | { name: 'shown'; device: CachedDevice; revealed: RevealedKey; shownAt: number; offline: boolean }
-  | { name: 'hidden'; device: CachedDevice }
-  | { name: 'error'; device: CachedDevice; message: string };
+import { DeviceList } from './DeviceList.tsx';
+import { RetrieveCard, type Retrieve } from './RetrieveCard.tsx';
 
 type Props = { initialState: ExtensionState; initialDevices: CachedDevice[] };
 
@@ -44,7 +33,6 @@ function PopupBody({ initialState, initialDevices }: Props) {
   const [syncing, setSyncing] = useState(false);
   const [syncError, setSyncError] = useState<string | null>(null);
   const [retrieve, setRetrieve] = useState<Retrieve>({ name: 'none' });
-  const [copyNote, setCopyNote] = useState<string | null>(null);
 
   async function refresh() {
     const [next, cached] = await Promise.all([sendMessage('state.get', {}), sendMessage('devices.cached', {})]);
@@ -67,7 +55,6 @@ function PopupBody({ initialState, initialDevices }: Props) {
   }
 
   async function reveal(device: CachedDevice, volumeId?: string) {
-    setCopyNote(null);
     const current = await sendMessage('state.get', {});
     setState(current);
     if (current.vault === 'locked') return setRetrieve({ name: 'unlock', device });
@@ -81,16 +68,6 @@ function PopupBody({ initialState, initialDevices }: Props) {
       setRetrieve({ name: 'error', device, message: failureText(text, reply.error) });
     }
     await refresh();
-  }
-
-  async function copy(key: string) {
-    try {
-      await navigator.clipboard.writeText(key);
-      const [settings] = await Promise.all([sendMessage('settings.get', {}), sendMessage('clipboard.copied', { sha256: await sha256Hex(key) })]);
-      setCopyNote(text('ui.copied', { seconds: settings.clipboardSeconds }));
-    } catch {
-      setCopyNote(text('ext.copy_failed'));
-    }
   }
 
   async function lock() {
@@ -128,91 +105,12 @@ function PopupBody({ initialState, initialDevices }: Props) {
       ) : (
         <>
           {retrieve.name !== 'none' && (
-            <section class="kw-card" style="margin:10px 0" aria-labelledby="kw-retrieve-title" data-keyward-retrieve="">
-              <div class="kw-spread">
-                <h2 class="kw-title" id="kw-retrieve-title" style="margin:0">{retrieve.device.name}</h2>
-                <button type="button" class="kw-link" onClick={() => setRetrieve({ name: 'none' })}>{text('ext.back')}</button>
-              </div>
-              <div aria-live="polite" style="margin-top:8px">
-                {retrieve.name === 'unlock' && <UnlockForm onUnlocked={() => void reveal(retrieve.device)} />}
-                {retrieve.name === 'loading' && <p class="kw-muted">{text('ext.retrieving')}</p>}
-                {retrieve.name === 'shown' && (
-                  <>
-                    {retrieve.device.volumes.length > 1 && (
-                      <div class="kw-field">
-                        <label for="kw-popup-volume">{text('portal.volume')}</label>
-                        <select id="kw-popup-volume" class="kw-input" value={retrieve.revealed.volumeId}
-                          onChange={(e) => void reveal(retrieve.device, e.currentTarget.value)}>
-                          {retrieve.device.volumes.map((v) => <option key={v.id} value={v.id}>{v.name}</option>)}
-                        </select>
-                      </div>
-                    )}
-                    {retrieve.offline && <div class="kw-notice kw-warn" style="margin:0 0 8px">{text('ext.offline_reveal')}</div>}
-                    <RevealedKeyView
-                      revealed={retrieve.revealed} shownAt={retrieve.shownAt}
-                      onHidden={() => setRetrieve({ name: 'hidden', device: retrieve.device })}
-                      actions={
-                        <>
-                          <button type="button" class="kw-button kw-small" onClick={() => void copy(retrieve.revealed.key)}>{text('ui.copy')}</button>
-                          <button type="button" class="kw-button kw-secondary kw-small" onClick={() => setRetrieve({ name: 'none' })}>{text('ui.hide')}</button>
-                        </>
-                      }
-                    />
-                    {copyNote && <p class="kw-muted" role="status">{copyNote}</p>}
-                  </>
-                )}
-                {retrieve.name === 'hidden' && (
-                  <>
-                    <p class="kw-muted" data-keyward-message="hidden">{text('flow.hidden_after')}</p>
-                    <button type="button" class="kw-button kw-small" onClick={() => void reveal(retrieve.device)}>{text('ui.get_key')}</button>
-                  </>
-                )}
-                {retrieve.name === 'error' && <div class="kw-notice kw-bad" role="alert" style="margin:0">{retrieve.message}</div>}
-              </div>
-            </section>
+            <RetrieveCard
+              retrieve={retrieve} onReveal={reveal} onClose={() => setRetrieve({ name: 'none' })}
+              onHidden={() => setRetrieve({ name: 'hidden', device: retrieve.device })}
+            />
           )}
-
-          <section class="kw-card" aria-labelledby="kw-devices-title">
-            <div class="kw-spread">
-              <h2 class="kw-title" id="kw-devices-title" style="margin:0">{text('ui.my_devices')}</h2>
-              {state.vault === 'unlocked' ? (
-                <button type="button" class="kw-link" onClick={lock} data-keyward-vault="unlocked">{text('ui.lock')}</button>
-              ) : state.vault === 'locked' ? (
-                <span class="kw-muted" data-keyward-vault="locked">{text('ui.locked')}</span>
-              ) : null}
-            </div>
-            {devices.length === 0 ? (
-              <p class="kw-muted">{text('ext.no_devices')}</p>
-            ) : (
-              <ul class="kw-devices" data-keyward-devices="">
-                {devices.map((device) => (
-                  <li class="kw-device" key={device.id} data-keyward-device={device.id}>
-                    <div>
-                      <div class="kw-device-name">{device.name}</div>
-                      <div class="kw-row" style="margin-top:2px">
-                        <StatusBadge status={device.keyStatus} />
-                        <span class="kw-muted">{text(`ui.ownership.${device.ownership}`)}</span>
-                      </div>
-                    </div>
-                    <button
-                      type="button" class="kw-button kw-secondary kw-small" onClick={() => void reveal(device)}
-                      aria-label={`${text('ui.get_key')}: ${device.name}`} disabled={device.keyStatus === 'missing'}
-                    >
-                      {text('ui.get_key')}
-                    </button>
-                  </li>
-                ))}
-              </ul>
-            )}
-            {state.vault === 'none' && (
-              <p class="kw-muted" style="margin:8px 0 0" data-keyward-vault="none">
-                {text('ext.no_vault')} <button type="button" class="kw-link" onClick={openSettings}>{text('ext.open_settings')}</button>
-              </p>
-            )}
-            <p class="kw-muted" style="margin:8px 0 0">
-              {state.lastSyncAt ? text('ext.last_sync', { time: new Date(state.lastSyncAt).toLocaleString(state.locale) }) : text('ext.never_synced')}
-            </p>
-          </section>
+          <DeviceList state={state} devices={devices} onReveal={(device) => void reveal(device)} onLock={lock} onOpenSettings={openSettings} />
         </>
       )}
     </main>
