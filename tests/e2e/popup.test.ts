@@ -176,4 +176,17 @@ describe('popup', () => {
     await popup.locator('[data-keyward-key]').waitFor({ timeout: 20_000 });
     await popup.close();
   });
+
+  it('after a browser restart: still signed in, statuses shown from the cache, vault locked', async () => {
+    await browser.close({ keepProfile: true });
+    browser = await launchWithExtension(browser.profileDir);
+    const popup = await openPopup(browser);
+    await popup.locator('[data-keyward-vault="locked"]').waitFor();
+    const corporate = popup.locator('[data-keyward-device]', { hasText: 'Corporate MacBook' });
+    expect(await corporate.locator('[data-keyward-status]').getAttribute('data-keyward-status')).toBe('escrowed');
+    expect(await popup.locator('[data-keyward-state="signed-out"]').count()).toBe(0);
+    await popup.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
+    await popup.locator('[data-keyward-unlock]').waitFor();
+    await popup.close();
+  });
 });

@@ -14,14 +14,17 @@ export type ExtensionBrowser = {
   extensionId: string;
   extensionUrl: (path: string) => string;
   serviceWorker: () => Promise<Worker>;
-  close: () => Promise<void>;
+  profileDir: string;
+  /** Closes the browser; the profile is deleted unless `keepProfile` (to start it again). */
+  close: (options?: { keepProfile?: boolean }) => Promise<void>;
 };
 
-export async function launchWithExtension(): Promise<ExtensionBrowser> {
+/** Launches Chromium with the extension, on a new profile or an existing one (a browser restart). */
+export async function launchWithExtension(existingProfile?: string): Promise<ExtensionBrowser> {
   if (!existsSync(join(EXTENSION_DIR, 'manifest.json'))) {
     throw new Error(`No built extension in ${EXTENSION_DIR}: run \`npm run build:chrome\` first.`);
   }
-  const profile = mkdtempSync(join(tmpdir(), 'keyward-e2e-profile-'));
+  const profile = existingProfile ?? mkdtempSync(join(tmpdir(), 'keyward-e2e-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -42,9 +45,10 @@ export async function launchWithExtension(): Promise<ExtensionBrowser> {
     extensionId,
     extensionUrl: (path) => `chrome-extension://${extensionId}/${path.replace(/^\//, '')}`,
     serviceWorker,
-    close: async () => {
+    profileDir: profile,
+    close: async (options = {}) => {
       await context.close();
-      rmSync(profile, { recursive: true, force: true });
+      if (!options.keepProfile) rmSync(profile, { recursive: true, force: true });
     },
   };
 }
