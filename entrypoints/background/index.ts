@@ -36,7 +36,7 @@ export default defineBackground(() => {
   });
 
   browser.alarms.onAlarm.addListener((alarm) => {
-    if (alarm.name === SYNC_ALARM) void syncNow(vault);
+    if (alarm.name === SYNC_ALARM) void syncNow(vault, 'scheduled');
     if (alarm.name === AUTOLOCK_ALARM) void session.lock();
   });
 

@@ -63,7 +63,7 @@ export async function writeAccount(account: AccountInfo | null): Promise<void> {
   else await browser.storage.local.remove('account');
 }
 
-export type SyncStatus = { online: boolean; lastSyncAt: string | null; cursor: string | null };
+export type SyncStatus = { online: boolean; lastSyncAt: string | null; lastFullSyncAt?: string | null; cursor: string | null };
 
 export async function readSyncStatus(): Promise<SyncStatus> {
   const { syncStatus } = await browser.storage.local.get('syncStatus');

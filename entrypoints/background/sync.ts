@@ -1,17 +1,21 @@
 /**
  * Sync with the escrow service: refreshes the account, caches device metadata in the vault
  * (so statuses show offline and while locked) and reports queued offline reveals.
- * Runs on the sync alarm, after sign-in, and on "Sync now".
+ * Runs on the sync alarm (a delta from the server's cursor, and a full sync every half hour
+ * so removed devices and time-derived statuses catch up), after sign-in and on "Sync now" (full).
  */
 import type { Device } from '../../lib/api/contract.ts';
 import { failure, type CachedDevice, type Done } from '../../lib/client/messages.ts';
 import { apiClient } from './api.ts';
 import { isSignedIn } from './auth.ts';
-import { writeAccount, writeSyncStatus } from './settings.ts';
+import { readSyncStatus, writeAccount, writeSyncStatus } from './settings.ts';
 import type { VaultPort } from './vault-adapter.ts';
 
 export const SYNC_ALARM = 'keyward-sync';
 export const SYNC_PERIOD_MINUTES = 5;
+const FULL_SYNC_EVERY_MS = 30 * 60_000;
+
+export type SyncMode = 'full' | 'scheduled';
 
 export function toCachedDevice(device: Device): CachedDevice {
   return {
@@ -29,14 +33,14 @@ export function toCachedDevice(device: Device): CachedDevice {
 
 let running: Promise<Done> | null = null;
 
-export function syncNow(vault: VaultPort): Promise<Done> {
-  running ??= runSync(vault).finally(() => {
+export function syncNow(vault: VaultPort, mode: SyncMode = 'full'): Promise<Done> {
+  running ??= runSync(vault, mode).finally(() => {
     running = null;
   });
   return running;
 }
 
-async function runSync(vault: VaultPort): Promise<Done> {
+async function runSync(vault: VaultPort, mode: SyncMode): Promise<Done> {
   if (!(await isSignedIn())) return failure('not_signed_in', 'Sign in first.');
   const api = await apiClient();
   const me = await api.me();
@@ -48,13 +52,17 @@ async function runSync(vault: VaultPort): Promise<Done> {
   const offlineCache = org.offlineCache ?? 'keys';
   await writeAccount({ name: user.name, email: user.email, supportContact: org.supportContact, locale: user.locale, offlineCache });
   if (offlineCache === 'metadata') await vault.forgetKeys();
-  const list = await api.listDevices();
+  const status = await readSyncStatus();
+  const fullDue = !status.cursor || !status.lastFullSyncAt || Date.now() - Date.parse(status.lastFullSyncAt) > FULL_SYNC_EVERY_MS;
+  const full = mode === 'full' || fullDue;
+  const list = await api.listDevices(full ? undefined : status.cursor ?? undefined);
   if (!list.ok) {
     await writeSyncStatus({ online: list.error.code !== 'network' });
     return list;
   }
-  await vault.saveDevices(list.data.devices, list.data.cursor);
-  await writeSyncStatus({ online: true, lastSyncAt: new Date().toISOString(), cursor: list.data.cursor });
+  await vault.saveDevices(list.data.devices, list.data.cursor, { full });
+  const now = new Date().toISOString();
+  await writeSyncStatus({ online: true, lastSyncAt: now, cursor: list.data.cursor, ...(full ? { lastFullSyncAt: now } : {}) });
   await flushOfflineReveals(vault);
   return { ok: true };
 }

@@ -66,8 +66,9 @@ export function openVaultPort() {
       const v = await vault();
       return (await outcome(() => v.resumeFromSessionKey(fromBase64(session)), v)).ok;
     },
-    async saveDevices(devices: Device[], cursor: string): Promise<void> {
-      await (await vault()).putDevices(devices, cursor, { fullSync: true });
+    /** Caches devices from a sync; a full sync also drops devices (and keys) no longer listed. */
+    async saveDevices(devices: Device[], cursor: string, options: { full: boolean }): Promise<void> {
+      await (await vault()).putDevices(devices, cursor, { fullSync: options.full });
     },
     /** Refreshes one cached device (e.g. after a panel read its status), keeping the sync cursor. */
     async updateDevice(device: Device): Promise<void> {

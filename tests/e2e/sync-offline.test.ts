@@ -1,7 +1,9 @@
 /**
- * Offline: with the escrow service down, the popup shows the offline state and still shows a
- * key saved (encrypted) in the vault; the portal panel shows toast M2 when a key cannot be
- * submitted; back online, "Sync now" reports the offline reveal to the service's audit log.
+ * Sync and offline: the scheduled sync alarm brings service-side changes into the cached
+ * statuses; with the escrow service down, the popup shows the offline state and still shows
+ * a key saved (encrypted) in the vault; the portal panel shows toast M2 when a key cannot be
+ * submitted; back online, "Sync now" reports the offline reveal to the service's audit log;
+ * the `offlineCache: metadata` policy empties the key cache.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -34,7 +36,23 @@ afterAll(async () => {
   await service?.close();
 });
 
-const getCorporateKey = (page: Page) => page.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
+const getCorporateKey = (page: Page) => page.getByRole('button', { name: /^Get recovery key: Corporate MacBook/ }).click();
+
+describe('sync', () => {
+  it('the scheduled sync alarm brings changes made on the service into the cached statuses', async () => {
+    await service.db.updateTable('devices').set({ name: 'Corporate MacBook Pro (simulated)', updated_at: new Date().toISOString() }).where('id', '=', corporateId).execute();
+    const worker = await browser.serviceWorker();
+    // Unpacked extensions may set short alarms: let the five-minute sync alarm fire now.
+    await worker.evaluate(() => (globalThis as unknown as { chrome: { alarms: { create(n: string, a: { when: number; periodInMinutes: number }): Promise<void> } } })
+      .chrome.alarms.create('keyward-sync', { when: Date.now() + 50, periodInMinutes: 5 }));
+    const page = await openPopup(browser);
+    await expect.poll(async () => {
+      await page.reload();
+      return page.locator('[data-keyward-device]', { hasText: 'Corporate MacBook Pro (simulated)' }).count();
+    }, { timeout: 10_000 }).toBe(1);
+    await page.close();
+  });
+});
 
 describe('offline', () => {
   it('shows a key cached in the vault while the service is down, and says it is offline', async () => {
