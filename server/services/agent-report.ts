@@ -1,7 +1,8 @@
 /**
  * What an agent reports back: a new key escrowed as `pending` before it touches the disk,
  * the outcome of an operation (ok → pending becomes active and every older key and the
- * candidate are retired, in one transaction; wrong key → candidate rejected, M3), and keys
+ * candidate are retired, in one transaction, and a BitLocker protector id known only after
+ * the add is recorded on it; wrong key → candidate rejected, M3), and keys
  * already on the disk (BitLocker protectors). An agent acts only on its own device.
  */
 import type { z } from 'zod';
@@ -59,6 +60,8 @@ export async function escrowPendingKey(
 type Completion = z.infer<typeof CompleteOperationRequest>;
 
 export async function completeOperation(deps: AppDeps, device: DeviceTable, operationId: string, req: Completion): Promise<{ state: string }> {
+  // BitLocker: the new protector's id exists only once the password is on the disk, so it may come now.
+  const reportedProtectorId = normalizeProtector(device.key_kind, req.result === 'ok' ? req.protectorId : undefined);
   const at = nowIso(deps);
   return deps.db.transaction().execute(async (trx) => {
     const op = await ownOperation(trx, device, operationId);
@@ -85,10 +88,11 @@ export async function completeOperation(deps: AppDeps, device: DeviceTable, oper
         .where('id', '!=', version.id)
         .where('state', 'in', ['active', 'candidate', 'pending'])
         .execute();
-      await trx.updateTable('key_versions').set({ state: 'active', updated_at: at }).where('id', '=', version.id).execute();
+      const protectorId = version.protector_id ?? reportedProtectorId;
+      await trx.updateTable('key_versions').set({ state: 'active', protector_id: protectorId, updated_at: at }).where('id', '=', version.id).execute();
       await trx.updateTable('operations').set({ state: 'succeeded', failure_cause: null, updated_at: at }).where('id', '=', op.id).execute();
       await appendAudit(trx, deps.dbKind, at, {
-        actorId: device.id, actorKind: 'agent', action: 'key.rotated', deviceId: device.id, volumeId: op.volume_id, detail: { version: version.version, operationId: op.id, kind: op.kind },
+        actorId: device.id, actorKind: 'agent', action: 'key.rotated', deviceId: device.id, volumeId: op.volume_id, detail: { version: version.version, operationId: op.id, kind: op.kind, protectorId },
       });
     } else {
       const cause = req.result === 'wrong_key' ? 'wrong_key' : 'device_error';

@@ -4,7 +4,7 @@
  * refused. An IT reveal under `rotateAfterReveal` marks the key exposed and queues a rotation.
  */
 import type { KeyKind, RevealedKey, RevealRequest } from '../../lib/api/contract.ts';
-import { formatRecoveryKey } from '../../lib/keys/index.ts';
+import { formatRecoveryKey, parseProtectorId } from '../../lib/keys/index.ts';
 import { t } from '../../lib/i18n/index.ts';
 import type { AppDeps } from '../deps.ts';
 import { nowIso } from '../deps.ts';
@@ -42,7 +42,8 @@ export async function revealRecoveryKey(deps: AppDeps, user: UserActor, deviceId
     const volume = await volumeWithKey(trx, device.id, req.volumeId);
     if (!volume) throw noKey();
     const byIt = !isOwner(user, facts);
-    const row = await newestActiveVersion(trx, volume.id, req.protectorId);
+    const protectorId = req.protectorId ? (parseProtectorId(req.protectorId) ?? req.protectorId) : undefined;
+    const row = await newestActiveVersion(trx, volume.id, protectorId);
     if (!row) throw noKey();
     const kind = device.key_kind as KeyKind;
     const secret = openKeyVersion(deps, row, kind);
