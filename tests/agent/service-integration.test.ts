@@ -121,9 +121,17 @@ describe('keyward-agent against the real escrow service', () => {
     await pc.checkInNow();
     const newPassword = pc.volumes[0].currentKey();
     expect(newPassword).not.toBe(oldPassword);
-    expect(readSimulatedVolume(join(stateDir, 'Fleet_20PC', 'simulated-volumes'), 'C:').slots.map((s) => s.key)).toEqual([newPassword]);
+    const cSlots = readSimulatedVolume(join(stateDir, 'Fleet_20PC', 'simulated-volumes'), 'C:').slots;
+    expect(cSlots.map((s) => s.key)).toEqual([newPassword]);
     const pcRevealed = await api('POST', `/devices/${pc.deviceId}/reveal`, { volumeId: cVolume?.id });
     expect(String(pcRevealed.body.key).replace(/-/g, '')).toBe(newPassword);
+    // The new protector's ID, known only after the add, reached the service with the completion.
+    const newProtectorId = cSlots[0].id;
+    const rotatedView = (await api('GET', `/devices/${pc.deviceId}`)).body as { volumes: { name: string; protectorIds: string[] }[] };
+    expect(rotatedView.volumes.find((v) => v.name === 'C:')?.protectorIds).toEqual([newProtectorId]);
+    const byProtector = await api('POST', `/devices/${pc.deviceId}/reveal`, { volumeId: cVolume?.id, protectorId: newProtectorId });
+    expect(byProtector.body).toMatchObject({ protectorId: newProtectorId });
+    expect(String(byProtector.body.key).replace(/-/g, '')).toBe(newPassword);
     await fleet.stop();
 
     // restart: the one-time tokens are spent, so this only works if the credential is re-used
