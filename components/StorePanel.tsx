@@ -5,18 +5,13 @@
  * could not be submitted at all.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Device, FailureCause, KeyKind, Operation } from '../lib/api/contract.ts';
+import type { KeyKind } from '../lib/api/contract.ts';
 import { describeKeyError, parseRecoveryKey } from '../lib/keys/index.ts';
+import { CheckAccess } from './CheckAccess.tsx';
 import { sendMessage } from './send.ts';
+import { immediateOutcome, outcomeOf, samePhase, type Phase } from './store-outcome.ts';
 import { useVolumes, VolumePicker } from './VolumePicker.tsx';
 import { failureText, useLocale, useText } from './text.tsx';
-
-type Phase =
-  | { name: 'editing' }
-  | { name: 'saving' }
-  | { name: 'pending'; operationId: string; since: number }
-  | { name: 'verified' }
-  | { name: 'failed'; cause: FailureCause; operationId?: string; since?: number };
 
 const POLL_MS = 1000;
 const LIVE_ERRORS = new Set(['bad_char', 'too_long']);
@@ -147,43 +142,4 @@ export function StorePanel({ deviceId, kind }: { deviceId: string; kind: KeyKind
       </div>
     </section>
   );
-}
-
-function CheckAccess({ deviceId }: { deviceId: string }) {
-  const text = useText();
-  const [sent, setSent] = useState<string | null>(null);
-  async function ask() {
-    const reply = await sendMessage('device.checkAccess', { deviceId }).catch(() => null);
-    setSent(reply?.ok ? text('portal.check_access_sent') : reply ? failureText(text, reply.error) : text('ext.error_generic'));
-  }
-  return (
-    <div class="kw-row" style="margin-top:8px">
-      <button type="button" class="kw-button kw-secondary kw-small" onClick={ask}>{text('ui.check_access')}</button>
-      {sent && <span role="status">{sent}</span>}
-    </div>
-  );
-}
-
-function immediateOutcome(operation: Operation): Phase | null {
-  if (operation.state === 'succeeded') return { name: 'verified' };
-  if (operation.state === 'failed') return { name: 'failed', cause: operation.failureCause ?? 'device_error' };
-  return null;
-}
-
-function samePhase(a: Phase, b: Phase): boolean {
-  return a.name === b.name && (a.name !== 'failed' || (b.name === 'failed' && a.cause === b.cause));
-}
-
-/** The outcome of our operation as the device page reports it, or null while still pending. */
-export function outcomeOf(device: Device, operationId: string, since: number): Phase | null {
-  if (device.operation?.id === operationId) {
-    const done = immediateOutcome(device.operation);
-    if (done) return done;
-  }
-  const notice = device.notice;
-  if (notice && Date.parse(notice.at) >= since - 2000) {
-    if (notice.message === 'M4') return { name: 'verified' };
-    return { name: 'failed', cause: notice.cause ?? 'device_error', operationId, since };
-  }
-  return null;
 }
