@@ -26,7 +26,7 @@ export async function launchWithExtension(existingProfile?: string): Promise<Ext
   }
   const profile = existingProfile ?? mkdtempSync(join(tmpdir(), 'keyward-e2e-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
     viewport: { width: 1100, height: 900 },
     args: [
