@@ -3,7 +3,8 @@
  * statuses; with the escrow service down, the popup shows the offline state and still shows
  * a key saved (encrypted) in the vault; the portal panel shows toast M2 when a key cannot be
  * submitted; back online, "Sync now" reports the offline reveal to the service's audit log;
- * the `offlineCache: metadata` policy empties the key cache.
+ * the `offlineCache: metadata` policy empties the key cache; a browser revoked from the
+ * portal is signed out.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -102,5 +103,18 @@ describe('offline', () => {
     await getCorporateKey(popup);
     expect(await popup.locator('[data-keyward-key]').textContent()).toBe(corporateKey);
     expect(await cachedKeys()).toEqual([]);
+  });
+
+  it('a browser revoked from the portal is signed out at its next sync', async () => {
+    const portal = await browser.context.newPage();
+    await portal.goto(`${service.url}/browsers`);
+    await portal.getByRole('button', { name: 'Revoke' }).first().click();
+    await portal.getByText('The browser was signed out.').waitFor();
+    await portal.close();
+    await popup.getByRole('button', { name: 'Sync now' }).click();
+    await popup.locator('[data-keyward-state="signed-out"]').waitFor();
+    const worker = await browser.serviceWorker();
+    const local = await worker.evaluate(() => (globalThis as unknown as { chrome: { storage: { local: { get(k: null): Promise<Record<string, unknown>> } } } }).chrome.storage.local.get(null));
+    expect(local.tokens).toBeUndefined();
   });
 });
