@@ -62,14 +62,14 @@ describe('popup', () => {
     const key = popup.locator('[data-keyward-key]');
     await key.waitFor({ timeout: 20_000 });
     expect(await key.textContent()).toBe(formatRecoveryKey('filevault', corporate.volumes[0].currentKey()));
-    expect(await popup.locator('[data-keyward-countdown]').textContent()).toBe('Hidden in 5:00');
+    expect(await popup.locator('[data-keyward-countdown]').textContent()).toMatch(/^Hidden in (5:00|4:5\d)$/);
     const progress = await popup.evaluate(() => (window as unknown as { progressSeen: number[] }).progressSeen);
     expect(progress.length).toBeGreaterThan(1);
     expect(progress.some((v) => v > 0 && v < 1)).toBe(true);
     await popup.screenshot({ path: screenshotPath('popup.png'), fullPage: true });
 
     await popup.clock.fastForward('02:00');
-    await expect.poll(() => popup.locator('[data-keyward-countdown]').textContent()).toBe('Hidden in 3:00');
+    await expect.poll(() => popup.locator('[data-keyward-countdown]').textContent()).toMatch(/^Hidden in (3:00|2:5\d)$/);
     await popup.clock.fastForward('03:01');
     await popup.locator('[data-keyward-message="hidden"]').waitFor();
     expect(await key.count()).toBe(0);

@@ -131,9 +131,9 @@ describe('portal panels', () => {
     await page.screenshot({ path: screenshotPath('panel.png'), clip: await sectionsBox(page), fullPage: true });
 
     const clock = await contentScriptClock(browser.context, page, 'Keyward');
-    await clock.fastForward(290_000);
+    await clock.fastForward(280_000);
     await expect.poll(() => get.locator('[data-keyward-countdown]').textContent()).toMatch(/Hidden in 0:\d\d/);
-    await clock.fastForward(11_000);
+    await clock.fastForward(21_000);
     await get.locator('[data-keyward-message="hidden"]').waitFor();
     expect(await get.locator('[data-keyward-key]').count()).toBe(0);
     await clock.detach();
