@@ -31,7 +31,7 @@ const server = await startKeywardServer({ port, dataDir: join(root, 'data'), dem
 
 const personal = server.fleet?.devices.find((d) => d.name.startsWith('Personal'));
 const chromeDir = join(root, '.output', 'chrome-mv3');
-const firefoxDir = join(root, '.output', 'firefox-mv2');
+const firefoxDir = join(root, '.output', 'firefox-mv3');
 const lines = [
   '',
   `Keyward is running: ${server.url}`,
