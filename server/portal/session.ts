@@ -57,9 +57,13 @@ export function clearSessionCookie(c: AppContext): void {
   deleteCookie(c, SESSION_COOKIE, { path: '/' });
 }
 
-/** Only same-site relative paths are followed after sign-in (no open redirects). */
+/**
+ * Only same-site relative paths are followed after sign-in (no open redirects). Control
+ * characters and backslashes are refused outright: browsers drop tabs and newlines from a
+ * Location and read `\` as `/`, so `/<tab>/evil.example` would leave the site.
+ */
 export function safeNext(next: string | undefined): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+  if (!next || !next.startsWith('/') || next.startsWith('//') || /[\\\u0000-\u001f\u007f]/.test(next)) return '/';
   return next;
 }
 
