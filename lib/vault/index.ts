@@ -54,7 +54,8 @@
  *   - Keep the session key only in `storage.session` (e.g. base64), never `storage.local`.
  *   - Benchmarks: call `installVaultBenchHook()` in the background; it defines
  *     `globalThis.keywardBench.unlock(passphrase) → { ms, backend }`, which times a real
- *     unlock on a separate database (`keyward-bench-vault`).
+ *     unlock, and `.reveal(passphrase, runs) → { samples, keys }`, which times `getKey` calls,
+ *     both on a separate database (`keyward-bench-vault`) holding synthetic keys only.
  */
 export { openVault, Vault, MIN_PASSPHRASE_LENGTH } from './vault.ts';
 export type { KeyInput, StoredKey, VaultStatus, OutboxEntryInput, OutboxItem, OpenVaultOptions, VaultTestHooks } from './vault.ts';
@@ -68,4 +69,4 @@ export type { OutboxKind } from './db.ts';
 export { scryptBackend } from './scrypt.ts';
 export type { Progress } from './scrypt.ts';
 export { installVaultBenchHook, BENCH_DB_NAME } from './bench-hook.ts';
-export type { KeywardBench, VaultBenchResult } from './bench-hook.ts';
+export type { KeywardBench, VaultBenchResult, VaultRevealBenchResult } from './bench-hook.ts';

@@ -3,9 +3,12 @@
  *   kdf_native_ms   — node:crypto.scrypt with the vault's parameters (N=2^17, r=8, p=1), the floor.
  *   vault_reveal_ms — decrypt one key from an unlocked vault (Node, fake-indexeddb).
  *   vault_unlock_ms — a real `Vault.unlock` in Chromium's extension service worker, through
- *                     `globalThis.keywardBench.unlock` (lib/vault/bench-hook.ts). Uses the built
- *                     extension (.output/chrome-mv3) when its worker has the hook, otherwise a
- *                     minimal extension bundled here from lib/vault with the same CSP.
+ *                     `globalThis.keywardBench.unlock` (lib/vault/bench-hook.ts).
+ *   vault_reveal_sw_ms — `Vault.getKey` (decrypt one key) from an unlocked vault in the same
+ *                     service worker, through `globalThis.keywardBench.reveal`, each call timed
+ *                     inside the worker.
+ * The service-worker figures use the built extension (.output/chrome-mv3) when its worker has
+ * the hook, otherwise a minimal extension bundled here from lib/vault with the same CSP.
  * Unlocks are spaced out as real ones are: each allocates 128 MiB, and in a plain Chromium page
  * back-to-back runs were seen to slow down while the previous run's memory was being released.
  */
@@ -18,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Worker } from 'playwright-core';
 import { DEFAULT_KDF, openVault } from '../../lib/vault/index.ts';
-import type { KeywardBench, VaultBenchResult } from '../../lib/vault/index.ts';
+import type { KeywardBench, VaultBenchResult, VaultRevealBenchResult } from '../../lib/vault/index.ts';
 import { report } from './stats.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -71,7 +74,11 @@ async function launchExtension(dir: string): Promise<{ context: BrowserContext; 
 
 async function hasBenchHook(worker: Worker): Promise<boolean> {
   for (let i = 0; i < 20; i++) {
-    if (await worker.evaluate(() => typeof (globalThis as { keywardBench?: KeywardBench }).keywardBench?.unlock === 'function')) return true;
+    const found = await worker.evaluate(() => {
+      const bench = (globalThis as { keywardBench?: Partial<KeywardBench> }).keywardBench;
+      return typeof bench?.unlock === 'function' && typeof bench.reveal === 'function';
+    });
+    if (found) return true;
     await sleep(100);
   }
   return false;
@@ -97,7 +104,9 @@ async function buildHarnessExtension(): Promise<string> {
   return dir;
 }
 
-async function benchUnlockInServiceWorker(): Promise<void> {
+const REVEAL_RUNS = 500;
+
+async function benchInServiceWorker(): Promise<void> {
   const built = join(root, '.output', 'chrome-mv3');
   let source = 'built extension';
   let launched: { context: BrowserContext; worker: Worker } | null = null;
@@ -128,6 +137,17 @@ async function benchUnlockInServiceWorker(): Promise<void> {
       backend = result.backend;
     }
     report('vault_unlock_ms', samples, 'ms', `chromium service worker (${source}), ${PARAMS_NOTE}, scrypt backend ${backend}, runs ${PAUSE_MS} ms apart`);
+    await sleep(PAUSE_MS);
+    const reveal: VaultRevealBenchResult = await worker.evaluate(
+      ([pw, runs]) => (globalThis as { keywardBench?: KeywardBench }).keywardBench!.reveal(pw, runs),
+      [PASSPHRASE, REVEAL_RUNS] as const,
+    );
+    report(
+      'vault_reveal_sw_ms',
+      reveal.samples,
+      'ms',
+      `getKey from an unlocked vault of ${reveal.keys} keys, chromium service worker (${source}), IndexedDB, timed in the worker (performance.now, 0.1 ms resolution)`,
+    );
   } finally {
     await context.close();
     if (harnessDir) rmSync(harnessDir, { recursive: true, force: true });
@@ -137,7 +157,7 @@ async function benchUnlockInServiceWorker(): Promise<void> {
 await benchNativeKdf();
 await benchReveal();
 try {
-  await benchUnlockInServiceWorker();
+  await benchInServiceWorker();
 } catch (error) {
   console.log(JSON.stringify({ metric: 'vault_unlock_ms', error: String(error) }));
 }
