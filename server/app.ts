@@ -9,6 +9,7 @@ import type { AppDeps } from './deps.ts';
 import { ApiFailure, errorBody } from './errors.ts';
 import { requestLocale, type AppEnv } from './http/context.ts';
 import { extensionCors, securityHeaders } from './http/security.ts';
+import { refuseNulInUrl } from './http/body.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { apiRoutes } from './routes/api.ts';
 import { agentRoutes } from './routes/agent.ts';
@@ -28,6 +29,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('*', async (c, next) => {
     c.set('locale', requestLocale(c));
     c.set('session', null);
+    refuseNulInUrl(c.req.url);
     await next();
   });
   app.use('/api/*', extensionCors());

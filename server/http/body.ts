@@ -18,6 +18,13 @@ function mediaType(c: Context): string {
   return (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
 }
 
+/** PostgreSQL text cannot hold U+0000, so no name, key or id may carry one (on either database). */
+const NUL = '\u0000';
+
+function refuseNul(strings: Iterable<string>): void {
+  for (const s of strings) if (s.includes(NUL)) throw new ApiFailure(400, 'invalid_input');
+}
+
 function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
@@ -34,7 +41,10 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBy
   if (mediaType(c) !== 'application/json') throw new ApiFailure(415, 'unsupported_media_type');
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(text, (key, v: unknown) => {
+      refuseNul(typeof v === 'string' ? [key, v] : [key]);
+      return v;
+    });
   } catch {
     throw new ApiFailure(400, 'invalid_input');
   }
@@ -45,8 +55,7 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBy
 export async function readJsonOrForm<S extends z.ZodType>(c: Context, schema: S, maxBytes: number): Promise<z.infer<S>> {
   const type = mediaType(c);
   if (type === 'application/x-www-form-urlencoded') {
-    const text = await readText(c, maxBytes);
-    return parseWith(schema, Object.fromEntries(new URLSearchParams(text)));
+    return parseWith(schema, formFields(await readText(c, maxBytes)));
   }
   return readJson(c, schema, maxBytes);
 }
@@ -54,6 +63,16 @@ export async function readJsonOrForm<S extends z.ZodType>(c: Context, schema: S,
 /** A portal form (urlencoded) as a plain record of strings. */
 export async function readForm(c: Context, maxBytes: number): Promise<Record<string, string>> {
   if (mediaType(c) !== 'application/x-www-form-urlencoded') throw new ApiFailure(415, 'unsupported_media_type');
-  const text = await readText(c, maxBytes);
-  return Object.fromEntries(new URLSearchParams(text));
+  return formFields(await readText(c, maxBytes));
+}
+
+function formFields(text: string): Record<string, string> {
+  const params = new URLSearchParams(text);
+  for (const [k, v] of params) refuseNul([k, v]);
+  return Object.fromEntries(params);
+}
+
+/** Request addresses (path and query) with an encoded or raw NUL are refused before any route runs. */
+export function refuseNulInUrl(url: string): void {
+  if (url.includes(NUL) || /%00/i.test(url)) throw new ApiFailure(400, 'invalid_input');
 }

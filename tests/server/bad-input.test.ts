@@ -54,6 +54,15 @@ describe.each(['sqlite', 'postgres'] as const)('bad input (%s)', (kind) => {
     { name: 'agent with a bad credential', method: 'POST', path: () => '/api/v1/agent/checkin', token: () => 'kwa_wrong-credential-value', body: () => ({ volumes: [] }), status: 401, code: 'unauthenticated' },
     { name: 'unknown API path', method: 'GET', path: () => '/api/v1/nothing-here', token: owner, status: 404, code: 'not_found' },
     { name: 'token endpoint with garbage', method: 'POST', path: () => '/oauth/token', token: () => null, body: () => ({ grant_type: 'password' }), status: 400, code: 'invalid_input' },
+    // A NUL character cannot be stored in PostgreSQL text: refused at the door on both databases.
+    { name: 'NUL in a device id', method: 'GET', path: () => '/api/v1/devices/%00', token: owner, status: 400, code: 'invalid_input' },
+    { name: 'NUL in a query parameter', method: 'GET', path: () => '/api/v1/audit?deviceId=a%00b', token: owner, status: 400, code: 'invalid_input' },
+    { name: 'NUL in a JSON string', method: 'POST', path: keysPath, token: owner, body: () => ({ key: FV_KEY_1, confirmKey: FV_KEY_1, idempotencyKey: 'retry-\u0000-1' }), status: 400, code: 'invalid_input' },
+    { name: 'NUL in a JSON object key', method: 'POST', path: keysPath, token: owner, body: () => `{"key":"${FV_KEY_1}","confirmKey":"${FV_KEY_1}","a\\u0000":1}`, status: 400, code: 'invalid_input' },
+    { name: 'NUL in an offline reveal report', method: 'POST', path: () => '/api/v1/audit/offline-reveals', token: owner, body: () => ({ reveals: [{ deviceId: mac.deviceId, volumeId: 'v', version: 1, at: 'now', idempotencyKey: 'k\u0000' }] }), status: 400, code: 'invalid_input' },
+    { name: 'NUL in a volume the agent reports', method: 'POST', path: () => '/api/v1/agent/checkin', token: () => mac.credential, body: () => ({ volumes: [{ ref: 'disk\u00002', name: 'Data', encrypted: true }] }), status: 400, code: 'invalid_input' },
+    { name: 'NUL in an operation id', method: 'POST', path: () => '/api/v1/agent/operations/%00/escrow', token: () => mac.credential, body: () => ({ key: FV_KEY_1 }), status: 400, code: 'invalid_input' },
+    { name: 'NUL in a token request form', method: 'POST', path: () => '/oauth/token', token: () => null, body: () => 'grant_type=refresh_token&refresh_token=abcdefghijkl%00', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 400, code: 'invalid_input' },
   ];
 
   async function counts(): Promise<string> {
@@ -80,6 +89,20 @@ describe.each(['sqlite', 'postgres'] as const)('bad input (%s)', (kind) => {
     expect(sv.body.error?.code).toBe('keys_mismatch');
     expect(sv.body.error?.message).not.toBe(en.body.error?.message);
     expect(ja.body.error?.message).toMatch(/[\u3040-\u30ff\u4e00-\u9fff]/);
+  });
+
+  it('a NUL character in a portal form or page address is a 400 page, not a failure', async () => {
+    const login = await h.app.request('/login');
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await login.text())?.[1] ?? '';
+    const signIn = await h.app.request('/login', {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `_csrf=${csrf}&email=owner%00@test.example&password=x`,
+    });
+    expect(signIn.status).toBe(400);
+    expect(await signIn.text()).toContain('class="error"');
+    expect((await h.app.request('/devices/%00')).status).toBe(400);
   });
 
   it('an invalid key is explained precisely (which character, which position)', async () => {
