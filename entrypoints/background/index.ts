@@ -5,34 +5,43 @@
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 import { installVaultBenchHook } from '../../lib/vault/index.ts';
+import { onSignedOut } from './auth.ts';
 import { closeClipboardDocument } from './clipboard.ts';
 import { registerPortalScript } from './portal-script.ts';
+import { failure } from '../../lib/client/messages.ts';
 import { createHandlers, dispatch, isMessage } from './router.ts';
+import { isAllowedSender, type MessageSender, type SenderContext } from './sender-policy.ts';
 import { readSettings } from './settings.ts';
 import { SYNC_ALARM, SYNC_PERIOD_MINUTES, syncNow } from './sync.ts';
 import { openVaultPort } from './vault-adapter.ts';
 import { AUTOLOCK_ALARM, createVaultSession } from './vault-session.ts';
 
-/** What a portal panel (content script, untrusted page origin) may ask for. */
-const PANEL_MESSAGES = new Set(['state.get', 'key.reveal', 'key.store', 'device.get', 'device.checkAccess']);
-
-function isExtensionPage(url: string | undefined): boolean {
-  return url !== undefined && url.startsWith(browser.runtime.getURL('/'));
+async function senderContext(): Promise<SenderContext> {
+  return {
+    extensionId: browser.runtime.id,
+    extensionBaseUrl: browser.runtime.getURL('/'),
+    serviceOrigin: new URL((await readSettings()).serviceUrl).origin,
+  };
 }
 
 export default defineBackground(() => {
   const vault = openVaultPort();
   const session = createVaultSession(vault);
   const handlers = createHandlers(vault, session);
+  onSignedOut(async () => {
+    await session.lock();
+    await vault.forgetDevices();
+  });
   installVaultBenchHook();
 
-  browser.runtime.onMessage.addListener((message: unknown, sender: { url?: string; tab?: unknown }) => {
+  browser.runtime.onMessage.addListener((message: unknown, sender: MessageSender) => {
     if (typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'offscreen.done') {
+      if (sender.id !== browser.runtime.id || sender.url !== browser.runtime.getURL('/offscreen.html')) return undefined;
       return closeClipboardDocument().then(() => ({ ok: true }));
     }
     if (!isMessage(message, handlers)) return undefined;
-    if (!isExtensionPage(sender.url) && !PANEL_MESSAGES.has(message.type)) return undefined;
-    return dispatch(handlers, message);
+    return senderContext().then((context) =>
+      isAllowedSender(message, sender, context) ? dispatch(handlers, message) : failure('forbidden', 'Not allowed from here.'));
   });
 
   browser.alarms.onAlarm.addListener((alarm) => {

@@ -1,4 +1,10 @@
-/** Routes the typed UI messages (lib/client/messages.ts) to the background's modules. */
+/**
+ * Routes the typed UI messages (lib/client/messages.ts) to the background's modules.
+ * Which sender may send which message is decided before dispatch, in sender-policy.ts:
+ * extension pages everything but `auth.callback`; callback.html only `auth.callback`; the
+ * portal content script only the panel messages, on the configured service origin, for the
+ * device of the page it is mounted on.
+ */
 import { failure, type Message, type MessageMap, type MessageType, type Reply } from '../../lib/client/messages.ts';
 import { apiClient } from './api.ts';
 import { finishSignIn, isSignedIn, signOut, startSignIn } from './auth.ts';
@@ -34,7 +40,10 @@ export function createHandlers(vault: VaultPort, session: VaultSession): Handler
     'settings.get': () => readSettings(),
     'settings.set': async ({ settings }) => {
       try {
+        const before = await readSettings();
         const next = await writeSettings(settings);
+        // Tokens, account and cached devices belong to the old service: never send them to the new one.
+        if (next.serviceUrl !== before.serviceUrl) await signOut();
         await registerPortalScript(next.serviceUrl);
         return { ok: true, settings: next };
       } catch {
@@ -49,8 +58,6 @@ export function createHandlers(vault: VaultPort, session: VaultSession): Handler
     },
     'auth.signOut': async () => {
       await signOut();
-      await session.lock();
-      await vault.forgetDevices();
       return { ok: true };
     },
     'vault.setup': ({ passphrase }) => session.setup(passphrase),

@@ -1,0 +1,77 @@
+/**
+ * Who may ask the background for what. `runtime.onMessage` only hears our own extension,
+ * but its contexts differ in trust:
+ * - our extension pages (popup, options; `sender.url` under our extension's origin) may send
+ *   every message except `auth.callback`;
+ * - callback.html (web-accessible, so any site may open or frame it) may send only
+ *   `auth.callback`, which the background checks against the pending `state`;
+ * - our portal content script may send only the panel messages, only from a page on the
+ *   configured service origin (`sender.url` and, where the browser gives it, `sender.origin`),
+ *   and only about the device whose portal page it is mounted on (`/devices/<id>…` or
+ *   `/admin/devices/<id>…`). It can never change settings, sign in or out, touch the vault
+ *   passphrase, list cached devices or clear the clipboard. A tab still open on a previous
+ *   service origin is refused.
+ * Anything else (another extension's id, an unknown context) is refused.
+ */
+import type { Message, MessageType } from '../../lib/client/messages.ts';
+
+export type MessageSender = { id?: string; url?: string; origin?: string; tab?: unknown };
+
+export type SenderContext = {
+  /** Our extension's id (`runtime.id`). */
+  extensionId: string;
+  /** Our extension's base URL (`runtime.getURL('/')`), e.g. `chrome-extension://<id>/`. */
+  extensionBaseUrl: string;
+  /** The configured escrow service origin. */
+  serviceOrigin: string;
+};
+
+const CALLBACK_PAGE = 'callback.html';
+const CALLBACK_MESSAGES: ReadonlySet<MessageType> = new Set(['auth.callback']);
+const PANEL_MESSAGES: ReadonlySet<MessageType> = new Set(['state.get', 'key.reveal', 'key.store', 'device.get', 'device.checkAccess']);
+
+function originOf(url: string): string | null {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
+}
+
+/** The device id of a portal device page (`/devices/<id>` or `/admin/devices/<id>`, any sub-path). */
+export function portalPageDevice(url: string): string | null {
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    return null;
+  }
+  const match = /^\/(?:admin\/)?devices\/([^/]+)(?:\/|$)/.exec(path);
+  if (!match) return null;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return null;
+  }
+}
+
+function extensionPage(sender: MessageSender, context: SenderContext): string | null {
+  if (!sender.url?.startsWith(context.extensionBaseUrl)) return null;
+  return new URL(sender.url).pathname.replace(/^\//, '');
+}
+
+function deviceOf(message: Message): string | null {
+  return 'deviceId' in message && typeof message.deviceId === 'string' ? message.deviceId : null;
+}
+
+export function isAllowedSender(message: Message, sender: MessageSender, context: SenderContext): boolean {
+  if (sender.id !== context.extensionId) return false;
+  const page = extensionPage(sender, context);
+  if (page !== null) return page === CALLBACK_PAGE ? CALLBACK_MESSAGES.has(message.type) : !CALLBACK_MESSAGES.has(message.type);
+
+  if (!PANEL_MESSAGES.has(message.type) || !sender.tab || !sender.url) return false;
+  if (originOf(sender.url) !== context.serviceOrigin) return false;
+  if (sender.origin !== undefined && sender.origin !== context.serviceOrigin) return false;
+  const device = deviceOf(message);
+  return device === null || device === portalPageDevice(sender.url);
+}
