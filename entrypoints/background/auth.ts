@@ -1,13 +1,25 @@
 /**
  * Sign-in with OAuth 2.0 code + PKCE: opens the service's authorize page in a tab, finishes
  * on callback.html, keeps the tokens in storage.local and refreshes them before they expire.
+ * A refresh the service rejects (revoked from the portal, expired) ends the sign-in exactly
+ * like "Sign out": tokens, account and sync cursor go, and the `onSignedOut` handler (the
+ * background: lock the vault, forget cached devices and keys) runs.
  */
 import { browser } from 'wxt/browser';
 import { authorizeUrl, createPkceRequest, exchangeCode, refreshTokens, type PkceRequest } from '../../lib/client/oauth.ts';
 import { failure, type Done } from '../../lib/client/messages.ts';
-import { readSettings, readTokens, writeAccount, writeTokens } from './settings.ts';
+import { readSettings, readTokens, writeAccount, writeSyncStatus, writeTokens } from './settings.ts';
 
 const REFRESH_MARGIN_MS = 60_000;
+
+type PendingSignIn = PkceRequest & { serviceUrl: string };
+
+let afterSignOut: () => Promise<void> = async () => undefined;
+
+/** What else to forget when the sign-in ends (set once by the background). */
+export function onSignedOut(handler: () => Promise<void>): void {
+  afterSignOut = handler;
+}
 
 export function callbackUrl(): string {
   return browser.runtime.getURL('/callback.html');
@@ -15,17 +27,18 @@ export function callbackUrl(): string {
 
 export async function startSignIn(): Promise<Done> {
   const { serviceUrl } = await readSettings();
-  const pkce = await createPkceRequest();
+  const pkce: PendingSignIn = { ...(await createPkceRequest()), serviceUrl };
   await browser.storage.session.set({ pkce });
   await browser.tabs.create({ url: authorizeUrl(serviceUrl, callbackUrl(), pkce) });
   return { ok: true };
 }
 
 export async function finishSignIn(code: string, state: string): Promise<Done> {
-  const { pkce } = (await browser.storage.session.get('pkce')) as { pkce?: PkceRequest };
+  const { pkce } = (await browser.storage.session.get('pkce')) as { pkce?: PendingSignIn };
   if (!pkce || pkce.state !== state) return failure('invalid_grant', 'The sign-in answer does not match the request.');
   await browser.storage.session.remove('pkce');
   const { serviceUrl } = await readSettings();
+  if (pkce.serviceUrl !== serviceUrl) return failure('invalid_grant', 'The escrow service changed during sign-in.');
   const result = await exchangeCode(serviceUrl, code, callbackUrl(), pkce.verifier);
   if (!result.ok) return result;
   await writeTokens(result.data);
@@ -35,6 +48,13 @@ export async function finishSignIn(code: string, state: string): Promise<Done> {
 export async function signOut(): Promise<void> {
   await writeTokens(null);
   await writeAccount(null);
+  await writeSyncStatus({ cursor: null, lastSyncAt: null, lastFullSyncAt: null });
+  await afterSignOut();
+}
+
+/** The service said no to the refresh token (as opposed to being unreachable or failing). */
+function refreshRejected(error: { code: string; status?: number }): boolean {
+  return error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 429;
 }
 
 let refreshing: Promise<string | null> | null = null;
@@ -47,7 +67,7 @@ export function refreshAccessToken(): Promise<string | null> {
     const { serviceUrl } = await readSettings();
     const result = await refreshTokens(serviceUrl, tokens.refreshToken);
     if (!result.ok) {
-      if (result.error.code !== 'network') await writeTokens(null);
+      if (refreshRejected(result.error)) await signOut();
       return null;
     }
     await writeTokens({ ...result.data, refreshToken: result.data.refreshToken ?? tokens.refreshToken });

@@ -18,11 +18,18 @@ export async function writeSettings(change: Partial<Settings>): Promise<Settings
 
 function sanitize(change: Partial<Settings>): Partial<Settings> {
   const clean: Partial<Settings> = {};
-  if (change.serviceUrl !== undefined) clean.serviceUrl = new URL(change.serviceUrl).origin;
+  if (change.serviceUrl !== undefined) clean.serviceUrl = serviceOrigin(change.serviceUrl);
   if (change.autoLockMinutes !== undefined) clean.autoLockMinutes = clamp(Math.round(change.autoLockMinutes), 1, 24 * 60);
   if (change.clipboardSeconds !== undefined) clean.clipboardSeconds = clamp(Math.round(change.clipboardSeconds), 5, 600);
   if (change.locale !== undefined) clean.locale = change.locale === null ? null : Locale.parse(change.locale);
   return clean;
+}
+
+/** The origin of an http(s) service URL; anything else throws. */
+function serviceOrigin(value: string): string {
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('The service URL must be http(s).');
+  return url.origin;
 }
 
 function clamp(n: number, min: number, max: number): number {
