@@ -2,6 +2,9 @@
  * Portal content script: runs only on the configured portal origin (registered at runtime
  * by the background), finds the `data-keyward-panel` mount points and mounts the Store and
  * Get panels, each in its own shadow root. Panels talk only to the background.
+ * The shadow root keeps keys out of the page's DOM, styles and bubbling events; it is open
+ * (the portal is the escrow service's own page, which can reveal the key itself), and a page
+ * script listening in the capture phase could still see keystrokes, as with any in-page UI.
  */
 import { render } from 'preact';
 import { defineContentScript } from 'wxt/utils/define-content-script';
@@ -28,6 +31,16 @@ export default defineContentScript({
 
 const KEY_KINDS: readonly KeyKind[] = ['filevault', 'bitlocker', 'luks'];
 
+/**
+ * Composed events that carry what is typed, pasted or selected (`key`, `data`, clipboard, or
+ * the input itself through `composedPath()` of an open shadow root): stopped inside the shadow
+ * root so the page's bubbling listeners never see a recovery key.
+ */
+const ISOLATED_EVENTS = [
+  'keydown', 'keyup', 'keypress', 'beforeinput', 'input', 'textInput', 'compositionstart', 'compositionupdate',
+  'compositionend', 'paste', 'copy', 'cut', 'select', 'selectionchange', 'dragstart', 'drop', 'focusin', 'focusout',
+];
+
 function pick<T extends string>(allowed: readonly T[], value: string | undefined, fallback: T): T {
   return allowed.find((a) => a === value) ?? fallback;
 }
@@ -50,7 +63,7 @@ async function mountPanel(ctx: ContentScriptContext, anchor: HTMLElement, locale
     anchor,
     append: 'last',
     mode: 'open',
-    isolateEvents: true,
+    isolateEvents: ISOLATED_EVENTS,
     onMount(container) {
       const root = document.createElement('div');
       root.className = 'kw-root';

@@ -1,7 +1,8 @@
 /**
  * Recovery keys stay where they belong: after storing three keys in the portal panel and
  * revealing keys (cached encrypted in the vault), none of them — in any grouping or case —
- * is in IndexedDB, storage.local, storage.session, or the portal page outside the shadow root.
+ * is in IndexedDB, storage.local, storage.session, or the portal page outside the shadow root,
+ * and the portal page's own (bubbling) event listeners never see a key typed into a panel.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -77,6 +78,35 @@ describe('no key leaves the shadow root or the vault in clear', () => {
     expect(lightDom).toContain('data-keyward-panel="store"');
     for (const key of keys) expect(containsKey(lightDom, key), `key ${keys.indexOf(key)} in the page DOM`).toBe(false);
     expect(containsKey(portal.url(), keys[2])).toBe(false);
+  });
+
+  it("never hands a typed or inserted key to the portal page's own event listeners", async () => {
+    const device = fleetDevice(service, 'Personal MacBook');
+    const page = await browser.context.newPage();
+    await openDevicePage(page, service.url, device.deviceId);
+    const keyField = panel(page, 'store').getByLabel('Recovery key', { exact: true });
+    await keyField.waitFor();
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { seenByPage: string[] }).seenByPage = seen;
+      const types = ['keydown', 'keyup', 'keypress', 'beforeinput', 'input', 'textInput', 'paste', 'copy', 'cut', 'compositionend', 'change', 'select'];
+      for (const type of types) {
+        document.addEventListener(type, (event) => {
+          const e = event as Partial<KeyboardEvent & InputEvent & ClipboardEvent>;
+          const target = event.composedPath()[0] as { value?: unknown } | undefined;
+          seen.push([type, e.key, e.data, e.clipboardData?.getData('text'), e.dataTransfer?.getData('text'), target?.value].filter((v) => typeof v === 'string').join(' '));
+        });
+      }
+    });
+    const key = formatRecoveryKey('filevault', generateRecoveryKey('filevault'));
+    await keyField.pressSequentially(key.slice(0, 9));
+    await keyField.focus();
+    await page.keyboard.insertText(key.slice(9));
+    expect(await keyField.inputValue()).toBe(key);
+    const seen = await page.evaluate(() => (window as unknown as { seenByPage: string[] }).seenByPage.join('|'));
+    expect(containsKey(seen, key.slice(0, 9)), `typed characters seen by the page: ${seen}`).toBe(false);
+    expect(containsKey(seen, key.slice(9)), 'inserted text seen by the page').toBe(false);
+    await page.close();
   });
 
   it('forgets cached devices and keys on sign-out', async () => {

@@ -1,8 +1,11 @@
 /**
  * The popup: the user's devices with key-status badges from the local cache; quick retrieve
  * (unlock with progress → key with countdown → hidden after five minutes, on Playwright's
- * clock); the vault stays unlocked when the service worker is stopped and restarted.
+ * clock); the vault stays unlocked when the service worker is stopped and restarted; pointing
+ * the extension at another service signs it out first.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatRecoveryKey } from '../../lib/keys/index.ts';
 import { launchWithExtension, type ExtensionBrowser } from '../support/browser.ts';
@@ -188,5 +191,29 @@ describe('popup', () => {
     await popup.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
     await popup.locator('[data-keyward-unlock]').waitFor();
     await popup.close();
+  });
+
+  it('pointing the extension at another service signs out first: no token ever reaches the new service', async () => {
+    const seen: string[] = [];
+    const other = createServer((request, response) => {
+      seen.push(`${request.method} ${request.url} ${request.headers.authorization ?? ''}`);
+      response.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"code":"unauthenticated","message":"no"}}');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+      await configureService(browser, otherUrl);
+      const popup = await openPopup(browser);
+      await popup.locator('[data-keyward-state="signed-out"]').waitFor();
+      expect(await popup.locator('[data-keyward-device]').count()).toBe(0);
+      const worker = await browser.serviceWorker();
+      const local = await worker.evaluate(() => (globalThis as unknown as { chrome: { storage: { local: { get(k: null): Promise<Record<string, unknown>> } } } }).chrome.storage.local.get(null));
+      expect(local.tokens).toBeUndefined();
+      expect(local.account).toBeUndefined();
+      expect(seen.filter((line) => /Bearer|refresh/i.test(line))).toEqual([]);
+      await popup.close();
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
   });
 });

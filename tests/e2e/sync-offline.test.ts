@@ -4,7 +4,7 @@
  * a key saved (encrypted) in the vault; the portal panel shows toast M2 when a key cannot be
  * submitted; back online, "Sync now" reports the offline reveal to the service's audit log;
  * the `offlineCache: metadata` policy empties the key cache; a browser revoked from the
- * portal is signed out.
+ * portal is signed out and forgets its cached devices and keys.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -105,7 +105,7 @@ describe('offline', () => {
     expect(await cachedKeys()).toEqual([]);
   });
 
-  it('a browser revoked from the portal is signed out at its next sync', async () => {
+  it('a browser revoked from the portal is signed out at its next sync and forgets cached statuses and keys', async () => {
     const portal = await browser.context.newPage();
     await portal.goto(`${service.url}/browsers`);
     await portal.getByRole('button', { name: 'Revoke' }).first().click();
@@ -116,5 +116,14 @@ describe('offline', () => {
     const worker = await browser.serviceWorker();
     const local = await worker.evaluate(() => (globalThis as unknown as { chrome: { storage: { local: { get(k: null): Promise<Record<string, unknown>> } } } }).chrome.storage.local.get(null));
     expect(local.tokens).toBeUndefined();
+    expect(local.account).toBeUndefined();
+    const vault = (JSON.parse(await dumpExtensionStorage(popup)) as { databases: Record<string, { devices: unknown[]; keys: unknown[] }> }).databases['keyward-vault'];
+    expect(vault.devices).toEqual([]);
+    expect(vault.keys).toEqual([]);
+    const reopened = await openPopup(browser);
+    await reopened.locator('[data-keyward-state="signed-out"]').waitFor();
+    expect(await reopened.locator('[data-keyward-device]').count()).toBe(0);
+    expect(await reopened.getByRole('button', { name: 'Sign in' }).isVisible()).toBe(true);
+    await reopened.close();
   });
 });
