@@ -28,10 +28,17 @@ function normalizeProtector(kind: string, id: string | undefined): string | null
   return parsed;
 }
 
-async function ownOperation(trx: Trx, device: DeviceTable, operationId: string): Promise<OperationTable> {
+async function findOwnOperation(trx: Trx, device: DeviceTable, operationId: string): Promise<OperationTable> {
   const op = await trx.selectFrom('operations').selectAll().where('id', '=', operationId).where('device_id', '=', device.id).executeTakeFirst();
   if (!op) throw new ApiFailure(404, 'not_found');
   return op;
+}
+
+/** The agent's own operation, read again under its volume's lock (a racing report may just have finished it). */
+async function ownOperation(trx: Trx, deps: Pick<AppDeps, 'dbKind'>, device: DeviceTable, operationId: string): Promise<OperationTable> {
+  const op = await findOwnOperation(trx, device, operationId);
+  await lockVolume(trx, deps, op.volume_id);
+  return findOwnOperation(trx, device, operationId);
 }
 
 export async function escrowPendingKey(
@@ -42,9 +49,8 @@ export async function escrowPendingKey(
   const protectorId = normalizeProtector(kind, req.protectorId);
   const at = nowIso(deps);
   return deps.db.transaction().execute(async (trx) => {
-    const op = await ownOperation(trx, device, operationId);
+    const op = await ownOperation(trx, deps, device, operationId);
     if (op.state !== 'in_progress' && op.state !== 'queued') throw new ApiFailure(409, 'conflict');
-    await lockVolume(trx, deps, op.volume_id);
     const version = await insertKeyVersion(trx, deps, {
       deviceId: device.id, volumeId: op.volume_id, kind, state: 'pending', source: 'agent', protectorId, secret: normalized, at,
     });
@@ -64,13 +70,12 @@ export async function completeOperation(deps: AppDeps, device: DeviceTable, oper
   const reportedProtectorId = normalizeProtector(device.key_kind, req.result === 'ok' ? req.protectorId : undefined);
   const at = nowIso(deps);
   return deps.db.transaction().execute(async (trx) => {
-    const op = await ownOperation(trx, device, operationId);
+    const op = await ownOperation(trx, deps, device, operationId);
     if (op.state === 'succeeded' || op.state === 'failed') {
       const same = (op.state === 'succeeded') === (req.result === 'ok');
       if (same) return { state: op.state };
       throw new ApiFailure(409, 'conflict');
     }
-    await lockVolume(trx, deps, op.volume_id);
     if (req.result === 'ok') {
       const version = await trx
         .selectFrom('key_versions')

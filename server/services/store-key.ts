@@ -40,6 +40,8 @@ export async function storeRecoveryKey(deps: AppDeps, user: UserActor, deviceId:
     const kind = device.key_kind as KeyKind;
     const normalized = normalizeTypedKeys(kind, req.key, req.confirmKey, meta.locale);
     const volume = await pickVolume(trx, device.id, req.volumeId);
+    // Locked before the idempotency check, so a retry racing its original waits and then finds it.
+    await lockVolume(trx, deps, volume.id);
     const org = await trx.selectFrom('org').selectAll().orderBy('created_at').limit(1).executeTakeFirstOrThrow();
     const stale = hasNotCheckedIn(device, org, deps.clock.now());
     const idemKey = req.idempotencyKey ? `store:${user.id}:${device.id}:${req.idempotencyKey}` : null;
@@ -59,7 +61,6 @@ export async function storeRecoveryKey(deps: AppDeps, user: UserActor, deviceId:
       return { refused: true as const };
     }
 
-    await lockVolume(trx, deps, volume.id);
     // A newer typed key replaces one still waiting for the device.
     const waiting = await trx
       .selectFrom('operations')

@@ -1,0 +1,40 @@
+/**
+ * Retries that arrive at the same time (an extension's outbox or an agent resending after a
+ * timeout) get the answer the first one got, never a 500 and never a second record: the same
+ * idempotency key stores one candidate and one operation; the same completion twice is
+ * `succeeded` both times.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, createHarness, FV_KEY_1, FV_KEY_2, TestAgent, type Harness } from './harness.ts';
+
+describe.each(['sqlite', 'postgres'] as const)('concurrent retries (%s)', (kind) => {
+  let h: Harness;
+  let mac: TestAgent;
+
+  beforeAll(async () => {
+    h = await createHarness(kind);
+    mac = await TestAgent.enroll(h, { owner: h.people.owner, ownership: 'corporate', name: 'Mac', platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('the same store sent three times at once queues one operation and answers it three times', async () => {
+    const body = { key: FV_KEY_1, confirmKey: FV_KEY_1, idempotencyKey: 'outbox-entry-0001' };
+    const answers = await Promise.all([1, 2, 3].map(() => call(h.app, 'POST', `/api/v1/devices/${mac.deviceId}/keys`, h.people.owner.token, body)));
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202]);
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    const candidates = await h.deps.db.selectFrom('key_versions').select('state').where('device_id', '=', mac.deviceId).execute();
+    expect(candidates.map((c) => c.state)).toEqual(['candidate']);
+  });
+
+  it('the same completion sent twice at once succeeds both times and the key is active', async () => {
+    const [task] = await mac.checkin();
+    const escrowed = await mac.escrow(task.operationId, FV_KEY_2);
+    expect(escrowed.status).toBe(201);
+    const done = await Promise.all([1, 2].map(() => mac.complete(task.operationId, { result: 'ok', keyVersionId: escrowed.body.keyVersionId })));
+    expect(done.map((d) => [d.status, d.body.state])).toEqual([[200, 'succeeded'], [200, 'succeeded']]);
+    const revealed = await call(h.app, 'POST', `/api/v1/devices/${mac.deviceId}/reveal`, h.people.owner.token, {});
+    expect(revealed.body.key).toBe(FV_KEY_2);
+  });
+});
