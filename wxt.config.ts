@@ -20,7 +20,11 @@ export default defineConfig({
     optional_host_permissions: ['https://*/*', 'http://*/*'],
     web_accessible_resources: [{ resources: ['callback.html'], matches: ['<all_urls>'] }],
     content_security_policy: {
-      extension_pages: "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'",
+      // 'wasm-unsafe-eval': the vault's scrypt core is WebAssembly. connect-src: the service URL is the user's choice.
+      extension_pages: [
+        "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "style-src 'self' 'unsafe-inline'", "img-src 'self'",
+        "connect-src 'self' https: http:", "object-src 'none'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
+      ].join('; '),
     },
     action: { default_title: 'Keyward' },
     ...(browser === 'firefox'

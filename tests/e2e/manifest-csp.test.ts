@@ -1,0 +1,97 @@
+/**
+ * The built extension asks for little and locks its pages down: only the permissions it
+ * uses, loopback hosts only at install (others are asked for when the user picks a service),
+ * only callback.html reachable from the web, and a CSP under which the vault's WebAssembly
+ * still runs but eval, inline scripts, plugins and framing by web pages do not.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { EXTENSION_DIR, launchWithExtension, type ExtensionBrowser } from '../support/browser.ts';
+
+type Manifest = {
+  permissions: string[];
+  host_permissions: string[];
+  optional_host_permissions: string[];
+  web_accessible_resources: { resources: string[]; matches: string[] }[];
+  content_security_policy: { extension_pages: string };
+  content_scripts?: unknown[];
+};
+
+const manifest = JSON.parse(readFileSync(join(EXTENSION_DIR, 'manifest.json'), 'utf8')) as Manifest;
+
+let browser: ExtensionBrowser;
+let site: Server;
+let siteUrl: string;
+let options: Page;
+
+beforeAll(async () => {
+  browser = await launchWithExtension();
+  site = createServer((request, response) => {
+    const target = new URL(request.url ?? '/', 'http://x').searchParams.get('frame') ?? '';
+    response.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><iframe id="f" src="${target}"></iframe>`);
+  });
+  await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+  siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+  options = await browser.context.newPage();
+  await options.goto(browser.extensionUrl('options.html'));
+  await options.locator('#kw-service-url').waitFor();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => site?.close(resolve));
+});
+
+describe('manifest', () => {
+  it('requests only the permissions the extension uses', () => {
+    expect([...manifest.permissions].sort()).toEqual(['alarms', 'clipboardRead', 'clipboardWrite', 'idle', 'offscreen', 'scripting', 'storage']);
+    for (const host of manifest.host_permissions) expect(host).toMatch(/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/\*$/);
+    expect(manifest.content_scripts ?? []).toEqual([]);
+    expect(manifest.web_accessible_resources.flatMap((r) => r.resources)).toEqual(['callback.html']);
+  });
+
+  it('has a strict CSP for its pages that still allows WebAssembly', () => {
+    const csp = manifest.content_security_policy.extension_pages;
+    expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toMatch(/script-src[^;]*'unsafe-(eval|inline)'/);
+  });
+});
+
+describe('extension pages under the CSP', () => {
+  it('run WebAssembly (the vault) but refuse eval and inline scripts', async () => {
+    const result = await options.evaluate(async () => {
+      const empty = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
+      const wasm = await WebAssembly.compile(empty).then(() => 'compiled', (e: Error) => e.name);
+      let evaluated = 'ran';
+      try {
+        new Function('return 1')();
+      } catch (e) {
+        evaluated = (e as Error).name;
+      }
+      const script = document.createElement('script');
+      script.textContent = 'document.documentElement.dataset.inlineRan = "1"';
+      document.head.append(script);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return { wasm, evaluated, inline: document.documentElement.dataset.inlineRan ?? 'blocked' };
+    });
+    expect(result).toEqual({ wasm: 'compiled', evaluated: 'EvalError', inline: 'blocked' });
+  });
+
+  it('cannot be framed by a web page, not even the web-reachable callback page', async () => {
+    const page = await browser.context.newPage();
+    for (const path of ['callback.html', 'options.html', 'popup.html']) {
+      await page.goto(`${siteUrl}/?frame=${encodeURIComponent(browser.extensionUrl(path))}`);
+      const frame = await (await page.locator('#f').elementHandle())!.contentFrame();
+      await page.waitForTimeout(300);
+      const loaded = await frame!.evaluate(() => document.querySelector('main, #app')?.innerHTML ?? '').catch(() => '');
+      expect(loaded, path).toBe('');
+    }
+    await page.close();
+  });
+});
