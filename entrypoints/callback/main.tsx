@@ -1,6 +1,7 @@
 /**
  * OAuth redirect target (`callback.html?code=…&state=…`): hands the code and state to the
- * background, which exchanges them for tokens, then says whether sign-in finished.
+ * background, which checks `state` against the pending sign-in and exchanges the code for
+ * tokens, then says whether sign-in finished. Talks only to the background.
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -21,7 +22,9 @@ function Callback() {
     const code = params.get('code');
     const state = params.get('state');
     if (!code || !state) {
-      setOutcome({ name: 'failed', message: params.get('error_description') ?? params.get('error') ?? text('error.invalid_grant') });
+      // Any site can open this page: show only our own words, never text from the URL.
+      const denied = params.get('error') === 'access_denied';
+      setOutcome({ name: 'failed', message: denied ? text('ext.callback_denied') : text('error.invalid_grant') });
       return;
     }
     void sendMessage('auth.callback', { code, state }).then((reply) =>

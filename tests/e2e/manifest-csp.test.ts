@@ -2,7 +2,9 @@
  * The built extension asks for little and locks its pages down: only the permissions it
  * uses, loopback hosts only at install (others are asked for when the user picks a service),
  * only callback.html reachable from the web, and a CSP under which the vault's WebAssembly
- * still runs but eval, inline scripts, plugins and framing by web pages do not.
+ * still runs but eval, inline scripts, plugins and framing by web pages do not. The one
+ * web-reachable page, callback.html, shows no text taken from its URL and finishes a sign-in
+ * only for the `state` the extension itself sent.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -92,6 +94,45 @@ describe('extension pages under the CSP', () => {
       const loaded = await frame!.evaluate(() => document.querySelector('main, #app')?.innerHTML ?? '').catch(() => '');
       expect(loaded, path).toBe('');
     }
+    await page.close();
+  });
+});
+
+describe('the web-reachable callback page', () => {
+  const storageLocal = async () => {
+    const worker = await browser.serviceWorker();
+    return worker.evaluate(() => (globalThis as unknown as { chrome: { storage: { local: { get(k: null): Promise<Record<string, unknown>> } } } }).chrome.storage.local.get(null));
+  };
+
+  it('shows only its own words, never text a site put into the URL', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${siteUrl}/`);
+    const lure = encodeURIComponent('Your vault is compromised: call +1 555 0100 now');
+    await page.goto(browser.extensionUrl(`callback.html?error=access_denied&error_description=${lure}`));
+    await page.locator('[data-keyward-callback="failed"]').waitFor();
+    expect(await page.locator('main').textContent()).toContain('You did not allow this browser to connect.');
+    expect(await page.locator('main').textContent()).not.toContain('555');
+    await page.goto(browser.extensionUrl(`callback.html?error=${lure}`));
+    await page.locator('[data-keyward-callback="failed"]').waitFor();
+    expect(await page.locator('main').textContent()).not.toContain('555');
+    await page.close();
+  });
+
+  it('refuses a code whose state the extension did not send, and keeps the pending sign-in', async () => {
+    const authorizeTab = browser.context.waitForEvent('page');
+    await options.getByRole('button', { name: 'Sign in' }).click();
+    await (await authorizeTab).close();
+    const worker = await browser.serviceWorker();
+    const pending = () => worker.evaluate(() => (globalThis as unknown as { chrome: { storage: { session: { get(k: string): Promise<Record<string, unknown>> } } } }).chrome.storage.session.get('pkce'));
+    expect((await pending()).pkce).toBeDefined();
+
+    const page = await browser.context.newPage();
+    await page.goto(browser.extensionUrl('callback.html?code=a-stolen-code&state=a-guessed-state'));
+    await page.locator('[data-keyward-callback="failed"]').waitFor();
+    expect(await page.locator('main').textContent()).toContain('The sign-in code is not valid or has expired.');
+    expect(page.url()).not.toContain('a-stolen-code');
+    expect((await storageLocal()).tokens).toBeUndefined();
+    expect((await pending()).pkce).toBeDefined();
     await page.close();
   });
 });
