@@ -65,7 +65,16 @@ export async function recordOfflineReveals(
       const device = await trx.selectFrom('devices').select(['owner_id', 'ownership']).where('id', '=', r.deviceId).executeTakeFirst();
       if (!device) throw new ApiFailure(404, 'not_found');
       assertCanReveal(user, { ownerId: device.owner_id, ownership: device.ownership }, 'offline vault');
-      await trx.insertInto('idempotency').values({ key, scope: 'offline-reveal', result: r.deviceId, created_at: at }).execute();
+      // A copy of this report racing in another transaction may have claimed the key meanwhile.
+      const claimed = await trx
+        .insertInto('idempotency')
+        .values({ key, scope: 'offline-reveal', result: r.deviceId, created_at: at })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .executeTakeFirst();
+      if (Number(claimed.numInsertedOrUpdatedRows ?? 0n) !== 1) {
+        duplicates += 1;
+        continue;
+      }
       await appendAudit(trx, deps.dbKind, at, {
         actorId: user.id, actorKind: 'user', action: 'key.revealed_offline', deviceId: r.deviceId, volumeId: r.volumeId, detail: { version: r.version, revealedAt: r.at }, ip,
       });

@@ -1,8 +1,8 @@
 /**
  * Retries that arrive at the same time (an extension's outbox or an agent resending after a
  * timeout) get the answer the first one got, never a 500 and never a second record: the same
- * idempotency key stores one candidate and one operation; the same completion twice is
- * `succeeded` both times.
+ * idempotency key stores one candidate and one operation; an offline-reveal report is audited
+ * once; the same completion twice is `succeeded` both times.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, createHarness, FV_KEY_1, FV_KEY_2, TestAgent, type Harness } from './harness.ts';
@@ -26,6 +26,17 @@ describe.each(['sqlite', 'postgres'] as const)('concurrent retries (%s)', (kind)
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
     const candidates = await h.deps.db.selectFrom('key_versions').select('state').where('device_id', '=', mac.deviceId).execute();
     expect(candidates.map((c) => c.state)).toEqual(['candidate']);
+  });
+
+  it('the same offline-reveal report sent twice at once is recorded once', async () => {
+    const device = await call(h.app, 'GET', `/api/v1/devices/${mac.deviceId}`, h.people.owner.token);
+    const volumeId = (device.body.volumes as { id: string }[])[0].id;
+    const report = { reveals: [{ deviceId: mac.deviceId, volumeId, version: 1, at: '2026-11-20T10:00:00.000Z', idempotencyKey: 'offline-0001' }] };
+    const answers = await Promise.all([1, 2].map(() => call(h.app, 'POST', '/api/v1/audit/offline-reveals', h.people.owner.token, report)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(answers.map((a) => a.body.recorded).sort()).toEqual([0, 1]);
+    const events = await h.deps.db.selectFrom('audit_events').select('seq').where('action', '=', 'key.revealed_offline').execute();
+    expect(events).toHaveLength(1);
   });
 
   it('the same completion sent twice at once succeeds both times and the key is active', async () => {
