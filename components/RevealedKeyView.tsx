@@ -18,7 +18,7 @@ export function RevealedKeyView({ revealed, shownAt, onHidden, actions }: Props)
     <div class="kw-revealed" data-keyward-revealed="">
       <div class="kw-muted" id="kw-key-label">{text('ext.key_label', { volume: revealed.volumeName })}</div>
       <div class="kw-key" data-keyward-key="" aria-labelledby="kw-key-label">{revealed.key}</div>
-      {revealed.protectorId && <div class="kw-muted">{revealed.protectorId}</div>}
+      {revealed.protectorId && <div class="kw-muted" data-keyward-protector="">{text('ext.protector_id', { id: revealed.protectorId })}</div>}
       <div class="kw-spread" style="margin-top:8px">
         <span class="kw-muted kw-countdown" data-keyward-countdown="" role="timer" aria-live="off">
           {text('flow.hides_in', { time: formatMinutesSeconds(secondsLeft) })}

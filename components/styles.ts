@@ -20,7 +20,7 @@ select.kw-input { width: auto; min-width: 160px; align-self: flex-start; }
 .kw-input { font: inherit; padding: 8px 10px; border: 1px solid #b9c1ce; border-radius: 6px; background: #fff; color: var(--kw-fg); width: 100%; }
 .kw-input.kw-mono { font-family: ui-monospace, "SF Mono", Menlo, Consolas, monospace; letter-spacing: .04em; }
 .kw-input[aria-invalid="true"] { border-color: var(--kw-bad); }
-.kw-input:focus-visible, .kw-button:focus-visible, .kw-link:focus-visible, select:focus-visible { outline: 3px solid #9db8f2; outline-offset: 1px; }
+.kw-input:focus-visible, .kw-button:focus-visible, .kw-link:focus-visible, select:focus-visible { outline: 3px solid var(--kw-accent); outline-offset: 2px; }
 .kw-hint { font-size: 12.5px; color: var(--kw-muted); min-height: 1em; }
 .kw-error { font-size: 12.5px; color: var(--kw-bad); }
 .kw-okhint { font-size: 12.5px; color: var(--kw-ok); }

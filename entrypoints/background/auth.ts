@@ -82,7 +82,7 @@ export async function currentAccessToken(): Promise<string | null> {
   const tokens = await readTokens();
   if (!tokens) return null;
   if (tokens.expiresAt - REFRESH_MARGIN_MS > Date.now()) return tokens.accessToken;
-  return (await refreshAccessToken()) ?? tokens.accessToken;
+  return (await refreshAccessToken()) ?? (await readTokens())?.accessToken ?? null;
 }
 
 export async function isSignedIn(): Promise<boolean> {

@@ -1,5 +1,5 @@
 /** The popup's quick-retrieve card: unlock prompt, the key with its countdown and Copy, or why not. */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { RevealedKey } from '../../lib/api/contract.ts';
 import type { CachedDevice } from '../../lib/client/messages.ts';
 import { sha256Hex } from '../../components/clipboard.ts';
@@ -26,7 +26,12 @@ type Props = {
 export function RetrieveCard({ retrieve, onReveal, onClose, onHidden }: Props) {
   const text = useText();
   const [copyNote, setCopyNote] = useState<string | null>(null);
+  const copyButton = useRef<HTMLButtonElement>(null);
   useEffect(() => setCopyNote(null), [retrieve]);
+  // The card opens above the list: take keyboard focus to the key's first action.
+  useEffect(() => {
+    if (retrieve.name === 'shown') copyButton.current?.focus();
+  }, [retrieve.name]);
 
   async function copy(key: string) {
     try {
@@ -64,7 +69,7 @@ export function RetrieveCard({ retrieve, onReveal, onClose, onHidden }: Props) {
               onHidden={onHidden}
               actions={
                 <>
-                  <button type="button" class="kw-button kw-small" onClick={() => void copy(retrieve.revealed.key)}>{text('ui.copy')}</button>
+                  <button type="button" ref={copyButton} class="kw-button kw-small" onClick={() => void copy(retrieve.revealed.key)}>{text('ui.copy')}</button>
                   <button type="button" class="kw-button kw-secondary kw-small" onClick={() => onClose()}>{text('ui.hide')}</button>
                 </>
               }

@@ -228,6 +228,7 @@ export const en = {
   'ext.callback_failed': "Sign-in didn't finish: {message}",
   'ext.close_tab': 'Close this tab',
   'ext.callback_denied': 'You did not allow this browser to connect.',
+  'ext.protector_id': 'Protector ID: {id}',
   'ext.copy_failed': "Couldn't copy. Select the key and copy it yourself.",
   'ext.checking': 'Checking the device status…',
   'ext.key_valid': 'The key has the right format.',

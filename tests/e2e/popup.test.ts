@@ -101,9 +101,10 @@ describe('popup', () => {
     const key = popup.locator('[data-keyward-key]');
     await key.waitFor();
     expect(await key.textContent()).toBe(formatRecoveryKey('bitlocker', windows.volumes[0].currentKey()));
+    expect(await popup.evaluate(() => document.activeElement?.textContent), 'keyboard focus moves to Copy').toBe('Copy');
     await popup.getByLabel('Volume').selectOption({ label: 'D:' });
     await expect.poll(() => key.textContent()).toBe(formatRecoveryKey('bitlocker', windows.volumes[1].currentKey()));
-    expect(await popup.locator('[data-keyward-revealed]').textContent()).toMatch(/\{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}/);
+    expect(await popup.locator('[data-keyward-protector]').textContent()).toMatch(/^Protector ID: \{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}$/);
     await popup.close();
   });
 
