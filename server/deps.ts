@@ -12,7 +12,7 @@ export type Clock = { now(): Date };
 export const systemClock: Clock = { now: () => new Date() };
 
 export type AppConfig = {
-  /** Cookies get `Secure` when the portal is served over https. */
+  /** Cookies always get `Secure` (they also do on any request that arrives over https). */
   secureCookies: boolean;
   /** Largest accepted request body. */
   maxBodyBytes: number;

@@ -61,8 +61,11 @@ export function authPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     const user = await deps.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
     const ok = user ? await verifyPassword(form.password ?? '', user.password_hash) : (await verifyPassword(form.password ?? '', await DUMMY_HASH), false);
     if (!user || !ok) return c.html(loginPage(c, deps, next, email, tr(c, 'portal.sign_in_failed')), 401);
+    // Always a fresh session id; one the browser already had ends here.
+    const previous = c.get('session');
+    if (previous) await endSession(deps, previous.idHash);
     const session = await createSession(deps, user.id);
-    setCookie(c, SESSION_COOKIE, session.token, cookieOptions(deps, deps.config.sessionHours * 3600));
+    setCookie(c, SESSION_COOKIE, session.token, cookieOptions(c, deps, deps.config.sessionHours * 3600));
     return c.redirect(next, 303);
   });
 
@@ -79,7 +82,7 @@ export function authPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     const form = await readForm(c, max);
     assertCsrf(c, form);
     if (!isLocale(form.locale)) throw new ApiFailure(400, 'invalid_input', { field: 'locale' });
-    setCookie(c, LOCALE_COOKIE, form.locale, { ...cookieOptions(deps, 365 * 86400), httpOnly: true });
+    setCookie(c, LOCALE_COOKIE, form.locale, { ...cookieOptions(c, deps, 365 * 86400), httpOnly: true });
     const session = c.get('session');
     if (session) await deps.db.updateTable('users').set({ locale: form.locale }).where('id', '=', session.user.id).execute();
     return c.redirect(safeNext(form.next), 303);

@@ -30,8 +30,15 @@ export function portalSession(deps: AppDeps): MiddlewareHandler<AppEnv> {
   };
 }
 
-export function cookieOptions(deps: AppDeps, maxAgeSeconds?: number) {
-  return { httpOnly: true, sameSite: 'Lax' as const, path: '/', secure: deps.config.secureCookies, ...(maxAgeSeconds ? { maxAge: maxAgeSeconds } : {}) };
+/** Reached over https: directly, or through a TLS-terminating proxy that says so. */
+function overHttps(c: AppContext): boolean {
+  const forwarded = (c.req.header('x-forwarded-proto') ?? '').split(',')[0].trim().toLowerCase();
+  return forwarded === 'https' || new URL(c.req.url).protocol === 'https:';
+}
+
+export function cookieOptions(c: AppContext, deps: AppDeps, maxAgeSeconds?: number) {
+  const secure = deps.config.secureCookies || overHttps(c);
+  return { httpOnly: true, sameSite: 'Lax' as const, path: '/', secure, ...(maxAgeSeconds ? { maxAge: maxAgeSeconds } : {}) };
 }
 
 /** The token this page's forms must carry. */
@@ -41,7 +48,7 @@ export function csrfTokenFor(c: AppContext, deps: AppDeps): string {
   let token = getCookie(c, CSRF_COOKIE);
   if (!token || token.length < 20) {
     token = randomToken(24);
-    setCookie(c, CSRF_COOKIE, token, cookieOptions(deps));
+    setCookie(c, CSRF_COOKIE, token, cookieOptions(c, deps));
   }
   return token;
 }
