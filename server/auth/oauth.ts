@@ -1,10 +1,11 @@
 /**
  * OAuth 2.0 for the browser extension (RFC 6749 authorization code grant with RFC 7636 PKCE,
- * S256 only; public client `keyward-extension`). Codes live 2 minutes and work once; access
+ * S256 only; public client `keyward-extension`). Codes live 2 minutes and work once (a second
+ * use revokes the browser the first one signed in); access
  * tokens live ~10 minutes; refresh tokens rotate on every use, and presenting a used refresh
  * token revokes its whole family (the "connected browser"), per RFC 9700 §4.14.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { TokenResponse } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import { nowIso } from '../deps.ts';
@@ -82,6 +83,16 @@ function pkceMatches(verifier: string, challenge: string): boolean {
   return safeEqual(createHash('sha256').update(verifier).digest('base64url'), challenge);
 }
 
+/** A code's grant has an id derived from the code, so a second use of the code can find it and revoke it. */
+function grantIdForCode(codeHash: string): string {
+  return hashToken(`grant:${codeHash}`).slice(0, 32);
+}
+
+async function revokeGrantOfCode(trx: Trx, codeHash: string, at: string): Promise<null> {
+  await trx.updateTable('oauth_grants').set({ revoked_at: at }).where('id', '=', grantIdForCode(codeHash)).where('revoked_at', 'is', null).execute();
+  return null;
+}
+
 export type CodeExchange = { code: string; code_verifier: string; redirect_uri: string; client_id: string };
 
 export async function exchangeAuthorizationCode(deps: AppDeps, req: CodeExchange, userAgent: string | undefined): Promise<TokenResponse> {
@@ -90,11 +101,14 @@ export async function exchangeAuthorizationCode(deps: AppDeps, req: CodeExchange
   // A code is spent by any attempt, so a failed guess cannot be retried (the commit keeps that).
   const tokens = await deps.db.transaction().execute(async (trx) => {
     const code = await trx.selectFrom('oauth_codes').selectAll().where('code_hash', '=', hashToken(req.code)).executeTakeFirst();
-    if (!code || code.used_at || code.expires_at <= at) return null;
+    if (!code) return null;
+    // A spent code presented again: the tokens it gave may be in the wrong hands (RFC 6749 §4.1.2).
+    if (code.used_at) return revokeGrantOfCode(trx, code.code_hash, at);
+    if (code.expires_at <= at) return null;
     const used = await trx.updateTable('oauth_codes').set({ used_at: at }).where('code_hash', '=', code.code_hash).where('used_at', 'is', null).executeTakeFirst();
-    if (Number(used.numUpdatedRows) !== 1) return null;
+    if (Number(used.numUpdatedRows) !== 1) return revokeGrantOfCode(trx, code.code_hash, at);
     if (code.client_id !== req.client_id || code.redirect_uri !== req.redirect_uri || !pkceMatches(req.code_verifier, code.code_challenge)) return null;
-    const grantId = randomUUID();
+    const grantId = grantIdForCode(code.code_hash);
     await trx
       .insertInto('oauth_grants')
       .values({ id: grantId, user_id: code.user_id, client_id: code.client_id, label: browserLabel(userAgent), created_at: at, last_used_at: at, revoked_at: null })
