@@ -1,9 +1,9 @@
 /**
  * OAuth 2.0 for the browser extension (RFC 6749 authorization code grant with RFC 7636 PKCE,
  * S256 only; public client `keyward-extension`). Codes live 2 minutes and work once (a second
- * use revokes the browser the first one signed in); access
- * tokens live ~10 minutes; refresh tokens rotate on every use, and presenting a used refresh
- * token revokes its whole family (the "connected browser"), per RFC 9700 §4.14.
+ * use revokes the browser the first one signed in); access tokens live ~10 minutes; refresh
+ * tokens rotate on every use, and presenting a used refresh token revokes its whole family
+ * (the "connected browser"), per RFC 9700 §4.14.
  */
 import { createHash } from 'node:crypto';
 import type { TokenResponse } from '../../lib/api/contract.ts';
