@@ -2,13 +2,15 @@
  * Recovery keys stay where they belong: after storing three keys in the portal panel and
  * revealing keys (cached encrypted in the vault), none of them — in any grouping or case —
  * is in IndexedDB, storage.local, storage.session, or the portal page outside the shadow root,
- * and the portal page's own (bubbling) event listeners never see a key typed into a panel.
+ * and the portal page's own (bubbling) event listeners never see a key typed into a panel;
+ * the portal content script can reveal only the key of its own page's device.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { formatRecoveryKey, generateRecoveryKey } from '../../lib/keys/index.ts';
 import { launchWithExtension, type ExtensionBrowser } from '../support/browser.ts';
 import { configureService, containsKey, dumpExtensionStorage, openPopup, setVaultPassphrase, signInExtension } from '../support/extension.ts';
+import { sendFromContentScript } from '../support/content-world.ts';
 import { openDevicePage, panel } from '../support/portal.ts';
 import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
 
@@ -106,6 +108,33 @@ describe('no key leaves the shadow root or the vault in clear', () => {
     const seen = await page.evaluate(() => (window as unknown as { seenByPage: string[] }).seenByPage.join('|'));
     expect(containsKey(seen, key.slice(0, 9)), `typed characters seen by the page: ${seen}`).toBe(false);
     expect(containsKey(seen, key.slice(9)), 'inserted text seen by the page').toBe(false);
+    await page.close();
+  });
+
+  it("lets the portal panel ask only about its own page's device, and nothing only the popup may do", async () => {
+    const personal = fleetDevice(service, 'Personal MacBook');
+    const corporate = fleetDevice(service, 'Corporate MacBook');
+    const page = await browser.context.newPage();
+    await openDevicePage(page, service.url, personal.deviceId);
+    await panel(page, 'get').getByRole('button', { name: 'Get recovery key' }).waitFor();
+    const send = (message: object) => sendFromContentScript(browser.context, page, 'Keyward', message) as Promise<{ ok?: boolean; error?: { code: string } }>;
+
+    const own = await send({ type: 'key.reveal', deviceId: personal.deviceId });
+    expect(own.ok).toBe(true);
+    for (const message of [
+      { type: 'key.reveal', deviceId: corporate.deviceId },
+      { type: 'device.get', deviceId: corporate.deviceId },
+      { type: 'settings.set', settings: { serviceUrl: 'https://attacker.example' } },
+      { type: 'vault.lock' },
+      { type: 'devices.cached' },
+      { type: 'auth.signOut' },
+    ]) {
+      const reply = await send(message);
+      expect(reply, message.type).toEqual({ ok: false, error: { code: 'forbidden', message: expect.any(String) } });
+    }
+    const worker = await browser.serviceWorker();
+    const settings = await worker.evaluate(() => (globalThis as unknown as { chrome: { storage: { local: { get(k: string): Promise<{ settings?: { serviceUrl: string } }> } } } }).chrome.storage.local.get('settings'));
+    expect(settings.settings?.serviceUrl).toBe(service.url);
     await page.close();
   });
 
