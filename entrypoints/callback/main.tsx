@@ -45,8 +45,11 @@ function Callback() {
   );
 }
 
+const locale = pickLocale(navigator.languages.join(','));
+document.documentElement.lang = locale;
+
 render(
-  <LocaleProvider locale={pickLocale(navigator.languages.join(','))}>
+  <LocaleProvider locale={locale}>
     <style>{STYLES}</style>
     <Callback />
   </LocaleProvider>,

@@ -81,7 +81,7 @@ function PopupBody({ initialState, initialDevices }: Props) {
   return (
     <main class="kw-root" style="padding:12px">
       <header class="kw-spread" style="margin-bottom:10px">
-        <strong style="font-size:16px">Keyward</strong>
+        <h1 style="font-size:16px;margin:0">Keyward</h1>
         <span class="kw-row">
           {state.signedIn && (
             <button type="button" class="kw-button kw-secondary kw-small" onClick={() => void syncNow()} disabled={syncing} data-keyward-action="sync">
