@@ -6,7 +6,7 @@
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
-import type { AuditEvent, Device, RevealedKey } from '../../lib/api/contract.ts';
+import { RevealRequest, type AuditEvent, type Device, type RevealedKey } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
@@ -136,11 +136,13 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     try {
       // `target` is "<volumeId>" or "<volumeId> <protectorId>" (a BitLocker volume with several protectors).
       const [volumeId, protectorId] = (form.target ?? form.volumeId ?? '').split(' ');
-      const request = { volumeId: volumeId || undefined, protectorId: protectorId || undefined, reason: form.reason };
+      const parsed = RevealRequest.safeParse({ volumeId: volumeId || undefined, protectorId: protectorId || undefined, reason: form.reason });
+      if (!parsed.success) throw new ApiFailure(400, 'invalid_input', { field: String(parsed.error.issues[0]?.path[0] ?? 'reason') });
+      const request = parsed.data;
       const outcome = await revealRecoveryKey(deps, actorOf(session), c.req.param('id'), request, { ip: clientIp(c), locale: c.get('locale') });
       state = { revealed: outcome.key, info: outcome.rotationQueued ? tr(c, 'portal.rotation_after_reveal') : null };
     } catch (error) {
-      if (!(error instanceof ApiFailure) || !['reason_required', 'no_key', 'personal_device'].includes(error.code)) throw error;
+      if (!(error instanceof ApiFailure) || !['reason_required', 'invalid_input', 'no_key', 'personal_device'].includes(error.code)) throw error;
       state = { error: error.detail ?? tr(c, `error.${error.code}`) };
       status = error.status === 404 ? 404 : error.status === 403 ? 403 : 400;
     }
