@@ -13,7 +13,7 @@ import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { appendAudit } from '../audit.ts';
 import type { DeviceTable, OperationTable } from '../db/schema.ts';
-import { insertKeyVersion, lockVolume, openKeyVersion, touchDevice, type Trx } from './key-versions.ts';
+import { insertKeyVersion, lockVolume, newestActiveVersion, openKeyVersion, touchDevice, type Trx } from './key-versions.ts';
 
 function normalizeAgentKey(kind: KeyKind, key: string, locale: Locale): string {
   const parsed = parseRecoveryKey(kind, key);
@@ -86,14 +86,24 @@ export async function completeOperation(deps: AppDeps, device: DeviceTable, oper
         .executeTakeFirst();
       const acceptable = version && (version.state === 'pending' || (op.kind === 'upload' && version.state === 'active'));
       if (!acceptable) throw new ApiFailure(409, 'conflict', { field: 'keyVersionId' });
+      const protectorId = version.protector_id ?? reportedProtectorId;
+      // Retired: the candidate, other pending keys, and the old key. A BitLocker volume's other
+      // Numerical Passwords stay on the disk through the rotation, so they stay escrowed until a
+      // check-in no longer lists them; only the rotated one (the key the task carried) goes now.
+      const rotated = op.kind === 'rotate' ? await newestActiveVersion(trx, op.volume_id) : undefined;
       await trx
         .updateTable('key_versions')
         .set({ state: 'retired', updated_at: at })
         .where('volume_id', '=', op.volume_id)
         .where('id', '!=', version.id)
-        .where('state', 'in', ['active', 'candidate', 'pending'])
+        .where((eb) => eb.or([
+          eb('state', 'in', ['candidate', 'pending']),
+          eb.and([
+            eb('state', '=', 'active'),
+            eb.or([eb('protector_id', 'is', null), eb('id', '=', rotated?.id ?? ''), ...(protectorId ? [eb('protector_id', '=', protectorId)] : [])]),
+          ]),
+        ]))
         .execute();
-      const protectorId = version.protector_id ?? reportedProtectorId;
       await trx.updateTable('key_versions').set({ state: 'active', protector_id: protectorId, updated_at: at }).where('id', '=', version.id).execute();
       await trx.updateTable('operations').set({ state: 'succeeded', failure_cause: null, updated_at: at }).where('id', '=', op.id).execute();
       await appendAudit(trx, deps.dbKind, at, {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentTask } from '../../lib/api/contract.ts';
-import { BL_KEY_1, BL_KEY_2, call, createHarness, TestAgent, type Harness } from './harness.ts';
+import { BL_KEY_1, BL_KEY_2, BL_KEY_3, call, createHarness, TestAgent, type Harness } from './harness.ts';
 
 const OLD_PROTECTOR = '{AAAAAAAA-1111-2222-3333-444444444444}';
 const NEW_PROTECTOR = '{C0FFEE00-ABCD-4EF0-9876-0123456789AB}';
@@ -59,6 +59,33 @@ describe.each(['sqlite', 'postgres'] as const)('BitLocker rotation with the prot
     const old = await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/reveal`, h.people.admin.token, { volumeId: c.id, protectorId: OLD_PROTECTOR, reason: 'Ticket 5121' });
     expect(old.status).toBe(404);
     expect(old.body.error?.code).toBe('no_key');
+  });
+
+  it('a second Numerical Password on the volume stays escrowed through a rotation of the first, until a check-in no longer lists it', async () => {
+    const SECOND = '{DDDDDDDD-1111-2222-3333-444444444444}';
+    const agent = await TestAgent.enroll(h, { owner: h.people.owner, ownership: 'corporate', name: 'PC with two passwords', platform: 'windows', keyKind: 'bitlocker', volumes: [{ ref: 'C:', name: 'C:' }] });
+    expect((await agent.upload('C:', BL_KEY_3, SECOND)).status).toBe(200);
+    expect((await agent.upload('C:', BL_KEY_1, OLD_PROTECTOR)).status).toBe(200);
+    const [c] = await volumes(agent.deviceId);
+    expect(c.protectorIds.sort()).toEqual([OLD_PROTECTOR, SECOND].sort());
+    expect((await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/rotate`, h.people.helpdesk.token, { volumeId: c.id })).status).toBe(202);
+    const [task] = await agent.checkin();
+    // The agent rotates with the password it was handed and removes only that protector.
+    expect(task.currentKey).toBe(BL_KEY_1.replaceAll('-', ''));
+    const escrowed = await agent.escrow(task.operationId, BL_KEY_2);
+    expect((await agent.complete(task.operationId, { result: 'ok', keyVersionId: escrowed.body.keyVersionId, protectorId: NEW_PROTECTOR })).status).toBe(200);
+
+    expect((await volumes(agent.deviceId))[0].protectorIds.sort()).toEqual([NEW_PROTECTOR, SECOND].sort());
+    const reveal = (protectorId: string) => call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/reveal`, h.people.admin.token, { volumeId: c.id, protectorId, reason: 'Ticket 5130' });
+    expect((await reveal(SECOND)).body.key).toBe(BL_KEY_3);
+    expect((await reveal(OLD_PROTECTOR)).status).toBe(404);
+
+    // The disk still has both; later the second one is deleted on the PC and the check-in says so.
+    const report = (protectorIds: string[]) => call(h.app, 'POST', '/api/v1/agent/checkin', agent.credential, { volumes: [{ ref: 'C:', name: 'C:', encrypted: true, protectorIds }] });
+    expect((await report([NEW_PROTECTOR, SECOND])).status).toBe(200);
+    expect((await volumes(agent.deviceId))[0].protectorIds.sort()).toEqual([NEW_PROTECTOR, SECOND].sort());
+    expect((await report([NEW_PROTECTOR])).status).toBe(200);
+    expect((await volumes(agent.deviceId))[0].protectorIds).toEqual([NEW_PROTECTOR]);
   });
 
   it('a malformed protector ID → 400 invalid_input and the operation, keys and device view stay as they were', async () => {
