@@ -66,11 +66,12 @@ export function clearSessionCookie(c: AppContext): void {
 
 /**
  * Only same-site relative paths are followed after sign-in (no open redirects). Control
- * characters and backslashes are refused outright: browsers drop tabs and newlines from a
- * Location and read `\` as `/`, so `/<tab>/evil.example` would leave the site.
+ * characters and backslashes in the path are refused: browsers drop tabs and newlines from a
+ * Location and read `\` there as `/`, so `/<tab>/evil.example` would leave the site.
  */
 export function safeNext(next: string | undefined): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || /[\\\u0000-\u001f\u007f]/.test(next)) return '/';
+  if (!next || !next.startsWith('/') || next.startsWith('//') || /[\u0000-\u001f\u007f]/.test(next)) return '/';
+  if (next.split(/[?#]/)[0].includes('\\')) return '/';
   return next;
 }
 
