@@ -87,6 +87,8 @@ export function createVaultSession(vault: VaultPort) {
   }
 
   async function lock(): Promise<Done> {
+    // A lock that wakes the worker (the auto-lock alarm) must not be undone by a resume still under way.
+    await resume();
     await vault.lock();
     await browser.storage.session.remove('vaultSession');
     await browser.alarms.clear(AUTOLOCK_ALARM);

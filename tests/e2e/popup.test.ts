@@ -135,6 +135,27 @@ describe('popup', () => {
     await popup.close();
   });
 
+  it('locks when the auto-lock alarm wakes a stopped service worker', async () => {
+    const popup = await openPopup(browser);
+    await popup.locator('[data-keyward-vault="unlocked"]').waitFor();
+    const worker = await browser.serviceWorker();
+    await worker.evaluate(() => (globalThis as unknown as { chrome: { alarms: { create(n: string, a: { when: number }): Promise<void> } } }).chrome.alarms.create('keyward-autolock', { when: Date.now() + 1_500 }));
+    await stopServiceWorker(browser, popup);
+    await popup.close();
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+
+    const reopened = await openPopup(browser);
+    await reopened.locator('[data-keyward-vault="locked"]').waitFor({ timeout: 10_000 });
+    const awake = await browser.serviceWorker();
+    const session = await awake.evaluate(() => (globalThis as unknown as { chrome: { storage: { session: { get(k: null): Promise<Record<string, unknown>> } } } }).chrome.storage.session.get(null));
+    expect(session.vaultSession).toBeUndefined();
+    await reopened.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
+    await reopened.getByLabel('Vault passphrase').fill(PASSPHRASE);
+    await reopened.getByRole('button', { name: 'Unlock' }).click();
+    await reopened.locator('[data-keyward-key]').waitFor({ timeout: 20_000 });
+    await reopened.close();
+  });
+
   it('copies the key and clears the clipboard after the delay, only if it still holds the key', async () => {
     const options = await openOptions(browser);
     await options.getByLabel('Clear a copied key from the clipboard after (seconds)').fill('5');
