@@ -20,7 +20,11 @@ type CheckinInput = z.infer<typeof CheckinRequest>;
 async function syncVolumes(trx: Trx, device: DeviceTable, volumes: CheckinInput['volumes'], at: string): Promise<boolean> {
   let changed = false;
   const existing = await trx.selectFrom('volumes').selectAll().where('device_id', '=', device.id).execute();
+  const seen = new Set<string>();
   for (const v of volumes) {
+    // A volume listed twice counts once, its first entry (as at enrollment).
+    if (seen.has(v.ref)) continue;
+    seen.add(v.ref);
     const known = existing.find((e) => e.ref === v.ref);
     if (!known) {
       await trx.insertInto('volumes').values({ id: randomUUID(), device_id: device.id, ref: v.ref, name: v.name, encrypted: v.encrypted ? 1 : 0, created_at: at }).execute();

@@ -91,6 +91,14 @@ describe.each(['sqlite', 'postgres'] as const)('bad input (%s)', (kind) => {
     expect(ja.body.error?.message).toMatch(/[\u3040-\u30ff\u4e00-\u9fff]/);
   });
 
+  it('a check-in listing a new volume twice adds it once (as enrollment does), never a failure', async () => {
+    const data = { ref: 'disk2s1', name: 'Data', encrypted: true };
+    const res = await call(h.app, 'POST', '/api/v1/agent/checkin', mac.credential, { volumes: [data, { ...data, name: 'Data (again)' }] });
+    expect(res.status).toBe(200);
+    const volumes = await h.deps.db.selectFrom('volumes').select('name').where('device_id', '=', mac.deviceId).where('ref', '=', 'disk2s1').execute();
+    expect(volumes).toEqual([{ name: 'Data' }]);
+  });
+
   it('a NUL character in a portal form or page address is a 400 page, not a failure', async () => {
     const login = await h.app.request('/login');
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
