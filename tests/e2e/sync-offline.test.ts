@@ -53,6 +53,24 @@ describe('sync', () => {
     }, { timeout: 10_000 }).toBe(1);
     await page.close();
   });
+
+  it('refreshes an expired access token (rotating the refresh token) and stays signed in', async () => {
+    const worker = await browser.serviceWorker();
+    type Tokens = { accessToken: string; refreshToken: string | null; expiresAt: number };
+    type Local = { get(k: string): Promise<{ tokens?: Tokens }>; set(v: { tokens: Tokens }): Promise<void> };
+    const readTokens = async () => (await worker.evaluate(() => (globalThis as unknown as { chrome: { storage: { local: Local } } }).chrome.storage.local.get('tokens'))).tokens;
+    const before = (await readTokens())!;
+    await worker.evaluate((tokens) => (globalThis as unknown as { chrome: { storage: { local: Local } } }).chrome.storage.local.set({ tokens: { ...tokens, expiresAt: Date.now() - 1_000 } }), before);
+    const page = await openPopup(browser);
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    await expect.poll(async () => (await readTokens())?.accessToken).not.toBe(before.accessToken);
+    const after = (await readTokens())!;
+    expect(after.refreshToken).not.toBe(before.refreshToken);
+    expect(after.expiresAt).toBeGreaterThan(Date.now());
+    expect(await page.locator('[data-keyward-state="signed-out"]').count()).toBe(0);
+    expect(await page.locator('[data-keyward-device]').count()).toBeGreaterThan(0);
+    await page.close();
+  });
 });
 
 describe('offline', () => {
