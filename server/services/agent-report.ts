@@ -144,7 +144,11 @@ export async function uploadProtectors(
     await lockVolume(trx, deps, volume.id);
     const active = await trx.selectFrom('key_versions').selectAll().where('volume_id', '=', volume.id).where('state', '=', 'active').execute();
     let stored = 0;
+    const listed = new Set<string | null>();
     for (const item of items) {
+      // A protector listed twice counts once, its first entry (as volumes at check-in).
+      if (listed.has(item.protectorId)) continue;
+      listed.add(item.protectorId);
       const same = active.filter((a) => a.protector_id === item.protectorId);
       if (same.some((a) => openKeyVersion(deps, a, kind) === item.key)) continue;
       if (same.length > 0) {

@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnrollmentToken } from '../../server/services/agent-enroll.ts';
-import { call, createHarness, FV_KEY_1, FV_KEY_2, TestAgent, type Harness } from './harness.ts';
+import { BL_KEY_1, call, createHarness, FV_KEY_1, FV_KEY_2, TestAgent, type Harness } from './harness.ts';
 
 type Row = { name: string; method: string; path: () => string; token: () => string | null; body?: () => unknown; headers?: Record<string, string>; status: number; code: string; field?: string };
 
@@ -97,6 +97,16 @@ describe.each(['sqlite', 'postgres'] as const)('bad input (%s)', (kind) => {
     expect(res.status).toBe(200);
     const volumes = await h.deps.db.selectFrom('volumes').select('name').where('device_id', '=', mac.deviceId).where('ref', '=', 'disk2s1').execute();
     expect(volumes).toEqual([{ name: 'Data' }]);
+  });
+
+  it('an upload listing one BitLocker protector twice escrows it once', async () => {
+    const pc = await TestAgent.enroll(h, { owner: h.people.owner, ownership: 'corporate', name: 'PC', platform: 'windows', keyKind: 'bitlocker', volumes: [{ ref: 'C:', name: 'C:' }] });
+    const id = '{AAAAAAAA-1111-2222-3333-444444444444}';
+    const res = await call(h.app, 'POST', '/api/v1/agent/protectors', pc.credential, { volumeRef: 'C:', protectors: [{ protectorId: id, key: BL_KEY_1 }, { protectorId: id.toLowerCase(), key: BL_KEY_1 }] });
+    expect(res.status).toBe(200);
+    expect(res.body.stored).toBe(1);
+    const view = await call(h.app, 'GET', `/api/v1/devices/${pc.deviceId}`, h.people.admin.token);
+    expect((view.body.volumes as { protectorIds: string[] }[])[0].protectorIds).toEqual([id]);
   });
 
   it('a NUL character in a portal form or page address is a 400 page, not a failure', async () => {
