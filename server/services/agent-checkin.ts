@@ -27,7 +27,12 @@ async function syncVolumes(trx: Trx, device: DeviceTable, volumes: CheckinInput[
     seen.add(v.ref);
     const known = existing.find((e) => e.ref === v.ref);
     if (!known) {
-      await trx.insertInto('volumes').values({ id: randomUUID(), device_id: device.id, ref: v.ref, name: v.name, encrypted: v.encrypted ? 1 : 0, created_at: at }).execute();
+      // A repeat of this check-in racing in another transaction may add the volume first.
+      await trx
+        .insertInto('volumes')
+        .values({ id: randomUUID(), device_id: device.id, ref: v.ref, name: v.name, encrypted: v.encrypted ? 1 : 0, created_at: at })
+        .onConflict((oc) => oc.columns(['device_id', 'ref']).doNothing())
+        .execute();
       changed = true;
       continue;
     }

@@ -2,7 +2,8 @@
  * Retries that arrive at the same time (an extension's outbox or an agent resending after a
  * timeout) get the answer the first one got, never a 500 and never a second record: the same
  * idempotency key stores one candidate and one operation; an offline-reveal report is audited
- * once; the same completion twice is `succeeded` both times.
+ * once; a repeated check-in adds a new volume once; the same completion twice is `succeeded`
+ * both times.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, createHarness, FV_KEY_1, FV_KEY_2, TestAgent, type Harness } from './harness.ts';
@@ -47,5 +48,13 @@ describe.each(['sqlite', 'postgres'] as const)('concurrent retries (%s)', (kind)
     expect(done.map((d) => [d.status, d.body.state])).toEqual([[200, 'succeeded'], [200, 'succeeded']]);
     const revealed = await call(h.app, 'POST', `/api/v1/devices/${mac.deviceId}/reveal`, h.people.owner.token, {});
     expect(revealed.body.key).toBe(FV_KEY_2);
+  });
+
+  it('a check-in repeated at once that lists a new volume adds it once, and both answer', async () => {
+    const body = { volumes: [{ ref: 'disk3s1', name: 'Backup', encrypted: true }] };
+    const answers = await Promise.all([1, 2, 3].map(() => call(h.app, 'POST', '/api/v1/agent/checkin', mac.credential, body)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    const volumes = await h.deps.db.selectFrom('volumes').select('id').where('device_id', '=', mac.deviceId).where('ref', '=', 'disk3s1').execute();
+    expect(volumes).toHaveLength(1);
   });
 });
