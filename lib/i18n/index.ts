@@ -26,6 +26,11 @@ export function t(locale: Locale, id: MessageId, params: Record<string, string |
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
 
+/** Whether a computed id (e.g. `portal.audit.action.${action}`) names a message. */
+export function isMessageId(id: string): id is MessageId {
+  return Object.hasOwn(en, id);
+}
+
 /** Picks the best supported locale from an Accept-Language header or a BCP 47 tag list. */
 export function pickLocale(accept: string | null | undefined, fallback: Locale = 'en'): Locale {
   if (!accept) return fallback;

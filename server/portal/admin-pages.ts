@@ -20,42 +20,50 @@ import { verifyAuditChain } from '../audit.ts';
 import type { PortalSession } from '../auth/sessions.ts';
 import { assertCsrf, formatTime } from './session.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
+import { isMessageId } from '../../lib/i18n/index.ts';
 import { actorOf, toLogin } from './device-pages.ts';
 import { COUNTDOWN_SCRIPT, noticeBlock, revealedKeyBlock, statusBadge, statusCard, volumesTable } from './device-render.ts';
 
 function auditTable(c: AppContext, events: AuditEvent[]): Html {
   const locale = c.get('locale');
-  return html`<table id="audit">
-    <tr><th>#</th><th>${tr(c, 'portal.audit.time')}</th><th>${tr(c, 'portal.audit.actor')}</th><th>${tr(c, 'portal.audit.action')}</th><th>${tr(c, 'portal.audit.detail')}</th></tr>
+  return html`<div class="scroll"><table id="audit">
+    <tr><th scope="col">#</th><th scope="col">${tr(c, 'portal.audit.time')}</th><th scope="col">${tr(c, 'portal.audit.actor')}</th><th scope="col">${tr(c, 'portal.audit.action')}</th><th scope="col">${tr(c, 'portal.audit.detail')}</th></tr>
     ${events.map(
-      (e) => html`<tr data-action="${e.action}"><td>${e.seq}</td><td>${formatTime(locale, e.at)}</td><td>${e.actorName ?? e.actorKind}</td><td><code>${e.action}</code></td><td>${
+      (e) => html`<tr data-action="${e.action}"><td>${e.seq}</td><td>${formatTime(locale, e.at)}</td><td>${e.actorName ?? e.actorKind}</td><td>${auditActionLabel(c, e.action)}</td><td>${
         Object.entries(e.detail).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => html`${k}: ${String(v)}<br>`)
       }</td></tr>`,
     )}
-  </table>`;
+  </table></div>`;
+}
+
+/** The event's action in words, with its stable code underneath for searching and support. */
+function auditActionLabel(c: AppContext, action: string): Html {
+  const id = `portal.audit.action.${action}`;
+  const label = isMessageId(id) ? html`${tr(c, id)}<br>` : '';
+  return html`${label}<code class="muted">${action}</code>`;
 }
 
 type AdminState = { revealed?: RevealedKey; error?: string | null; info?: string | null };
 
 function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[], csrf: string, state: AdminState): Html {
   const personal = device.ownership === 'personal';
-  const rotateForm = html`<form method="post" action="/devices/${device.id}/rotate" class="inline">${csrfField(csrf)}<input type="hidden" name="back" value="admin">
-    ${device.volumes.length > 1 ? html`<select name="volumeId" aria-label="${tr(c, 'portal.volume')}">${device.volumes.map((v) => html`<option value="${v.id}">${v.name}</option>`)}</select>` : ''}
+  const rotateForm = html`<form method="post" action="/devices/${device.id}/rotate">${csrfField(csrf)}<input type="hidden" name="back" value="admin">
+    ${device.volumes.length > 1 ? html`<span class="field"><label for="rotate-volume">${tr(c, 'portal.volume')}</label><select id="rotate-volume" name="volumeId">${device.volumes.map((v) => html`<option value="${v.id}">${v.name}</option>`)}</select></span>` : ''}
     <button type="submit" id="rotate">${tr(c, 'ui.rotate')}</button></form>`;
   return page(c, {
     title: device.name,
     csrf,
     script: state.revealed ? COUNTDOWN_SCRIPT : undefined,
     body: html`
-      <p><a href="/admin/devices">${tr(c, 'portal.back')}</a></p>
+      <p class="crumb"><a href="/admin/devices">← ${tr(c, 'portal.admin_devices')}</a></p>
       ${state.info ? html`<p class="info" role="status">${state.info}</p>` : ''}
-      ${noticeBlock(c, device)}
+      ${noticeBlock(c, device, false)}
       ${statusCard(c, device, true)}
       ${volumesTable(c, device, true)}
-      <section class="card" id="reveal">
-        <h2>${tr(c, 'ui.get_key')}</h2>
+      <section class="card" id="reveal" aria-labelledby="reveal-title">
+        <h2 id="reveal-title">${tr(c, 'ui.get_key')}</h2>
         ${personal
-          ? html`<p class="error" id="personal-explain">${tr(c, 'error.personal_device')}</p><p>${tr(c, 'portal.personal_offer_rotation')}</p>${rotateForm}`
+          ? html`<div class="notice explain" id="personal-explain" role="status"><p><strong>${tr(c, 'error.personal_device')}</strong></p><p>${tr(c, 'portal.personal_rotate_hint')}</p></div><div class="actions">${rotateForm}</div>`
           : html`${state.revealed ? revealedKeyBlock(c, state.revealed) : ''}
             ${state.error ? html`<p class="error" role="alert" id="reveal-error">${state.error}</p>` : ''}
             <form method="post" action="/admin/devices/${device.id}/reveal" id="reveal-form">
@@ -67,7 +75,8 @@ function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[], cs
                   : [html`<option value="${v.id}">${v.name}${v.protectorIds.length ? ` · ${v.protectorIds[0]}` : ''}</option>`],
               )}</select>
               <label for="reason">${tr(c, 'ui.reason')}</label>
-              <input type="text" id="reason" name="reason" maxlength="500" placeholder="${tr(c, 'portal.reason_hint')}" required>
+              <p class="hint" id="reason-hint">${tr(c, 'portal.reason_hint')}</p>
+              <input type="text" id="reason" name="reason" maxlength="500" required aria-describedby="${state.error ? 'reason-hint reveal-error' : 'reason-hint'}" ${state.error ? html`aria-invalid="true"` : ''}>
               <div class="actions"><button type="submit">${tr(c, 'portal.reveal')}</button></div>
             </form>
             <div class="actions">${rotateForm}</div>`}
@@ -103,12 +112,12 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
         title: tr(c, 'portal.admin_devices'),
         csrf: session.csrf,
         body: html`<p><a href="/admin/audit">${tr(c, 'portal.audit_log')}</a></p>
-        <table id="devices"><tr><th>${tr(c, 'portal.device')}</th><th>${tr(c, 'portal.owner')}</th><th>${tr(c, 'portal.ownership')}</th><th>${tr(c, 'ui.status')}</th><th>${tr(c, 'portal.protector_ids')}</th><th>${tr(c, 'ui.last_checkin')}</th></tr>
+        <div class="scroll"><table id="devices"><tr><th scope="col">${tr(c, 'portal.device')}</th><th scope="col">${tr(c, 'portal.owner')}</th><th scope="col">${tr(c, 'portal.ownership')}</th><th scope="col">${tr(c, 'ui.status')}</th><th scope="col">${tr(c, 'portal.protector_ids')}</th><th scope="col">${tr(c, 'ui.last_checkin')}</th></tr>
         ${devices.map(
-          (d) => html`<tr data-device="${d.id}"><td><a href="/admin/devices/${d.id}">${d.name}</a></td><td>${d.ownerName}</td><td>${tr(c, `ui.ownership.${d.ownership}`)}</td><td>${statusBadge(c, d.keyStatus)}</td><td>${d.volumes.map(
+          (d) => html`<tr data-device="${d.id}"><td><a href="/admin/devices/${d.id}">${d.name}</a></td><td>${d.ownerName}</td><td>${tr(c, `ui.ownership.${d.ownership}`)}</td><td>${statusBadge(c, d.keyStatus)}</td><td>${d.keyKind === 'bitlocker' ? d.volumes.map(
             (v) => html`${v.name}: ${v.protectorIds.length ? v.protectorIds.map((p) => html`<code>${p}</code> `) : '—'}<br>`,
-          )}</td><td>${formatTime(locale, d.lastCheckinAt) ?? tr(c, 'ui.never')}</td></tr>`,
-        )}</table>`,
+          ) : '—'}</td><td>${formatTime(locale, d.lastCheckinAt) ?? tr(c, 'ui.never')}</td></tr>`,
+        )}</table></div>`,
       }),
     );
   });

@@ -44,35 +44,42 @@ const INFO_FLAGS: Record<string, 'flow.pending' | 'portal.rotate_queued' | 'port
 
 function storeSection(c: AppContext, device: Device, csrf: string, state: StoreFormState): Html {
   const multi = device.volumes.length > 1;
-  return html`<section class="card" id="store">
-    <h2>${tr(c, 'ui.store_key')}</h2>
+  const keyDescribedBy = state.keyError ? 'key-hint key-error' : 'key-hint';
+  return html`<section class="card" id="store" aria-labelledby="store-title">
+    <h2 id="store-title">${tr(c, 'ui.store_key')}</h2>
     <div data-keyward-panel="store" data-keyward-device="${device.id}" data-keyward-kind="${device.keyKind}"></div>
     <form method="post" action="/devices/${device.id}/keys" id="store-form" autocomplete="off">
       ${csrfField(csrf)}
-      ${multi
-        ? html`<label for="store-volume">${tr(c, 'portal.volume')}</label><select id="store-volume" name="volumeId">${device.volumes.map((v) => html`<option value="${v.id}">${v.name}</option>`)}</select>`
-        : ''}
+      ${multi ? html`<label for="store-volume">${tr(c, 'portal.volume')}</label>${volumeSelect(device, 'store-volume')}` : ''}
       <label for="key">${tr(c, 'ui.recovery_key')}</label>
-      <input type="text" id="key" name="key" spellcheck="false" autocapitalize="characters" required>
+      <p class="hint" id="key-hint">${tr(c, `portal.key_hint.${device.keyKind}`)}</p>
+      <input type="text" id="key" name="key" spellcheck="false" autocapitalize="characters" required aria-describedby="${keyDescribedBy}" ${state.keyError ? html`aria-invalid="true"` : ''}>
       ${state.keyError ? html`<p class="error" id="key-error" role="alert">${state.keyError}</p>` : ''}
       <label for="confirmKey">${tr(c, 'ui.confirm_key')}</label>
-      <input type="text" id="confirmKey" name="confirmKey" spellcheck="false" autocapitalize="characters" required>
+      <input type="text" id="confirmKey" name="confirmKey" spellcheck="false" autocapitalize="characters" required ${state.confirmError ? html`aria-invalid="true" aria-describedby="confirm-error"` : ''}>
       ${state.confirmError ? html`<p class="error" id="confirm-error" data-message="M1" role="alert">${state.confirmError}</p>` : ''}
       <div class="actions"><button type="submit">${tr(c, 'ui.save')}</button></div>
     </form>
   </section>`;
 }
 
+/** A volume picker; its visible label is written by the caller (`<label for=id>`). */
+function volumeSelect(device: Device, id: string): Html {
+  return html`<select id="${id}" name="volumeId">${device.volumes.map((v) => html`<option value="${v.id}">${v.name}</option>`)}</select>`;
+}
+
 function getSection(c: AppContext, device: Device, csrf: string, revealed: RevealedKey | undefined): Html {
   const multi = device.volumes.length > 1;
-  return html`<section class="card" id="get">
-    <h2>${tr(c, 'ui.get_key')}</h2>
+  return html`<section class="card" id="get" aria-labelledby="get-title">
+    <h2 id="get-title">${tr(c, 'ui.get_key')}</h2>
     <div data-keyward-panel="get" data-keyward-device="${device.id}"></div>
     ${revealed ? revealedKeyBlock(c, revealed) : ''}
     <form method="post" action="/devices/${device.id}/reveal" id="get-form">
       ${csrfField(csrf)}
-      ${multi ? html`<select name="volumeId" aria-label="${tr(c, 'portal.volume')}">${device.volumes.map((v) => html`<option value="${v.id}">${v.name}</option>`)}</select>` : ''}
-      <button type="submit">${tr(c, 'ui.get_key')}</button>
+      <div class="actions">
+        ${multi ? html`<span class="field"><label for="get-volume">${tr(c, 'portal.volume')}</label>${volumeSelect(device, 'get-volume')}</span>` : ''}
+        <button type="submit">${tr(c, 'ui.get_key')}</button>
+      </div>
     </form>
   </section>`;
 }
@@ -84,7 +91,7 @@ export function devicePage(c: AppContext, device: Device, csrf: string, state: D
     toast: state.toast,
     script: state.revealed ? COUNTDOWN_SCRIPT : undefined,
     body: html`
-      <p><a href="/devices">${tr(c, 'portal.back')}</a></p>
+      <p class="crumb"><a href="/devices">← ${tr(c, 'ui.my_devices')}</a></p>
       ${state.info ? html`<p class="info" id="info" role="status">${state.info}</p>` : ''}
       ${noticeBlock(c, device)}
       ${statusCard(c, device, false)}
@@ -92,7 +99,7 @@ export function devicePage(c: AppContext, device: Device, csrf: string, state: D
       <div class="actions">
         <form method="post" action="/devices/${device.id}/check-access">${csrfField(csrf)}<button type="submit" id="check-access">${tr(c, 'ui.check_access')}</button></form>
         <form method="post" action="/devices/${device.id}/rotate">${csrfField(csrf)}${
-          device.volumes.length > 1 ? html`<select name="volumeId" aria-label="${tr(c, 'portal.volume')}">${device.volumes.map((v) => html`<option value="${v.id}">${v.name}</option>`)}</select> ` : ''
+          device.volumes.length > 1 ? html`<span class="field"><label for="rotate-volume">${tr(c, 'portal.volume')}</label>${volumeSelect(device, 'rotate-volume')}</span>` : ''
         }<button type="submit" id="rotate">${tr(c, 'ui.rotate')}</button></form>
       </div>
       ${getSection(c, device, csrf, state.revealed)}
@@ -107,9 +114,9 @@ function devicesListPage(c: AppContext, devices: Device[], csrf: string): Html {
     title: tr(c, 'ui.my_devices'),
     csrf,
     body: devices.length
-      ? html`<table id="devices"><tr><th>${tr(c, 'portal.device')}</th><th>${tr(c, 'ui.status')}</th><th>${tr(c, 'portal.ownership')}</th><th>${tr(c, 'ui.last_checkin')}</th></tr>
+      ? html`<div class="scroll"><table id="devices"><tr><th scope="col">${tr(c, 'portal.device')}</th><th scope="col">${tr(c, 'ui.status')}</th><th scope="col">${tr(c, 'portal.ownership')}</th><th scope="col">${tr(c, 'ui.last_checkin')}</th></tr>
         ${devices.map((d) => html`<tr data-device="${d.id}"><td><a href="/devices/${d.id}">${d.name}</a></td><td>${statusBadge(c, d.keyStatus)}</td><td>${tr(c, `ui.ownership.${d.ownership}`)}</td><td>${formatTime(locale, d.lastCheckinAt) ?? tr(c, 'ui.never')}</td></tr>`)}
-        </table>`
+        </table></div>`
       : html`<p>${tr(c, 'portal.no_devices')}</p>`,
   });
 }

@@ -41,12 +41,16 @@ export function page(c: AppContext, o: PageOptions): Html {
   const nonce = c.get('cspNonce');
   const locale = c.get('locale');
   const session = c.get('session');
+  const path = c.req.path;
+  // The current section's link is marked for assistive technology (and styled).
+  const link = (href: string, label: string) =>
+    html`<a href="${href}" ${path === href || path.startsWith(`${href}/`) ? html`aria-current="page"` : ''}>${label}</a>`;
   const nav = session
     ? html`<nav>
-        <a href="/devices">${tr(c, 'ui.my_devices')}</a>
-        <a href="/browsers">${tr(c, 'portal.nav.browsers')}</a>
-        ${session.user.role !== 'user' ? html`<a href="/admin/devices">${tr(c, 'portal.nav.admin')}</a>` : ''}
-        ${session.user.role === 'admin' ? html`<a href="/admin/policy">${tr(c, 'portal.nav.policy')}</a><a href="/admin/users">${tr(c, 'portal.nav.users')}</a>` : ''}
+        ${link('/devices', tr(c, 'ui.my_devices'))}
+        ${link('/browsers', tr(c, 'portal.nav.browsers'))}
+        ${session.user.role !== 'user' ? link('/admin/devices', tr(c, 'portal.nav.admin')) : ''}
+        ${session.user.role === 'admin' ? html`${link('/admin/policy', tr(c, 'portal.nav.policy'))}${link('/admin/users', tr(c, 'portal.nav.users'))}` : ''}
         <span class="who">${tr(c, 'portal.signed_in_as', { name: session.user.name })}</span>
         <form method="post" action="/logout" class="inline">${csrfField(o.csrf)}<button type="submit">${tr(c, 'ui.sign_out')}</button></form>
       </nav>`
@@ -60,9 +64,10 @@ export function page(c: AppContext, o: PageOptions): Html {
 <style nonce="${nonce}">${raw(STYLES)}</style>
 </head>
 <body data-keyward-portal="1" data-keyward-locale="${locale}">
+<a class="skip" href="#main">${tr(c, 'portal.skip_to_content')}</a>
 <header><a class="brand" href="/">${tr(c, 'portal.title')}</a>${nav}${languageSwitch(c, o.csrf)}</header>
 ${o.toast ? html`<div class="toast" role="alert" id="keyward-toast">${o.toast}</div>` : ''}
-<main>
+<main id="main" tabindex="-1">
 <h1>${o.title}</h1>
 ${o.body}
 </main>
