@@ -11,7 +11,7 @@ import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { appendAudit } from '../audit.ts';
 import { assertCanReveal, isOwner, type UserActor } from './access.ts';
-import { newestActiveVersion, openKeyVersion, touchDevice, type Trx } from './key-versions.ts';
+import { lockVolume, newestActiveVersion, openKeyVersion, touchDevice, type Trx } from './key-versions.ts';
 import { queueRotation } from './operations.ts';
 import type { RequestMeta } from './store-key.ts';
 import type { VolumeTable } from '../db/schema.ts';
@@ -41,6 +41,9 @@ export async function revealRecoveryKey(deps: AppDeps, user: UserActor, deviceId
     const noKey = () => new ApiFailure(404, 'no_key', { detail: t(meta.locale, 'flow.no_key', { contact: org.support_contact }) });
     const volume = await volumeWithKey(trx, device.id, req.volumeId);
     if (!volume) throw noKey();
+    // Volume before audit head, as every writer takes them: a rotation completing now cannot
+    // deadlock with this reveal, and the reveal then shows the key the rotation left active.
+    await lockVolume(trx, deps, volume.id);
     const byIt = !isOwner(user, facts);
     const protectorId = req.protectorId ? (parseProtectorId(req.protectorId) ?? req.protectorId) : undefined;
     const row = await newestActiveVersion(trx, volume.id, protectorId);
