@@ -22,11 +22,11 @@ function loginPage(c: AppContext, deps: AppDeps, next: string, email: string, er
   return page(c, {
     title: tr(c, 'portal.sign_in_title'),
     csrf,
-    body: html`<form method="post" action="/login" class="card" id="login-form">
+    body: html`<form method="post" action="/login" class="card narrow" id="login-form">
       ${csrfField(csrf)}<input type="hidden" name="next" value="${next}">
-      ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
-      <label for="email">${tr(c, 'ui.email')}</label><input type="email" id="email" name="email" value="${email}" autocomplete="username" required>
-      <label for="password">${tr(c, 'ui.password')}</label><input type="password" id="password" name="password" autocomplete="current-password" required>
+      ${error ? html`<p class="error" id="login-error" role="alert">${error}</p>` : ''}
+      <label for="email">${tr(c, 'ui.email')}</label><input type="email" id="email" name="email" value="${email}" autocomplete="username" required ${error ? html`aria-describedby="login-error"` : ''}>
+      <label for="password">${tr(c, 'ui.password')}</label><input type="password" id="password" name="password" autocomplete="current-password" required ${error ? html`aria-invalid="true" aria-describedby="login-error" autofocus` : ''}>
       <div class="actions"><button type="submit">${tr(c, 'ui.sign_in')}</button></div>
     </form>`,
   });

@@ -34,7 +34,7 @@ export function actorOf(session: PortalSession): { id: string; role: Role } {
 
 type StoreFormState = { keyError?: string; confirmError?: string };
 
-type DevicePageState = { store?: StoreFormState; revealed?: RevealedKey; info?: string | null; toast?: string | null };
+type DevicePageState = { store?: StoreFormState; revealed?: RevealedKey; getError?: string; info?: string | null; toast?: string | null };
 
 const INFO_FLAGS: Record<string, 'flow.pending' | 'portal.rotate_queued' | 'portal.check_access_sent'> = {
   stored: 'flow.pending',
@@ -68,12 +68,13 @@ function volumeSelect(device: Device, id: string): Html {
   return html`<select id="${id}" name="volumeId">${device.volumes.map((v) => html`<option value="${v.id}">${v.name}</option>`)}</select>`;
 }
 
-function getSection(c: AppContext, device: Device, csrf: string, revealed: RevealedKey | undefined): Html {
+function getSection(c: AppContext, device: Device, csrf: string, revealed: RevealedKey | undefined, error: string | undefined): Html {
   const multi = device.volumes.length > 1;
   return html`<section class="card" id="get" aria-labelledby="get-title">
     <h2 id="get-title">${tr(c, 'ui.get_key')}</h2>
     <div data-keyward-panel="get" data-keyward-device="${device.id}"></div>
     ${revealed ? revealedKeyBlock(c, revealed) : ''}
+    ${error ? html`<p class="error" id="get-error" role="alert">${error}</p>` : ''}
     <form method="post" action="/devices/${device.id}/reveal" id="get-form">
       ${csrfField(csrf)}
       <div class="actions">
@@ -102,7 +103,7 @@ export function devicePage(c: AppContext, device: Device, csrf: string, state: D
           device.volumes.length > 1 ? html`<span class="field"><label for="rotate-volume">${tr(c, 'portal.volume')}</label>${volumeSelect(device, 'rotate-volume')}</span>` : ''
         }<button type="submit" id="rotate">${tr(c, 'ui.rotate')}</button></form>
       </div>
-      ${getSection(c, device, csrf, state.revealed)}
+      ${getSection(c, device, csrf, state.revealed, state.getError)}
       ${storeSection(c, device, csrf, state.store ?? {})}
     `,
   });
@@ -178,9 +179,16 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     if (!limiter.hit(`reveal:user:${session.user.id}`, deps.config.rateLimits.revealPerMinute, now) || !limiter.hit(`reveal:ip:${clientIp(c)}`, deps.config.rateLimits.revealPerMinute * 4, now)) {
       throw new ApiFailure(429, 'rate_limited');
     }
-    const outcome = await revealRecoveryKey(deps, actorOf(session), c.req.param('id'), { volumeId: form.volumeId || undefined }, { ip: clientIp(c), locale: c.get('locale') });
-    const device = await ownDevice(c, session);
-    return c.html(devicePage(c, device, session.csrf, { revealed: outcome.key }));
+    try {
+      const outcome = await revealRecoveryKey(deps, actorOf(session), c.req.param('id'), { volumeId: form.volumeId || undefined }, { ip: clientIp(c), locale: c.get('locale') });
+      const device = await ownDevice(c, session);
+      return c.html(devicePage(c, device, session.csrf, { revealed: outcome.key }));
+    } catch (error) {
+      // No key escrowed yet: say so (with IT's contact) in the Get section, on the device page.
+      if (!(error instanceof ApiFailure) || error.code !== 'no_key') throw error;
+      const device = await ownDevice(c, session);
+      return c.html(devicePage(c, device, session.csrf, { getError: error.detail ?? tr(c, 'error.no_key') }), 404);
+    }
   });
 
   r.post('/devices/:id/rotate', async (c) => {

@@ -10,7 +10,7 @@ header a{color:#fff}header a:hover{color:#dbe7f7}header a[aria-current=page]{fon
 .brand{font-weight:700;text-decoration:none;font-size:1.1rem}nav{display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center;flex:1}
 .who{color:#dbe3ee;margin-left:auto}.lang{display:flex;gap:.3rem;align-items:center}.lang label{margin:0;display:flex;gap:.3rem;align-items:center}.inline{display:inline}
 main{max-width:960px;margin:1.5rem auto;padding:0 1rem}h1{font-size:1.5rem;margin:.2rem 0 1rem}
-.crumb{margin:0 0 .4rem}
+.crumb{margin:0 0 .4rem}.narrow{max-width:30rem}
 table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #dde1e7;vertical-align:top}
 .card>table th,.card>table td{padding-left:0}.card>table tr:last-child>*{border-bottom:0}
 .scroll{overflow-x:auto}

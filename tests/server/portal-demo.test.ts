@@ -100,6 +100,15 @@ describe('portal with the demo fleet (real HTTP)', () => {
     expect(await count()).toBe(before);
   });
 
+  it('Get recovery key before any key is escrowed → the device page says no key was found and names IT support', async () => {
+    const b = await signedIn('user');
+    const mac = fleetDevice('Personal MacBook');
+    const got = await b.submit(`/devices/${mac.deviceId}`, `/devices/${mac.deviceId}/reveal`, {});
+    expect(got.res.status).toBe(404);
+    expect(got.text).toMatch(/id="get-error" role="alert">No recovery key was found for this device\. Contact IT support: \S+/);
+    expect(got.text).toContain(`data-keyward-panel="get" data-keyward-device="${mac.deviceId}"`);
+  });
+
   it("store the personal Mac's key → the simulated device verifies and rotates → M4; Get recovery key shows the new key with a countdown", async () => {
     const b = await signedIn('user');
     const mac = fleetDevice('Personal MacBook');
