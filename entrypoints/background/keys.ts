@@ -23,8 +23,8 @@ export async function revealRecoveryKey(vault: VaultPort, session: VaultSession,
   if (result.ok) {
     await writeSyncStatus({ online: true });
     if (unlocked && (await readAccount())?.offlineCache !== 'metadata') {
-      await vault.saveRevealedKey(result.data);
-      await session.touch();
+      // The reveal is done and audited: show the key even if caching it fails (e.g. the vault just locked).
+      await vault.saveRevealedKey(result.data).then(() => session.touch(), () => undefined);
     }
     return { ok: true, key: result.data, offline: false };
   }

@@ -5,7 +5,7 @@
  * portal content script only the panel messages, on the configured service origin, for the
  * device of the page it is mounted on.
  */
-import { failure, type Message, type MessageMap, type MessageType, type Reply } from '../../lib/client/messages.ts';
+import { failure, type Failure, type Message, type MessageMap, type MessageType, type Reply } from '../../lib/client/messages.ts';
 import { apiClient } from './api.ts';
 import { finishSignIn, isSignedIn, signOut, startSignIn } from './auth.ts';
 import { scheduleClipboardClear } from './clipboard.ts';
@@ -89,7 +89,12 @@ export function isMessage(value: unknown, handlers: Handlers): value is Message 
   return typeof type === 'string' && Object.hasOwn(handlers, type) && !('target' in value);
 }
 
-export function dispatch(handlers: Handlers, message: Message): Promise<MessageMap[MessageType]['response']> {
+/** Runs the message's handler; a handler that throws (e.g. a malformed message) answers a plain failure, no internals. */
+export async function dispatch(handlers: Handlers, message: Message): Promise<MessageMap[MessageType]['response'] | Failure> {
   const handler = handlers[message.type] as (m: Message) => Promise<MessageMap[MessageType]['response']>;
-  return handler(message);
+  try {
+    return await handler(message);
+  } catch {
+    return failure('bad_state', 'The request could not be handled.');
+  }
 }

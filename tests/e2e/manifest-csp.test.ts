@@ -4,7 +4,7 @@
  * only callback.html reachable from the web, and a CSP under which the vault's WebAssembly
  * still runs but eval, inline scripts, plugins and framing by web pages do not. The one
  * web-reachable page, callback.html, shows no text taken from its URL and finishes a sign-in
- * only for the `state` the extension itself sent.
+ * only for the `state` the extension itself sent. A malformed message gets a plain failure.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -95,6 +95,14 @@ describe('extension pages under the CSP', () => {
       expect(loaded, path).toBe('');
     }
     await page.close();
+  });
+});
+
+describe('background messages', () => {
+  it('answers a malformed message with a plain failure, never an exception carrying internals', async () => {
+    const reply = await options.evaluate(() => (globalThis as unknown as { chrome: { runtime: { sendMessage(m: object): Promise<unknown> } } }).chrome.runtime.sendMessage({ type: 'vault.setup' })
+      .then((value) => ({ value }), (error: Error) => ({ thrown: error.message })));
+    expect(reply).toEqual({ value: { ok: false, error: { code: 'bad_state', message: 'The request could not be handled.' } } });
   });
 });
 
