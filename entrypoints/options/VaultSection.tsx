@@ -59,18 +59,18 @@ export function VaultSection({ vault, onChange }: { vault: VaultState; onChange:
         {vault !== 'none' && (
           <div class="kw-field">
             <label for="kw-current">{text('ext.current_passphrase')}</label>
-            <input id="kw-current" class="kw-input" type="password" autocomplete="current-password" value={current} onInput={(e) => setCurrent(e.currentTarget.value)} />
+            <input id="kw-current" class="kw-input" type="password" autocomplete="current-password" aria-describedby="kw-vault-msg" value={current} onInput={(e) => setCurrent(e.currentTarget.value)} />
           </div>
         )}
         <div class="kw-field">
           <label for="kw-new">{vault === 'none' ? text('ui.passphrase') : text('ext.new_passphrase')}</label>
-          <input id="kw-new" class="kw-input" type="password" autocomplete="new-password" value={next} onInput={(e) => setNext(e.currentTarget.value)} />
+          <input id="kw-new" class="kw-input" type="password" autocomplete="new-password" aria-describedby="kw-vault-msg" value={next} onInput={(e) => setNext(e.currentTarget.value)} />
         </div>
         <div class="kw-field">
           <label for="kw-confirm-pass">{text('ext.confirm_passphrase')}</label>
-          <input id="kw-confirm-pass" class="kw-input" type="password" autocomplete="new-password" value={confirm} onInput={(e) => setConfirm(e.currentTarget.value)} />
+          <input id="kw-confirm-pass" class="kw-input" type="password" autocomplete="new-password" aria-describedby="kw-vault-msg" value={confirm} onInput={(e) => setConfirm(e.currentTarget.value)} />
         </div>
-        <div aria-live="polite">
+        <div id="kw-vault-msg" aria-live="polite">
           {progress !== null && <progress class="kw-progress" max={1} value={progress} aria-label={text('ext.unlocking', { percent: Math.round(progress * 100) })} />}
           {message && <p class={message.kind === 'ok' ? 'kw-okhint' : 'kw-error'} data-keyward-vault-message={message.kind}>{message.text}</p>}
         </div>

@@ -184,6 +184,11 @@ describe('popup', () => {
     const options = await openOptions(browser);
     await options.locator('#kw-current').fill(PASSPHRASE);
     await options.locator('#kw-new').fill('a brand new passphrase');
+    await options.locator('#kw-confirm-pass').fill('a different passphrase');
+    await options.getByRole('button', { name: 'Change passphrase' }).click();
+    const description = await options.locator('#kw-confirm-pass').evaluate((input) =>
+      (input.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent ?? '').join(' ').trim());
+    expect(description, 'the mismatch is the field\'s accessible description').toBe('The passphrases do not match.');
     await options.locator('#kw-confirm-pass').fill('a brand new passphrase');
     await options.getByRole('button', { name: 'Change passphrase' }).click();
     await options.locator('[data-keyward-vault-message="ok"]').waitFor({ timeout: 30_000 });
