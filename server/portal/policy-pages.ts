@@ -107,9 +107,11 @@ export function policyPages(deps: AppDeps): Hono<AppEnv> {
     if (!owner) throw new ApiFailure(404, 'not_found', { field: 'ownerEmail' });
     const ownership = form.ownership === 'personal' ? 'personal' : 'corporate';
     const label = (form.label ?? '').trim().slice(0, 200) || 'device';
-    const token = await createEnrollmentToken(deps, { ownerId: owner.id, ownership, label, validDays: TOKEN_DAYS });
-    await deps.db.transaction().execute(async (trx) => {
+    // The token and its audit event are written together: no token that the log does not know.
+    const token = await deps.db.transaction().execute(async (trx) => {
+      const created = await createEnrollmentToken({ ...deps, db: trx }, { ownerId: owner.id, ownership, label, validDays: TOKEN_DAYS });
       await appendAudit(trx, deps.dbKind, nowIso(deps), { actorId: session.user.id, actorKind: 'user', action: 'enrollment_token.created', detail: { ownerId: owner.id, ownership, label }, ip: clientIp(c) });
+      return created;
     });
     const server = new URL(c.req.url).origin;
     const notice = html`${tr(c, 'portal.enrollment_created', { days: TOKEN_DAYS, token })}<br><code>${tr(c, 'portal.enrollment_howto', { server })}</code>`;
