@@ -76,6 +76,12 @@ function PopupBody({ initialState, initialDevices }: Props) {
     await refresh();
   }
 
+  /** Closes the card (the key leaves the state) and gives keyboard focus back to the device's button. */
+  function closeRetrieve(device: CachedDevice) {
+    setRetrieve({ name: 'none' });
+    requestAnimationFrame(() => document.querySelector<HTMLButtonElement>(`[data-keyward-device="${CSS.escape(device.id)}"] button`)?.focus());
+  }
+
   const openSettings = () => void browser.runtime.openOptionsPage();
 
   return (
@@ -106,7 +112,7 @@ function PopupBody({ initialState, initialDevices }: Props) {
         <>
           {retrieve.name !== 'none' && (
             <RetrieveCard
-              retrieve={retrieve} onReveal={reveal} onClose={() => setRetrieve({ name: 'none' })}
+              retrieve={retrieve} onReveal={reveal} onClose={() => closeRetrieve(retrieve.device)}
               onHidden={() => setRetrieve({ name: 'hidden', device: retrieve.device })}
             />
           )}

@@ -105,6 +105,9 @@ describe('popup', () => {
     await popup.getByLabel('Volume').selectOption({ label: 'D:' });
     await expect.poll(() => key.textContent()).toBe(formatRecoveryKey('bitlocker', windows.volumes[1].currentKey()));
     expect(await popup.locator('[data-keyward-protector]').textContent()).toMatch(/^Protector ID: \{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}$/);
+    await popup.getByRole('button', { name: 'Hide' }).click();
+    expect(await key.count()).toBe(0);
+    await expect.poll(() => popup.evaluate(() => document.activeElement?.getAttribute('aria-label')), { message: 'focus back on the device' }).toBe('Get recovery key: Windows PC (simulated)');
     await popup.close();
   });
 
