@@ -1,7 +1,7 @@
 /**
  * Portal content script: runs only on the configured portal origin (registered at runtime
- * by the background), finds the `data-keyward-panel` mount points and mounts the Store and
- * Get panels, each in its own shadow root. Panels talk only to the background.
+ * by the background), finds the `data-keyward-panel` mount points and, when the extension is
+ * signed in, mounts the Store and Get panels, each in its own shadow root. Panels talk only to the background.
  * The shadow root keeps keys out of the page's DOM, styles and bubbling events; it is open
  * (the portal is the escrow service's own page, which can reveal the key itself), and a page
  * script listening in the capture phase could still see keystrokes, as with any in-page UI.
@@ -13,6 +13,7 @@ import type { ContentScriptContext } from 'wxt/utils/content-script-context';
 import type { KeyKind, Locale } from '../../lib/api/contract.ts';
 import { LOCALES } from '../../lib/i18n/index.ts';
 import { GetPanel } from '../../components/GetPanel.tsx';
+import { sendMessage } from '../../components/send.ts';
 import { StorePanel } from '../../components/StorePanel.tsx';
 import { STYLES } from '../../components/styles.ts';
 import { LocaleProvider } from '../../components/text.tsx';
@@ -22,6 +23,9 @@ export default defineContentScript({
   registration: 'runtime',
   async main(ctx) {
     if (document.body?.dataset.keywardPortal !== '1') return;
+    // Signed out, the panels could do nothing: leave the portal's own forms in place.
+    const state = await sendMessage('state.get', {}).catch(() => null);
+    if (!state?.signedIn) return;
     const locale = pick<Locale>(LOCALES, document.body.dataset.keywardLocale, 'en');
     for (const anchor of document.querySelectorAll<HTMLElement>('[data-keyward-panel]')) {
       await mountPanel(ctx, anchor, locale);

@@ -4,7 +4,8 @@
  * a key saved (encrypted) in the vault; the portal panel shows toast M2 when a key cannot be
  * submitted; back online, "Sync now" reports the offline reveal to the service's audit log;
  * the `offlineCache: metadata` policy empties the key cache; a browser revoked from the
- * portal is signed out and forgets its cached devices and keys.
+ * portal is signed out and forgets its cached devices and keys, and the portal keeps its own
+ * forms while the extension is signed out.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -143,5 +144,16 @@ describe('offline', () => {
     expect(await reopened.locator('[data-keyward-device]').count()).toBe(0);
     expect(await reopened.getByRole('button', { name: 'Sign in' }).isVisible()).toBe(true);
     await reopened.close();
+  });
+
+  it("signed out, the portal device page keeps its own forms instead of panels that could not work", async () => {
+    const portal = await browser.context.newPage();
+    await openDevicePage(portal, service.url, corporateId);
+    await portal.locator('#get-form').waitFor();
+    await portal.waitForTimeout(1_000);
+    expect(await portal.locator('keyward-panel').count()).toBe(0);
+    expect(await portal.locator('#get-form').isVisible()).toBe(true);
+    expect(await portal.locator('#store-form').isVisible()).toBe(true);
+    await portal.close();
   });
 });
