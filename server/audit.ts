@@ -36,17 +36,19 @@ export async function appendAudit(trx: Transaction<Database>, dbKind: DbKind, at
   let headQuery = trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1);
   if (dbKind === 'postgres') headQuery = headQuery.forUpdate();
   const head = await headQuery.executeTakeFirstOrThrow();
+  // Hashed exactly as stored: a lone surrogate would be stored as U+FFFD and then never verify.
+  const stored = (text: string | null | undefined) => (text == null ? null : text.toWellFormed());
   const row: Hashed = {
     seq: head.seq + 1,
     id: randomUUID(),
     at,
-    actor_id: input.actorId,
+    actor_id: stored(input.actorId),
     actor_kind: input.actorKind,
-    action: input.action,
-    device_id: input.deviceId ?? null,
-    volume_id: input.volumeId ?? null,
+    action: input.action.toWellFormed(),
+    device_id: stored(input.deviceId),
+    volume_id: stored(input.volumeId),
     detail: JSON.stringify(input.detail ?? {}),
-    ip: input.ip ?? null,
+    ip: stored(input.ip),
     prev_hash: head.hash,
   };
   const hash = hashAuditEvent(row);

@@ -18,11 +18,15 @@ function mediaType(c: Context): string {
   return (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
 }
 
-/** PostgreSQL text cannot hold U+0000, so no name, key or id may carry one (on either database). */
+/**
+ * Text a database cannot store as given is refused (on either database): U+0000, which
+ * PostgreSQL text cannot hold, and lone UTF-16 surrogates, which would be stored as U+FFFD and
+ * so differ from what was checked and hashed (the audit chain).
+ */
 const NUL = '\u0000';
 
-function refuseNul(strings: Iterable<string>): void {
-  for (const s of strings) if (s.includes(NUL)) throw new ApiFailure(400, 'invalid_input');
+function refuseUnstorable(strings: Iterable<string>): void {
+  for (const s of strings) if (s.includes(NUL) || !s.isWellFormed()) throw new ApiFailure(400, 'invalid_input');
 }
 
 function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
@@ -42,7 +46,7 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBy
   let value: unknown;
   try {
     value = JSON.parse(text, (key, v: unknown) => {
-      refuseNul(typeof v === 'string' ? [key, v] : [key]);
+      refuseUnstorable(typeof v === 'string' ? [key, v] : [key]);
       return v;
     });
   } catch {
@@ -68,7 +72,7 @@ export async function readForm(c: Context, maxBytes: number): Promise<Record<str
 
 function formFields(text: string): Record<string, string> {
   const params = new URLSearchParams(text);
-  for (const [k, v] of params) refuseNul([k, v]);
+  for (const [k, v] of params) refuseUnstorable([k, v]);
   return Object.fromEntries(params);
 }
 
