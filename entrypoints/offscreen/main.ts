@@ -1,7 +1,8 @@
 /**
  * Chrome offscreen document (reason CLIPBOARD): after the requested delay, clears the
  * clipboard if it still holds the copied key (compared by SHA-256), then asks the
- * background to close this document once no clearing is pending.
+ * background to close this document once no clearing is pending. Listens to the background
+ * only (content scripts' messages reach every extension page too).
  */
 import { browser } from 'wxt/browser';
 import { clearClipboardIfUnchanged } from '../../components/clipboard.ts';
@@ -10,9 +11,16 @@ type ClearLater = { target: 'offscreen'; type: 'clipboard.clearLater'; sha256: s
 
 let pending = 0;
 
-browser.runtime.onMessage.addListener((message: unknown) => {
+type Sender = { id?: string; url?: string; tab?: unknown };
+
+/** Only our own extension contexts (the background), never a content script in a tab. */
+function fromExtension(sender: Sender): boolean {
+  return sender.id === browser.runtime.id && sender.tab === undefined && (sender.url?.startsWith(browser.runtime.getURL('/')) ?? false);
+}
+
+browser.runtime.onMessage.addListener((message: unknown, sender: Sender) => {
   const request = message as ClearLater | null;
-  if (request?.target !== 'offscreen' || request.type !== 'clipboard.clearLater') return undefined;
+  if (request?.target !== 'offscreen' || request.type !== 'clipboard.clearLater' || !fromExtension(sender)) return undefined;
   pending += 1;
   setTimeout(async () => {
     await clearClipboardIfUnchanged(document, request.sha256).catch(() => false);

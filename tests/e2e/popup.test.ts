@@ -4,13 +4,16 @@
  * clock); the vault stays unlocked when the service worker is stopped and restarted; pointing
  * the extension at another service signs it out first.
  */
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatRecoveryKey } from '../../lib/keys/index.ts';
 import { launchWithExtension, type ExtensionBrowser } from '../support/browser.ts';
 import { configureService, openOptions, openPopup, setVaultPassphrase, signInExtension, stopServiceWorker } from '../support/extension.ts';
+import { sendFromContentScript } from '../support/content-world.ts';
 import { auditActions, screenshotPath } from '../support/evidence.ts';
+import { openDevicePage, panel } from '../support/portal.ts';
 import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
 
 const PASSPHRASE = 'correct horse battery staple';
@@ -180,6 +183,25 @@ describe('popup', () => {
     await popup.evaluate(() => navigator.clipboard.writeText('a note the user copied'));
     await popup.waitForTimeout(6_000);
     expect(await clipboard()).toBe('a note the user copied');
+    await popup.close();
+  });
+
+  it('a portal content script cannot make the clipboard helper clear what the user copied', async () => {
+    const popup = await openPopup(browser);
+    await popup.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
+    await popup.getByRole('button', { name: 'Copy' }).click();
+    await popup.getByText('Copied. The clipboard is cleared in 5 s.').waitFor();
+    const note = 'a note the user copied later';
+    await popup.evaluate((text) => navigator.clipboard.writeText(text), note);
+
+    const portal = await browser.context.newPage();
+    await openDevicePage(portal, service.url, fleetDevice(service, 'Corporate MacBook').deviceId);
+    await panel(portal, 'get').getByRole('button', { name: 'Get recovery key' }).waitFor();
+    const sha256 = createHash('sha256').update(note).digest('hex');
+    await sendFromContentScript(browser.context, portal, 'Keyward', { target: 'offscreen', type: 'clipboard.clearLater', sha256, delayMs: 0 }).catch(() => undefined);
+    await popup.waitForTimeout(1_000);
+    expect(await popup.evaluate(() => navigator.clipboard.readText())).toBe(note);
+    await portal.close();
     await popup.close();
   });
 
