@@ -1,7 +1,8 @@
 /** Options › Vault: set the passphrase, change it, lock — with a progress bar while deriving. */
 import { useEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
-import type { ProgressEvent, VaultState } from '../../lib/client/messages.ts';
+import type { VaultState } from '../../lib/client/messages.ts';
+import { progressFromBackground } from '../../components/progress.ts';
 import { sendMessage } from '../../components/send.ts';
 import { failureText, useText } from '../../components/text.tsx';
 
@@ -16,8 +17,9 @@ export function VaultSection({ vault, onChange }: { vault: VaultState; onChange:
   const [message, setMessage] = useState<{ kind: 'ok' | 'bad'; text: string } | null>(null);
 
   useEffect(() => {
-    const listener = (m: unknown) => {
-      if ((m as ProgressEvent | null)?.type === 'vault.progress') setProgress((m as ProgressEvent).fraction);
+    const listener = (m: unknown, sender: { tab?: unknown }) => {
+      const fraction = progressFromBackground(m, sender);
+      if (fraction !== null) setProgress(fraction);
     };
     browser.runtime.onMessage.addListener(listener);
     return () => browser.runtime.onMessage.removeListener(listener);

@@ -1,7 +1,7 @@
 /** Vault passphrase prompt with a progress bar while the key is derived (scrypt). */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
-import type { ProgressEvent } from '../../lib/client/messages.ts';
+import { progressFromBackground } from '../../components/progress.ts';
 import { sendMessage } from '../../components/send.ts';
 import { failureText, useText } from '../../components/text.tsx';
 
@@ -14,8 +14,9 @@ export function UnlockForm({ onUnlocked }: { onUnlocked: () => void }) {
 
   useEffect(() => {
     input.current?.focus();
-    const listener = (message: unknown) => {
-      if ((message as ProgressEvent | null)?.type === 'vault.progress') setProgress((message as ProgressEvent).fraction);
+    const listener = (message: unknown, sender: { tab?: unknown }) => {
+      const fraction = progressFromBackground(message, sender);
+      if (fraction !== null) setProgress(fraction);
     };
     browser.runtime.onMessage.addListener(listener);
     return () => browser.runtime.onMessage.removeListener(listener);

@@ -135,6 +135,12 @@ describe('no key leaves the shadow root or the vault in clear', () => {
     const worker = await browser.serviceWorker();
     const settings = await worker.evaluate(() => (globalThis as unknown as { chrome: { storage: { local: { get(k: string): Promise<{ settings?: { serviceUrl: string } }> } } } }).chrome.storage.local.get('settings'));
     expect(settings.settings?.serviceUrl).toBe(service.url);
+
+    // Nor can it pose as the background's unlock progress and disable the vault form.
+    await send({ type: 'vault.progress', fraction: 0.5 }).catch(() => undefined);
+    await options.waitForTimeout(300);
+    expect(await options.locator('progress').count()).toBe(0);
+    expect(await options.locator('[data-keyward-vault-form] button[type="submit"]').isEnabled()).toBe(true);
     await page.close();
   });
 
