@@ -70,7 +70,14 @@ export async function storeRecoveryKey(deps: AppDeps, user: UserActor, deviceId:
       .where('state', '=', 'queued')
       .execute();
     for (const w of waiting) {
-      await trx.updateTable('operations').set({ state: 'failed', detail: 'superseded', updated_at: at }).where('id', '=', w.id).execute();
+      // Only while still queued: a check-in may just have handed it to the agent, which acts on it.
+      const superseded = await trx
+        .updateTable('operations')
+        .set({ state: 'failed', detail: 'superseded', updated_at: at })
+        .where('id', '=', w.id)
+        .where('state', '=', 'queued')
+        .executeTakeFirst();
+      if (Number(superseded.numUpdatedRows) !== 1) continue;
       if (w.candidate_version_id) {
         await trx.updateTable('key_versions').set({ state: 'rejected', updated_at: at }).where('id', '=', w.candidate_version_id).execute();
       }
