@@ -39,7 +39,7 @@ select.kw-input { width: auto; min-width: 160px; align-self: flex-start; }
 .kw-notice.kw-warn { background: var(--kw-warn-bg); color: #5c3d00; }
 .kw-toast { position: sticky; top: 0; z-index: 2; background: var(--kw-bad); color: #fff; border-radius: 8px; padding: 10px 12px; margin-bottom: 12px; display: flex; justify-content: space-between; gap: 12px; }
 .kw-toast .kw-link { color: #fff; }
-.kw-key { font-family: ui-monospace, "SF Mono", Menlo, Consolas, monospace; font-size: 15px; letter-spacing: .02em; padding: 10px 12px; background: var(--kw-soft); border: 1px solid var(--kw-line); border-radius: 8px; word-break: break-all; user-select: all; }
+.kw-key { font-family: ui-monospace, "SF Mono", Menlo, Consolas, monospace; font-size: 15px; letter-spacing: .02em; padding: 10px 12px; background: var(--kw-soft); border: 1px solid var(--kw-line); border-radius: 8px; overflow-wrap: anywhere; user-select: all; }
 .kw-countdown { font-variant-numeric: tabular-nums; }
 .kw-progress { width: 100%; height: 6px; }
 .kw-badge { display: inline-block; font-size: 12px; font-weight: 500; padding: 2px 8px; border-radius: 999px; white-space: nowrap; }

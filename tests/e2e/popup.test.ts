@@ -105,6 +105,22 @@ describe('popup', () => {
     await key.waitFor();
     expect(await key.textContent()).toBe(formatRecoveryKey('bitlocker', windows.volumes[0].currentKey()));
     expect(await popup.evaluate(() => document.activeElement?.textContent), 'keyboard focus moves to Copy').toBe('Copy');
+    const lineBreaksAfter = await key.evaluate((element) => {
+      const text = element.firstChild as Text;
+      const after: string[] = [];
+      let lastTop: number | null = null;
+      for (let i = 0; i < text.length; i += 1) {
+        const range = document.createRange();
+        range.setStart(text, i);
+        range.setEnd(text, i + 1);
+        const top = range.getBoundingClientRect().top;
+        if (lastTop !== null && top > lastTop + 2) after.push(text.data[i - 1]);
+        lastTop = top;
+      }
+      return after;
+    });
+    expect(lineBreaksAfter.length, 'the 55-character key wraps in the popup').toBeGreaterThan(0);
+    expect(lineBreaksAfter.every((c) => c === '-'), 'lines break between groups, never inside one').toBe(true);
     await popup.getByLabel('Volume').selectOption({ label: 'D:' });
     await expect.poll(() => key.textContent()).toBe(formatRecoveryKey('bitlocker', windows.volumes[1].currentKey()));
     expect(await popup.locator('[data-keyward-protector]').textContent()).toMatch(/^Protector ID: \{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}$/);
