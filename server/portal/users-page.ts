@@ -107,7 +107,10 @@ export function usersPages(deps: AppDeps): Hono<AppEnv> {
       const user = await trx.selectFrom('users').select(['id', 'role']).where('id', '=', userId).executeTakeFirst();
       if (!user) throw new ApiFailure(404, 'not_found');
       if (user.role === 'admin' && role !== 'admin') {
-        const admins = await trx.selectFrom('users').select('id').where('role', '=', 'admin').execute();
+        // Locked (PostgreSQL): two admins demoting each other at once must not both see two admins.
+        let q = trx.selectFrom('users').select('id').where('role', '=', 'admin');
+        if (deps.dbKind === 'postgres') q = q.forUpdate();
+        const admins = await q.execute();
         if (admins.length <= 1) return 'last_admin' as const;
       }
       await trx.updateTable('users').set({ role }).where('id', '=', user.id).execute();
