@@ -88,10 +88,18 @@ export function usersPages(deps: AppDeps): Hono<AppEnv> {
     const passwordHash = await hashPassword(password);
     const at = nowIso(deps);
     const id = randomUUID();
-    await deps.db.transaction().execute(async (trx) => {
-      await trx.insertInto('users').values({ id, org_id: org.id, email, name, password_hash: passwordHash, role, locale: c.get('locale'), created_at: at }).execute();
+    const created = await deps.db.transaction().execute(async (trx) => {
+      // The same form sent twice at once: the second finds the email taken here.
+      const inserted = await trx
+        .insertInto('users')
+        .values({ id, org_id: org.id, email, name, password_hash: passwordHash, role, locale: c.get('locale'), created_at: at })
+        .onConflict((oc) => oc.column('email').doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) return false;
       await appendAudit(trx, deps.dbKind, at, { actorId: session.user.id, actorKind: 'user', action: 'user.created', detail: { userId: id, email, role }, ip: clientIp(c) });
+      return true;
     });
+    if (!created) return c.html(usersPage(c, await allUsers(), session.csrf, null, tr(c, 'portal.user.exists')), 409);
     return c.redirect('/admin/users?done=created', 303);
   });
 

@@ -1,0 +1,34 @@
+/**
+ * The admin's "Add user" form sent twice at once (a double click): one account is created and
+ * audited once; the second answer says the email is taken — never a failure page.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSession } from '../../server/auth/sessions.ts';
+import { createHarness, type Harness } from './harness.ts';
+
+describe.each(['sqlite', 'postgres'] as const)('add user sent twice (%s)', (kind) => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await createHarness(kind);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('creates one account and tells the second request it exists', async () => {
+    const s = await createSession(h.deps, h.people.admin.id);
+    const add = () =>
+      h.app.request('/admin/users', {
+        method: 'POST',
+        headers: { cookie: `kw_session=${s.token}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: s.csrf, email: 'new.person@test.example', name: 'New Person', role: 'helpdesk', password: 'a-long-initial-password' }).toString(),
+      });
+    const answers = await Promise.all([add(), add()]);
+    expect(answers.map((r) => r.status).sort()).toEqual([303, 409]);
+    const users = await h.deps.db.selectFrom('users').select('id').where('email', '=', 'new.person@test.example').execute();
+    expect(users).toHaveLength(1);
+    const events = await h.deps.db.selectFrom('audit_events').select('seq').where('action', '=', 'user.created').execute();
+    expect(events).toHaveLength(1);
+  });
+});
