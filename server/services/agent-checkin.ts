@@ -1,8 +1,9 @@
 /**
  * Agent check-in: records that the device is alive, syncs its volume list (and BitLocker
- * protectors still present), and hands out its queued operations. Operations are claimed
- * with `FOR UPDATE SKIP LOCKED` on PostgreSQL so several service instances never hand the
- * same work out twice; a claim not finished within the lease is handed out again.
+ * protectors still present), and hands out its queued operations, one per volume at a time.
+ * Operations are claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL so several service
+ * instances never hand the same work out twice; a claim not finished within the lease is
+ * handed out again.
  */
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
@@ -67,7 +68,23 @@ export async function checkIn(deps: AppDeps, device: DeviceTable, req: CheckinIn
       .orderBy('created_at')
       .limit(8);
     if (deps.dbKind === 'postgres') q = q.forUpdate().skipLocked();
-    const ops = await q.execute();
+    const waiting = await q.execute();
+    // One operation per volume at a time: each rotation changes the volume's key, so the next
+    // one's task (with the key then on the disk) is made only once the one before is finished.
+    const busy = await trx
+      .selectFrom('operations')
+      .select('volume_id')
+      .where('device_id', '=', device.id)
+      .where('state', '=', 'in_progress')
+      .where('claimed_at', '>=', leaseExpired)
+      .execute();
+    const volumesInHand = new Set(busy.map((b) => b.volume_id));
+    const ops: typeof waiting = [];
+    for (const op of waiting) {
+      if (volumesInHand.has(op.volume_id)) continue;
+      volumesInHand.add(op.volume_id);
+      ops.push(op);
+    }
     const changed = await syncVolumes(trx, device, req.volumes, at);
     await trx
       .updateTable('devices')

@@ -184,6 +184,20 @@ describe.each(['sqlite', 'postgres'] as const)('key lifecycle on %s', (kind) => 
     expect((await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/reveal`, h.people.owner.token, {})).body.key).toBe(FV_KEY_2);
   });
 
+  it('two requests waiting for one volume are handed out one check-in after the other, each with the key then on the disk', async () => {
+    const agent = await personalMac();
+    await agent.upload('disk1s1', FV_KEY_1);
+    await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/keys`, h.people.owner.token, { key: FV_KEY_1, confirmKey: FV_KEY_1 });
+    await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/rotate`, h.people.owner.token, {});
+    // The first rotation replaces the key; a second task computed now would carry a stale one.
+    const first = await agent.checkin();
+    expect(first.map((t) => t.kind)).toEqual(['verify-and-rotate']);
+    const escrowed = await agent.escrow(first[0].operationId, FV_KEY_2);
+    expect((await agent.complete(first[0].operationId, { result: 'ok', keyVersionId: escrowed.body.keyVersionId })).status).toBe(200);
+    const second = await agent.checkin();
+    expect(second).toMatchObject([{ kind: 'rotate', currentKey: FV_KEY_2.replace(/-/g, '') }]);
+  });
+
   it('delta sync: a cursor returns only devices changed since, and a change moves it on', async () => {
     const agent = await personalMac();
     const { owner } = h.people;
