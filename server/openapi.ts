@@ -60,7 +60,7 @@ export function openApiDocument(): unknown {
       '/api/v1/devices/{id}/reveal': { post: op('Reveal the escrowed key (audited)', 'user', { status: 200, schema: 'RevealedKey' }, 'RevealRequest') },
       '/api/v1/devices/{id}/rotate': { post: op('Ask the device to rotate its key', 'user', { status: 202, schema: 'Operation' }) },
       '/api/v1/devices/{id}/check-access': { post: op('Ask the device to check in now', 'user', { status: 202, schema: 'Device' }) },
-      '/api/v1/audit': { get: op('Audit events (IT: all; owners: their devices)', 'user', { status: 200, schema: 'AuditList' }) },
+      '/api/v1/audit': { get: op('Audit events (admins: all; owners: their devices; helpdesk: 403 forbidden)', 'user', { status: 200, schema: 'AuditList' }) },
       '/api/v1/audit/offline-reveals': { post: op('Report reveals done offline from the vault', 'user', { status: 200, schema: 'OfflineRevealResponse' }, 'OfflineRevealReport') },
       '/oauth/token': { post: op('Token endpoint (form or JSON): authorization_code with code_verifier, or refresh_token', 'none', { status: 200, schema: 'TokenResponse' }) },
       '/api/v1/agent/enroll': { post: op('Enroll a device with a one-time token', 'none', { status: 201, schema: 'EnrollResponse' }, 'EnrollRequest') },

@@ -144,6 +144,7 @@ export const da = {
   'portal.audit.detail': 'Detaljer',
   'portal.audit_verified': 'Revisionskæden er bekræftet: {count} hændelser, ingen ændret.',
   'portal.audit_broken': 'Revisionskæden er brudt ved hændelse {seq}: Loggen er blevet ændret.',
+  'portal.audit_admins_only': 'Kun administratorer kan se revisionsloggen. Hvis du har brug for at vide, hvad der er sket på en enhed, kan du spørge en administrator i din organisation.',
   'portal.toast_dismiss': 'Luk',
   'portal.nav.policy': 'Politik',
   'portal.policy_title': 'Organisationens politik',

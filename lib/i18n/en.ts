@@ -147,6 +147,7 @@ export const en = {
   'portal.audit.detail': 'Details',
   'portal.audit_verified': 'Audit chain verified: {count} events, none altered.',
   'portal.audit_broken': 'Audit chain broken at event {seq}: the log was altered.',
+  'portal.audit_admins_only': 'Only admins can see the audit log. If you need to know what happened on a device, ask an admin of your organisation.',
   'portal.toast_dismiss': 'Dismiss',
   'portal.nav.policy': 'Policy',
   'portal.policy_title': 'Organisation policy',

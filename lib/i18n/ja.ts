@@ -144,6 +144,7 @@ export const ja = {
   'portal.audit.detail': '詳細',
   'portal.audit_verified': '監査チェーンを検証しました: {count} 件のイベント、改ざんはありません。',
   'portal.audit_broken': '監査チェーンがイベント {seq} で途切れています: ログが改ざんされました。',
+  'portal.audit_admins_only': '監査ログを表示できるのは管理者だけです。デバイスで何が起きたかを確認する必要がある場合は、組織の管理者に問い合わせてください。',
   'portal.toast_dismiss': '閉じる',
   'portal.nav.policy': 'ポリシー',
   'portal.policy_title': '組織のポリシー',

@@ -144,6 +144,7 @@ export const nl = {
   'portal.audit.detail': 'Gegevens',
   'portal.audit_verified': 'Auditketen geverifieerd: {count} gebeurtenissen, geen enkele gewijzigd.',
   'portal.audit_broken': 'Auditketen verbroken bij gebeurtenis {seq}: het logboek is gewijzigd.',
+  'portal.audit_admins_only': 'Alleen beheerders kunnen het auditlogboek bekijken. Als u wilt weten wat er op een apparaat is gebeurd, vraag het dan aan een beheerder van uw organisatie.',
   'portal.toast_dismiss': 'Sluiten',
   'portal.nav.policy': 'Beleid',
   'portal.policy_title': 'Beleid van de organisatie',

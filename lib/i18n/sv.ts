@@ -144,6 +144,7 @@ export const sv = {
   'portal.audit.detail': 'Detaljer',
   'portal.audit_verified': 'Granskningskedjan är verifierad: {count} händelser, ingen ändrad.',
   'portal.audit_broken': 'Granskningskedjan är bruten vid händelse {seq}: loggen har ändrats.',
+  'portal.audit_admins_only': 'Endast administratörer kan se granskningsloggen. Om du behöver veta vad som har hänt på en enhet kan du fråga en administratör i din organisation.',
   'portal.toast_dismiss': 'Stäng',
   'portal.nav.policy': 'Organisationspolicy',
   'portal.policy_title': 'Organisationens policy',

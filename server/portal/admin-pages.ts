@@ -1,8 +1,8 @@
 /**
  * The admin console (helpdesk and admin): every device, each volume's BitLocker protector
- * IDs, viewing a corporate key with a typed reason (always audited), rotation, and the audit
- * log with its chain verification. For a personal device it explains why the key cannot be
- * viewed and offers rotation instead.
+ * IDs, viewing a corporate key with a typed reason (always audited), rotation, and — for
+ * admins only — the audit log with its chain verification. For a personal device it explains
+ * why the key cannot be viewed and offers rotation instead.
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
@@ -12,10 +12,10 @@ import { ApiFailure } from '../errors.ts';
 import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
 import { readForm } from '../http/body.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
-import { isIt } from '../services/access.ts';
+import { auditScopeOf, isIt } from '../services/access.ts';
 import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../services/device-views.ts';
 import { revealRecoveryKey } from '../services/reveal-key.ts';
-import { listAuditEvents } from '../services/audit-views.ts';
+import { auditLogRefusal, listAuditEvents } from '../services/audit-views.ts';
 import { verifyAuditChain } from '../audit.ts';
 import type { PortalSession } from '../auth/sessions.ts';
 import { assertCsrf, formatTime } from './session.ts';
@@ -43,9 +43,14 @@ function auditActionLabel(c: AppContext, action: string): Html {
   return html`${label}<code class="muted">${action}</code>`;
 }
 
+function readsWholeAuditLog(session: PortalSession): boolean {
+  return auditScopeOf(actorOf(session))?.kind === 'all';
+}
+
 type AdminState = { revealed?: RevealedKey; error?: string | null; info?: string | null };
 
-function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[], csrf: string, state: AdminState): Html {
+/** `events`: the device's audit events, or `null` for someone who may not read the audit log. */
+function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[] | null, csrf: string, state: AdminState): Html {
   const personal = device.ownership === 'personal';
   const rotateForm = html`<form method="post" action="/devices/${device.id}/rotate">${csrfField(csrf)}<input type="hidden" name="back" value="admin">
     ${device.volumes.length > 1 ? html`<span class="field"><label for="rotate-volume">${tr(c, 'portal.volume')}</label><select id="rotate-volume" name="volumeId">${device.volumes.map((v) => html`<option value="${v.id}">${v.name}</option>`)}</select></span>` : ''}
@@ -81,7 +86,7 @@ function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[], cs
             </form>
             <div class="actions">${rotateForm}</div>`}
       </section>
-      <section class="card"><h2>${tr(c, 'portal.audit_log')}</h2>${auditTable(c, events)}</section>
+      ${events ? html`<section class="card"><h2>${tr(c, 'portal.audit_log')}</h2>${auditTable(c, events)}</section>` : ''}
     `,
   });
 }
@@ -94,6 +99,11 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     const session = c.get('session');
     if (session && !isIt(actorOf(session))) throw new ApiFailure(403, 'forbidden');
     return session;
+  }
+
+  /** The device's audit events for the admin device page, if this person may read the audit log. */
+  async function deviceEvents(session: PortalSession, deviceId: string): Promise<AuditEvent[] | null> {
+    return readsWholeAuditLog(session) ? listAuditEvents(deps, { deviceId, limit: 50 }) : null;
   }
 
   async function deviceFor(c: AppContext): Promise<Device> {
@@ -111,7 +121,7 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
       page(c, {
         title: tr(c, 'portal.admin_devices'),
         csrf: session.csrf,
-        body: html`<p><a href="/admin/audit">${tr(c, 'portal.audit_log')}</a></p>
+        body: html`${readsWholeAuditLog(session) ? html`<p><a href="/admin/audit" id="audit-link">${tr(c, 'portal.audit_log')}</a></p>` : ''}
         <div class="scroll"><table id="devices"><tr><th scope="col">${tr(c, 'portal.device')}</th><th scope="col">${tr(c, 'portal.owner')}</th><th scope="col">${tr(c, 'portal.ownership')}</th><th scope="col">${tr(c, 'ui.status')}</th><th scope="col">${tr(c, 'portal.protector_ids')}</th><th scope="col">${tr(c, 'ui.last_checkin')}</th></tr>
         ${devices.map(
           (d) => html`<tr data-device="${d.id}"><td><a href="/admin/devices/${d.id}">${d.name}</a></td><td>${d.ownerName}</td><td>${tr(c, `ui.ownership.${d.ownership}`)}</td><td>${statusBadge(c, d.keyStatus)}</td><td>${d.keyKind === 'bitlocker' ? d.volumes.map(
@@ -126,7 +136,7 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     const session = itSession(c);
     if (!session) return toLogin(c);
     const device = await deviceFor(c);
-    const events = await listAuditEvents(deps, { deviceId: device.id, limit: 50 });
+    const events = await deviceEvents(session, device.id);
     const info = c.req.query('rotated') === '1' ? tr(c, 'portal.rotate_queued') : c.req.query('checked') === '1' ? tr(c, 'portal.check_access_sent') : null;
     return c.html(adminDevicePage(c, device, events, session.csrf, { info }));
   });
@@ -156,13 +166,14 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
       status = error.status === 404 ? 404 : error.status === 403 ? 403 : 400;
     }
     const device = await deviceFor(c);
-    const events = await listAuditEvents(deps, { deviceId: device.id, limit: 50 });
+    const events = await deviceEvents(session, device.id);
     return c.html(adminDevicePage(c, device, events, session.csrf, state), status);
   });
 
   r.get('/audit', async (c) => {
     const session = itSession(c);
     if (!session) return toLogin(c);
+    if (!readsWholeAuditLog(session)) throw auditLogRefusal(c.get('locale'));
     const [events, chain] = await Promise.all([listAuditEvents(deps, { limit: 500 }), verifyAuditChain(deps.db)]);
     return c.html(
       page(c, {

@@ -12,12 +12,12 @@ import { authenticateAccessToken } from '../auth/oauth.ts';
 import { bearerToken, clientIp, requestLocale, type AppContext, type AppEnv } from '../http/context.ts';
 import { readJson } from '../http/body.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
-import { assertCanView, isIt } from '../services/access.ts';
+import { assertCanView, auditScopeOf, isIt } from '../services/access.ts';
 import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../services/device-views.ts';
 import { storeRecoveryKey } from '../services/store-key.ts';
 import { revealRecoveryKey } from '../services/reveal-key.ts';
 import { requestCheckAccess, requestRotation } from '../services/rotate.ts';
-import { listAuditEvents, recordOfflineReveals } from '../services/audit-views.ts';
+import { auditLogRefusal, listAuditEvents, recordOfflineReveals } from '../services/audit-views.ts';
 import type { UserTable } from '../db/schema.ts';
 import type { Role } from '../../lib/api/contract.ts';
 import { openApiDocument } from '../openapi.ts';
@@ -100,9 +100,12 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
   });
 
   api.get('/audit', async (c) => {
-    const { actor } = await caller(c);
+    const { actor, meta } = await caller(c);
+    const scope = auditScopeOf(actor);
+    if (!scope) throw auditLogRefusal(meta.locale);
     const deviceId = c.req.query('deviceId');
-    const events: AuditEvent[] = await listAuditEvents(deps, { ownerId: isIt(actor) ? undefined : actor.id, deviceId, limit: 200 });
+    const ownerId = scope.kind === 'own_devices' ? scope.ownerId : undefined;
+    const events: AuditEvent[] = await listAuditEvents(deps, { ownerId, deviceId, limit: 200 });
     return c.json({ events });
   });
 

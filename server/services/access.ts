@@ -1,7 +1,8 @@
 /**
  * Who may see what (DESIGN.md › People): the only place these rules live. Owners act on their
  * own devices; helpdesk and admins list and rotate every device and view keys only of
- * corporate devices, with a reason; nobody else learns that a device exists.
+ * corporate devices, with a reason; nobody else learns that a device exists. The audit log is
+ * the admins'; an ordinary user reads only the events of their own devices.
  */
 import type { Role } from '../../lib/api/contract.ts';
 import { ApiFailure } from '../errors.ts';
@@ -40,4 +41,14 @@ export function assertCanReveal(user: UserActor, device: DeviceFacts, reason: st
   if (!isIt(user)) throw new ApiFailure(404, 'not_found');
   if (device.ownership !== 'corporate') throw new ApiFailure(403, 'personal_device');
   if (!reason || reason.trim().length < 3) throw new ApiFailure(400, 'reason_required', { field: 'reason' });
+}
+
+/** Which part of the audit log a person may read; `null`: none of it. */
+export type AuditScope = { kind: 'all' } | { kind: 'own_devices'; ownerId: string };
+
+/** Read the audit log: admins all of it, helpdesk none of it, users the events of their own devices. */
+export function auditScopeOf(user: UserActor): AuditScope | null {
+  if (user.role === 'admin') return { kind: 'all' };
+  if (user.role === 'helpdesk') return null;
+  return { kind: 'own_devices', ownerId: user.id };
 }

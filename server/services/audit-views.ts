@@ -1,9 +1,11 @@
 /**
- * Reading the audit log for people (IT: everything; owners: events about their devices) and
+ * Reading the audit log for people (admins: everything; owners: events about their devices;
+ * helpdesk: refused, saying that only admins see it) and
  * recording reveals done offline from the extension's vault (idempotent per report entry).
  */
 import type { z } from 'zod';
-import type { AuditEvent, OfflineRevealReport } from '../../lib/api/contract.ts';
+import type { AuditEvent, Locale, OfflineRevealReport } from '../../lib/api/contract.ts';
+import { t } from '../../lib/i18n/index.ts';
 import type { AppDeps } from '../deps.ts';
 import { nowIso } from '../deps.ts';
 import { appendAudit } from '../audit.ts';
@@ -11,6 +13,11 @@ import { assertCanReveal, type UserActor } from './access.ts';
 import { ApiFailure } from '../errors.ts';
 
 export type AuditFilter = { ownerId?: string; deviceId?: string; limit: number };
+
+/** The answer to someone who may not read the audit log (helpdesk): 403, only admins see it. */
+export function auditLogRefusal(locale: Locale): ApiFailure {
+  return new ApiFailure(403, 'forbidden', { detail: t(locale, 'portal.audit_admins_only') });
+}
 
 export async function listAuditEvents(deps: AppDeps, filter: AuditFilter): Promise<AuditEvent[]> {
   let q = deps.db

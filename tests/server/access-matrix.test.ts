@@ -8,34 +8,37 @@ import { call, createHarness, FV_KEY_1, FV_KEY_2, TestAgent, type Harness } from
 
 type Caller = 'owner' | 'other' | 'helpdesk' | 'admin' | 'agent';
 type Ownership = 'corporate' | 'personal';
-type Action = 'view' | 'list' | 'reveal' | 'store' | 'rotate';
+type Action = 'view' | 'list' | 'reveal' | 'store' | 'rotate' | 'audit';
 type Expect = { status: number; code?: string };
 
 const MATRIX: Record<Caller, Record<Ownership, Record<Action, Expect>>> = {
   owner: {
-    corporate: { view: { status: 200 }, list: { status: 200 }, reveal: { status: 200 }, store: { status: 202 }, rotate: { status: 202 } },
-    personal: { view: { status: 200 }, list: { status: 200 }, reveal: { status: 200 }, store: { status: 202 }, rotate: { status: 202 } },
+    corporate: { view: { status: 200 }, list: { status: 200 }, reveal: { status: 200 }, store: { status: 202 }, rotate: { status: 202 }, audit: { status: 200 } },
+    personal: { view: { status: 200 }, list: { status: 200 }, reveal: { status: 200 }, store: { status: 202 }, rotate: { status: 202 }, audit: { status: 200 } },
   },
   other: {
-    corporate: { view: { status: 404, code: 'not_found' }, list: { status: 200 }, reveal: { status: 404, code: 'not_found' }, store: { status: 404, code: 'not_found' }, rotate: { status: 404, code: 'not_found' } },
-    personal: { view: { status: 404, code: 'not_found' }, list: { status: 200 }, reveal: { status: 404, code: 'not_found' }, store: { status: 404, code: 'not_found' }, rotate: { status: 404, code: 'not_found' } },
+    corporate: { view: { status: 404, code: 'not_found' }, list: { status: 200 }, reveal: { status: 404, code: 'not_found' }, store: { status: 404, code: 'not_found' }, rotate: { status: 404, code: 'not_found' }, audit: { status: 200 } },
+    personal: { view: { status: 404, code: 'not_found' }, list: { status: 200 }, reveal: { status: 404, code: 'not_found' }, store: { status: 404, code: 'not_found' }, rotate: { status: 404, code: 'not_found' }, audit: { status: 200 } },
   },
   helpdesk: {
-    corporate: { view: { status: 200 }, list: { status: 200 }, reveal: { status: 200 }, store: { status: 403, code: 'forbidden' }, rotate: { status: 202 } },
-    personal: { view: { status: 200 }, list: { status: 200 }, reveal: { status: 403, code: 'personal_device' }, store: { status: 403, code: 'forbidden' }, rotate: { status: 202 } },
+    corporate: { view: { status: 200 }, list: { status: 200 }, reveal: { status: 200 }, store: { status: 403, code: 'forbidden' }, rotate: { status: 202 }, audit: { status: 403, code: 'forbidden' } },
+    personal: { view: { status: 200 }, list: { status: 200 }, reveal: { status: 403, code: 'personal_device' }, store: { status: 403, code: 'forbidden' }, rotate: { status: 202 }, audit: { status: 403, code: 'forbidden' } },
   },
   admin: {
-    corporate: { view: { status: 200 }, list: { status: 200 }, reveal: { status: 200 }, store: { status: 403, code: 'forbidden' }, rotate: { status: 202 } },
-    personal: { view: { status: 200 }, list: { status: 200 }, reveal: { status: 403, code: 'personal_device' }, store: { status: 403, code: 'forbidden' }, rotate: { status: 202 } },
+    corporate: { view: { status: 200 }, list: { status: 200 }, reveal: { status: 200 }, store: { status: 403, code: 'forbidden' }, rotate: { status: 202 }, audit: { status: 200 } },
+    personal: { view: { status: 200 }, list: { status: 200 }, reveal: { status: 403, code: 'personal_device' }, store: { status: 403, code: 'forbidden' }, rotate: { status: 202 }, audit: { status: 200 } },
   },
   agent: {
-    corporate: { view: { status: 401, code: 'unauthenticated' }, list: { status: 401, code: 'unauthenticated' }, reveal: { status: 401, code: 'unauthenticated' }, store: { status: 401, code: 'unauthenticated' }, rotate: { status: 401, code: 'unauthenticated' } },
-    personal: { view: { status: 401, code: 'unauthenticated' }, list: { status: 401, code: 'unauthenticated' }, reveal: { status: 401, code: 'unauthenticated' }, store: { status: 401, code: 'unauthenticated' }, rotate: { status: 401, code: 'unauthenticated' } },
+    corporate: { view: { status: 401, code: 'unauthenticated' }, list: { status: 401, code: 'unauthenticated' }, reveal: { status: 401, code: 'unauthenticated' }, store: { status: 401, code: 'unauthenticated' }, rotate: { status: 401, code: 'unauthenticated' }, audit: { status: 401, code: 'unauthenticated' } },
+    personal: { view: { status: 401, code: 'unauthenticated' }, list: { status: 401, code: 'unauthenticated' }, reveal: { status: 401, code: 'unauthenticated' }, store: { status: 401, code: 'unauthenticated' }, rotate: { status: 401, code: 'unauthenticated' }, audit: { status: 401, code: 'unauthenticated' } },
   },
 };
 
 /** Whether the device shows up in the caller's list (IT lists with `scope=all`). */
 const LISTED: Record<Caller, boolean> = { owner: true, other: false, helpdesk: true, admin: true, agent: false };
+
+/** Whether the device's events are in the audit log the caller reads (the whole log is the admins'). */
+const AUDIT_SHOWN: Record<Caller, boolean> = { owner: true, other: false, helpdesk: false, admin: true, agent: false };
 
 describe.each(['sqlite', 'postgres'] as const)('who may see what (%s)', (kind) => {
   let h: Harness;
@@ -71,6 +74,7 @@ describe.each(['sqlite', 'postgres'] as const)('who may see what (%s)', (kind) =
       : action === 'list' ? await call(h.app, 'GET', `/api/v1/devices${it ? '?scope=all' : ''}`, token)
       : action === 'reveal' ? await call(h.app, 'POST', `/api/v1/devices/${id}/reveal`, token, { reason: 'Ticket 1234: user locked out' })
       : action === 'store' ? await call(h.app, 'POST', `/api/v1/devices/${id}/keys`, token, { key: FV_KEY_2, confirmKey: FV_KEY_2 })
+      : action === 'audit' ? await call(h.app, 'GET', `/api/v1/audit?deviceId=${id}`, token)
       : await call(h.app, 'POST', `/api/v1/devices/${id}/rotate`, token, {});
     expect(res.status).toBe(expected.status);
     expect(res.body.error?.code).toBe(expected.code);
@@ -78,6 +82,11 @@ describe.each(['sqlite', 'postgres'] as const)('who may see what (%s)', (kind) =
     if (action === 'list' && res.status === 200) {
       const ids = (res.body.devices as { id: string }[]).map((d) => d.id);
       expect(ids.includes(id)).toBe(LISTED[caller]);
+    }
+    if (action === 'audit' && res.status === 200) {
+      const events = res.body.events as { deviceId: string | null }[];
+      expect(events.some((e) => e.deviceId === id)).toBe(AUDIT_SHOWN[caller]);
+      expect(events.every((e) => e.deviceId === id)).toBe(true);
     }
   });
 
@@ -103,6 +112,23 @@ describe.each(['sqlite', 'postgres'] as const)('who may see what (%s)', (kind) =
     expect(complete.status).toBe(404);
     const state = await h.deps.db.selectFrom('operations').select('state').where('id', '=', operationId).executeTakeFirstOrThrow();
     expect(state.state).toBe('queued');
+  });
+
+  it('helpdesk may not read the audit log, with or without a device, and is told in its language that it is for admins', async () => {
+    const whole = await call(h.app, 'GET', '/api/v1/audit', h.people.helpdesk.token);
+    expect(whole.status).toBe(403);
+    expect(whole.body.error).toEqual({ code: 'forbidden', message: 'Only admins can see the audit log. If you need to know what happened on a device, ask an admin of your organisation.' });
+    expect(whole.body.events).toBeUndefined();
+    const swedish = await call(h.app, 'GET', `/api/v1/audit?deviceId=${devices.corporate.deviceId}`, h.people.helpdesk.token, undefined, { 'accept-language': 'sv' });
+    expect(swedish.status).toBe(403);
+    expect(swedish.body.error?.message).toBe('Endast administratörer kan se granskningsloggen. Om du behöver veta vad som har hänt på en enhet kan du fråga en administratör i din organisation.');
+  });
+
+  it('an admin reads the whole audit log: every device, whoever owns it', async () => {
+    const res = await call(h.app, 'GET', '/api/v1/audit', h.people.admin.token);
+    expect(res.status).toBe(200);
+    const deviceIds = new Set((res.body.events as { deviceId: string | null }[]).map((e) => e.deviceId));
+    for (const device of [devices.corporate, devices.personal, outsider]) expect(deviceIds.has(device.deviceId)).toBe(true);
   });
 
   it('IT reveals are audited with their reason; every reveal names who and why', async () => {
