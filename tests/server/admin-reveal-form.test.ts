@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSession } from '../../server/auth/sessions.ts';
-import { call, createHarness, FV_KEY_1, TestAgent, type Harness } from './harness.ts';
+import { call, createHarness, enrollMac, FV_KEY_1, type Harness } from './harness.ts';
 
 describe('admin console reveal form', () => {
   let h: Harness;
@@ -15,7 +15,7 @@ describe('admin console reveal form', () => {
 
   beforeAll(async () => {
     h = await createHarness('sqlite');
-    const mac = await TestAgent.enroll(h, { owner: h.people.owner, ownership: 'corporate', name: 'Mac', platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
+    const mac = await enrollMac(h, 'corporate');
     deviceId = mac.deviceId;
     expect((await mac.upload('disk1s1', FV_KEY_1)).status).toBe(200);
     const session = await createSession(h.deps, h.people.helpdesk.id);

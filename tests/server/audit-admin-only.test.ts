@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSession } from '../../server/auth/sessions.ts';
-import { call, createHarness, FV_KEY_1, TestAgent, type Harness } from './harness.ts';
+import { call, createHarness, enrollMac, FV_KEY_1, type Harness } from './harness.ts';
 
 describe('the audit log in the admin console is for admins only', () => {
   let h: Harness;
@@ -15,7 +15,7 @@ describe('the audit log in the admin console is for admins only', () => {
 
   beforeAll(async () => {
     h = await createHarness('sqlite');
-    const mac = await TestAgent.enroll(h, { owner: h.people.owner, ownership: 'corporate', name: 'Mac', platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
+    const mac = await enrollMac(h, 'corporate');
     deviceId = mac.deviceId;
     expect((await mac.upload('disk1s1', FV_KEY_1)).status).toBe(200);
     expect((await call(h.app, 'POST', `/api/v1/devices/${deviceId}/reveal`, h.people.helpdesk.token, { reason: 'INC-31 user locked out' })).status).toBe(200);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../server/audit.ts';
 import { openKeyVersion } from '../../server/services/key-versions.ts';
 import { destroyExpiredKeyVersions } from '../../server/services/retention.ts';
-import { call, createHarness, FV_KEY_1, FV_KEY_2, TestAgent, type Harness } from './harness.ts';
+import { call, createHarness, enrollMac, FV_KEY_1, FV_KEY_2, type Harness, type TestAgent } from './harness.ts';
 
 describe('audit log and keys at rest', () => {
   let h: Harness;
@@ -19,7 +19,7 @@ describe('audit log and keys at rest', () => {
 
   beforeAll(async () => {
     h = await createHarness('sqlite');
-    mac = await TestAgent.enroll(h, { owner: h.people.owner, ownership: 'corporate', name: 'Mac', platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
+    mac = await enrollMac(h, 'corporate');
     await mac.upload('disk1s1', FV_KEY_1);
     await call(h.app, 'POST', `/api/v1/devices/${mac.deviceId}/reveal`, h.people.owner.token, {});
     await call(h.app, 'POST', `/api/v1/devices/${mac.deviceId}/reveal`, h.people.admin.token, { reason: 'audit test' });
@@ -98,7 +98,7 @@ describe('retention', () => {
   it('retired key versions past the retention period are destroyed; the active key stays', async () => {
     const h = await createHarness('sqlite');
     try {
-      const mac = await TestAgent.enroll(h, { owner: h.people.owner, ownership: 'personal', name: 'Mac', platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
+      const mac = await enrollMac(h, 'personal');
       await mac.upload('disk1s1', FV_KEY_1);
       await mac.upload('disk1s1', FV_KEY_2);
       const old = new Date(Date.now() - 100 * 86_400_000).toISOString();

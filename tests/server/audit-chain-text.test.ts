@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, verifyAuditChain } from '../../server/audit.ts';
-import { call, createHarness, TestAgent, type Harness } from './harness.ts';
+import { call, createHarness, enrollMac, type Harness, type TestAgent } from './harness.ts';
 
 describe.each(['sqlite', 'postgres'] as const)('audit chain and ill-formed text (%s)', (kind) => {
   let h: Harness;
@@ -14,7 +14,7 @@ describe.each(['sqlite', 'postgres'] as const)('audit chain and ill-formed text 
 
   beforeAll(async () => {
     h = await createHarness(kind);
-    mac = await TestAgent.enroll(h, { owner: h.people.owner, ownership: 'corporate', name: 'Mac', platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
+    mac = await enrollMac(h, 'corporate');
   });
   afterAll(async () => {
     await h?.close();

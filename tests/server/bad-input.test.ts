@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnrollmentToken } from '../../server/services/agent-enroll.ts';
-import { BL_KEY_1, call, createHarness, FV_KEY_1, FV_KEY_2, TestAgent, type Harness } from './harness.ts';
+import { BL_KEY_1, call, createHarness, enrollMac, FV_KEY_1, FV_KEY_2, TestAgent, type Harness } from './harness.ts';
 
 type Row = { name: string; method: string; path: () => string; token: () => string | null; body?: () => unknown; headers?: Record<string, string>; status: number; code: string; field?: string };
 
@@ -18,7 +18,7 @@ describe.each(['sqlite', 'postgres'] as const)('bad input (%s)', (kind) => {
 
   beforeAll(async () => {
     h = await createHarness(kind, { maxBodyBytes: 16 * 1024 });
-    mac = await TestAgent.enroll(h, { owner: h.people.owner, ownership: 'personal', name: 'Mac', platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
+    mac = await enrollMac(h, 'personal');
     await sql`update oauth_tokens set expires_at = '2000-01-01T00:00:00.000Z' where kind = 'access' and grant_id in (select id from oauth_grants where user_id = ${h.people.other.id})`.execute(h.deps.db);
     expiredToken = await createEnrollmentToken(h.deps, { ownerId: h.people.owner.id, ownership: 'personal', label: 'old', validDays: -1 });
     spentToken = await createEnrollmentToken(h.deps, { ownerId: h.people.owner.id, ownership: 'personal', label: 'once' });

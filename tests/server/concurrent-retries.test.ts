@@ -6,7 +6,7 @@
  * both times.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, createHarness, FV_KEY_1, FV_KEY_2, TestAgent, type Harness } from './harness.ts';
+import { call, createHarness, enrollMac, FV_KEY_1, FV_KEY_2, type Harness, type TestAgent } from './harness.ts';
 
 describe.each(['sqlite', 'postgres'] as const)('concurrent retries (%s)', (kind) => {
   let h: Harness;
@@ -14,7 +14,7 @@ describe.each(['sqlite', 'postgres'] as const)('concurrent retries (%s)', (kind)
 
   beforeAll(async () => {
     h = await createHarness(kind);
-    mac = await TestAgent.enroll(h, { owner: h.people.owner, ownership: 'corporate', name: 'Mac', platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
+    mac = await enrollMac(h, 'corporate');
   });
   afterAll(async () => {
     await h?.close();

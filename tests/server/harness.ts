@@ -160,6 +160,11 @@ export class TestAgent {
   }
 }
 
+/** The owner's Mac with one FileVault volume (`disk1s1`, "Macintosh HD"), the device most tests use. */
+export function enrollMac(h: Harness, ownership: 'corporate' | 'personal'): Promise<TestAgent> {
+  return TestAgent.enroll(h, { owner: h.people.owner, ownership, name: 'Mac', platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
+}
+
 /** Valid sample keys (FileVault: 24 × [0-9A-Z]; BitLocker: 8 groups divisible by 11, ≤ 720885). */
 export const FV_KEY_1 = 'AU2A-PHMK-WBGX-PWKX-M3X3-VAPY';
 export const FV_KEY_2 = 'B7QF-4N2K-ZX9L-RT5M-HC8W-DJ3E';

@@ -1,6 +1,6 @@
 /** Sign-in and reveal are rate limited per user and per IP: past the limit the answer is 429 `rate_limited` and no key is shown. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, createHarness, FV_KEY_1, TestAgent, type Harness } from './harness.ts';
+import { call, createHarness, enrollMac, FV_KEY_1, type Harness } from './harness.ts';
 
 describe('rate limits', () => {
   let h: Harness;
@@ -12,7 +12,7 @@ describe('rate limits', () => {
   });
 
   it('reveal: the fifth reveal within a minute is refused; a minute later it works again', async () => {
-    const mac = await TestAgent.enroll(h, { owner: h.people.owner, ownership: 'personal', name: 'Mac', platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
+    const mac = await enrollMac(h, 'personal');
     await mac.upload('disk1s1', FV_KEY_1);
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await call(h.app, 'POST', `/api/v1/devices/${mac.deviceId}/reveal`, h.people.owner.token, {})).status);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatRecoveryKey, generateRecoveryKey } from '../../lib/keys/index.ts';
-import { call, createHarness, FV_KEY_1, TestAgent, type Harness } from './harness.ts';
+import { call, createHarness, enrollMac, FV_KEY_1, type Harness, type TestAgent } from './harness.ts';
 
 describe('reveal during a rotation (postgres)', () => {
   let h: Harness;
@@ -13,7 +13,7 @@ describe('reveal during a rotation (postgres)', () => {
 
   beforeAll(async () => {
     h = await createHarness('postgres');
-    mac = await TestAgent.enroll(h, { owner: h.people.owner, ownership: 'corporate', name: 'Mac', platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
+    mac = await enrollMac(h, 'corporate');
     expect((await mac.upload('disk1s1', FV_KEY_1)).status).toBe(200);
   });
   afterAll(async () => {

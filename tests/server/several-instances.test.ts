@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentTask } from '../../lib/api/contract.ts';
-import { call, createHarness, FV_KEY_1, secondInstance, TestAgent, type Harness } from './harness.ts';
+import { call, createHarness, enrollMac, FV_KEY_1, secondInstance, TestAgent, type Harness } from './harness.ts';
 
 describe('two service instances on PostgreSQL', () => {
   let h: Harness;
@@ -36,7 +36,7 @@ describe('two service instances on PostgreSQL', () => {
   });
 
   it('a key stored through one instance is revealed through the other', async () => {
-    const agent = await TestAgent.enroll(h, { owner: h.people.owner, ownership: 'personal', name: 'Mac', platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
+    const agent = await enrollMac(h, 'personal');
     expect((await agent.upload('disk1s1', FV_KEY_1)).status).toBe(200);
     const revealed = await call(other.app, 'POST', `/api/v1/devices/${agent.deviceId}/reveal`, h.people.owner.token, {});
     expect(revealed.body.key).toBe(FV_KEY_1);
