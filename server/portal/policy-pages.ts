@@ -14,9 +14,8 @@ import { readForm } from '../http/body.ts';
 import { appendAudit } from '../audit.ts';
 import { getOrg } from '../services/device-views.ts';
 import { createEnrollmentToken } from '../services/agent-enroll.ts';
-import type { PortalSession } from '../auth/sessions.ts';
 import type { OrgTable } from '../db/schema.ts';
-import { assertCsrf } from './session.ts';
+import { adminSession, assertCsrf } from './session.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
 import { toLogin } from './device-pages.ts';
 
@@ -58,12 +57,6 @@ function policyPage(c: AppContext, org: OrgTable, csrf: string, notice: Html | s
 export function policyPages(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   const max = deps.config.maxBodyBytes;
-
-  function adminSession(c: AppContext): PortalSession | null {
-    const session = c.get('session');
-    if (session && session.user.role !== 'admin') throw new ApiFailure(403, 'forbidden');
-    return session;
-  }
 
   r.get('/policy', async (c) => {
     const session = adminSession(c);

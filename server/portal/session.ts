@@ -9,7 +9,7 @@ import type { Locale } from '../../lib/api/contract.ts';
 import { LOCALES } from '../../lib/i18n/index.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
-import { loadSession, SESSION_COOKIE } from '../auth/sessions.ts';
+import { loadSession, SESSION_COOKIE, type PortalSession } from '../auth/sessions.ts';
 import { randomToken, safeEqual } from '../crypto/secrets.ts';
 import { requestLocale, type AppContext, type AppEnv } from '../http/context.ts';
 
@@ -28,6 +28,13 @@ export function portalSession(deps: AppDeps): MiddlewareHandler<AppEnv> {
     c.set('locale', session && isLocale(session.user.locale) ? session.user.locale : isLocale(cookieLocale) ? cookieLocale : requestLocale(c));
     await next();
   };
+}
+
+/** The signed-in admin's session; null when nobody is signed in; 403 for anyone else. */
+export function adminSession(c: AppContext): PortalSession | null {
+  const session = c.get('session');
+  if (session && session.user.role !== 'admin') throw new ApiFailure(403, 'forbidden');
+  return session;
 }
 
 /** Reached over https: directly, or through a TLS-terminating proxy that says so. */

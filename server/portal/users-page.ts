@@ -15,9 +15,8 @@ import { readForm } from '../http/body.ts';
 import { appendAudit } from '../audit.ts';
 import { hashPassword } from '../crypto/secrets.ts';
 import { getOrg } from '../services/device-views.ts';
-import type { PortalSession } from '../auth/sessions.ts';
 import type { UserTable } from '../db/schema.ts';
-import { assertCsrf } from './session.ts';
+import { adminSession, assertCsrf } from './session.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
 import { toLogin } from './device-pages.ts';
 
@@ -53,12 +52,6 @@ function usersPage(c: AppContext, users: UserTable[], csrf: string, notice: stri
 export function usersPages(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   const max = deps.config.maxBodyBytes;
-
-  function adminSession(c: AppContext): PortalSession | null {
-    const session = c.get('session');
-    if (session && session.user.role !== 'admin') throw new ApiFailure(403, 'forbidden');
-    return session;
-  }
 
   const allUsers = () => deps.db.selectFrom('users').selectAll().orderBy('email').execute();
 
