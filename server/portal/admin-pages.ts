@@ -21,7 +21,7 @@ import type { PortalSession } from '../auth/sessions.ts';
 import { assertCsrf, formatTime } from './session.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
 import { isMessageId } from '../../lib/i18n/index.ts';
-import { actorOf, toLogin } from './device-pages.ts';
+import { actorOf, assertRevealRate, toLogin } from './device-pages.ts';
 import { COUNTDOWN_SCRIPT, noticeBlock, revealedKeyBlock, statusBadge, statusCard, volumesTable } from './device-render.ts';
 
 function auditTable(c: AppContext, events: AuditEvent[]): Html {
@@ -146,10 +146,7 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     if (!session) return toLogin(c);
     const form = await readForm(c, max);
     assertCsrf(c, form);
-    const now = deps.clock.now().getTime();
-    if (!limiter.hit(`reveal:user:${session.user.id}`, deps.config.rateLimits.revealPerMinute, now) || !limiter.hit(`reveal:ip:${clientIp(c)}`, deps.config.rateLimits.revealPerMinute * 4, now)) {
-      throw new ApiFailure(429, 'rate_limited');
-    }
+    assertRevealRate(c, deps, limiter, session);
     let state: AdminState = {};
     let status: 200 | 400 | 403 | 404 = 200;
     try {
