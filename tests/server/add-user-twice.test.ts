@@ -3,8 +3,7 @@
  * audited once; the second answer says the email is taken — never a failure page.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSession } from '../../server/auth/sessions.ts';
-import { createHarness, type Harness } from './harness.ts';
+import { createHarness, portalLogin, postForm, type Harness } from './harness.ts';
 
 describe.each(['sqlite', 'postgres'] as const)('add user sent twice (%s)', (kind) => {
   let h: Harness;
@@ -17,13 +16,8 @@ describe.each(['sqlite', 'postgres'] as const)('add user sent twice (%s)', (kind
   });
 
   it('creates one account and tells the second request it exists', async () => {
-    const s = await createSession(h.deps, h.people.admin.id);
-    const add = () =>
-      h.app.request('/admin/users', {
-        method: 'POST',
-        headers: { cookie: `kw_session=${s.token}`, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ _csrf: s.csrf, email: 'new.person@test.example', name: 'New Person', role: 'helpdesk', password: 'a-long-initial-password' }).toString(),
-      });
+    const admin = await portalLogin(h, h.people.admin.id);
+    const add = () => postForm(h.app, '/admin/users', admin, { email: 'new.person@test.example', name: 'New Person', role: 'helpdesk', password: 'a-long-initial-password' });
     const answers = await Promise.all([add(), add()]);
     expect(answers.map((r) => r.status).sort()).toEqual([303, 409]);
     const users = await h.deps.db.selectFrom('users').select('id').where('email', '=', 'new.person@test.example').execute();

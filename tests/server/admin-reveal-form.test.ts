@@ -4,23 +4,19 @@
  * audited; a normal reason reveals the key.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSession } from '../../server/auth/sessions.ts';
-import { call, createHarness, enrollMac, FV_KEY_1, type Harness } from './harness.ts';
+import { call, createHarness, enrollMac, FV_KEY_1, portalLogin, postForm, type FormCredentials, type Harness } from './harness.ts';
 
 describe('admin console reveal form', () => {
   let h: Harness;
   let deviceId = '';
-  let cookie = '';
-  let csrf = '';
+  let helpdesk: FormCredentials;
 
   beforeAll(async () => {
     h = await createHarness('sqlite');
     const mac = await enrollMac(h, 'corporate');
     deviceId = mac.deviceId;
     expect((await mac.upload('disk1s1', FV_KEY_1)).status).toBe(200);
-    const session = await createSession(h.deps, h.people.helpdesk.id);
-    cookie = `kw_session=${session.token}`;
-    csrf = session.csrf;
+    helpdesk = await portalLogin(h, h.people.helpdesk.id);
   });
   afterAll(async () => {
     await h?.close();
@@ -29,11 +25,7 @@ describe('admin console reveal form', () => {
   const reveals = async () => (await h.deps.db.selectFrom('audit_events').select('seq').where('action', '=', 'key.revealed').execute()).length;
 
   function reveal(reason: string) {
-    return h.app.request(`/admin/devices/${deviceId}/reveal`, {
-      method: 'POST',
-      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ _csrf: csrf, reason }).toString(),
-    });
+    return postForm(h.app, `/admin/devices/${deviceId}/reveal`, helpdesk, { reason });
   }
 
   it('a reason the API would refuse is refused here too, and nothing is revealed', async () => {

@@ -5,8 +5,7 @@
  * only admins see the audit log.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSession } from '../../server/auth/sessions.ts';
-import { call, createHarness, enrollMac, FV_KEY_1, type Harness } from './harness.ts';
+import { call, createHarness, enrollMac, FV_KEY_1, portalLogin, type Harness } from './harness.ts';
 
 describe('the audit log in the admin console is for admins only', () => {
   let h: Harness;
@@ -19,7 +18,7 @@ describe('the audit log in the admin console is for admins only', () => {
     deviceId = mac.deviceId;
     expect((await mac.upload('disk1s1', FV_KEY_1)).status).toBe(200);
     expect((await call(h.app, 'POST', `/api/v1/devices/${deviceId}/reveal`, h.people.helpdesk.token, { reason: 'INC-31 user locked out' })).status).toBe(200);
-    for (const who of ['helpdesk', 'admin', 'owner'] as const) cookies[who] = `kw_session=${(await createSession(h.deps, h.people[who].id)).token}`;
+    for (const who of ['helpdesk', 'admin', 'owner'] as const) cookies[who] = (await portalLogin(h, h.people[who].id)).cookie;
   });
   afterAll(async () => {
     await h?.close();

@@ -5,31 +5,22 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSession } from '../../server/auth/sessions.ts';
-import { createHarness, type Harness } from './harness.ts';
+import { createHarness, portalLogin, postForm, type FormCredentials, type Harness } from './harness.ts';
 
 describe.each(['sqlite', 'postgres'] as const)('enrollment tokens and the audit log (%s)', (kind) => {
   let h: Harness;
-  let cookie = '';
-  let csrf = '';
+  let admin: FormCredentials;
 
   beforeAll(async () => {
     h = await createHarness(kind);
-    const session = await createSession(h.deps, h.people.admin.id);
-    cookie = `kw_session=${session.token}`;
-    csrf = session.csrf;
+    admin = await portalLogin(h, h.people.admin.id);
   });
   afterAll(async () => {
     await h?.close();
   });
 
   const tokens = async () => (await h.deps.db.selectFrom('enrollment_tokens').select('id').execute()).length;
-  const create = () =>
-    h.app.request('/admin/enrollment-tokens', {
-      method: 'POST',
-      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ _csrf: csrf, ownerEmail: h.people.owner.email, ownership: 'corporate', label: 'New laptop' }).toString(),
-    });
+  const create = () => postForm(h.app, '/admin/enrollment-tokens', admin, { ownerEmail: h.people.owner.email, ownership: 'corporate', label: 'New laptop' });
 
   async function withAuditRefused(run: () => Promise<void>): Promise<void> {
     if (kind === 'sqlite') await sql`create trigger refuse_audit before insert on audit_events begin select raise(abort, 'audit store unavailable'); end`.execute(h.deps.db);

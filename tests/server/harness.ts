@@ -16,6 +16,7 @@ import { generateKek } from '../../server/crypto/kek.ts';
 import { createUser, ensureOrg } from '../../server/seed.ts';
 import { createEnrollmentToken } from '../../server/services/agent-enroll.ts';
 import { issueAuthorizationCode, EXTENSION_CLIENT_ID } from '../../server/auth/oauth.ts';
+import { createSession } from '../../server/auth/sessions.ts';
 import type { AgentTask, KeyKind, Platform } from '../../lib/api/contract.ts';
 import type { AppEnv } from '../../server/http/context.ts';
 
@@ -115,6 +116,24 @@ export async function call(app: Hono<AppEnv>, method: string, path: string, toke
   });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as JsonResult['body']) : {} };
+}
+
+/** What a portal form is sent with: the browser's cookie header and the page's CSRF token. */
+export type FormCredentials = { cookie: string; csrf: string };
+
+/** A portal session for a user, as a signed-in browser holds it. */
+export async function portalLogin(h: Harness, userId: string): Promise<FormCredentials> {
+  const session = await createSession(h.deps, userId);
+  return { cookie: `kw_session=${session.token}`, csrf: session.csrf };
+}
+
+/** Posts a portal form in-process (urlencoded, the CSRF token first). */
+export async function postForm(app: Hono<AppEnv>, path: string, as: FormCredentials, fields: Record<string, string>): Promise<Response> {
+  return app.request(path, {
+    method: 'POST',
+    headers: { cookie: as.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: as.csrf, ...fields }).toString(),
+  });
 }
 
 export type VolumeSpec = { ref: string; name: string };

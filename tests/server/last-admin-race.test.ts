@@ -4,9 +4,8 @@
  * one change goes through, the other is refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSession } from '../../server/auth/sessions.ts';
 import { createUser } from '../../server/seed.ts';
-import { createHarness, type Harness } from './harness.ts';
+import { createHarness, portalLogin, postForm, type Harness } from './harness.ts';
 
 describe('last admin under concurrent demotions (postgres)', () => {
   let h: Harness;
@@ -25,14 +24,7 @@ describe('last admin under concurrent demotions (postgres)', () => {
       const b = await createUser(h.deps, { orgId: org.id, email: `b${round}@test.example`, name: `B${round}`, password: 'admin-b-password', role: 'admin' });
       // Only these two are admins this round.
       await h.deps.db.updateTable('users').set({ role: 'user' }).where('role', '=', 'admin').where('id', 'not in', [a, b]).execute();
-      const demote = async (actor: string, target: string) => {
-        const s = await createSession(h.deps, actor);
-        return h.app.request(`/admin/users/${target}/role`, {
-          method: 'POST',
-          headers: { cookie: `kw_session=${s.token}`, 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ _csrf: s.csrf, role: 'user' }).toString(),
-        });
-      };
+      const demote = async (actor: string, target: string) => postForm(h.app, `/admin/users/${target}/role`, await portalLogin(h, actor), { role: 'user' });
       const answers = await Promise.all([demote(a, b), demote(b, a)]);
       const admins = await h.deps.db.selectFrom('users').select('id').where('role', '=', 'admin').execute();
       expect([round, admins.length]).toEqual([round, 1]);

@@ -4,9 +4,8 @@
  * reason appear as text, never as markup.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSession } from '../../server/auth/sessions.ts';
 import { createUser } from '../../server/seed.ts';
-import { call, createHarness, FV_KEY_1, TestAgent, type Harness } from './harness.ts';
+import { call, createHarness, FV_KEY_1, portalLogin, TestAgent, type Harness } from './harness.ts';
 
 const HOSTILE = {
   device: '<script>alert(1)</script>',
@@ -29,8 +28,8 @@ describe('portal pages escape what others typed', () => {
     deviceId = mac.deviceId;
     expect((await mac.upload('disk1s1', FV_KEY_1)).status).toBe(200);
     expect((await call(h.app, 'POST', `/api/v1/devices/${deviceId}/reveal`, h.people.admin.token, { reason: HOSTILE.reason })).status).toBe(200);
-    ownerCookie = `kw_session=${(await createSession(h.deps, ownerId)).token}`;
-    adminCookie = `kw_session=${(await createSession(h.deps, h.people.admin.id)).token}`;
+    ownerCookie = (await portalLogin(h, ownerId)).cookie;
+    adminCookie = (await portalLogin(h, h.people.admin.id)).cookie;
   });
   afterAll(async () => {
     await h?.close();

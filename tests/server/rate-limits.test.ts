@@ -1,6 +1,6 @@
 /** Sign-in and reveal are rate limited per user and per IP: past the limit the answer is 429 `rate_limited` and no key is shown. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, createHarness, enrollMac, FV_KEY_1, type Harness } from './harness.ts';
+import { call, createHarness, enrollMac, FV_KEY_1, postForm, type Harness } from './harness.ts';
 
 describe('rate limits', () => {
   let h: Harness;
@@ -32,12 +32,7 @@ describe('rate limits', () => {
     const page = await h.app.request('/login');
     const cookie = (page.headers.get('set-cookie') ?? '').split(';')[0];
     const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
-    const attempt = (password: string) =>
-      h.app.request('/login', {
-        method: 'POST',
-        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ _csrf: csrf, email: h.people.other.email, password }).toString(),
-      });
+    const attempt = (password: string) => postForm(h.app, '/login', { cookie, csrf }, { email: h.people.other.email, password });
     expect((await attempt('wrong-1')).status).toBe(401);
     expect((await attempt('wrong-2')).status).toBe(401);
     expect((await attempt('wrong-3')).status).toBe(401);

@@ -5,7 +5,7 @@
  * a `next` with a line break is a plain redirect home, never a failure.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, type Harness } from './harness.ts';
+import { createHarness, postForm, type Harness } from './harness.ts';
 
 const ORIGIN = 'http://portal.test';
 
@@ -30,11 +30,7 @@ describe('redirect targets stay on the portal', () => {
     const login = await h.app.request(`${ORIGIN}/login`);
     const preCookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
     const preCsrf = /name="_csrf" value="([^"]+)"/.exec(await login.text())?.[1] ?? '';
-    const signed = await h.app.request(`${ORIGIN}/login`, {
-      method: 'POST',
-      headers: { cookie: preCookie, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ _csrf: preCsrf, email: h.people.owner.email, password: `${h.people.owner.email}-pass`, next: '/devices' }).toString(),
-    });
+    const signed = await postForm(h.app, `${ORIGIN}/login`, { cookie: preCookie, csrf: preCsrf }, { email: h.people.owner.email, password: `${h.people.owner.email}-pass`, next: '/devices' });
     expect(signed.status).toBe(303);
     cookie = (signed.headers.get('set-cookie') ?? '').split(';')[0];
     const devices = await h.app.request(`${ORIGIN}/devices`, { headers: { cookie } });
@@ -56,11 +52,7 @@ describe('redirect targets stay on the portal', () => {
   });
 
   it.each(HOSTILE_NEXT)('the language switch with next=%j stays on the portal', async (next) => {
-    const res = await h.app.request(`${ORIGIN}/locale`, {
-      method: 'POST',
-      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ _csrf: csrf, locale: 'sv', next }).toString(),
-    });
+    const res = await postForm(h.app, `${ORIGIN}/locale`, { cookie, csrf }, { locale: 'sv', next });
     expect(res.status).toBe(303);
     expect(landing(res).origin).toBe(ORIGIN);
   });
