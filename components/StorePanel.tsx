@@ -4,6 +4,7 @@
  * verifies and rotates → pending → M4, or M3 with its cause; toast M2 when the request
  * could not be submitted at all.
  */
+import type { ComponentChildren, RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { KeyKind } from '../lib/api/contract.ts';
 import { describeKeyError, parseRecoveryKey } from '../lib/keys/index.ts';
@@ -15,6 +16,27 @@ import { failureText, useLocale, useText } from './text.tsx';
 
 const POLL_MS = 1000;
 const LIVE_ERRORS = new Set(['bad_char', 'too_long']);
+
+type KeyFieldProps = {
+  id: string; name: string; label: string; inputRef: RefObject<HTMLInputElement>; value: string; disabled: boolean;
+  invalid: boolean; onInput: (value: string) => void; onBlur: () => void; children: ComponentChildren;
+};
+
+/** A recovery-key input with its label and the live message area under it (`<id>-msg`). */
+function KeyField({ id, name, label, inputRef, value, disabled, invalid, onInput, onBlur, children }: KeyFieldProps) {
+  return (
+    <div class="kw-field">
+      <label for={id}>{label}</label>
+      <input
+        id={id} ref={inputRef} class="kw-input kw-mono" name={name} autocomplete="off" spellcheck={false}
+        autocapitalize="characters" value={value} disabled={disabled}
+        aria-invalid={invalid ? 'true' : 'false'} aria-describedby={`${id}-msg`}
+        onInput={(e) => onInput(e.currentTarget.value)} onBlur={onBlur}
+      />
+      <div id={`${id}-msg`} aria-live="polite">{children}</div>
+    </div>
+  );
+}
 
 export function StorePanel({ deviceId, kind }: { deviceId: string; kind: KeyKind }) {
   const text = useText();
@@ -102,31 +124,19 @@ export function StorePanel({ deviceId, kind }: { deviceId: string; kind: KeyKind
       )}
       <form onSubmit={save} noValidate>
         <VolumePicker id="kw-store-volume" volumes={volumes} value={volumeId} onChange={choose} disabled={busy} />
-        <div class="kw-field">
-          <label for="kw-key">{text('ui.recovery_key')}</label>
-          <input
-            id="kw-key" ref={keyInput} class="kw-input kw-mono" name="key" autocomplete="off" spellcheck={false}
-            autocapitalize="characters" value={key} disabled={busy}
-            aria-invalid={keyError ? 'true' : 'false'} aria-describedby="kw-key-msg"
-            onInput={(e) => setKey(e.currentTarget.value)} onBlur={() => setKeyBlurred(true)}
-          />
-          <div id="kw-key-msg" aria-live="polite">
-            {keyError ? <span class="kw-error" data-keyward-error="key">{keyError}</span>
-              : parsed?.ok ? <span class="kw-okhint">{text('ext.key_valid')}</span> : null}
-          </div>
-        </div>
-        <div class="kw-field">
-          <label for="kw-confirm">{text('ui.confirm_key')}</label>
-          <input
-            id="kw-confirm" ref={confirmInput} class="kw-input kw-mono" name="confirmKey" autocomplete="off" spellcheck={false}
-            autocapitalize="characters" value={confirmKey} disabled={busy}
-            aria-invalid={showMismatch ? 'true' : 'false'} aria-describedby="kw-confirm-msg"
-            onInput={(e) => setConfirmKey(e.currentTarget.value)} onBlur={() => setConfirmBlurred(true)}
-          />
-          <div id="kw-confirm-msg" aria-live="polite">
-            {showMismatch && <span class="kw-error" data-keyward-message="M1">{text('flow.M1')}</span>}
-          </div>
-        </div>
+        <KeyField
+          id="kw-key" name="key" label={text('ui.recovery_key')} inputRef={keyInput} value={key} disabled={busy}
+          invalid={!!keyError} onInput={setKey} onBlur={() => setKeyBlurred(true)}
+        >
+          {keyError ? <span class="kw-error" data-keyward-error="key">{keyError}</span>
+            : parsed?.ok ? <span class="kw-okhint">{text('ext.key_valid')}</span> : null}
+        </KeyField>
+        <KeyField
+          id="kw-confirm" name="confirmKey" label={text('ui.confirm_key')} inputRef={confirmInput} value={confirmKey} disabled={busy}
+          invalid={showMismatch} onInput={setConfirmKey} onBlur={() => setConfirmBlurred(true)}
+        >
+          {showMismatch && <span class="kw-error" data-keyward-message="M1">{text('flow.M1')}</span>}
+        </KeyField>
         <button type="submit" class="kw-button" disabled={busy}>{text('ui.save')}</button>
       </form>
       <div aria-live="polite">
