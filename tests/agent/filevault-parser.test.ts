@@ -5,7 +5,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/agent.ts';
 import { FileVaultDriver } from '../../agent/drivers/filevault.ts';
 import { buildAuthPlist, parseFdesetupBoolean, parseFdesetupStatus, parseNewRecoveryKey } from '../../agent/drivers/filevault-output.ts';
@@ -68,6 +68,14 @@ describe('fdesetup output parsers', () => {
 });
 
 describe('FileVault driver command wiring (recorded fdesetup answers)', () => {
+  let dir = '';
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'keyward-fv-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   function fakeFdesetup() {
     let current = OLD_KEY;
     const calls: { args: string[]; stdin: string }[] = [];
@@ -87,78 +95,58 @@ describe('FileVault driver command wiring (recorded fdesetup answers)', () => {
   }
 
   it('rotates with changerecovery -personal, authorized by the current key on stdin, and escrows the generated key', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'keyward-fv-'));
-    try {
-      const fde = fakeFdesetup();
-      const driver = new FileVaultDriver({ run: fde.run, username: 'ann' });
-      expect(await driver.listVolumes()).toEqual([{ ref: '/', name: 'Macintosh HD', encrypted: true, protectorIds: [] }]);
-      const escrow = new FakeEscrow();
-      escrow.storeCandidate('/', OLD_KEY);
-      await new Agent({ api: escrow.api(), driver, journal: new Journal(join(dir, 'journal')) }).checkInOnce();
-      const change = fde.calls.find((c) => c.args[0] === 'changerecovery');
-      expect(change?.args).toEqual(['changerecovery', '-personal', '-inputplist', '-outputplist']);
-      expect(change?.stdin).toContain('<string>AU2A-PHMK-WBGX-PWKX-M3X3-VAPY</string>');
-      expect(change?.stdin).toContain('<string>ann</string>');
-      for (const call of fde.calls) expect(call.args.join(' ')).not.toMatch(/AU2A|Q7TR/);
-      expect(escrow.keys('/', ['active'])).toEqual(['Q7TR9ZK2LM4DX8WEP3NB6HCJ']);
-      expect(escrow.keys('/', ['retired'])).toEqual([OLD_KEY]);
-      expect(readdirSync(join(dir, 'journal'))).toEqual([]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const fde = fakeFdesetup();
+    const driver = new FileVaultDriver({ run: fde.run, username: 'ann' });
+    expect(await driver.listVolumes()).toEqual([{ ref: '/', name: 'Macintosh HD', encrypted: true, protectorIds: [] }]);
+    const escrow = new FakeEscrow();
+    escrow.storeCandidate('/', OLD_KEY);
+    await new Agent({ api: escrow.api(), driver, journal: new Journal(join(dir, 'journal')) }).checkInOnce();
+    const change = fde.calls.find((c) => c.args[0] === 'changerecovery');
+    expect(change?.args).toEqual(['changerecovery', '-personal', '-inputplist', '-outputplist']);
+    expect(change?.stdin).toContain('<string>AU2A-PHMK-WBGX-PWKX-M3X3-VAPY</string>');
+    expect(change?.stdin).toContain('<string>ann</string>');
+    for (const call of fde.calls) expect(call.args.join(' ')).not.toMatch(/AU2A|Q7TR/);
+    expect(escrow.keys('/', ['active'])).toEqual(['Q7TR9ZK2LM4DX8WEP3NB6HCJ']);
+    expect(escrow.keys('/', ['retired'])).toEqual([OLD_KEY]);
+    expect(readdirSync(join(dir, 'journal'))).toEqual([]);
   });
 
   it('a wrong submitted key is reported as wrong_key and nothing changes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'keyward-fv-'));
-    try {
-      const fde = fakeFdesetup();
-      const escrow = new FakeEscrow();
-      escrow.storeCandidate('/', 'ZZZZZZZZZZZZZZZZZZZZZZZZ');
-      await new Agent({ api: escrow.api(), driver: new FileVaultDriver({ run: fde.run }), journal: new Journal(join(dir, 'journal')) }).checkInOnce();
-      expect(escrow.ops[0]).toMatchObject({ state: 'failed', result: 'wrong_key' });
-      expect(fde.current()).toBe(OLD_KEY);
-      expect(fde.calls.some((c) => c.args[0] === 'changerecovery')).toBe(false);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const fde = fakeFdesetup();
+    const escrow = new FakeEscrow();
+    escrow.storeCandidate('/', 'ZZZZZZZZZZZZZZZZZZZZZZZZ');
+    await new Agent({ api: escrow.api(), driver: new FileVaultDriver({ run: fde.run }), journal: new Journal(join(dir, 'journal')) }).checkInOnce();
+    expect(escrow.ops[0]).toMatchObject({ state: 'failed', result: 'wrong_key' });
+    expect(fde.current()).toBe(OLD_KEY);
+    expect(fde.calls.some((c) => c.args[0] === 'changerecovery')).toBe(false);
   });
 
   it('killed right after fdesetup replaced the key (journaled): the next run escrows the new key from the journal', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'keyward-fv-'));
-    try {
-      const fde = fakeFdesetup();
-      const escrow = new FakeEscrow();
-      escrow.addActive('/', OLD_KEY);
-      escrow.queue('rotate', '/');
-      const journal = () => new Journal(join(dir, 'journal'));
-      const crashing = new Agent({ api: escrow.api(), driver: new FileVaultDriver({ run: fde.run }), journal: journal(), onStep: (s) => { if (s === 'added') throw new Error('killed'); } });
-      await expect(crashing.checkInOnce()).rejects.toThrow('killed');
-      expect(escrow.keys('/', ['pending', 'active'])).toEqual([OLD_KEY]); // the platform changed the key; only the journal has it
-      await new Agent({ api: escrow.api(), driver: new FileVaultDriver({ run: fde.run }), journal: journal() }).checkInOnce();
-      expect(escrow.keys('/', ['active'])).toEqual([fde.current()]);
-      expect(readdirSync(join(dir, 'journal'))).toEqual([]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const fde = fakeFdesetup();
+    const escrow = new FakeEscrow();
+    escrow.addActive('/', OLD_KEY);
+    escrow.queue('rotate', '/');
+    const journal = () => new Journal(join(dir, 'journal'));
+    const crashing = new Agent({ api: escrow.api(), driver: new FileVaultDriver({ run: fde.run }), journal: journal(), onStep: (s) => { if (s === 'added') throw new Error('killed'); } });
+    await expect(crashing.checkInOnce()).rejects.toThrow('killed');
+    expect(escrow.keys('/', ['pending', 'active'])).toEqual([OLD_KEY]); // the platform changed the key; only the journal has it
+    await new Agent({ api: escrow.api(), driver: new FileVaultDriver({ run: fde.run }), journal: journal() }).checkInOnce();
+    expect(escrow.keys('/', ['active'])).toEqual([fde.current()]);
+    expect(readdirSync(join(dir, 'journal'))).toEqual([]);
   });
 
   it('killed inside changerecovery before the new key was recorded: the next run says the key was lost and asks for a new rotation', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'keyward-fv-'));
-    try {
-      const fde = fakeFdesetup();
-      const escrow = new FakeEscrow();
-      escrow.addActive('/', OLD_KEY);
-      escrow.queue('rotate', '/');
-      const lines: string[] = [];
-      const journal = () => new Journal(join(dir, 'journal'));
-      const dying = new FileVaultDriver({ run: async (file, args, stdin) => { const r = await fde.run(file, args, stdin); if (args[0] === 'changerecovery') throw new Error('killed'); return r; } });
-      await expect(new Agent({ api: escrow.api(), driver: dying, journal: journal() }).checkInOnce()).rejects.toThrow('killed');
-      await new Agent({ api: escrow.api(), driver: new FileVaultDriver({ run: fde.run }), journal: journal(), log: (l) => lines.push(l) }).checkInOnce();
-      expect(escrow.ops[0]).toMatchObject({ state: 'failed', result: 'error' });
-      expect(lines.join('\n')).toContain('the new key was lost in a crash');
-      expect(readdirSync(join(dir, 'journal'))).toEqual([]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const fde = fakeFdesetup();
+    const escrow = new FakeEscrow();
+    escrow.addActive('/', OLD_KEY);
+    escrow.queue('rotate', '/');
+    const lines: string[] = [];
+    const journal = () => new Journal(join(dir, 'journal'));
+    const dying = new FileVaultDriver({ run: async (file, args, stdin) => { const r = await fde.run(file, args, stdin); if (args[0] === 'changerecovery') throw new Error('killed'); return r; } });
+    await expect(new Agent({ api: escrow.api(), driver: dying, journal: journal() }).checkInOnce()).rejects.toThrow('killed');
+    await new Agent({ api: escrow.api(), driver: new FileVaultDriver({ run: fde.run }), journal: journal(), log: (l) => lines.push(l) }).checkInOnce();
+    expect(escrow.ops[0]).toMatchObject({ state: 'failed', result: 'error' });
+    expect(lines.join('\n')).toContain('the new key was lost in a crash');
+    expect(readdirSync(join(dir, 'journal'))).toEqual([]);
   });
 });
