@@ -1,8 +1,7 @@
 /** Options › Vault: set the passphrase, change it, lock — with a progress bar while deriving. */
-import { useEffect, useState } from 'preact/hooks';
-import { browser } from 'wxt/browser';
+import { useState } from 'preact/hooks';
 import type { VaultState } from '../../lib/client/messages.ts';
-import { progressFromBackground } from '../../components/progress.ts';
+import { useVaultProgress } from '../../components/progress.ts';
 import { sendMessage } from '../../components/send.ts';
 import { failureText, useText } from '../../components/text.tsx';
 
@@ -13,17 +12,8 @@ export function VaultSection({ vault, onChange }: { vault: VaultState; onChange:
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [confirm, setConfirm] = useState('');
-  const [progress, setProgress] = useState<number | null>(null);
+  const [progress, setProgress] = useVaultProgress();
   const [message, setMessage] = useState<{ kind: 'ok' | 'bad'; text: string } | null>(null);
-
-  useEffect(() => {
-    const listener = (m: unknown, sender: { tab?: unknown }) => {
-      const fraction = progressFromBackground(m, sender);
-      if (fraction !== null) setProgress(fraction);
-    };
-    browser.runtime.onMessage.addListener(listener);
-    return () => browser.runtime.onMessage.removeListener(listener);
-  }, []);
 
   async function submit(event: Event) {
     event.preventDefault();

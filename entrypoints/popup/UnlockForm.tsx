@@ -1,25 +1,18 @@
 /** Vault passphrase prompt with a progress bar while the key is derived (scrypt). */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { browser } from 'wxt/browser';
-import { progressFromBackground } from '../../components/progress.ts';
+import { useVaultProgress } from '../../components/progress.ts';
 import { sendMessage } from '../../components/send.ts';
 import { failureText, useText } from '../../components/text.tsx';
 
 export function UnlockForm({ onUnlocked }: { onUnlocked: () => void }) {
   const text = useText();
   const [passphrase, setPassphrase] = useState('');
-  const [progress, setProgress] = useState<number | null>(null);
+  const [progress, setProgress] = useVaultProgress();
   const [error, setError] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     input.current?.focus();
-    const listener = (message: unknown, sender: { tab?: unknown }) => {
-      const fraction = progressFromBackground(message, sender);
-      if (fraction !== null) setProgress(fraction);
-    };
-    browser.runtime.onMessage.addListener(listener);
-    return () => browser.runtime.onMessage.removeListener(listener);
   }, []);
 
   async function submit(event: Event) {
