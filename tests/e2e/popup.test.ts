@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Page, Worker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatRecoveryKey } from '../../lib/keys/index.ts';
 import { launchWithExtension, type ExtensionBrowser } from '../support/browser.ts';
@@ -17,6 +18,19 @@ import { openDevicePage, panel } from '../support/portal.ts';
 import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
 
 const PASSPHRASE = 'correct horse battery staple';
+
+/** What the background holds in chrome.storage.session. */
+function sessionStorageOf(worker: Worker): Promise<Record<string, unknown>> {
+  return worker.evaluate(() => (globalThis as unknown as { chrome: { storage: { session: { get(k: null): Promise<Record<string, unknown>> } } } }).chrome.storage.session.get(null));
+}
+
+/** From the locked popup: Get on the corporate Mac, unlock with the passphrase, wait for the key. */
+async function unlockForCorporateKey(popup: Page): Promise<void> {
+  await popup.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
+  await popup.getByLabel('Vault passphrase').fill(PASSPHRASE);
+  await popup.getByRole('button', { name: 'Unlock' }).click();
+  await popup.locator('[data-keyward-key]').waitFor({ timeout: 20_000 });
+}
 
 let service: TestService;
 let browser: ExtensionBrowser;
@@ -147,13 +161,10 @@ describe('popup', () => {
       await popup.reload();
       return popup.locator('[data-keyward-vault="locked"]').count();
     }, { timeout: 10_000 }).toBe(1);
-    const session = await worker.evaluate(() => (globalThis as unknown as { chrome: { storage: { session: { get(k: null): Promise<Record<string, unknown>> } } } }).chrome.storage.session.get(null));
+    const session = await sessionStorageOf(worker);
     expect(session.vaultSession).toBeUndefined();
 
-    await popup.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
-    await popup.getByLabel('Vault passphrase').fill(PASSPHRASE);
-    await popup.getByRole('button', { name: 'Unlock' }).click();
-    await popup.locator('[data-keyward-key]').waitFor({ timeout: 20_000 });
+    await unlockForCorporateKey(popup);
     await popup.close();
   });
 
@@ -169,12 +180,9 @@ describe('popup', () => {
     const reopened = await openPopup(browser);
     await reopened.locator('[data-keyward-vault="locked"]').waitFor({ timeout: 10_000 });
     const awake = await browser.serviceWorker();
-    const session = await awake.evaluate(() => (globalThis as unknown as { chrome: { storage: { session: { get(k: null): Promise<Record<string, unknown>> } } } }).chrome.storage.session.get(null));
+    const session = await sessionStorageOf(awake);
     expect(session.vaultSession).toBeUndefined();
-    await reopened.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
-    await reopened.getByLabel('Vault passphrase').fill(PASSPHRASE);
-    await reopened.getByRole('button', { name: 'Unlock' }).click();
-    await reopened.locator('[data-keyward-key]').waitFor({ timeout: 20_000 });
+    await unlockForCorporateKey(reopened);
     await reopened.close();
   });
 
