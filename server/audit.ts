@@ -7,7 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, AuditEventTable } from './db/schema.ts';
-import type { DbKind } from './db/open.ts';
+import type { AppDeps } from './deps.ts';
 
 export type ActorKind = 'user' | 'agent' | 'system';
 
@@ -31,10 +31,13 @@ export function hashAuditEvent(e: Hashed): string {
   return createHash('sha256').update(canonical(e), 'utf8').digest('hex');
 }
 
+/** What appending an event needs from the service's dependencies. */
+export type AuditDeps = Pick<AppDeps, 'dbKind'>;
+
 /** Appends one event; the head row is locked (PostgreSQL) so the chain stays linear. */
-export async function appendAudit(trx: Transaction<Database>, dbKind: DbKind, at: string, input: AuditInput): Promise<number> {
+export async function appendAudit(trx: Transaction<Database>, deps: AuditDeps, at: string, input: AuditInput): Promise<number> {
   let headQuery = trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1);
-  if (dbKind === 'postgres') headQuery = headQuery.forUpdate();
+  if (deps.dbKind === 'postgres') headQuery = headQuery.forUpdate();
   const head = await headQuery.executeTakeFirstOrThrow();
   // Hashed exactly as stored: a lone surrogate would be stored as U+FFFD and then never verify.
   const stored = (text: string | null | undefined) => (text == null ? null : text.toWellFormed());

@@ -86,7 +86,7 @@ export function policyPages(deps: AppDeps): Hono<AppEnv> {
     const at = nowIso(deps);
     await deps.db.transaction().execute(async (trx) => {
       await trx.updateTable('org').set(policy).where('id', '=', org.id).execute();
-      await appendAudit(trx, deps.dbKind, at, { actorId: session.user.id, actorKind: 'user', action: 'policy.changed', detail: policy, ip: clientIp(c) });
+      await appendAudit(trx, deps, at, { actorId: session.user.id, actorKind: 'user', action: 'policy.changed', detail: policy, ip: clientIp(c) });
     });
     return c.redirect('/admin/policy?saved=1', 303);
   });
@@ -103,7 +103,7 @@ export function policyPages(deps: AppDeps): Hono<AppEnv> {
     // The token and its audit event are written together: no token that the log does not know.
     const token = await deps.db.transaction().execute(async (trx) => {
       const created = await createEnrollmentToken({ ...deps, db: trx }, { ownerId: owner.id, ownership, label, validDays: TOKEN_DAYS });
-      await appendAudit(trx, deps.dbKind, nowIso(deps), { actorId: session.user.id, actorKind: 'user', action: 'enrollment_token.created', detail: { ownerId: owner.id, ownership, label }, ip: clientIp(c) });
+      await appendAudit(trx, deps, nowIso(deps), { actorId: session.user.id, actorKind: 'user', action: 'enrollment_token.created', detail: { ownerId: owner.id, ownership, label }, ip: clientIp(c) });
       return created;
     });
     const server = new URL(c.req.url).origin;

@@ -89,7 +89,7 @@ export function usersPages(deps: AppDeps): Hono<AppEnv> {
         .onConflict((oc) => oc.column('email').doNothing())
         .executeTakeFirst();
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) return false;
-      await appendAudit(trx, deps.dbKind, at, { actorId: session.user.id, actorKind: 'user', action: 'user.created', detail: { userId: id, email, role }, ip: clientIp(c) });
+      await appendAudit(trx, deps, at, { actorId: session.user.id, actorKind: 'user', action: 'user.created', detail: { userId: id, email, role }, ip: clientIp(c) });
       return true;
     });
     if (!created) return c.html(usersPage(c, await allUsers(), session.csrf, null, tr(c, 'portal.user.exists')), 409);
@@ -115,7 +115,7 @@ export function usersPages(deps: AppDeps): Hono<AppEnv> {
         if (admins.length <= 1) return 'last_admin' as const;
       }
       await trx.updateTable('users').set({ role }).where('id', '=', user.id).execute();
-      await appendAudit(trx, deps.dbKind, nowIso(deps), { actorId: session.user.id, actorKind: 'user', action: 'user.role_changed', detail: { userId: user.id, from: user.role, to: role }, ip: clientIp(c) });
+      await appendAudit(trx, deps, nowIso(deps), { actorId: session.user.id, actorKind: 'user', action: 'user.role_changed', detail: { userId: user.id, from: user.role, to: role }, ip: clientIp(c) });
       return 'ok' as const;
     });
     if (outcome === 'last_admin') return c.html(usersPage(c, await allUsers(), session.csrf, null, tr(c, 'portal.user.last_admin')), 409);

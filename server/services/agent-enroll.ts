@@ -75,7 +75,7 @@ export async function enrollDevice(deps: AppDeps, req: EnrollInput, ip: string |
       refs.add(v.ref);
       await trx.insertInto('volumes').values({ id: randomUUID(), device_id: deviceId, ref: v.ref, name: v.name, encrypted: v.encrypted ? 1 : 0, created_at: at }).execute();
     }
-    await appendAudit(trx, deps.dbKind, at, {
+    await appendAudit(trx, deps, at, {
       actorId: deviceId, actorKind: 'agent', action: 'device.enrolled', deviceId, detail: { name: req.name, ownership: token.ownership, token: token.label }, ip,
     });
     return { deviceId, credential };

@@ -55,7 +55,7 @@ export async function escrowPendingKey(
       deviceId: device.id, volumeId: op.volume_id, kind, state: 'pending', source: 'agent', protectorId, secret: normalized, at,
     });
     await trx.updateTable('operations').set({ pending_version_id: version.id, updated_at: at }).where('id', '=', op.id).execute();
-    await appendAudit(trx, deps.dbKind, at, {
+    await appendAudit(trx, deps, at, {
       actorId: device.id, actorKind: 'agent', action: 'key.escrowed_pending', deviceId: device.id, volumeId: op.volume_id, detail: { version: version.version, operationId: op.id },
     });
     await touchDevice(trx, device.id, at);
@@ -106,7 +106,7 @@ export async function completeOperation(deps: AppDeps, device: DeviceTable, oper
         .execute();
       await trx.updateTable('key_versions').set({ state: 'active', protector_id: protectorId, updated_at: at }).where('id', '=', version.id).execute();
       await trx.updateTable('operations').set({ state: 'succeeded', failure_cause: null, updated_at: at }).where('id', '=', op.id).execute();
-      await appendAudit(trx, deps.dbKind, at, {
+      await appendAudit(trx, deps, at, {
         actorId: device.id, actorKind: 'agent', action: 'key.rotated', deviceId: device.id, volumeId: op.volume_id, detail: { version: version.version, operationId: op.id, kind: op.kind, protectorId },
       });
     } else {
@@ -122,7 +122,7 @@ export async function completeOperation(deps: AppDeps, device: DeviceTable, oper
       }
       const detail = req.result === 'error' ? req.detail : null;
       await trx.updateTable('operations').set({ state: 'failed', failure_cause: cause, detail, updated_at: at }).where('id', '=', op.id).execute();
-      await appendAudit(trx, deps.dbKind, at, {
+      await appendAudit(trx, deps, at, {
         actorId: device.id, actorKind: 'agent', action: 'operation.failed', deviceId: device.id, volumeId: op.volume_id, detail: { operationId: op.id, cause, kind: op.kind },
       });
     }
@@ -158,7 +158,7 @@ export async function uploadProtectors(
         deviceId: device.id, volumeId: volume.id, kind, state: 'active', source: 'upload', protectorId: item.protectorId, secret: item.key, at,
       });
       stored += 1;
-      await appendAudit(trx, deps.dbKind, at, {
+      await appendAudit(trx, deps, at, {
         actorId: device.id, actorKind: 'agent', action: 'key.uploaded', deviceId: device.id, volumeId: volume.id, detail: { version: version.version, protectorId: item.protectorId },
       });
     }

@@ -82,7 +82,7 @@ export async function recordOfflineReveals(
         duplicates += 1;
         continue;
       }
-      await appendAudit(trx, deps.dbKind, at, {
+      await appendAudit(trx, deps, at, {
         actorId: user.id, actorKind: 'user', action: 'key.revealed_offline', deviceId: r.deviceId, volumeId: r.volumeId, detail: { version: r.version, revealedAt: r.at }, ip,
       });
       recorded += 1;

@@ -22,7 +22,7 @@ export async function destroyExpiredKeyVersions(deps: AppDeps, retentionDays: nu
       .execute();
     for (const v of expired) {
       await trx.updateTable('key_versions').set({ ciphertext: DESTROYED, wrapped_key: DESTROYED }).where('id', '=', v.id).execute();
-      await appendAudit(trx, deps.dbKind, at, { actorId: null, actorKind: 'system', action: 'key.destroyed', deviceId: v.device_id, volumeId: v.volume_id, detail: { version: v.version, retentionDays } });
+      await appendAudit(trx, deps, at, { actorId: null, actorKind: 'system', action: 'key.destroyed', deviceId: v.device_id, volumeId: v.volume_id, detail: { version: v.version, retentionDays } });
     }
     return expired.length;
   });

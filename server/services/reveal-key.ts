@@ -50,7 +50,7 @@ export async function revealRecoveryKey(deps: AppDeps, user: UserActor, deviceId
     if (!row) throw noKey();
     const kind = device.key_kind as KeyKind;
     const secret = openKeyVersion(deps, row, kind);
-    await appendAudit(trx, deps.dbKind, at, {
+    await appendAudit(trx, deps, at, {
       actorId: user.id,
       actorKind: 'user',
       action: 'key.revealed',
@@ -64,7 +64,7 @@ export async function revealRecoveryKey(deps: AppDeps, user: UserActor, deviceId
       await trx.updateTable('key_versions').set({ exposed: 1, updated_at: at }).where('id', '=', row.id).execute();
       const op = await queueRotation(trx, device.id, volume.id, user.id, at);
       rotationQueued = true;
-      await appendAudit(trx, deps.dbKind, at, {
+      await appendAudit(trx, deps, at, {
         actorId: user.id, actorKind: 'user', action: 'rotation.requested', deviceId: device.id, volumeId: volume.id, detail: { operationId: op.id, after: 'reveal' }, ip: meta.ip,
       });
       await touchDevice(trx, device.id, at);

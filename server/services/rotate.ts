@@ -23,7 +23,7 @@ export async function requestRotation(deps: AppDeps, user: UserActor, deviceId: 
   const op = await deps.db.transaction().execute(async (trx) => {
     await lockVolume(trx, deps, volume.id);
     const queued = await queueRotation(trx, device.id, volume.id, user.id, at);
-    await appendAudit(trx, deps.dbKind, at, {
+    await appendAudit(trx, deps, at, {
       actorId: user.id, actorKind: 'user', action: 'rotation.requested', deviceId: device.id, volumeId: volume.id, detail: { operationId: queued.id }, ip: meta.ip,
     });
     await touchDevice(trx, device.id, at);

@@ -56,7 +56,7 @@ export async function storeRecoveryKey(deps: AppDeps, user: UserActor, deviceId:
 
     if (!escrowEnabledFor(device, org)) {
       await queueOperation(trx, { deviceId: device.id, volumeId: volume.id, kind: 'verify-and-rotate', requestedBy: user.id, at, state: 'failed', failureCause: 'escrow_disabled' });
-      await appendAudit(trx, deps.dbKind, at, { actorId: user.id, actorKind: 'user', action: 'key.store_refused', deviceId: device.id, volumeId: volume.id, detail: { cause: 'escrow_disabled' }, ip: meta.ip });
+      await appendAudit(trx, deps, at, { actorId: user.id, actorKind: 'user', action: 'key.store_refused', deviceId: device.id, volumeId: volume.id, detail: { cause: 'escrow_disabled' }, ip: meta.ip });
       await touchDevice(trx, device.id, at);
       return { refused: true as const };
     }
@@ -87,7 +87,7 @@ export async function storeRecoveryKey(deps: AppDeps, user: UserActor, deviceId:
     });
     const queued = await queueOperation(trx, { deviceId: device.id, volumeId: volume.id, kind: 'verify-and-rotate', requestedBy: user.id, candidateVersionId: candidate.id, at });
     if (idemKey) await trx.insertInto('idempotency').values({ key: idemKey, scope: 'store', result: queued.id, created_at: at }).execute();
-    await appendAudit(trx, deps.dbKind, at, {
+    await appendAudit(trx, deps, at, {
       actorId: user.id, actorKind: 'user', action: 'key.stored', deviceId: device.id, volumeId: volume.id, detail: { version: candidate.version, operationId: queued.id }, ip: meta.ip,
     });
     await touchDevice(trx, device.id, at);

@@ -35,7 +35,7 @@ describe.each(['sqlite', 'postgres'] as const)('audit chain and ill-formed text 
 
   it('an event whose text holds a lone surrogate anyway still verifies', async () => {
     await h.deps.db.transaction().execute((trx) =>
-      appendAudit(trx, h.deps.dbKind, new Date().toISOString(), { actorId: 'x\ud800', actorKind: 'system', action: 'test.surrogate', volumeId: 'v\udc00', ip: '\ud83d', detail: { note: 'n\ud800' } }),
+      appendAudit(trx, h.deps, new Date().toISOString(), { actorId: 'x\ud800', actorKind: 'system', action: 'test.surrogate', volumeId: 'v\udc00', ip: '\ud83d', detail: { note: 'n\ud800' } }),
     );
     expect(await verifyAuditChain(h.deps.db)).toMatchObject({ ok: true });
   });

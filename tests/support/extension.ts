@@ -27,7 +27,8 @@ export async function signInExtension(b: ExtensionBrowser, options: Page, accoun
   const authorizeTab = b.context.waitForEvent('page');
   await options.locator('[data-keyward-action="sign-in"]').click();
   const tab = await authorizeTab;
-  await tab.waitForLoadState('domcontentloaded');
+  // The new tab may still be about:blank when it is handed over: wait for the portal's own page.
+  await tab.locator('#login-form, #consent').first().waitFor({ timeout: 20_000 });
   await signInToPortal(tab, account);
   await tab.getByRole('button', { name: 'Allow' }).click();
   await tab.waitForURL(/callback\.html/);
