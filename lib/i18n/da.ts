@@ -277,4 +277,5 @@ export const da = {
   'portal.clients.not_listed': 'Udvidelsen er ikke på listen.',
   'portal.clients.none': 'Der er ingen udvidelser på listen, så ingen browser kan forbindes.',
   'portal.audit.action.policy.clients_changed': 'Tilladte udvidelser blev ændret',
+  'ext.sign_in_closed': 'Logonvinduet blev lukket, før logonet var færdigt.',
 } satisfies Catalog;

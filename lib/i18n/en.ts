@@ -281,6 +281,7 @@ export const en = {
   'portal.clients.not_listed': 'This extension is not on the list.',
   'portal.clients.none': 'No extension is on the list, so no browser can connect.',
   'portal.audit.action.policy.clients_changed': 'Allowed extensions changed',
+  'ext.sign_in_closed': 'The sign-in window was closed before signing in finished.',
 } as const;
 
 export type MessageId = keyof typeof en;

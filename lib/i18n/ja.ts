@@ -277,4 +277,5 @@ export const ja = {
   'portal.clients.not_listed': 'この拡張機能はリストにありません。',
   'portal.clients.none': 'リストに拡張機能がないため、どのブラウザーも接続できません。',
   'portal.audit.action.policy.clients_changed': '許可する拡張機能が変更されました',
+  'ext.sign_in_closed': 'サインインが完了する前にサインイン ウィンドウが閉じられました。',
 } satisfies Catalog;

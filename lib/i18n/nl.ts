@@ -277,4 +277,5 @@ export const nl = {
   'portal.clients.not_listed': 'Deze extensie staat niet op de lijst.',
   'portal.clients.none': 'Er staat geen extensie op de lijst, dus geen enkele browser kan verbinding maken.',
   'portal.audit.action.policy.clients_changed': 'Toegestane extensies gewijzigd',
+  'ext.sign_in_closed': 'Het aanmeldvenster is gesloten voordat het aanmelden klaar was.',
 } satisfies Catalog;

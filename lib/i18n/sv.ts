@@ -277,4 +277,5 @@ export const sv = {
   'portal.clients.not_listed': 'Tillägget finns inte i listan.',
   'portal.clients.none': 'Inget tillägg finns i listan, så ingen webbläsare kan anslutas.',
   'portal.audit.action.policy.clients_changed': 'Tillåtna tillägg ändrades',
+  'ext.sign_in_closed': 'Inloggningsfönstret stängdes innan inloggningen var klar.',
 } satisfies Catalog;
