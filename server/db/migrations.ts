@@ -219,14 +219,24 @@ const migrations: Record<string, Migration> = { '0001_initial': initial, '0002_o
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+function migrator(db: Kysely<unknown>, schema?: string): Migrator {
+  return new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
+}
+
 /**
  * Brings the schema up to date; throws if a migration fails. On PostgreSQL confined to one
  * schema, the migration bookkeeping tables live in that schema too.
  */
 export async function migrateToLatest(db: Kysely<unknown>, schema?: string): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) }).migrateToLatest();
+  const { error, results } = await migrator(db, schema).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+}
+
+/** Brings the schema to exactly the migration `name` (tests of an upgrade from an older schema). */
+export async function migrateTo(db: Kysely<unknown>, name: string, schema?: string): Promise<void> {
+  const { error } = await migrator(db, schema).migrateTo(name);
+  if (error) throw error instanceof Error ? error : new Error(String(error));
 }
