@@ -1,5 +1,6 @@
 import { defineConfig } from 'wxt';
 import preact from '@preact/preset-vite';
+import { CHROME_EXTENSION_PUBLIC_KEY, FIREFOX_GECKO_ID } from './lib/extension-identity.ts';
 
 /** Loopback origins (any port) are granted at install for the embedded service and the demo. */
 const LOOPBACK = ['http://127.0.0.1/*', 'http://localhost/*'];
@@ -14,11 +15,13 @@ export default defineConfig({
     default_locale: 'en',
     permissions: [
       'storage', 'alarms', 'scripting', 'idle', 'clipboardWrite', 'clipboardRead',
-      ...(browser === 'firefox' ? [] : ['offscreen']),
+      // identity: Firefox signs in with launchWebAuthFlow (its extension UUID is random per install).
+      ...(browser === 'firefox' ? ['identity'] : ['offscreen']),
     ],
     host_permissions: LOOPBACK,
     optional_host_permissions: ['https://*/*', 'http://*/*'],
-    web_accessible_resources: [{ resources: ['callback.html'], matches: ['<all_urls>'] }],
+    // Chrome/Edge: the service redirects sign-in to callback.html, which only our pinned id can receive.
+    ...(browser === 'firefox' ? {} : { web_accessible_resources: [{ resources: ['callback.html'], matches: ['<all_urls>'] }] }),
     content_security_policy: {
       // 'wasm-unsafe-eval': the vault's scrypt core is WebAssembly. connect-src: the service URL is the user's choice.
       extension_pages: [
@@ -30,9 +33,10 @@ export default defineConfig({
     ...(browser === 'firefox'
       ? {
         browser_specific_settings: {
-          gecko: { id: 'keyward@keyward.example', strict_min_version: '128.0', data_collection_permissions: { required: ['none'] } },
+          gecko: { id: FIREFOX_GECKO_ID, strict_min_version: '128.0', data_collection_permissions: { required: ['none'] } },
         },
       }
-      : {}),
+      // The public key pins the Chrome/Edge extension id the service allow-lists by default.
+      : { key: CHROME_EXTENSION_PUBLIC_KEY }),
   }),
 });

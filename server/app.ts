@@ -32,8 +32,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     refuseNulInUrl(c.req.url);
     await next();
   });
-  app.use('/api/*', extensionCors());
-  app.use('/oauth/token', extensionCors());
+  app.use('/api/*', extensionCors(deps));
+  app.use('/oauth/token', extensionCors(deps));
   app.use(
     '*',
     bodyLimit({

@@ -1,6 +1,8 @@
 /**
- * Sign-in with OAuth 2.0 code + PKCE: opens the service's authorize page in a tab, finishes
- * on callback.html, keeps the tokens in storage.local and refreshes them before they expire.
+ * Sign-in with OAuth 2.0 code + PKCE: prepares the request (the PKCE secret stays here, in
+ * storage.session), lets an extension page open the service's consent page
+ * (components/sign-in.ts), finishes when that page's answer is handed back, keeps the tokens in
+ * storage.local and refreshes them before they expire.
  * A refresh the service rejects (revoked from the portal, expired) ends the sign-in exactly
  * like "Sign out": tokens, account and sync cursor go, and the `onSignedOut` handler (the
  * background: lock the vault, forget cached devices and keys) runs.
@@ -12,7 +14,7 @@ import { readSettings, readTokens, writeAccount, writeSyncStatus, writeTokens } 
 
 const REFRESH_MARGIN_MS = 60_000;
 
-type PendingSignIn = PkceRequest & { serviceUrl: string };
+type PendingSignIn = PkceRequest & { serviceUrl: string; redirectUri: string };
 
 let afterSignOut: () => Promise<void> = async () => undefined;
 
@@ -21,16 +23,21 @@ export function onSignedOut(handler: () => Promise<void>): void {
   afterSignOut = handler;
 }
 
-export function callbackUrl(): string {
-  return browser.runtime.getURL('/callback.html');
+/**
+ * Where the service sends this build's code; each is on the service's allow-list by default and
+ * only this extension can receive it. Chrome/Edge: our callback page under the id pinned by the
+ * manifest key. Firefox: the identity redirect URL derived from the gecko id, since the
+ * moz-extension:// host is a random UUID per install that no allow-list can name.
+ */
+function redirectUri(): string {
+  return import.meta.env.FIREFOX ? browser.identity.getRedirectURL() : browser.runtime.getURL('/callback.html');
 }
 
-export async function startSignIn(): Promise<Done> {
+export async function startSignIn(): Promise<Done<{ authorizeUrl: string }>> {
   const { serviceUrl } = await readSettings();
-  const pkce: PendingSignIn = { ...(await createPkceRequest()), serviceUrl };
+  const pkce: PendingSignIn = { ...(await createPkceRequest()), serviceUrl, redirectUri: redirectUri() };
   await browser.storage.session.set({ pkce });
-  await browser.tabs.create({ url: authorizeUrl(serviceUrl, callbackUrl(), pkce) });
-  return { ok: true };
+  return { ok: true, authorizeUrl: authorizeUrl(serviceUrl, pkce.redirectUri, pkce) };
 }
 
 export async function finishSignIn(code: string, state: string): Promise<Done> {
@@ -39,7 +46,7 @@ export async function finishSignIn(code: string, state: string): Promise<Done> {
   await browser.storage.session.remove('pkce');
   const { serviceUrl } = await readSettings();
   if (pkce.serviceUrl !== serviceUrl) return failure('invalid_grant', 'The escrow service changed during sign-in.');
-  const result = await exchangeCode(serviceUrl, code, callbackUrl(), pkce.verifier);
+  const result = await exchangeCode(serviceUrl, code, pkce.redirectUri, pkce.verifier);
   if (!result.ok) return result;
   await writeTokens(result.data);
   return { ok: true };

@@ -1,7 +1,8 @@
 /**
  * Routes the typed UI messages (lib/client/messages.ts) to the background's modules.
  * Which sender may send which message is decided before dispatch, in sender-policy.ts:
- * extension pages everything but `auth.callback`; callback.html only `auth.callback`; the
+ * extension pages everything but `auth.callback` (which the options page may also send, for
+ * Firefox's sign-in); callback.html only `auth.callback`; the
  * portal content script only the panel messages, on the configured service origin, for the
  * device of the page it is mounted on.
  */

@@ -2,7 +2,8 @@
  * Who may ask the background for what. `runtime.onMessage` only hears our own extension,
  * but its contexts differ in trust:
  * - our extension pages (popup, options; `sender.url` under our extension's origin) may send
- *   every message except `auth.callback`;
+ *   every message except `auth.callback`, which only the options page also sends (Firefox's
+ *   sign-in finishes there, components/sign-in.ts);
  * - callback.html (web-accessible, so any site may open or frame it) may send only
  *   `auth.callback`, which the background checks against the pending `state`;
  * - our portal content script may send only the panel messages, only from a page on the
@@ -27,6 +28,7 @@ export type SenderContext = {
 };
 
 const CALLBACK_PAGE = 'callback.html';
+const OPTIONS_PAGE = 'options.html';
 const CALLBACK_MESSAGES: ReadonlySet<MessageType> = new Set(['auth.callback']);
 const PANEL_MESSAGES: ReadonlySet<MessageType> = new Set(['state.get', 'key.reveal', 'key.store', 'device.get', 'device.checkAccess']);
 
@@ -67,7 +69,10 @@ function deviceOf(message: Message): string | null {
 export function isAllowedSender(message: Message, sender: MessageSender, context: SenderContext): boolean {
   if (sender.id !== context.extensionId) return false;
   const page = extensionPage(sender, context);
-  if (page !== null) return page === CALLBACK_PAGE ? CALLBACK_MESSAGES.has(message.type) : !CALLBACK_MESSAGES.has(message.type);
+  if (page !== null) {
+    if (page === CALLBACK_PAGE) return CALLBACK_MESSAGES.has(message.type);
+    return page === OPTIONS_PAGE || !CALLBACK_MESSAGES.has(message.type);
+  }
 
   if (!PANEL_MESSAGES.has(message.type) || !sender.tab || !sender.url) return false;
   if (originOf(sender.url) !== context.serviceOrigin) return false;

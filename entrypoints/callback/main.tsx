@@ -1,11 +1,13 @@
 /**
- * OAuth redirect target (`callback.html?code=…&state=…`): hands the code and state to the
- * background, which checks `state` against the pending sign-in and exchanges the code for
- * tokens, then says whether sign-in finished. Talks only to the background.
+ * OAuth redirect target of the Chrome/Edge build (`callback.html?code=…&state=…`; Firefox gets
+ * its answer from identity.launchWebAuthFlow instead, components/sign-in.ts): hands the code
+ * and state to the background, which checks `state` against the pending sign-in and exchanges
+ * the code for tokens, then says whether sign-in finished. Talks only to the background.
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { pickLocale } from '../../lib/i18n/index.ts';
+import { readAuthorizationResponse } from '../../lib/client/oauth.ts';
 import { STYLES } from '../../components/styles.ts';
 import { sendMessage } from '../../components/send.ts';
 import { failureText, LocaleProvider, useText } from '../../components/text.tsx';
@@ -17,16 +19,14 @@ function Callback() {
   const [outcome, setOutcome] = useState<Outcome>({ name: 'working' });
 
   useEffect(() => {
-    const params = new URLSearchParams(location.search);
+    const response = readAuthorizationResponse(new URLSearchParams(location.search));
     history.replaceState(null, '', location.pathname);
-    const code = params.get('code');
-    const state = params.get('state');
-    if (!code || !state) {
+    if (response.kind !== 'code') {
       // Any site can open this page: show only our own words, never text from the URL.
-      const denied = params.get('error') === 'access_denied';
-      setOutcome({ name: 'failed', message: denied ? text('ext.callback_denied') : text('error.invalid_grant') });
+      setOutcome({ name: 'failed', message: response.kind === 'denied' ? text('ext.callback_denied') : text('error.invalid_grant') });
       return;
     }
+    const { code, state } = response;
     void sendMessage('auth.callback', { code, state }).then((reply) =>
       setOutcome(reply.ok ? { name: 'done' } : { name: 'failed', message: failureText(text, reply.error) }),
     );

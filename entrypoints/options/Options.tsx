@@ -9,6 +9,7 @@ import type { ExtensionState, Settings } from '../../lib/client/messages.ts';
 import { STYLES } from '../../components/styles.ts';
 import { sendMessage } from '../../components/send.ts';
 import { failureText, LocaleProvider, useText } from '../../components/text.tsx';
+import { signIn } from '../../components/sign-in.ts';
 import { VaultSection } from './VaultSection.tsx';
 
 const LANGUAGES: { locale: Locale; name: string }[] = [
@@ -82,9 +83,17 @@ function OptionsBody({ initialState, initialSettings, onLocale }: Props & { onLo
     await save({ serviceUrl: origin }, 'service');
   }
 
-  async function signIn() {
-    const reply = await sendMessage('auth.signIn', {});
-    setAccountNote(reply.ok ? text('ext.sign_in_opened') : failureText(text, reply.error));
+  async function startSignIn() {
+    setAccountNote(null);
+    const outcome = await signIn();
+    if (outcome.ok) {
+      // `done`: the new tokens refresh this page through storage.onChanged.
+      if (outcome.step === 'opened') setAccountNote(text('ext.sign_in_opened'));
+    } else if ('step' in outcome) {
+      setAccountNote(text(outcome.step === 'denied' ? 'ext.callback_denied' : 'ext.sign_in_closed'));
+    } else {
+      setAccountNote(failureText(text, outcome.error));
+    }
   }
 
   async function signOut() {
@@ -116,7 +125,7 @@ function OptionsBody({ initialState, initialSettings, onLocale }: Props & { onLo
           {state.signedIn ? (
             <button type="button" class="kw-button kw-secondary" onClick={signOut}>{text('ui.sign_out')}</button>
           ) : (
-            <button type="button" class="kw-button" onClick={signIn} data-keyward-action="sign-in">{text('ui.sign_in')}</button>
+            <button type="button" class="kw-button" onClick={startSignIn} data-keyward-action="sign-in">{text('ui.sign_in')}</button>
           )}
         </div>
         <p class="kw-muted" aria-live="polite" style="margin-bottom:0">{accountNote}</p>

@@ -9,6 +9,7 @@ import type { CachedDevice, ExtensionState } from '../../lib/client/messages.ts'
 import { STYLES } from '../../components/styles.ts';
 import { sendMessage } from '../../components/send.ts';
 import { failureText, LocaleProvider, useText } from '../../components/text.tsx';
+import { signInFromPopup } from '../../components/sign-in.ts';
 import { DeviceList } from './DeviceList.tsx';
 import { RetrieveCard, type Retrieve } from './RetrieveCard.tsx';
 
@@ -106,7 +107,7 @@ function PopupBody({ initialState, initialDevices }: Props) {
       {!state.signedIn ? (
         <section class="kw-card" data-keyward-state="signed-out">
           <p style="margin-top:0">{text('ext.sign_in_prompt')}</p>
-          <button type="button" class="kw-button" onClick={() => void sendMessage('auth.signIn', {})}>{text('ui.sign_in')}</button>
+          <button type="button" class="kw-button" onClick={() => void signInFromPopup()}>{text('ui.sign_in')}</button>
         </section>
       ) : (
         <>

@@ -59,7 +59,8 @@ export type MessageMap = {
   'sync.now': { request: Record<never, never>; response: Done };
   'settings.get': { request: Record<never, never>; response: Settings };
   'settings.set': { request: { settings: Partial<Settings> }; response: Done<{ settings: Settings }> };
-  'auth.signIn': { request: Record<never, never>; response: Done };
+  /** Prepares a sign-in (the background keeps the PKCE secret) and answers the consent page's address. */
+  'auth.signIn': { request: Record<never, never>; response: Done<{ authorizeUrl: string }> };
   'auth.callback': { request: { code: string; state: string }; response: Done };
   'auth.signOut': { request: Record<never, never>; response: Done };
   'vault.setup': { request: { passphrase: string }; response: Done };

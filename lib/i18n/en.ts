@@ -34,7 +34,7 @@ export const en = {
   'error.conflict': 'This was changed at the same time. Reload and try again.',
   'error.csrf_failed': 'The form expired. Reload the page and try again.',
   'error.invalid_grant': 'The sign-in code is not valid or has expired. Sign in again.',
-  'error.invalid_client': 'Unknown client.',
+  'error.invalid_client': "This browser extension is not on your organisation's list of allowed extensions, so it cannot sign in. If it is your organisation's Keyward extension, ask IT to add it.",
   'error.payload_too_large': 'The request is too large.',
   'error.unsupported_media_type': 'Send JSON or a form.',
   'error.network': "Can't reach the escrow service. Check your connection.",
@@ -260,6 +260,28 @@ export const en = {
   'ext.key_valid': 'The key has the right format.',
   'ext.key_label': 'Recovery key for {volume}',
   'ext.error_generic': 'Something went wrong. Try again.',
+
+  // --- OAuth client allow-list: allowed extensions, consent, connected browsers
+  'portal.consent.wants': 'The {browser} extension “{name}” wants to connect to your account.',
+  'portal.client.browser': 'Browser',
+  'portal.client.extension_id': 'Extension ID',
+  'portal.client.extension': 'Extension',
+  'portal.browsers.on_os': '{browser} on {os}',
+  'portal.actions': 'Actions',
+  'portal.clients.title': 'Browser extensions allowed to sign in',
+  'portal.clients.intro': 'Sign-in codes are sent only to these extensions. Removing one signs out every browser connected through it.',
+  'portal.clients.name': 'Name',
+  'portal.clients.redirect': 'Redirect address',
+  'portal.clients.remove': 'Remove',
+  'portal.clients.add': 'Add extension',
+  'portal.clients.id_hint': "Chrome and Edge: the 32-letter ID shown on the browser's extensions page. Firefox: the add-on ID (gecko ID), such as name@example.com.",
+  'portal.clients.added': 'The extension was added to the list.',
+  'portal.clients.removed': 'The extension was removed from the list and the browsers connected through it were signed out.',
+  'portal.clients.exists': 'This extension is already on the list.',
+  'portal.clients.not_listed': 'This extension is not on the list.',
+  'portal.clients.none': 'No extension is on the list, so no browser can connect.',
+  'portal.audit.action.policy.clients_changed': 'Allowed extensions changed',
+  'ext.sign_in_closed': 'The sign-in window was closed before signing in finished.',
 } as const;
 
 export type MessageId = keyof typeof en;

@@ -1,9 +1,10 @@
 /**
  * OAuth 2.0 for the browser extension (RFC 6749 authorization code grant with RFC 7636 PKCE,
- * S256 only; public client `keyward-extension`). Codes live 2 minutes and work once (a second
- * use revokes the browser the first one signed in); access tokens live ~10 minutes; refresh
- * tokens rotate on every use, and presenting a used refresh token revokes its whole family
- * (the "connected browser"), per RFC 9700 §4.14.
+ * S256 only; public client `keyward-extension`). Codes go only to a redirect URI on the
+ * allow-list of extensions (oauth-clients.ts), compared exactly, and record which extension they
+ * were for. Codes live 2 minutes and work once (a second use revokes the browser the first one
+ * signed in); access tokens live ~10 minutes; refresh tokens rotate on every use, and presenting
+ * a used refresh token revokes its whole family (the "connected browser"), per RFC 9700 §4.14.
  */
 import { createHash } from 'node:crypto';
 import type { TokenResponse } from '../../lib/api/contract.ts';
@@ -13,22 +14,19 @@ import { ApiFailure } from '../errors.ts';
 import { hashToken, randomToken, safeEqual } from '../crypto/secrets.ts';
 import type { Trx } from '../services/key-versions.ts';
 import type { UserTable } from '../db/schema.ts';
+import { browserName, findClientByRedirect, type OAuthClient } from './oauth-clients.ts';
 
 export const EXTENSION_CLIENT_ID = 'keyward-extension';
 const CODE_SECONDS = 120;
+/** "Last used" is written at most this often per browser, not on every API request. */
+const LAST_USED_RESOLUTION_MS = 60_000;
 
 export type AuthorizeParams = { clientId: string; redirectUri: string; codeChallenge: string; state: string };
 
-const REDIRECT = /^(chrome-extension|moz-extension):\/\/([a-z0-9-]{1,64})\/callback\.html$/;
-
-export function isAllowedRedirect(uri: string): boolean {
-  return REDIRECT.test(uri);
-}
-
-/** Validates the query of `GET /oauth/authorize`; anything wrong is a 400 (never a redirect). */
+/** Checks the shape of an authorize request (query or form); anything wrong is a 400, never a redirect. */
 export function parseAuthorizeParams(q: Record<string, string | undefined>): AuthorizeParams {
   if (q.client_id !== EXTENSION_CLIENT_ID) throw new ApiFailure(400, 'invalid_client', { field: 'client_id' });
-  if (!q.redirect_uri || !isAllowedRedirect(q.redirect_uri)) throw new ApiFailure(400, 'invalid_input', { field: 'redirect_uri' });
+  if (!q.redirect_uri || q.redirect_uri.length > 300) throw new ApiFailure(400, 'invalid_input', { field: 'redirect_uri' });
   if (q.response_type !== 'code') throw new ApiFailure(400, 'invalid_input', { field: 'response_type' });
   if (q.code_challenge_method !== 'S256') throw new ApiFailure(400, 'invalid_input', { field: 'code_challenge_method' });
   if (!q.code_challenge || !/^[A-Za-z0-9_-]{43}$/.test(q.code_challenge)) throw new ApiFailure(400, 'invalid_input', { field: 'code_challenge' });
@@ -37,7 +35,22 @@ export function parseAuthorizeParams(q: Record<string, string | undefined>): Aut
   return { clientId: q.client_id, redirectUri: q.redirect_uri, codeChallenge: q.code_challenge, state };
 }
 
+/** The allow-listed extension a redirect URI belongs to; 400 `invalid_client` for any other URI. */
+export async function allowedClient(deps: AppDeps, redirectUri: string): Promise<OAuthClient> {
+  const client = await findClientByRedirect(deps.db, deps, redirectUri);
+  if (!client) throw new ApiFailure(400, 'invalid_client', { field: 'redirect_uri' });
+  return client;
+}
+
+/** A valid authorize request for an allow-listed extension, or a 400. */
+export async function checkAuthorizeRequest(deps: AppDeps, q: Record<string, string | undefined>): Promise<{ params: AuthorizeParams; client: OAuthClient }> {
+  const params = parseAuthorizeParams(q);
+  return { params, client: await allowedClient(deps, params.redirectUri) };
+}
+
+/** A one-time code for the allow-listed extension `p.redirectUri` belongs to (400 for any other). */
 export async function issueAuthorizationCode(deps: AppDeps, userId: string, p: AuthorizeParams): Promise<string> {
+  const client = await allowedClient(deps, p.redirectUri);
   const code = randomToken();
   const now = deps.clock.now();
   await deps.db
@@ -51,15 +64,23 @@ export async function issueAuthorizationCode(deps: AppDeps, userId: string, p: A
       expires_at: new Date(now.getTime() + CODE_SECONDS * 1000).toISOString(),
       used_at: null,
       created_at: now.toISOString(),
+      extension_id: client.id,
     })
     .execute();
   return code;
 }
 
+/** The operating system a user agent names ('' when it names none we know). */
+export function operatingSystem(userAgent: string | undefined): string {
+  const ua = userAgent ?? '';
+  return /Windows/.test(ua) ? 'Windows' : /CrOS/.test(ua) ? 'ChromeOS' : /Mac OS X|Macintosh/.test(ua) ? 'macOS' : /Linux/.test(ua) ? 'Linux' : '';
+}
+
+/** The browser as its user agent says, kept on the grant as a record of the sign-in. */
 export function browserLabel(userAgent: string | undefined): string {
   const ua = userAgent ?? '';
   const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrom(e|ium)\//.test(ua) ? 'Chrome' : 'Browser';
-  const os = /Windows/.test(ua) ? 'Windows' : /Mac OS X|Macintosh/.test(ua) ? 'macOS' : /Linux/.test(ua) ? 'Linux' : '';
+  const os = operatingSystem(ua);
   return os ? `${browser} on ${os}` : browser;
 }
 
@@ -100,6 +121,9 @@ export async function exchangeAuthorizationCode(deps: AppDeps, req: CodeExchange
   const at = nowIso(deps);
   // A code is spent by any attempt, so a failed guess cannot be retried (the commit keeps that).
   const tokens = await deps.db.transaction().execute(async (trx) => {
+    // Locked so that removing this extension from the list waits for, then revokes, the grant made here.
+    const client = await findClientByRedirect(trx, deps, req.redirect_uri, true);
+    if (!client) throw new ApiFailure(400, 'invalid_client', { field: 'redirect_uri' });
     const code = await trx.selectFrom('oauth_codes').selectAll().where('code_hash', '=', hashToken(req.code)).executeTakeFirst();
     if (!code) return null;
     // A spent code presented again: the tokens it gave may be in the wrong hands (RFC 6749 §4.1.2).
@@ -107,11 +131,15 @@ export async function exchangeAuthorizationCode(deps: AppDeps, req: CodeExchange
     if (code.expires_at <= at) return null;
     const used = await trx.updateTable('oauth_codes').set({ used_at: at }).where('code_hash', '=', code.code_hash).where('used_at', 'is', null).executeTakeFirst();
     if (Number(used.numUpdatedRows) !== 1) return revokeGrantOfCode(trx, code.code_hash, at);
-    if (code.client_id !== req.client_id || code.redirect_uri !== req.redirect_uri || !pkceMatches(req.code_verifier, code.code_challenge)) return null;
+    if (code.client_id !== req.client_id || code.redirect_uri !== req.redirect_uri || code.extension_id !== client.id) return null;
+    if (!pkceMatches(req.code_verifier, code.code_challenge)) return null;
     const grantId = grantIdForCode(code.code_hash);
     await trx
       .insertInto('oauth_grants')
-      .values({ id: grantId, user_id: code.user_id, client_id: code.client_id, label: browserLabel(userAgent), created_at: at, last_used_at: at, revoked_at: null })
+      .values({
+        id: grantId, user_id: code.user_id, client_id: code.client_id, label: browserLabel(userAgent), created_at: at, last_used_at: at, revoked_at: null,
+        extension_id: client.id, os: operatingSystem(userAgent),
+      })
       .execute();
     return issueTokens(trx, deps, grantId);
   });
@@ -139,7 +167,11 @@ export async function refreshTokens(deps: AppDeps, refreshToken: string, clientI
   return outcome;
 }
 
-/** The user behind a Bearer access token, or 401 (`session_expired` for an expired token). */
+/**
+ * The user behind a Bearer access token, or 401 (`session_expired` for an expired token). Marks
+ * the browser as used now when its mark is a minute old or more, so a busy extension costs at
+ * most one write a minute.
+ */
 export async function authenticateAccessToken(deps: AppDeps, bearer: string | null): Promise<UserTable> {
   if (!bearer) throw new ApiFailure(401, 'unauthenticated');
   const row = await deps.db
@@ -147,27 +179,43 @@ export async function authenticateAccessToken(deps: AppDeps, bearer: string | nu
     .innerJoin('oauth_grants', 'oauth_grants.id', 'oauth_tokens.grant_id')
     .innerJoin('users', 'users.id', 'oauth_grants.user_id')
     .selectAll('users')
-    .select(['oauth_tokens.expires_at as token_expires_at', 'oauth_grants.revoked_at as grant_revoked_at'])
+    .select(['oauth_tokens.expires_at as token_expires_at', 'oauth_grants.revoked_at as grant_revoked_at', 'oauth_grants.id as grant_id', 'oauth_grants.last_used_at as grant_last_used_at'])
     .where('oauth_tokens.token_hash', '=', hashToken(bearer))
     .where('oauth_tokens.kind', '=', 'access')
     .executeTakeFirst();
   if (!row || row.grant_revoked_at) throw new ApiFailure(401, 'unauthenticated');
-  if (row.token_expires_at <= nowIso(deps)) throw new ApiFailure(401, 'session_expired');
-  const { token_expires_at: _expires, grant_revoked_at: _revoked, ...user } = row;
+  const now = deps.clock.now();
+  if (row.token_expires_at <= now.toISOString()) throw new ApiFailure(401, 'session_expired');
+  const { token_expires_at: _expires, grant_revoked_at: _revoked, grant_id: grantId, grant_last_used_at: lastUsedAt, ...user } = row;
+  const stale = new Date(now.getTime() - LAST_USED_RESOLUTION_MS).toISOString();
+  if (lastUsedAt <= stale) {
+    // Conditional, so requests arriving together write once.
+    await deps.db.updateTable('oauth_grants').set({ last_used_at: now.toISOString() }).where('id', '=', grantId).where('last_used_at', '<=', stale).execute();
+  }
   return user;
 }
 
-export type ConnectedBrowser = { id: string; label: string; createdAt: string; lastUsedAt: string };
+export type ConnectedBrowser = { id: string; name: string; browser: string; os: string; extensionId: string; createdAt: string; lastUsedAt: string };
 
+/** The user's signed-in extensions, most recently used first, with the allow-list entry each came through. */
 export async function listConnectedBrowsers(deps: AppDeps, userId: string): Promise<ConnectedBrowser[]> {
   const rows = await deps.db
     .selectFrom('oauth_grants')
-    .selectAll()
-    .where('user_id', '=', userId)
-    .where('revoked_at', 'is', null)
-    .orderBy('last_used_at', 'desc')
+    .innerJoin('oauth_clients', 'oauth_clients.id', 'oauth_grants.extension_id')
+    .select(['oauth_grants.id', 'oauth_grants.os', 'oauth_grants.created_at', 'oauth_grants.last_used_at', 'oauth_clients.id as extension_id', 'oauth_clients.name', 'oauth_clients.browser'])
+    .where('oauth_grants.user_id', '=', userId)
+    .where('oauth_grants.revoked_at', 'is', null)
+    .orderBy('oauth_grants.last_used_at', 'desc')
     .execute();
-  return rows.map((r) => ({ id: r.id, label: r.label, createdAt: r.created_at, lastUsedAt: r.last_used_at }));
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    browser: browserName(r.browser),
+    os: r.os ?? '',
+    extensionId: r.extension_id,
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+  }));
 }
 
 export async function revokeConnectedBrowser(deps: AppDeps, userId: string, grantId: string): Promise<boolean> {

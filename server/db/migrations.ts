@@ -3,6 +3,7 @@
  * (only portable column types: text, integer). Applied at start-up with Kysely's Migrator.
  */
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { defaultClients } from '../auth/oauth-clients.ts';
 
 const initial: Migration = {
   async up(db: Kysely<unknown>) {
@@ -187,18 +188,55 @@ const initial: Migration = {
   },
 };
 
-const migrations: Record<string, Migration> = { '0001_initial': initial };
+/**
+ * The allow-list of extensions sign-in codes may go to, seeded with the built extension's own
+ * Chrome/Edge and Firefox entries; codes and grants record which entry they were for.
+ */
+const oauthClients: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('oauth_clients')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('browser', 'text', (c) => c.notNull())
+      .addColumn('redirect_uri', 'text', (c) => c.notNull().unique())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.alterTable('oauth_codes').addColumn('extension_id', 'text').execute();
+    await db.schema.alterTable('oauth_grants').addColumn('extension_id', 'text').execute();
+    await db.schema.alterTable('oauth_grants').addColumn('os', 'text').execute();
+    await db.schema.createIndex('oauth_grants_extension').on('oauth_grants').column('extension_id').execute();
+    const at = new Date().toISOString();
+    for (const client of defaultClients()) {
+      await sql`insert into oauth_clients (id, name, browser, redirect_uri, created_at) values (${client.id}, ${client.name}, ${client.browser}, ${client.redirectUri}, ${at})`.execute(db);
+    }
+    // Grants from before the allow-list may belong to any extension: those browsers sign in again.
+    await sql`update oauth_grants set revoked_at = ${at} where revoked_at is null`.execute(db);
+  },
+};
+
+const migrations: Record<string, Migration> = { '0001_initial': initial, '0002_oauth_clients': oauthClients };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+function migrator(db: Kysely<unknown>, schema?: string): Migrator {
+  return new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
+}
 
 /**
  * Brings the schema up to date; throws if a migration fails. On PostgreSQL confined to one
  * schema, the migration bookkeeping tables live in that schema too.
  */
 export async function migrateToLatest(db: Kysely<unknown>, schema?: string): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) }).migrateToLatest();
+  const { error, results } = await migrator(db, schema).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+}
+
+/** Brings the schema to exactly the migration `name` (tests of an upgrade from an older schema). */
+export async function migrateTo(db: Kysely<unknown>, name: string, schema?: string): Promise<void> {
+  const { error } = await migrator(db, schema).migrateTo(name);
+  if (error) throw error instanceof Error ? error : new Error(String(error));
 }

@@ -122,6 +122,8 @@ export type OauthCodeTable = {
   expires_at: string;
   used_at: string | null;
   created_at: string;
+  /** The allow-listed extension (oauth_clients.id) the code was issued for. */
+  extension_id: string | null;
 };
 
 export type OauthGrantTable = {
@@ -132,6 +134,19 @@ export type OauthGrantTable = {
   created_at: string;
   last_used_at: string;
   revoked_at: string | null;
+  /** The allow-listed extension (oauth_clients.id) signed in; null only for grants revoked by 0002. */
+  extension_id: string | null;
+  /** The operating system named by the browser's user agent at sign-in ('' if none). */
+  os: string | null;
+};
+
+/** An extension sign-in codes may be sent to (the OAuth client allow-list). */
+export type OauthClientTable = {
+  id: string;
+  name: string;
+  browser: string;
+  redirect_uri: string;
+  created_at: string;
 };
 
 export type OauthTokenTable = {
@@ -168,6 +183,7 @@ export type Database = {
   enrollment_tokens: EnrollmentTokenTable;
   audit_events: AuditEventTable;
   audit_head: AuditHeadTable;
+  oauth_clients: OauthClientTable;
   oauth_codes: OauthCodeTable;
   oauth_grants: OauthGrantTable;
   oauth_tokens: OauthTokenTable;

@@ -5,6 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
+import type { AppDeps } from '../deps.ts';
+import { isAllowedChromiumExtension } from '../auth/oauth-clients.ts';
 import type { AppEnv } from './context.ts';
 
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
@@ -37,15 +39,27 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
   };
 }
 
-const EXTENSION_ORIGIN = /^(chrome-extension|moz-extension):\/\/[a-z0-9-]{1,64}$/;
+const CHROMIUM_ORIGIN = /^chrome-extension:\/\/([a-p]{32})$/;
+const FIREFOX_ORIGIN = /^moz-extension:\/\/[a-z0-9-]{1,64}$/;
 
-/** Lets the extension (and only it) call the JSON API with a Bearer token; no cookies. */
-export function extensionCors(): MiddlewareHandler<AppEnv> {
+/**
+ * Chrome/Edge: only the origins of allow-listed extension ids. Firefox: any moz-extension://
+ * origin, because its UUID is random per install and cannot be listed; there the access token,
+ * which only an allow-listed extension can obtain, is what protects the API.
+ */
+async function allowedOrigin(deps: AppDeps, origin: string | undefined): Promise<string | null> {
+  if (origin === undefined) return null;
+  if (FIREFOX_ORIGIN.test(origin)) return origin;
+  const chromium = CHROMIUM_ORIGIN.exec(origin);
+  return chromium !== null && (await isAllowedChromiumExtension(deps.db, chromium[1])) ? origin : null;
+}
+
+/** Lets the allow-listed extensions (and only they) call the JSON API with a Bearer token; no cookies. */
+export function extensionCors(deps: AppDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const origin = c.req.header('origin');
-    const allowed = origin !== undefined && EXTENSION_ORIGIN.test(origin);
+    const origin = await allowedOrigin(deps, c.req.header('origin'));
     if (c.req.method === 'OPTIONS') {
-      if (!allowed) return c.body(null, 204);
+      if (!origin) return c.body(null, 204);
       return c.body(null, 204, {
         'Access-Control-Allow-Origin': origin,
         'Access-Control-Allow-Methods': 'GET, POST',
@@ -55,7 +69,7 @@ export function extensionCors(): MiddlewareHandler<AppEnv> {
       });
     }
     await next();
-    if (allowed) {
+    if (origin) {
       c.res.headers.set('Access-Control-Allow-Origin', origin);
       c.res.headers.append('Vary', 'Origin');
     }

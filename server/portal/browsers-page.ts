@@ -1,13 +1,22 @@
-/** "Connected browsers": the extension sign-ins (OAuth grants) of the user, each revocable. */
+/**
+ * "Connected browsers": the extension sign-ins (OAuth grants) of the user, each revocable, with
+ * the allow-listed extension and browser it came through, the operating system its user agent
+ * named, when it connected and when it last used the service.
+ */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppDeps } from '../deps.ts';
 import type { AppEnv } from '../http/context.ts';
 import { readForm } from '../http/body.ts';
-import { listConnectedBrowsers, revokeConnectedBrowser } from '../auth/oauth.ts';
+import { listConnectedBrowsers, revokeConnectedBrowser, type ConnectedBrowser } from '../auth/oauth.ts';
+import type { AppContext } from '../http/context.ts';
 import { assertCsrf, formatTime } from './session.ts';
 import { csrfField, page, tr } from './layout.ts';
 import { toLogin } from './device-pages.ts';
+
+function browserCell(c: AppContext, b: ConnectedBrowser): string {
+  return b.os ? tr(c, 'portal.browsers.on_os', { browser: b.browser, os: b.os }) : b.browser;
+}
 
 export function browsersPage(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
@@ -24,10 +33,13 @@ export function browsersPage(deps: AppDeps): Hono<AppEnv> {
         body: html`${c.req.query('revoked') === '1' ? html`<p class="info" role="status">${tr(c, 'portal.revoked')}</p>` : ''}
           <p>${tr(c, 'portal.browsers_intro')}</p>
           ${browsers.length
-            ? html`<table id="browsers"><tr><th></th><th>${tr(c, 'portal.connected_at')}</th><th>${tr(c, 'portal.last_used')}</th><th></th></tr>
-              ${browsers.map((b) => html`<tr data-browser="${b.id}"><td>${b.label}</td><td>${formatTime(locale, b.createdAt)}</td><td>${formatTime(locale, b.lastUsedAt)}</td>
+            ? html`<div class="scroll"><table id="browsers">
+              <tr><th scope="col">${tr(c, 'portal.client.extension')}</th><th scope="col">${tr(c, 'portal.client.browser')}</th><th scope="col">${tr(c, 'portal.connected_at')}</th><th scope="col">${tr(c, 'portal.last_used')}</th><th scope="col">${tr(c, 'portal.actions')}</th></tr>
+              ${browsers.map((b) => html`<tr data-browser="${b.id}">
+                <td data-cell="extension">${b.name}<br><code class="muted">${b.extensionId}</code></td><td data-cell="browser">${browserCell(c, b)}</td>
+                <td data-cell="connected"><time datetime="${b.createdAt}">${formatTime(locale, b.createdAt)}</time></td><td data-cell="last-used"><time datetime="${b.lastUsedAt}">${formatTime(locale, b.lastUsedAt)}</time></td>
                 <td><form method="post" action="/browsers/${b.id}/revoke">${csrfField(session.csrf)}<button type="submit">${tr(c, 'portal.revoke')}</button></form></td></tr>`)}
-              </table>`
+              </table></div>`
             : html`<p class="muted" id="no-browsers">${tr(c, 'portal.browsers_none')}</p>`}`,
       }),
     );

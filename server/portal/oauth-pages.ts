@@ -1,15 +1,17 @@
 /**
  * The consent half of the extension's OAuth flow: `GET /oauth/authorize` validates the
- * request (a bad one is an error page, never a redirect), sends people to sign in first,
- * then asks "Allow?"; `POST /oauth/authorize` redirects to the extension's callback with a
- * one-time code (or `error=access_denied`) and the unchanged `state`.
+ * request (a bad one, or a redirect to an extension not on the allow-list, is an error page,
+ * never a redirect), sends people to sign in first, then asks "Allow?" naming the extension,
+ * its browser and its id; `POST /oauth/authorize` checks the same again and redirects to the
+ * extension with a one-time code (or `error=access_denied`) and the unchanged `state`.
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppDeps } from '../deps.ts';
 import type { AppEnv } from '../http/context.ts';
 import { readForm } from '../http/body.ts';
-import { issueAuthorizationCode, parseAuthorizeParams, type AuthorizeParams } from '../auth/oauth.ts';
+import { checkAuthorizeRequest, issueAuthorizationCode, type AuthorizeParams } from '../auth/oauth.ts';
+import { browserName } from '../auth/oauth-clients.ts';
 import { assertCsrf } from './session.ts';
 import { csrfField, page, tr } from './layout.ts';
 import { toLogin } from './device-pages.ts';
@@ -24,8 +26,9 @@ function callbackUrl(p: AuthorizeParams, result: Record<string, string>): string
 export function oauthPages(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
 
-  r.get('/oauth/authorize', (c) => {
-    const params = parseAuthorizeParams(c.req.query());
+  r.get('/oauth/authorize', async (c) => {
+    // Checked before sign-in too: nobody is asked for a password on behalf of an unknown extension.
+    const { params, client } = await checkAuthorizeRequest(deps, c.req.query());
     const session = c.get('session');
     if (!session) return toLogin(c);
     const target = new URL(params.redirectUri);
@@ -42,6 +45,11 @@ export function oauthPages(deps: AppDeps): Hono<AppEnv> {
           <input type="hidden" name="code_challenge" value="${params.codeChallenge}">
           <input type="hidden" name="code_challenge_method" value="S256">
           <input type="hidden" name="state" value="${params.state}">
+          <p id="consent-client">${tr(c, 'portal.consent.wants', { name: client.name, browser: browserName(client.browser) })}</p>
+          <dl class="meta">
+            <dt>${tr(c, 'portal.client.browser')}</dt><dd id="consent-browser">${browserName(client.browser)}</dd>
+            <dt>${tr(c, 'portal.client.extension_id')}</dt><dd><code id="consent-extension-id">${client.id}</code></dd>
+          </dl>
           <p>${tr(c, 'portal.allow_explain')}</p>
           <p class="muted">${tr(c, 'portal.signed_in_as', { name: session.user.email })}</p>
           <div class="actions">
@@ -58,7 +66,8 @@ export function oauthPages(deps: AppDeps): Hono<AppEnv> {
     if (!session) return toLogin(c);
     const form = await readForm(c, deps.config.maxBodyBytes);
     assertCsrf(c, form);
-    const params = parseAuthorizeParams(form);
+    // Even a denial goes back only to an allow-listed extension.
+    const { params } = await checkAuthorizeRequest(deps, form);
     if (form.decision !== 'allow') return c.redirect(callbackUrl(params, { error: 'access_denied' }), 302);
     const code = await issueAuthorizationCode(deps, session.user.id, params);
     return c.redirect(callbackUrl(params, { code }), 302);

@@ -10,6 +10,7 @@ import { adminPages } from './admin-pages.ts';
 import { browsersPage } from './browsers-page.ts';
 import { oauthPages } from './oauth-pages.ts';
 import { policyPages } from './policy-pages.ts';
+import { clientPages } from './clients-section.ts';
 import { usersPages } from './users-page.ts';
 
 export function portalRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
@@ -22,6 +23,7 @@ export function portalRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> 
   r.route('/', oauthPages(deps));
   r.route('/admin', adminPages(deps, limiter));
   r.route('/admin', policyPages(deps));
+  r.route('/admin', clientPages(deps));
   r.route('/admin', usersPages(deps));
   return r;
 }

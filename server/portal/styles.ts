@@ -32,4 +32,5 @@ header button{padding:.25rem .7rem}
 .actions{display:flex;gap:.6rem;flex-wrap:wrap;align-items:flex-end;margin:.6rem 0}.actions form{display:flex;gap:.4rem;align-items:flex-end;flex-wrap:wrap;margin:0}.actions label{margin:0 0 .2rem}
 .field{display:flex;flex-direction:column}.card>form>.actions:last-child{margin-bottom:0}
 code{font-size:.9em;overflow-wrap:anywhere}
+dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.6rem 0}dl.meta dt{font-weight:500}dl.meta dd{margin:0}
 `;

@@ -14,8 +14,9 @@ import { createUser } from '../../server/seed.ts';
 import { createEnrollmentToken } from '../../server/services/agent-enroll.ts';
 import { issueAuthorizationCode, EXTENSION_CLIENT_ID } from '../../server/auth/oauth.ts';
 import { openKeyVersion } from '../../server/services/key-versions.ts';
+import { CHROME_REDIRECT_URI } from '../../lib/extension-identity.ts';
 
-const REDIRECT = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop/callback.html';
+const REDIRECT = CHROME_REDIRECT_URI;
 
 export type LiveService = {
   server: KeywardServer;

@@ -17,6 +17,7 @@ import { createUser } from '../../server/seed.ts';
 import { createEnrollmentToken, enrollDevice } from '../../server/services/agent-enroll.ts';
 import { uploadProtectors } from '../../server/services/agent-report.ts';
 import { EXTENSION_CLIENT_ID, exchangeAuthorizationCode, issueAuthorizationCode } from '../../server/auth/oauth.ts';
+import { CHROME_REDIRECT_URI } from '../../lib/extension-identity.ts';
 import { generateRecoveryKey, formatRecoveryKey } from '../../lib/keys/index.ts';
 import { report, reportValue } from './stats.ts';
 
@@ -89,7 +90,7 @@ async function prepare(server: KeywardServer): Promise<Fixture> {
   const org = await deps.db.selectFrom('org').select('id').executeTakeFirstOrThrow();
   const userId = await createUser(deps, { orgId: org.id, email: `bench-${randomBytes(4).toString('hex')}@bench.test`, name: 'Bench', password: 'bench-pass', role: 'user' });
   const verifier = randomBytes(32).toString('base64url');
-  const redirectUri = 'chrome-extension://benchbenchbenchbenchbenchbenchbe/callback.html';
+  const redirectUri = CHROME_REDIRECT_URI;
   const code = await issueAuthorizationCode(deps, userId, { clientId: EXTENSION_CLIENT_ID, redirectUri, codeChallenge: createHash('sha256').update(verifier).digest('base64url'), state: '' });
   const tokens = await exchangeAuthorizationCode(deps, { code, code_verifier: verifier, redirect_uri: redirectUri, client_id: EXTENSION_CLIENT_ID }, 'bench');
   const devices: string[] = [];

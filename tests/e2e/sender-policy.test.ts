@@ -13,6 +13,7 @@ const context = {
   serviceOrigin: 'https://keys.example.org',
 };
 const popup: MessageSender = { id: context.extensionId, url: `${context.extensionBaseUrl}popup.html` };
+const options: MessageSender = { id: context.extensionId, url: `${context.extensionBaseUrl}options.html` };
 const callback: MessageSender = { id: context.extensionId, url: `${context.extensionBaseUrl}callback.html`, tab: {} };
 const panelOn = (url: string, origin = new URL(url).origin): MessageSender => ({ id: context.extensionId, url, origin, tab: { id: 3 } });
 const devicePage = panelOn('https://keys.example.org/devices/dev-1');
@@ -22,11 +23,13 @@ const settingsSet: Message = { type: 'settings.set', settings: { serviceUrl: 'ht
 const allowed = (message: Message, sender: MessageSender) => isAllowedSender(message, sender, context);
 
 describe('sender policy', () => {
-  it('lets the popup and options page send everything except the OAuth callback', () => {
+  it('lets the popup and options page send everything, and only the options page (Firefox sign-in) the OAuth callback', () => {
     expect(allowed(settingsSet, popup)).toBe(true);
     expect(allowed({ type: 'vault.unlock', passphrase: 'p' }, popup)).toBe(true);
     expect(allowed(reveal('any-device'), popup)).toBe(true);
     expect(allowed({ type: 'auth.callback', code: 'c', state: 's' }, popup)).toBe(false);
+    expect(allowed(settingsSet, options)).toBe(true);
+    expect(allowed({ type: 'auth.callback', code: 'c', state: 's' }, options)).toBe(true);
   });
 
   it('lets callback.html only finish the sign-in', () => {

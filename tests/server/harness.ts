@@ -19,6 +19,7 @@ import { issueAuthorizationCode, EXTENSION_CLIENT_ID } from '../../server/auth/o
 import { createSession } from '../../server/auth/sessions.ts';
 import type { AgentTask, KeyKind, Platform } from '../../lib/api/contract.ts';
 import type { AppEnv } from '../../server/http/context.ts';
+import { CHROME_REDIRECT_URI } from '../../lib/extension-identity.ts';
 
 export const PG_URL = process.env.KEYWARD_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -47,7 +48,8 @@ export type Harness = {
   close(): Promise<void>;
 };
 
-export const REDIRECT_URI = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop/callback.html';
+/** The built Chrome extension's sign-in redirect, on the service's allow-list by default. */
+export const REDIRECT_URI = CHROME_REDIRECT_URI;
 
 export async function createHarness(kind: DbKind = 'sqlite', config: Partial<AppConfig> = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keyward-test-'));

@@ -54,7 +54,7 @@ describe('OAuth 2.0 code + PKCE for the extension', () => {
     }
     const consent = await b.get(next);
     expect(consent.res.status).toBe(200);
-    expect(consent.res.headers.get('content-security-policy')).toContain("form-action 'self' chrome-extension://abcdefghijklmnopabcdefghijklmnop");
+    expect(consent.res.headers.get('content-security-policy')).toContain(`form-action 'self' ${REDIRECT_URI.replace('/callback.html', '')}`);
     const allow = await b.post('/oauth/authorize', {
       _csrf: PortalBrowser.csrfOf(consent.text), decision: 'allow', client_id: 'keyward-extension', redirect_uri: REDIRECT_URI,
       response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256', state,

@@ -1,11 +1,13 @@
 /**
  * Launches the system Chromium with the built extension (.output/chrome-mv3) through
- * playwright-core, and finds the extension's id from its service worker's URL.
+ * playwright-core, and finds the extension's id from its service worker's URL: it must be the
+ * id pinned by the manifest key, the one the escrow service allow-lists.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Worker } from 'playwright-core';
+import { CHROME_EXTENSION_ID } from '../../lib/extension-identity.ts';
 
 export const EXTENSION_DIR = resolve(import.meta.dirname, '../../.output/chrome-mv3');
 
@@ -40,6 +42,11 @@ export async function launchWithExtension(existingProfile?: string): Promise<Ext
     ?? context.waitForEvent('serviceworker', { predicate: (w) => w.url().endsWith('/background.js'), timeout: 15_000 });
   const worker = await serviceWorker();
   const extensionId = new URL(worker.url()).host;
+  if (extensionId !== CHROME_EXTENSION_ID) {
+    await context.close();
+    if (!existingProfile) rmSync(profile, { recursive: true, force: true });
+    throw new Error(`The built extension runs as ${extensionId}, not as the pinned ${CHROME_EXTENSION_ID}: check the manifest key.`);
+  }
   return {
     context,
     extensionId,

@@ -30,6 +30,8 @@ export async function signInExtension(b: ExtensionBrowser, options: Page, accoun
   // The new tab may still be about:blank when it is handed over: wait for the portal's own page.
   await tab.locator('#login-form, #consent').first().waitFor({ timeout: 20_000 });
   await signInToPortal(tab, account);
+  // The consent page names the extension asking, by the id this browser runs it under.
+  await tab.locator('#consent-extension-id', { hasText: b.extensionId }).waitFor({ timeout: 5_000 });
   await tab.getByRole('button', { name: 'Allow' }).click();
   await tab.waitForURL(/callback\.html/);
   await tab.locator('[data-keyward-callback="done"]').waitFor({ timeout: 15_000 });

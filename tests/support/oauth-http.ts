@@ -4,8 +4,9 @@
  */
 import { authorizeUrl, createPkceRequest, exchangeCode, type PkceRequest } from '../../lib/client/oauth.ts';
 import type { PortalAccount } from './portal.ts';
+import { CHROME_REDIRECT_URI } from '../../lib/extension-identity.ts';
 
-export const TEST_REDIRECT_URI = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop/callback.html';
+export const TEST_REDIRECT_URI = CHROME_REDIRECT_URI;
 
 class CookieJar {
   #cookies = new Map<string, string>();

@@ -1,0 +1,132 @@
+/**
+ * The allow-list of OAuth clients: the browser extensions the service sends sign-in codes to.
+ * A public client's redirect URIs must be registered and compared exactly (RFC 6749 §3.1.2.2,
+ * RFC 9700 §2.1 and §4.1.1). Each entry is one extension build: its id, a display name, the
+ * browser, and the one redirect URI only that extension can receive. The list starts with the
+ * built extension's own Chrome/Edge and Firefox entries; admins add and remove entries on the
+ * Policy page. Removing an entry signs out every browser that signed in through it.
+ */
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { CHROME_EXTENSION_ID, chromeCallbackUrl, FIREFOX_GECKO_ID } from '../../lib/extension-identity.ts';
+import type { Database, OauthClientTable } from '../db/schema.ts';
+import type { AppDeps } from '../deps.ts';
+import { ApiFailure } from '../errors.ts';
+import { appendAudit } from '../audit.ts';
+import type { Trx } from '../services/key-versions.ts';
+
+export const CLIENT_BROWSERS = ['chrome', 'edge', 'firefox'] as const;
+export type ClientBrowser = (typeof CLIENT_BROWSERS)[number];
+
+/** Product names, the same in every language. */
+const BROWSER_NAMES: Record<ClientBrowser, string> = { chrome: 'Chrome', edge: 'Edge', firefox: 'Firefox' };
+
+export function browserName(browser: string): string {
+  return BROWSER_NAMES[CLIENT_BROWSERS.find((b) => b === browser) ?? 'chrome'];
+}
+
+export type OAuthClient = { id: string; name: string; browser: ClientBrowser; redirectUri: string };
+
+/**
+ * What Firefox's `identity.getRedirectURL()` returns for an add-on:
+ * `https://<hex SHA-1 of the add-on id>.extensions.allizom.org/` (toolkit/components/extensions/
+ * child/ext-identity.js; the domain is the default of the pref
+ * `extensions.webextensions.identity.redirectDomain`). Firefox hands a redirect there back to the
+ * extension with that id and never loads it, so no other extension or site receives the code.
+ */
+export function firefoxRedirectUri(geckoId: string): string {
+  return `https://${createHash('sha1').update(geckoId, 'utf8').digest('hex')}.extensions.allizom.org/`;
+}
+
+export function redirectUriFor(browser: ClientBrowser, extensionId: string): string {
+  return browser === 'firefox' ? firefoxRedirectUri(extensionId) : chromeCallbackUrl(extensionId);
+}
+
+/** The built extension's own entries, seeded by migration 0002. */
+export function defaultClients(): OAuthClient[] {
+  return [
+    { id: CHROME_EXTENSION_ID, name: 'Keyward for Chrome', browser: 'chrome', redirectUri: redirectUriFor('chrome', CHROME_EXTENSION_ID) },
+    { id: FIREFOX_GECKO_ID, name: 'Keyward for Firefox', browser: 'firefox', redirectUri: redirectUriFor('firefox', FIREFOX_GECKO_ID) },
+  ];
+}
+
+function toClient(row: OauthClientTable): OAuthClient {
+  const browser = CLIENT_BROWSERS.find((b) => b === row.browser) ?? 'chrome';
+  return { id: row.id, name: row.name, browser, redirectUri: row.redirect_uri };
+}
+
+export async function listClients(db: Kysely<Database>): Promise<OAuthClient[]> {
+  const rows = await db.selectFrom('oauth_clients').selectAll().orderBy('browser').orderBy('name').execute();
+  return rows.map(toClient);
+}
+
+/**
+ * The entry whose redirect URI is exactly `redirectUri`, or null. Inside a transaction on
+ * PostgreSQL the row is share-locked, so an admin removing it waits until the grant being
+ * written is committed, and then revokes that grant too.
+ */
+export async function findClientByRedirect(db: Kysely<Database> | Trx, deps: Pick<AppDeps, 'dbKind'>, redirectUri: string, lock = false): Promise<OAuthClient | null> {
+  let q = db.selectFrom('oauth_clients').selectAll().where('redirect_uri', '=', redirectUri);
+  if (lock && deps.dbKind === 'postgres') q = q.forShare();
+  const row = await q.executeTakeFirst();
+  return row ? toClient(row) : null;
+}
+
+/** Whether `id` is an allow-listed Chrome or Edge extension (for CORS). */
+export async function isAllowedChromiumExtension(db: Kysely<Database>, id: string): Promise<boolean> {
+  const row = await db.selectFrom('oauth_clients').select('id').where('id', '=', id).where('browser', '!=', 'firefox').executeTakeFirst();
+  return row !== undefined;
+}
+
+const CHROMIUM_ID = /^[a-p]{32}$/;
+// Firefox add-on ids: an email-like id or a GUID in braces (as AMO and Firefox accept them).
+const GECKO_ID = /^(?:[A-Za-z0-9._-]{0,64}@[A-Za-z0-9._-]{1,80}|\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\})$/;
+
+/** An admin's "add an extension" form, checked field by field (400 `invalid_input` naming the field). */
+export function parseClientForm(form: Record<string, string>): OAuthClient {
+  const browser = CLIENT_BROWSERS.find((b) => b === form.browser);
+  if (!browser) throw new ApiFailure(400, 'invalid_input', { field: 'browser' });
+  const id = (form.extensionId ?? '').trim();
+  if (!(browser === 'firefox' ? GECKO_ID : CHROMIUM_ID).test(id)) throw new ApiFailure(400, 'invalid_input', { field: 'extensionId' });
+  const name = (form.name ?? '').trim();
+  if (!name || name.length > 100) throw new ApiFailure(400, 'invalid_input', { field: 'name' });
+  return { id, name, browser, redirectUri: redirectUriFor(browser, id) };
+}
+
+export type ClientChange = { actorId: string; ip: string; at: string };
+
+/** Adds an entry (audited); false when the id or its redirect is already listed. */
+export async function addClient(deps: AppDeps, client: OAuthClient, change: ClientChange): Promise<boolean> {
+  return deps.db.transaction().execute(async (trx) => {
+    const taken = await trx.selectFrom('oauth_clients').select('id').where((eb) => eb.or([eb('id', '=', client.id), eb('redirect_uri', '=', client.redirectUri)])).executeTakeFirst();
+    if (taken) return false;
+    // The same form sent twice at once: the second insert finds the id taken here.
+    const inserted = await trx
+      .insertInto('oauth_clients')
+      .values({ id: client.id, name: client.name, browser: client.browser, redirect_uri: client.redirectUri, created_at: change.at })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) return false;
+    await appendAudit(trx, deps, change.at, {
+      actorId: change.actorId, actorKind: 'user', action: 'policy.clients_changed', ip: change.ip,
+      detail: { change: 'added', extensionId: client.id, name: client.name, browser: client.browser, redirectUri: client.redirectUri },
+    });
+    return true;
+  });
+}
+
+/** Removes an entry and revokes every grant made through it, with one audit event; false if unknown. */
+export async function removeClient(deps: AppDeps, id: string, change: ClientChange): Promise<boolean> {
+  return deps.db.transaction().execute(async (trx) => {
+    const row = await trx.selectFrom('oauth_clients').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) return false;
+    const deleted = await trx.deleteFrom('oauth_clients').where('id', '=', id).executeTakeFirst();
+    if (Number(deleted.numDeletedRows) !== 1) return false;
+    const revoked = await trx.updateTable('oauth_grants').set({ revoked_at: change.at }).where('extension_id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    await appendAudit(trx, deps, change.at, {
+      actorId: change.actorId, actorKind: 'user', action: 'policy.clients_changed', ip: change.ip,
+      detail: { change: 'removed', extensionId: row.id, name: row.name, browser: row.browser, redirectUri: row.redirect_uri, grantsRevoked: Number(revoked.numUpdatedRows) },
+    });
+    return true;
+  });
+}

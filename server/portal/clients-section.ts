@@ -1,0 +1,78 @@
+/**
+ * The Policy page's "allowed browser extensions" section: the OAuth client allow-list with a
+ * Remove button per entry and a form to add one (extension id, name, browser). Admins only,
+ * CSRF-checked, each change audited as `policy.clients_changed` (server/auth/oauth-clients.ts).
+ */
+import { Hono } from 'hono';
+import { html } from 'hono/html';
+import type { AppDeps } from '../deps.ts';
+import { nowIso } from '../deps.ts';
+import { ApiFailure } from '../errors.ts';
+import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
+import { readForm } from '../http/body.ts';
+import { addClient, browserName, CLIENT_BROWSERS, parseClientForm, removeClient, type OAuthClient } from '../auth/oauth-clients.ts';
+import { adminSession, assertCsrf } from './session.ts';
+import { csrfField, tr, type Html } from './layout.ts';
+import { toLogin } from './device-pages.ts';
+
+const NOTICES = { added: 'portal.clients.added', removed: 'portal.clients.removed' } as const;
+
+/** The notice after an add or remove (`?clients=added|removed`), or null. */
+export function clientsNotice(c: AppContext): string | null {
+  const done = c.req.query('clients');
+  return done === 'added' || done === 'removed' ? tr(c, NOTICES[done]) : null;
+}
+
+export function clientsSection(c: AppContext, clients: OAuthClient[], csrf: string): Html {
+  return html`<section class="card" id="clients" aria-labelledby="clients-title">
+    <h2 id="clients-title">${tr(c, 'portal.clients.title')}</h2>
+    <p class="muted">${tr(c, 'portal.clients.intro')}</p>
+    ${clients.length
+      ? html`<div class="scroll"><table id="client-list">
+        <tr><th scope="col">${tr(c, 'portal.clients.name')}</th><th scope="col">${tr(c, 'portal.client.browser')}</th><th scope="col">${tr(c, 'portal.client.extension_id')}</th><th scope="col">${tr(c, 'portal.clients.redirect')}</th><th scope="col">${tr(c, 'portal.actions')}</th></tr>
+        ${clients.map((client) => html`<tr data-client="${client.id}"><td>${client.name}</td><td>${browserName(client.browser)}</td><td><code>${client.id}</code></td><td><code>${client.redirectUri}</code></td>
+          <td><form method="post" action="/admin/clients/remove">${csrfField(csrf)}<input type="hidden" name="extensionId" value="${client.id}"><button type="submit">${tr(c, 'portal.clients.remove')}</button></form></td></tr>`)}
+      </table></div>`
+      : html`<p class="error" id="no-clients">${tr(c, 'portal.clients.none')}</p>`}
+    <form method="post" action="/admin/clients" id="client-form">
+      ${csrfField(csrf)}
+      <label for="clientBrowser">${tr(c, 'portal.client.browser')}</label>
+      <select id="clientBrowser" name="browser">${CLIENT_BROWSERS.map((b) => html`<option value="${b}">${browserName(b)}</option>`)}</select>
+      <label for="clientExtensionId">${tr(c, 'portal.client.extension_id')}</label>
+      <p class="hint" id="clientExtensionIdHint">${tr(c, 'portal.clients.id_hint')}</p>
+      <input type="text" id="clientExtensionId" name="extensionId" maxlength="150" aria-describedby="clientExtensionIdHint" required>
+      <label for="clientName">${tr(c, 'portal.clients.name')}</label>
+      <input type="text" id="clientName" name="name" maxlength="100" required>
+      <div class="actions"><button type="submit">${tr(c, 'portal.clients.add')}</button></div>
+    </form>
+  </section>`;
+}
+
+export function clientPages(deps: AppDeps): Hono<AppEnv> {
+  const r = new Hono<AppEnv>();
+  const max = deps.config.maxBodyBytes;
+
+  r.post('/clients', async (c) => {
+    const session = adminSession(c);
+    if (!session) return toLogin(c);
+    const form = await readForm(c, max);
+    assertCsrf(c, form);
+    const client = parseClientForm(form);
+    const added = await addClient(deps, client, { actorId: session.user.id, ip: clientIp(c), at: nowIso(deps) });
+    if (!added) throw new ApiFailure(409, 'conflict', { field: 'extensionId', detail: tr(c, 'portal.clients.exists') });
+    return c.redirect('/admin/policy?clients=added#clients', 303);
+  });
+
+  // The id travels in the form, not the path: a Firefox id may hold characters a path would need escaped.
+  r.post('/clients/remove', async (c) => {
+    const session = adminSession(c);
+    if (!session) return toLogin(c);
+    const form = await readForm(c, max);
+    assertCsrf(c, form);
+    const removed = await removeClient(deps, form.extensionId ?? '', { actorId: session.user.id, ip: clientIp(c), at: nowIso(deps) });
+    if (!removed) throw new ApiFailure(404, 'not_found', { field: 'extensionId', detail: tr(c, 'portal.clients.not_listed') });
+    return c.redirect('/admin/policy?clients=removed#clients', 303);
+  });
+
+  return r;
+}
