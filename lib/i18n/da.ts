@@ -256,4 +256,8 @@ export const da = {
   'ext.key_valid': 'Nøglen har det rigtige format.',
   'ext.key_label': 'Genoprettelsesnøgle til {volume}',
   'ext.error_generic': 'Noget gik galt. Prøv igen.',
+  // --- Audit views: paging, filters, export, refused attempts, offline-reveal checks
+  'portal.audit.action.key.reveal_refused': 'Visning af nøglen blev afvist',
+  'portal.audit.action.rotation.refused': 'Rotation afvist',
+  'portal.audit.action.access.refusals_suppressed': 'Flere afviste forsøg, talt men ikke vist enkeltvis',
 } satisfies Catalog;

@@ -260,6 +260,10 @@ export const en = {
   'ext.key_valid': 'The key has the right format.',
   'ext.key_label': 'Recovery key for {volume}',
   'ext.error_generic': 'Something went wrong. Try again.',
+  // --- Audit views: paging, filters, export, refused attempts, offline-reveal checks
+  'portal.audit.action.key.reveal_refused': 'Key view refused',
+  'portal.audit.action.rotation.refused': 'Rotation refused',
+  'portal.audit.action.access.refusals_suppressed': 'More refused attempts, counted but not listed one by one',
 } as const;
 
 export type MessageId = keyof typeof en;

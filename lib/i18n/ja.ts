@@ -256,4 +256,8 @@ export const ja = {
   'ext.key_valid': 'キーの形式は正しいです。',
   'ext.key_label': '{volume} の回復キー',
   'ext.error_generic': '問題が発生しました。もう一度お試しください。',
+  // --- Audit views: paging, filters, export, refused attempts, offline-reveal checks
+  'portal.audit.action.key.reveal_refused': 'キーの表示が拒否されました',
+  'portal.audit.action.rotation.refused': 'ローテーションが拒否されました',
+  'portal.audit.action.access.refusals_suppressed': 'それ以上の拒否された試行 (件数のみ記録)',
 } satisfies Catalog;

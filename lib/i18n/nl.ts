@@ -256,4 +256,8 @@ export const nl = {
   'ext.key_valid': 'De sleutel heeft de juiste indeling.',
   'ext.key_label': 'Herstelsleutel voor {volume}',
   'ext.error_generic': 'Er is iets misgegaan. Probeer het opnieuw.',
+  // --- Audit views: paging, filters, export, refused attempts, offline-reveal checks
+  'portal.audit.action.key.reveal_refused': 'Sleutel bekijken geweigerd',
+  'portal.audit.action.rotation.refused': 'Draaien geweigerd',
+  'portal.audit.action.access.refusals_suppressed': 'Meer geweigerde pogingen, geteld maar niet afzonderlijk vermeld',
 } satisfies Catalog;

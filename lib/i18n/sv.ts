@@ -256,4 +256,8 @@ export const sv = {
   'ext.key_valid': 'Nyckeln har rätt format.',
   'ext.key_label': 'Återställningsnyckel för {volume}',
   'ext.error_generic': 'Något gick fel. Försök igen.',
+  // --- Audit views: paging, filters, export, refused attempts, offline-reveal checks
+  'portal.audit.action.key.reveal_refused': 'Visning av nyckeln nekades',
+  'portal.audit.action.rotation.refused': 'Rotering nekades',
+  'portal.audit.action.access.refusals_suppressed': 'Fler nekade försök, räknade men inte listade ett och ett',
 } satisfies Catalog;

@@ -12,6 +12,7 @@ import { ApiFailure } from '../errors.ts';
 import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
 import { readForm } from '../http/body.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
+import type { RefusalLog } from '../services/refusals.ts';
 import { auditScopeOf, isIt } from '../services/access.ts';
 import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../services/device-views.ts';
 import { revealRecoveryKey } from '../services/reveal-key.ts';
@@ -91,7 +92,7 @@ function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[] | n
   });
 }
 
-export function adminPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
+export function adminPages(deps: AppDeps, limiter: RateLimiter, refusals: RefusalLog): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   const max = deps.config.maxBodyBytes;
 
@@ -155,7 +156,7 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
       const parsed = RevealRequest.safeParse({ volumeId: volumeId || undefined, protectorId: protectorId || undefined, reason: form.reason });
       if (!parsed.success) throw new ApiFailure(400, 'invalid_input', { field: String(parsed.error.issues[0]?.path[0] ?? 'reason') });
       const request = parsed.data;
-      const outcome = await revealRecoveryKey(deps, actorOf(session), c.req.param('id'), request, { ip: clientIp(c), locale: c.get('locale') });
+      const outcome = await revealRecoveryKey(deps, refusals, actorOf(session), c.req.param('id'), request, { ip: clientIp(c), locale: c.get('locale') });
       state = { revealed: outcome.key, info: outcome.rotationQueued ? tr(c, 'portal.rotation_after_reveal') : null };
     } catch (error) {
       if (!(error instanceof ApiFailure) || !['reason_required', 'invalid_input', 'no_key', 'personal_device'].includes(error.code)) throw error;

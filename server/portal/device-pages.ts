@@ -13,7 +13,8 @@ import { ApiFailure } from '../errors.ts';
 import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
 import { readForm } from '../http/body.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
-import { assertCanView, isOwner } from '../services/access.ts';
+import type { RefusalLog } from '../services/refusals.ts';
+import { assertCanView, auditScopeOf, isOwner } from '../services/access.ts';
 import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../services/device-views.ts';
 import { storeRecoveryKey } from '../services/store-key.ts';
 import { revealRecoveryKey } from '../services/reveal-key.ts';
@@ -130,7 +131,7 @@ function devicesListPage(c: AppContext, devices: Device[], csrf: string): Html {
   });
 }
 
-export function devicePages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
+export function devicePages(deps: AppDeps, limiter: RateLimiter, refusals: RefusalLog): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   const max = deps.config.maxBodyBytes;
 
@@ -164,7 +165,7 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     assertCsrf(c, form);
     const id = c.req.param('id');
     try {
-      await storeRecoveryKey(deps, actorOf(session), id, { key: form.key ?? '', confirmKey: form.confirmKey ?? '', volumeId: form.volumeId || undefined }, { ip: clientIp(c), locale: c.get('locale') });
+      await storeRecoveryKey(deps, refusals, actorOf(session), id, { key: form.key ?? '', confirmKey: form.confirmKey ?? '', volumeId: form.volumeId || undefined }, { ip: clientIp(c), locale: c.get('locale') });
     } catch (error) {
       if (!(error instanceof ApiFailure) || error.code === 'not_found') throw error;
       const device = await ownDevice(c, session);
@@ -185,7 +186,7 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     assertCsrf(c, form);
     assertRevealRate(c, deps, limiter, session);
     try {
-      const outcome = await revealRecoveryKey(deps, actorOf(session), c.req.param('id'), { volumeId: form.volumeId || undefined }, { ip: clientIp(c), locale: c.get('locale') });
+      const outcome = await revealRecoveryKey(deps, refusals, actorOf(session), c.req.param('id'), { volumeId: form.volumeId || undefined }, { ip: clientIp(c), locale: c.get('locale') });
       const device = await ownDevice(c, session);
       return c.html(devicePage(c, device, session.csrf, { revealed: outcome.key }));
     } catch (error) {
@@ -202,7 +203,7 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     const form = await readForm(c, max);
     assertCsrf(c, form);
     const id = c.req.param('id');
-    await requestRotation(deps, actorOf(session), id, form.volumeId || undefined, { ip: clientIp(c), locale: c.get('locale') });
+    await requestRotation(deps, refusals, actorOf(session), id, form.volumeId || undefined, { ip: clientIp(c), locale: c.get('locale') });
     return c.redirect(`${form.back === 'admin' ? '/admin' : ''}/devices/${id}?rotated=1`, 303);
   });
 

@@ -12,6 +12,7 @@ import { authenticateAccessToken } from '../auth/oauth.ts';
 import { bearerToken, clientIp, requestLocale, type AppContext, type AppEnv } from '../http/context.ts';
 import { readJson } from '../http/body.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
+import type { RefusalLog } from '../services/refusals.ts';
 import { assertCanView, auditScopeOf, isIt } from '../services/access.ts';
 import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../services/device-views.ts';
 import { storeRecoveryKey } from '../services/store-key.ts';
@@ -25,7 +26,7 @@ import { openApiDocument } from '../openapi.ts';
 const EPOCH = '1970-01-01T00:00:00.000Z';
 const RotateRequest = z.object({ volumeId: z.string().max(100).optional() });
 
-export function apiRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
+export function apiRoutes(deps: AppDeps, limiter: RateLimiter, refusals: RefusalLog): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
   const max = deps.config.maxBodyBytes;
 
@@ -71,7 +72,7 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
   api.post('/devices/:id/keys', async (c) => {
     const { actor, meta } = await caller(c);
     const body = await readJson(c, StoreKeyRequest, max);
-    return c.json(await storeRecoveryKey(deps, actor, c.req.param('id'), body, meta), 202);
+    return c.json(await storeRecoveryKey(deps, refusals, actor, c.req.param('id'), body, meta), 202);
   });
 
   api.post('/devices/:id/reveal', async (c) => {
@@ -81,14 +82,14 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     const perUser = limiter.hit(`reveal:user:${actor.id}`, deps.config.rateLimits.revealPerMinute, now);
     const perIp = limiter.hit(`reveal:ip:${meta.ip}`, deps.config.rateLimits.revealPerMinute * 4, now);
     if (!perUser || !perIp) throw new ApiFailure(429, 'rate_limited');
-    const outcome = await revealRecoveryKey(deps, actor, c.req.param('id'), body, meta);
+    const outcome = await revealRecoveryKey(deps, refusals, actor, c.req.param('id'), body, meta);
     return c.json(outcome.key);
   });
 
   api.post('/devices/:id/rotate', async (c) => {
     const { actor, meta } = await caller(c);
     const body = await readJson(c, RotateRequest, max, true);
-    return c.json(await requestRotation(deps, actor, c.req.param('id'), body.volumeId, meta), 202);
+    return c.json(await requestRotation(deps, refusals, actor, c.req.param('id'), body.volumeId, meta), 202);
   });
 
   api.post('/devices/:id/check-access', async (c) => {
