@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { OfflineRevealReport, RevealRequest, StoreKeyRequest, type AuditEvent, type Me } from '../../lib/api/contract.ts';
+import { OfflineRevealReport, RevealRequest, StoreKeyRequest, type Me } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { authenticateAccessToken } from '../auth/oauth.ts';
@@ -18,12 +18,16 @@ import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../service
 import { storeRecoveryKey } from '../services/store-key.ts';
 import { revealRecoveryKey } from '../services/reveal-key.ts';
 import { requestCheckAccess, requestRotation } from '../services/rotate.ts';
-import { auditLogRefusal, listAuditEvents, recordOfflineReveals } from '../services/audit-views.ts';
+import { auditLogRefusal, listAuditEvents } from '../services/audit-views.ts';
+import { parseAuditQuery } from '../services/audit-filter.ts';
+import { recordOfflineReveals } from '../services/offline-reveals.ts';
 import type { UserTable } from '../db/schema.ts';
 import type { Role } from '../../lib/api/contract.ts';
 import { openApiDocument } from '../openapi.ts';
 
 const EPOCH = '1970-01-01T00:00:00.000Z';
+/** Audit events on one API page unless `limit` asks for another number (up to the contract's maximum). */
+const AUDIT_PAGE_DEFAULT = 50;
 const RotateRequest = z.object({ volumeId: z.string().max(100).optional() });
 
 export function apiRoutes(deps: AppDeps, limiter: RateLimiter, refusals: RefusalLog): Hono<AppEnv> {
@@ -104,16 +108,17 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter, refusals: Refusal
     const { actor, meta } = await caller(c);
     const scope = auditScopeOf(actor);
     if (!scope) throw auditLogRefusal(meta.locale);
-    const deviceId = c.req.query('deviceId');
+    const { filter, limit } = parseAuditQuery(c.req.queries());
     const ownerId = scope.kind === 'own_devices' ? scope.ownerId : undefined;
-    const events: AuditEvent[] = await listAuditEvents(deps, { ownerId, deviceId, limit: 200 });
-    return c.json({ events });
+    return c.json(await listAuditEvents(deps, { ...filter, ownerId }, limit ?? AUDIT_PAGE_DEFAULT));
   });
 
   api.post('/audit/offline-reveals', async (c) => {
     const { actor, meta } = await caller(c);
+    // A report stands for reveals: as many reports a minute as reveals, each checked entry by entry.
+    if (!limiter.hit(`offline-reveals:user:${actor.id}`, deps.config.rateLimits.revealPerMinute, deps.clock.now().getTime())) throw new ApiFailure(429, 'rate_limited');
     const body = await readJson(c, OfflineRevealReport, max);
-    return c.json(await recordOfflineReveals(deps, actor, body, meta.ip));
+    return c.json(await recordOfflineReveals(deps, actor, body, meta));
   });
 
   return api;
