@@ -11,6 +11,7 @@ import { requestLocale, type AppEnv } from './http/context.ts';
 import { extensionCors, securityHeaders } from './http/security.ts';
 import { refuseNulInUrl } from './http/body.ts';
 import { RateLimiter } from './http/rate-limit.ts';
+import { RefusalLog } from './services/refusals.ts';
 import { apiRoutes } from './routes/api.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { oauthTokenRoutes } from './routes/oauth-token.ts';
@@ -24,6 +25,7 @@ function wantsJson(path: string): boolean {
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const limiter = new RateLimiter();
+  const refusals = new RefusalLog(deps, limiter);
 
   app.use('*', securityHeaders());
   app.use('*', async (c, next) => {
@@ -45,9 +47,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
 
   app.route('/api/v1/agent', agentRoutes(deps));
-  app.route('/api/v1', apiRoutes(deps, limiter));
+  app.route('/api/v1', apiRoutes(deps, limiter, refusals));
   app.route('/oauth', oauthTokenRoutes(deps));
-  app.route('/', portalRoutes(deps, limiter));
+  app.route('/', portalRoutes(deps, limiter, refusals));
 
   app.notFound((c) => {
     const locale = c.get('locale');

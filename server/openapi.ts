@@ -4,13 +4,13 @@
  */
 import { z } from 'zod';
 import {
-  ApiError, AuditList, CheckinRequest, CheckinResponse, CompleteOperationRequest, Device, DeviceList, EnrollRequest, EnrollResponse,
+  ApiError, AuditList, AuditQuery, CheckinRequest, CheckinResponse, CompleteOperationRequest, Device, DeviceList, EnrollRequest, EnrollResponse,
   EscrowPendingRequest, EscrowPendingResponse, Me, OfflineRevealReport, OfflineRevealResponse, Operation, RevealedKey, RevealRequest,
   StoreKeyRequest, TokenResponse, UploadProtectorsRequest,
 } from '../lib/api/contract.ts';
 
 const schemas = {
-  ApiError, AuditList, CheckinRequest, CheckinResponse, CompleteOperationRequest, Device, DeviceList, EnrollRequest, EnrollResponse,
+  ApiError, AuditList, AuditQuery, CheckinRequest, CheckinResponse, CompleteOperationRequest, Device, DeviceList, EnrollRequest, EnrollResponse,
   EscrowPendingRequest, EscrowPendingResponse, Me, OfflineRevealReport, OfflineRevealResponse, Operation, RevealedKey, RevealRequest,
   StoreKeyRequest, TokenResponse, UploadProtectorsRequest,
 };
@@ -20,9 +20,16 @@ function ref(name: SchemaName) {
   return { $ref: `#/components/schemas/${name}` };
 }
 
-function op(summary: string, auth: 'user' | 'agent' | 'none', ok: { status: number; schema: SchemaName | null }, body?: SchemaName) {
+/** Query parameters described by a zod object (each optional one as `required: false`). */
+function queryParameters(schema: z.ZodObject) {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({ name, in: 'query', required: json.required?.includes(name) ?? false, schema: property }));
+}
+
+function op(summary: string, auth: 'user' | 'agent' | 'none', ok: { status: number; schema: SchemaName | null }, body?: SchemaName, query?: z.ZodObject) {
   return {
     summary,
+    ...(query ? { parameters: queryParameters(query) } : {}),
     ...(auth === 'none' ? { security: [] } : { security: [{ [auth === 'user' ? 'accessToken' : 'agentCredential']: [] }] }),
     ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: ref(body) } } } } : {}),
     responses: {
@@ -60,8 +67,18 @@ export function openApiDocument(): unknown {
       '/api/v1/devices/{id}/reveal': { post: op('Reveal the escrowed key (audited)', 'user', { status: 200, schema: 'RevealedKey' }, 'RevealRequest') },
       '/api/v1/devices/{id}/rotate': { post: op('Ask the device to rotate its key', 'user', { status: 202, schema: 'Operation' }) },
       '/api/v1/devices/{id}/check-access': { post: op('Ask the device to check in now', 'user', { status: 202, schema: 'Device' }) },
-      '/api/v1/audit': { get: op('Audit events (admins: all; owners: their devices; helpdesk: 403 forbidden)', 'user', { status: 200, schema: 'AuditList' }) },
-      '/api/v1/audit/offline-reveals': { post: op('Report reveals done offline from the vault', 'user', { status: 200, schema: 'OfflineRevealResponse' }, 'OfflineRevealReport') },
+      '/api/v1/audit': {
+        get: op(
+          'Audit events, newest first, one page at a time (admins: all; owners: their devices; helpdesk: 403 forbidden). Filters deviceId, actorId, action, from (inclusive), to (exclusive; a date alone includes that day); page on with before=nextCursor; limit up to 200',
+          'user', { status: 200, schema: 'AuditList' }, undefined, AuditQuery,
+        ),
+      },
+      '/api/v1/audit/offline-reveals': {
+        post: op(
+          'Report reveals done offline from the vault (rate limited). Each entry must be a key version the caller revealed online, at a time between that reveal and now; any other entry refuses the whole report (400 offline_reveal_invalid, field reveals.<index>.<field>)',
+          'user', { status: 200, schema: 'OfflineRevealResponse' }, 'OfflineRevealReport',
+        ),
+      },
       '/oauth/token': { post: op('Token endpoint (form or JSON): authorization_code with code_verifier, or refresh_token', 'none', { status: 200, schema: 'TokenResponse' }) },
       '/api/v1/agent/enroll': { post: op('Enroll a device with a one-time token', 'none', { status: 201, schema: 'EnrollResponse' }, 'EnrollRequest') },
       '/api/v1/agent/checkin': { post: op('Check in; receive tasks', 'agent', { status: 200, schema: 'CheckinResponse' }, 'CheckinRequest') },

@@ -6,6 +6,7 @@
  */
 import type { Device } from '../../lib/api/contract.ts';
 import { failure, type CachedDevice, type Done } from '../../lib/client/messages.ts';
+import { reportOfflineReveals } from '../../lib/client/offline-reports.ts';
 import { apiClient } from './api.ts';
 import { isSignedIn } from './auth.ts';
 import { readSyncStatus, writeAccount, writeSyncStatus } from './settings.ts';
@@ -71,10 +72,8 @@ async function flushOfflineReveals(vault: VaultPort): Promise<void> {
   const reveals = await vault.pendingOfflineReveals();
   if (reveals.length === 0) return;
   const api = await apiClient();
-  for (let start = 0; start < reveals.length; start += 500) {
-    const batch = reveals.slice(start, start + 500);
-    const result = await api.reportOfflineReveals({ reveals: batch });
-    await vault.settleOfflineReveals(batch.map((r) => r.idempotencyKey), result.ok ? null : result.error.code);
-    if (!result.ok) return;
-  }
+  await reportOfflineReveals(reveals, {
+    send: (report) => api.reportOfflineReveals(report),
+    settle: (idempotencyKeys, error) => vault.settleOfflineReveals(idempotencyKeys, error),
+  });
 }

@@ -134,9 +134,35 @@ export const RevealedKey = z.object({
 });
 export type RevealedKey = z.infer<typeof RevealedKey>;
 
+/** Most offline reveals one report may carry; the extension sends larger backlogs in several. */
+export const OFFLINE_REVEALS_PER_REPORT = 100;
+
+/**
+ * A moment as the audit filters and offline reports give it: `2026-11-20`, `2026-11-20T10:00`,
+ * `2026-11-20T10:00:00.000Z` or with an offset; without a zone it is UTC. The date must exist.
+ */
+export const Instant = z.string().max(40).refine((value) => instantMs(value) !== null, { message: 'not a date' });
+
+/** Milliseconds since the epoch of an `Instant` string, or null when it is not one. */
+export function instantMs(value: string): number | null {
+  const m = /^(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/.exec(value);
+  if (!m) return null;
+  const day = Date.parse(`${m[1]}T00:00:00Z`);
+  // Date.parse rolls 2026-02-30 over into March: only days that exist are dates.
+  if (Number.isNaN(day) || new Date(day).toISOString().slice(0, 10) !== m[1]) return null;
+  const ms = Date.parse(m[2] ? `${m[1]}${m[2]}${m[3] ? '' : 'Z'}` : `${m[1]}T00:00:00Z`);
+  return Number.isNaN(ms) ? null : ms;
+}
+
 /** Offline reveals done from the local vault, reported when back online. */
 export const OfflineRevealReport = z.object({
-  reveals: z.array(z.object({ deviceId: z.string(), volumeId: z.string(), version: z.number().int(), at: z.string(), idempotencyKey: z.string() })).max(500),
+  reveals: z.array(z.object({
+    deviceId: z.string().max(100),
+    volumeId: z.string().max(100),
+    version: z.number().int().min(1),
+    at: Instant,
+    idempotencyKey: z.string().min(8).max(100),
+  })).max(OFFLINE_REVEALS_PER_REPORT),
 });
 
 export type OfflineRevealReport = z.infer<typeof OfflineRevealReport>;
@@ -161,12 +187,39 @@ export const AuditEvent = z.object({
   actorKind: z.enum(['user', 'agent', 'system']),
   action: z.string(),
   deviceId: z.string().nullable(),
+  /** The device's name now (null for events about no device). */
+  deviceName: z.string().nullable(),
   volumeId: z.string().nullable(),
   detail: z.record(z.string(), z.unknown()),
   hash: z.string(),
 });
 export type AuditEvent = z.infer<typeof AuditEvent>;
-export const AuditList = z.object({ events: z.array(AuditEvent) });
+
+/** Largest page of audit events one request may ask for. */
+export const AUDIT_PAGE_MAX = 200;
+
+/** A positive integer given as query text (`before`, `limit`). */
+const QueryInteger = z.string().regex(/^[0-9]{1,15}$/).transform(Number).pipe(z.number().int().min(1));
+
+/**
+ * Filters of GET /api/v1/audit (and of the admin console's audit page and export): all given
+ * ones must match. `from` is inclusive, `to` exclusive (a date alone as `to` includes that day).
+ * `before`: only events older than this `seq` (the `nextCursor` of the previous page).
+ */
+export const AuditQuery = z.strictObject({
+  deviceId: z.string().min(1).max(100).optional(),
+  actorId: z.string().min(1).max(100).optional(),
+  action: z.string().min(1).max(100).optional(),
+  from: Instant.optional(),
+  to: Instant.optional(),
+  before: QueryInteger.optional(),
+  limit: QueryInteger.pipe(z.number().max(AUDIT_PAGE_MAX)).optional(),
+});
+export type AuditQuery = z.input<typeof AuditQuery>;
+
+/** One page of audit events, newest first; `nextCursor` is the `before` of the next (older) page, null on the last. */
+export const AuditList = z.object({ events: z.array(AuditEvent), nextCursor: z.number().int().nullable() });
+export type AuditList = z.infer<typeof AuditList>;
 
 /** Every error answer: `{ error: { code, message } }`, message in the caller's language. */
 export const ErrorCode = z.enum([
@@ -174,6 +227,7 @@ export const ErrorCode = z.enum([
   'forbidden', 'personal_device', 'reason_required', 'escrow_disabled', 'no_key', 'rate_limited',
   'conflict', 'csrf_failed', 'invalid_grant', 'invalid_client', 'payload_too_large', 'unsupported_media_type',
   'internal_error',
+  'offline_reveal_invalid',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 

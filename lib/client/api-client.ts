@@ -8,11 +8,12 @@
 import { z } from 'zod';
 import {
   ApiError, AuditList, Device, DeviceList, ErrorCode, Me, OfflineRevealResponse, Operation, RevealedKey,
-  type OfflineRevealReport, type RevealRequest, type StoreKeyRequest,
+  type AuditQuery, type OfflineRevealReport, type RevealRequest, type StoreKeyRequest,
 } from '../api/contract.ts';
 
 export type ClientErrorCode = ErrorCode | 'network' | 'invalid_response';
-export type ClientError = { code: ClientErrorCode; message: string; status?: number };
+/** `field`: the request field the service named (e.g. `reveals.2.at` for one entry of a report). */
+export type ClientError = { code: ClientErrorCode; message: string; status?: number; field?: string };
 export type ApiResult<T> = { ok: true; data: T } | { ok: false; error: ClientError };
 
 export type ApiClientOptions = {
@@ -27,6 +28,9 @@ export type ApiClientOptions = {
 };
 
 const Accepted = z.object({}).passthrough();
+
+/** The audit filters (`AuditQuery`), with the cursor and page size as numbers. */
+export type AuditListQuery = Omit<AuditQuery, 'before' | 'limit'> & { before?: number; limit?: number };
 
 export function createApiClient(options: ApiClientOptions) {
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
@@ -71,7 +75,13 @@ export function createApiClient(options: ApiClientOptions) {
     rotateKey: (deviceId: string) => call('POST', `/api/v1/devices/${encodeURIComponent(deviceId)}/rotate`, Operation, {}),
     checkAccess: (deviceId: string) =>
       call('POST', `/api/v1/devices/${encodeURIComponent(deviceId)}/check-access`, Accepted, {}),
-    listAudit: () => call('GET', '/api/v1/audit', AuditList),
+    /** One page of audit events; pass the answer's `nextCursor` as `before` for the next one. */
+    listAudit: (query: AuditListQuery = {}) => {
+      const params = new URLSearchParams();
+      for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(name, String(value));
+      const text = params.toString();
+      return call('GET', `/api/v1/audit${text ? `?${text}` : ''}`, AuditList);
+    },
     reportOfflineReveals: (report: OfflineRevealReport) =>
       call('POST', '/api/v1/audit/offline-reveals', OfflineRevealResponse, report),
   };
@@ -97,7 +107,8 @@ export async function readResponse<T>(response: Response, schema: z.ZodType<T>):
   }
   const apiError = ApiError.safeParse(body);
   if (apiError.success) {
-    return { ok: false, error: { code: apiError.data.error.code, message: apiError.data.error.message, status: response.status } };
+    const { code, message, field } = apiError.data.error;
+    return { ok: false, error: { code, message, status: response.status, ...(field ? { field } : {}) } };
   }
   return { ok: false, error: { code: fallbackCode(response.status), message: `The escrow service answered ${response.status}.`, status: response.status } };
 }

@@ -282,6 +282,25 @@ export const en = {
   'portal.clients.none': 'No extension is on the list, so no browser can connect.',
   'portal.audit.action.policy.clients_changed': 'Allowed extensions changed',
   'ext.sign_in_closed': 'The sign-in window was closed before signing in finished.',
+  // --- Audit views: paging, filters, export, refused attempts, offline-reveal checks
+  'error.offline_reveal_invalid': 'Offline view {entry} in this report does not match a key you viewed online, so nothing from the report was recorded.',
+  'portal.audit.action.key.reveal_refused': 'Key view refused',
+  'portal.audit.action.rotation.refused': 'Rotation refused',
+  'portal.audit.action.access.refusals_suppressed': 'More refused attempts, counted but not listed one by one',
+  'portal.audit.filter.title': 'Filter events',
+  'portal.audit.filter.from': 'From',
+  'portal.audit.filter.to': 'Until',
+  'portal.audit.filter.any_action': 'Any action',
+  'portal.audit.filter.apply': 'Show events',
+  'portal.audit.filter.time_hint': 'Times are UTC: a date such as 2026-11-20, or a date and time such as 2026-11-20T08:30. "Until" itself is not included; a date alone includes that whole day.',
+  'portal.audit.no_events': 'No events match.',
+  'portal.audit.pages': 'Audit log pages',
+  'portal.audit.newest': 'Newest events',
+  'portal.audit.older': 'Older events',
+  'portal.audit.export': 'Download these events (JSON Lines)',
+  'portal.audit.all_device_events': 'All events of this device',
+  'portal.audit.device_title': 'Audit log: {device}',
+  'portal.audit.bad_filter': 'This filter is not valid: {field}. Check it and try again.',
 } as const;
 
 export type MessageId = keyof typeof en;

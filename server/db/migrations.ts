@@ -215,7 +215,26 @@ const oauthClients: Migration = {
   },
 };
 
-const migrations: Record<string, Migration> = { '0001_initial': initial, '0002_oauth_clients': oauthClients };
+
+/**
+ * Audit views page through the whole log by `seq` with filters: each filter has an index that
+ * also orders by `seq`, so a page costs the same at any log size.
+ */
+const auditViews: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.dropIndex('audit_events_device').execute();
+    await db.schema.createIndex('audit_events_device_seq').on('audit_events').columns(['device_id', 'seq']).execute();
+    await db.schema.createIndex('audit_events_actor_seq').on('audit_events').columns(['actor_id', 'seq']).execute();
+    await db.schema.createIndex('audit_events_action_seq').on('audit_events').columns(['action', 'seq']).execute();
+    await db.schema.createIndex('audit_events_at_seq').on('audit_events').columns(['at', 'seq']).execute();
+  },
+};
+
+const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+  '0002_oauth_clients': oauthClients,
+  '0004_audit_views': auditViews,
+};
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

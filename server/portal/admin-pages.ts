@@ -6,42 +6,32 @@
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
-import { RevealRequest, type AuditEvent, type Device, type RevealedKey } from '../../lib/api/contract.ts';
+import { RevealRequest, type AuditEvent, type AuditList, type Device, type RevealedKey } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
 import { readForm } from '../http/body.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
+import type { RefusalLog } from '../services/refusals.ts';
 import { auditScopeOf, isIt } from '../services/access.ts';
 import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../services/device-views.ts';
 import { revealRecoveryKey } from '../services/reveal-key.ts';
-import { auditLogRefusal, listAuditEvents } from '../services/audit-views.ts';
+import { allAuditEvents, auditLogRefusal, listAuditEvents } from '../services/audit-views.ts';
+import { auditQueryString, parseAuditQuery, type AuditFilterFields, type ParsedAuditQuery } from '../services/audit-filter.ts';
 import { verifyAuditChain } from '../audit.ts';
 import type { PortalSession } from '../auth/sessions.ts';
 import { assertCsrf, formatTime } from './session.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
-import { isMessageId } from '../../lib/i18n/index.ts';
 import { actorOf, assertRevealRate, toLogin } from './device-pages.ts';
 import { COUNTDOWN_SCRIPT, noticeBlock, revealedKeyBlock, statusBadge, statusCard, volumesTable } from './device-render.ts';
+import { auditFilterForm, auditPager, auditTable, filterFieldLabel, type AuditView } from './audit-render.ts';
 
-function auditTable(c: AppContext, events: AuditEvent[]): Html {
-  const locale = c.get('locale');
-  return html`<div class="scroll"><table id="audit">
-    <tr><th scope="col">#</th><th scope="col">${tr(c, 'portal.audit.time')}</th><th scope="col">${tr(c, 'portal.audit.actor')}</th><th scope="col">${tr(c, 'portal.audit.action')}</th><th scope="col">${tr(c, 'portal.audit.detail')}</th></tr>
-    ${events.map(
-      (e) => html`<tr data-action="${e.action}"><td>${e.seq}</td><td>${formatTime(locale, e.at)}</td><td>${e.actorName ?? e.actorKind}</td><td>${auditActionLabel(c, e.action)}</td><td>${
-        Object.entries(e.detail).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => html`${k}: ${String(v)}<br>`)
-      }</td></tr>`,
-    )}
-  </table></div>`;
-}
-
-/** The event's action in words, with its stable code underneath for searching and support. */
-function auditActionLabel(c: AppContext, action: string): Html {
-  const id = `portal.audit.action.${action}`;
-  const label = isMessageId(id) ? html`${tr(c, id)}<br>` : '';
-  return html`${label}<code class="muted">${action}</code>`;
-}
+/** Events on one page of the admin audit log. */
+const AUDIT_PAGE = 100;
+/** A device page's newest events; the rest are a link away. */
+const DEVICE_PAGE_EVENTS = 20;
+/** What the export accepts: the filters, without a cursor (it writes every matching event). */
+const EXPORT_QUERY_KEYS = ['deviceId', 'actorId', 'action', 'from', 'to'] as const;
 
 function readsWholeAuditLog(session: PortalSession): boolean {
   return auditScopeOf(actorOf(session))?.kind === 'all';
@@ -49,7 +39,14 @@ function readsWholeAuditLog(session: PortalSession): boolean {
 
 type AdminState = { revealed?: RevealedKey; error?: string | null; info?: string | null };
 
-/** `events`: the device's audit events, or `null` for someone who may not read the audit log. */
+/** The newest events of one device, and the link to all of them on the audit page. */
+function deviceAuditSection(c: AppContext, deviceId: string, events: AuditEvent[]): Html {
+  const view: AuditView = { path: '/admin/audit', oneDevice: true, fields: { deviceId } };
+  return html`<section class="card" id="device-audit"><h2>${tr(c, 'portal.audit_log')}</h2>${auditTable(c, events, view)}
+    <p><a href="/admin/audit${auditQueryString({ deviceId })}" id="audit-all">${tr(c, 'portal.audit.all_device_events')}</a></p></section>`;
+}
+
+/** `events`: the device's newest audit events, or `null` for someone who may not read the audit log. */
 function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[] | null, csrf: string, state: AdminState): Html {
   const personal = device.ownership === 'personal';
   const rotateForm = html`<form method="post" action="/devices/${device.id}/rotate">${csrfField(csrf)}<input type="hidden" name="back" value="admin">
@@ -86,12 +83,12 @@ function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[] | n
             </form>
             <div class="actions">${rotateForm}</div>`}
       </section>
-      ${events ? html`<section class="card"><h2>${tr(c, 'portal.audit_log')}</h2>${auditTable(c, events)}</section>` : ''}
+      ${events ? deviceAuditSection(c, device.id, events) : ''}
     `,
   });
 }
 
-export function adminPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
+export function adminPages(deps: AppDeps, limiter: RateLimiter, refusals: RefusalLog): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   const max = deps.config.maxBodyBytes;
 
@@ -103,7 +100,7 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
 
   /** The device's audit events for the admin device page, if this person may read the audit log. */
   async function deviceEvents(session: PortalSession, deviceId: string): Promise<AuditEvent[] | null> {
-    return readsWholeAuditLog(session) ? listAuditEvents(deps, { deviceId, limit: 50 }) : null;
+    return readsWholeAuditLog(session) ? (await listAuditEvents(deps, { deviceId }, DEVICE_PAGE_EVENTS)).events : null;
   }
 
   async function deviceFor(c: AppContext): Promise<Device> {
@@ -155,7 +152,7 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
       const parsed = RevealRequest.safeParse({ volumeId: volumeId || undefined, protectorId: protectorId || undefined, reason: form.reason });
       if (!parsed.success) throw new ApiFailure(400, 'invalid_input', { field: String(parsed.error.issues[0]?.path[0] ?? 'reason') });
       const request = parsed.data;
-      const outcome = await revealRecoveryKey(deps, actorOf(session), c.req.param('id'), request, { ip: clientIp(c), locale: c.get('locale') });
+      const outcome = await revealRecoveryKey(deps, refusals, actorOf(session), c.req.param('id'), request, { ip: clientIp(c), locale: c.get('locale') });
       state = { revealed: outcome.key, info: outcome.rotationQueued ? tr(c, 'portal.rotation_after_reveal') : null };
     } catch (error) {
       if (!(error instanceof ApiFailure) || !['reason_required', 'invalid_input', 'no_key', 'personal_device'].includes(error.code)) throw error;
@@ -167,21 +164,82 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     return c.html(adminDevicePage(c, device, events, session.csrf, state), status);
   });
 
-  r.get('/audit', async (c) => {
+  /** The admin's session for the audit log: helpdesk is told that only admins see it. */
+  function auditSession(c: AppContext): PortalSession | null {
     const session = itSession(c);
+    if (session && !readsWholeAuditLog(session)) throw auditLogRefusal(c.get('locale'));
+    return session;
+  }
+
+  r.get('/audit', async (c) => {
+    const session = auditSession(c);
     if (!session) return toLogin(c);
-    if (!readsWholeAuditLog(session)) throw auditLogRefusal(c.get('locale'));
-    const [events, chain] = await Promise.all([listAuditEvents(deps, { limit: 500 }), verifyAuditChain(deps.db)]);
-    return c.html(
-      page(c, {
-        title: tr(c, 'portal.audit_log'),
-        csrf: session.csrf,
-        body: html`<p class="${chain.ok ? 'info' : 'error'}" id="chain" data-ok="${String(chain.ok)}">${
-          chain.ok ? tr(c, 'portal.audit_verified', { count: chain.count }) : tr(c, 'portal.audit_broken', { seq: chain.brokenAtSeq })
-        }</p>${auditTable(c, events)}`,
-      }),
-    );
+    let query: ParsedAuditQuery;
+    try {
+      query = parseAuditQuery(c.req.queries());
+    } catch (error) {
+      if (!(error instanceof ApiFailure)) throw error;
+      const message = tr(c, 'portal.audit.bad_filter', { field: filterFieldLabel(c, error.field) });
+      return c.html(auditPage(c, session, { fields: {}, error: { field: error.field, message } }), 400);
+    }
+    const [list, chain] = await Promise.all([listAuditEvents(deps, query.filter, query.limit ?? AUDIT_PAGE), verifyAuditChain(deps.db)]);
+    return c.html(auditPage(c, session, { fields: query.fields, list, olderPage: query.filter.before !== undefined, chain }));
+  });
+
+  r.get('/audit/export.jsonl', async (c) => {
+    const session = auditSession(c);
+    if (!session) return toLogin(c);
+    const { filter } = parseAuditQuery(c.req.queries(), EXPORT_QUERY_KEYS);
+    const day = deps.clock.now().toISOString().slice(0, 10);
+    return c.body(jsonLines(allAuditEvents(deps, filter)), 200, {
+      'content-type': 'application/x-ndjson; charset=utf-8',
+      'content-disposition': `attachment; filename="keyward-audit-${day}.jsonl"`,
+      'cache-control': 'no-store',
+    });
   });
 
   return r;
+}
+
+type AuditPageState = {
+  fields: AuditFilterFields;
+  list?: AuditList;
+  olderPage?: boolean;
+  chain?: Awaited<ReturnType<typeof verifyAuditChain>>;
+  error?: { field?: string; message: string };
+};
+
+/** The whole log for admins: chain check, filters, one page of events, paging and the export link. */
+function auditPage(c: AppContext, session: PortalSession, state: AuditPageState): Html {
+  const view: AuditView = { path: '/admin/audit', oneDevice: false, fields: state.fields };
+  const chain = state.chain;
+  return page(c, {
+    title: tr(c, 'portal.audit_log'),
+    csrf: session.csrf,
+    body: html`${chain
+      ? html`<p class="${chain.ok ? 'info' : 'error'}" id="chain" data-ok="${String(chain.ok)}">${
+        chain.ok ? tr(c, 'portal.audit_verified', { count: chain.count }) : tr(c, 'portal.audit_broken', { seq: chain.brokenAtSeq })
+      }</p>`
+      : ''}
+      ${auditFilterForm(c, view, state.error)}
+      ${state.list
+        ? html`<p><a href="/admin/audit/export.jsonl${auditQueryString(state.fields)}" id="audit-export">${tr(c, 'portal.audit.export')}</a></p>
+          ${auditTable(c, state.list.events, view)}${auditPager(c, view, state.list, state.olderPage ?? false)}`
+        : ''}`,
+  });
+}
+
+/** Events as JSON lines, pulled from the database only as fast as the client reads them. */
+function jsonLines(events: AsyncGenerator<AuditEvent>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await events.next();
+      if (next.done) controller.close();
+      else controller.enqueue(encoder.encode(`${JSON.stringify(next.value)}\n`));
+    },
+    async cancel() {
+      await events.return(undefined);
+    },
+  });
 }

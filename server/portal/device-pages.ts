@@ -7,21 +7,32 @@
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
-import type { Device, RevealedKey, Role } from '../../lib/api/contract.ts';
+import type { AuditEvent, Device, RevealedKey, Role } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
 import { readForm } from '../http/body.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
-import { assertCanView, isOwner } from '../services/access.ts';
+import type { RefusalLog } from '../services/refusals.ts';
+import { assertCanView, auditScopeOf, isOwner } from '../services/access.ts';
 import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../services/device-views.ts';
 import { storeRecoveryKey } from '../services/store-key.ts';
 import { revealRecoveryKey } from '../services/reveal-key.ts';
 import { requestCheckAccess, requestRotation } from '../services/rotate.ts';
+import { auditLogRefusal, listAuditEvents } from '../services/audit-views.ts';
+import { auditQueryString, parseAuditQuery, type ParsedAuditQuery } from '../services/audit-filter.ts';
 import type { PortalSession } from '../auth/sessions.ts';
 import { assertCsrf, formatTime } from './session.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
 import { COUNTDOWN_SCRIPT, noticeBlock, revealedKeyBlock, statusBadge, statusCard, volumesTable } from './device-render.ts';
+import { auditFilterForm, auditPager, auditTable, filterFieldLabel, type AuditView } from './audit-render.ts';
+
+/** The owner's device page shows this many of the device's newest events; the rest are a link away. */
+const OWNER_PAGE_EVENTS = 10;
+/** Events on one page of a device's audit view. */
+const DEVICE_AUDIT_PAGE = 50;
+/** A device's audit view filters by everything but the device, which its address names. */
+const DEVICE_AUDIT_QUERY_KEYS = ['actorId', 'action', 'from', 'to', 'before', 'limit'] as const;
 
 /** A portal reveal counts against the per-user limit, then the (looser) per-IP one; over either → 429. */
 export function assertRevealRate(c: AppContext, deps: AppDeps, limiter: RateLimiter, session: PortalSession): void {
@@ -42,7 +53,21 @@ export function actorOf(session: PortalSession): { id: string; role: Role } {
 
 type StoreFormState = { keyError?: string; confirmError?: string };
 
-type DevicePageState = { store?: StoreFormState; revealed?: RevealedKey; getError?: string; info?: string | null; toast?: string | null };
+type DevicePageState = { store?: StoreFormState; revealed?: RevealedKey; getError?: string; info?: string | null; toast?: string | null; events?: AuditEvent[] };
+
+function deviceAuditView(deviceId: string): AuditView {
+  return { path: `/devices/${deviceId}/audit`, oneDevice: true, fields: {} };
+}
+
+/** The device's newest events for its owner, and the link to page through all of them. */
+function ownerAuditSection(c: AppContext, device: Device, events: AuditEvent[]): Html {
+  const view = deviceAuditView(device.id);
+  return html`<section class="card" id="device-audit" aria-labelledby="device-audit-title">
+    <h2 id="device-audit-title">${tr(c, 'portal.audit_log')}</h2>
+    ${auditTable(c, events, view)}
+    <p><a href="${view.path}" id="audit-all">${tr(c, 'portal.audit.all_device_events')}</a></p>
+  </section>`;
+}
 
 const INFO_FLAGS: Record<string, 'flow.pending' | 'portal.rotate_queued' | 'portal.check_access_sent'> = {
   stored: 'flow.pending',
@@ -113,6 +138,7 @@ export function devicePage(c: AppContext, device: Device, csrf: string, state: D
       </div>
       ${getSection(c, device, csrf, state.revealed, state.getError)}
       ${storeSection(c, device, csrf, state.store ?? {})}
+      ${state.events ? ownerAuditSection(c, device, state.events) : ''}
     `,
   });
 }
@@ -130,7 +156,7 @@ function devicesListPage(c: AppContext, devices: Device[], csrf: string): Html {
   });
 }
 
-export function devicePages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
+export function devicePages(deps: AppDeps, limiter: RateLimiter, refusals: RefusalLog): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   const max = deps.config.maxBodyBytes;
 
@@ -154,7 +180,30 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     const device = await ownDevice(c, session);
     if (!isOwner(actorOf(session), device)) return c.redirect(`/admin/devices/${device.id}`, 302);
     const flag = Object.keys(INFO_FLAGS).find((k) => c.req.query(k) === '1');
-    return c.html(devicePage(c, device, session.csrf, { info: flag ? tr(c, INFO_FLAGS[flag]) : null, toast: c.req.query('toast') === 'M2' ? tr(c, 'flow.M2') : null }));
+    const { events } = await listAuditEvents(deps, { ownerId: session.user.id, deviceId: device.id }, OWNER_PAGE_EVENTS);
+    return c.html(devicePage(c, device, session.csrf, { info: flag ? tr(c, INFO_FLAGS[flag]) : null, toast: c.req.query('toast') === 'M2' ? tr(c, 'flow.M2') : null, events }));
+  });
+
+  // Every event of one device, page by page, for its owner (admins have the whole log; helpdesk none of it).
+  r.get('/devices/:id/audit', async (c) => {
+    const session = c.get('session');
+    if (!session) return toLogin(c);
+    const device = await ownDevice(c, session);
+    const scope = auditScopeOf(actorOf(session));
+    if (!scope) throw auditLogRefusal(c.get('locale'));
+    if (scope.kind === 'all') return c.redirect(`/admin/audit${auditQueryString({ deviceId: device.id })}`, 302);
+    const view = deviceAuditView(device.id);
+    const frame = (body: Html) => page(c, { title: tr(c, 'portal.audit.device_title', { device: device.name }), csrf: session.csrf, body: html`<p class="crumb"><a href="/devices/${device.id}">← ${device.name}</a></p>${body}` });
+    let query: ParsedAuditQuery;
+    try {
+      query = parseAuditQuery(c.req.queries(), DEVICE_AUDIT_QUERY_KEYS);
+    } catch (error) {
+      if (!(error instanceof ApiFailure)) throw error;
+      return c.html(frame(auditFilterForm(c, view, { field: error.field, message: tr(c, 'portal.audit.bad_filter', { field: filterFieldLabel(c, error.field) }) })), 400);
+    }
+    const list = await listAuditEvents(deps, { ...query.filter, ownerId: scope.ownerId, deviceId: device.id }, query.limit ?? DEVICE_AUDIT_PAGE);
+    const filteredView = { ...view, fields: query.fields };
+    return c.html(frame(html`${auditFilterForm(c, filteredView)}${auditTable(c, list.events, filteredView)}${auditPager(c, filteredView, list, query.filter.before !== undefined)}`));
   });
 
   r.post('/devices/:id/keys', async (c) => {
@@ -164,7 +213,7 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     assertCsrf(c, form);
     const id = c.req.param('id');
     try {
-      await storeRecoveryKey(deps, actorOf(session), id, { key: form.key ?? '', confirmKey: form.confirmKey ?? '', volumeId: form.volumeId || undefined }, { ip: clientIp(c), locale: c.get('locale') });
+      await storeRecoveryKey(deps, refusals, actorOf(session), id, { key: form.key ?? '', confirmKey: form.confirmKey ?? '', volumeId: form.volumeId || undefined }, { ip: clientIp(c), locale: c.get('locale') });
     } catch (error) {
       if (!(error instanceof ApiFailure) || error.code === 'not_found') throw error;
       const device = await ownDevice(c, session);
@@ -185,7 +234,7 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     assertCsrf(c, form);
     assertRevealRate(c, deps, limiter, session);
     try {
-      const outcome = await revealRecoveryKey(deps, actorOf(session), c.req.param('id'), { volumeId: form.volumeId || undefined }, { ip: clientIp(c), locale: c.get('locale') });
+      const outcome = await revealRecoveryKey(deps, refusals, actorOf(session), c.req.param('id'), { volumeId: form.volumeId || undefined }, { ip: clientIp(c), locale: c.get('locale') });
       const device = await ownDevice(c, session);
       return c.html(devicePage(c, device, session.csrf, { revealed: outcome.key }));
     } catch (error) {
@@ -202,7 +251,7 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     const form = await readForm(c, max);
     assertCsrf(c, form);
     const id = c.req.param('id');
-    await requestRotation(deps, actorOf(session), id, form.volumeId || undefined, { ip: clientIp(c), locale: c.get('locale') });
+    await requestRotation(deps, refusals, actorOf(session), id, form.volumeId || undefined, { ip: clientIp(c), locale: c.get('locale') });
     return c.redirect(`${form.back === 'admin' ? '/admin' : ''}/devices/${id}?rotated=1`, 303);
   });
 

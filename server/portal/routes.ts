@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import type { AppDeps } from '../deps.ts';
 import type { AppEnv } from '../http/context.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
+import type { RefusalLog } from '../services/refusals.ts';
 import { portalSession } from './session.ts';
 import { authPages } from './auth-pages.ts';
 import { devicePages } from './device-pages.ts';
@@ -13,15 +14,15 @@ import { policyPages } from './policy-pages.ts';
 import { clientPages } from './clients-section.ts';
 import { usersPages } from './users-page.ts';
 
-export function portalRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
+export function portalRoutes(deps: AppDeps, limiter: RateLimiter, refusals: RefusalLog): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   r.get('/favicon.ico', (c) => c.body(null, 204));
   r.use('*', portalSession(deps));
   r.route('/', authPages(deps, limiter));
-  r.route('/', devicePages(deps, limiter));
+  r.route('/', devicePages(deps, limiter, refusals));
   r.route('/', browsersPage(deps));
   r.route('/', oauthPages(deps));
-  r.route('/admin', adminPages(deps, limiter));
+  r.route('/admin', adminPages(deps, limiter, refusals));
   r.route('/admin', policyPages(deps));
   r.route('/admin', clientPages(deps));
   r.route('/admin', usersPages(deps));

@@ -5,27 +5,32 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { OfflineRevealReport, RevealRequest, StoreKeyRequest, type AuditEvent, type Me } from '../../lib/api/contract.ts';
+import { OfflineRevealReport, RevealRequest, StoreKeyRequest, type Me } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { authenticateAccessToken } from '../auth/oauth.ts';
 import { bearerToken, clientIp, requestLocale, type AppContext, type AppEnv } from '../http/context.ts';
 import { readJson } from '../http/body.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
+import type { RefusalLog } from '../services/refusals.ts';
 import { assertCanView, auditScopeOf, isIt } from '../services/access.ts';
 import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../services/device-views.ts';
 import { storeRecoveryKey } from '../services/store-key.ts';
 import { revealRecoveryKey } from '../services/reveal-key.ts';
 import { requestCheckAccess, requestRotation } from '../services/rotate.ts';
-import { auditLogRefusal, listAuditEvents, recordOfflineReveals } from '../services/audit-views.ts';
+import { auditLogRefusal, listAuditEvents } from '../services/audit-views.ts';
+import { parseAuditQuery } from '../services/audit-filter.ts';
+import { recordOfflineReveals } from '../services/offline-reveals.ts';
 import type { UserTable } from '../db/schema.ts';
 import type { Role } from '../../lib/api/contract.ts';
 import { openApiDocument } from '../openapi.ts';
 
 const EPOCH = '1970-01-01T00:00:00.000Z';
+/** Audit events on one API page unless `limit` asks for another number (up to the contract's maximum). */
+const AUDIT_PAGE_DEFAULT = 50;
 const RotateRequest = z.object({ volumeId: z.string().max(100).optional() });
 
-export function apiRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
+export function apiRoutes(deps: AppDeps, limiter: RateLimiter, refusals: RefusalLog): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
   const max = deps.config.maxBodyBytes;
 
@@ -71,7 +76,7 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
   api.post('/devices/:id/keys', async (c) => {
     const { actor, meta } = await caller(c);
     const body = await readJson(c, StoreKeyRequest, max);
-    return c.json(await storeRecoveryKey(deps, actor, c.req.param('id'), body, meta), 202);
+    return c.json(await storeRecoveryKey(deps, refusals, actor, c.req.param('id'), body, meta), 202);
   });
 
   api.post('/devices/:id/reveal', async (c) => {
@@ -81,14 +86,14 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     const perUser = limiter.hit(`reveal:user:${actor.id}`, deps.config.rateLimits.revealPerMinute, now);
     const perIp = limiter.hit(`reveal:ip:${meta.ip}`, deps.config.rateLimits.revealPerMinute * 4, now);
     if (!perUser || !perIp) throw new ApiFailure(429, 'rate_limited');
-    const outcome = await revealRecoveryKey(deps, actor, c.req.param('id'), body, meta);
+    const outcome = await revealRecoveryKey(deps, refusals, actor, c.req.param('id'), body, meta);
     return c.json(outcome.key);
   });
 
   api.post('/devices/:id/rotate', async (c) => {
     const { actor, meta } = await caller(c);
     const body = await readJson(c, RotateRequest, max, true);
-    return c.json(await requestRotation(deps, actor, c.req.param('id'), body.volumeId, meta), 202);
+    return c.json(await requestRotation(deps, refusals, actor, c.req.param('id'), body.volumeId, meta), 202);
   });
 
   api.post('/devices/:id/check-access', async (c) => {
@@ -103,16 +108,17 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     const { actor, meta } = await caller(c);
     const scope = auditScopeOf(actor);
     if (!scope) throw auditLogRefusal(meta.locale);
-    const deviceId = c.req.query('deviceId');
+    const { filter, limit } = parseAuditQuery(c.req.queries());
     const ownerId = scope.kind === 'own_devices' ? scope.ownerId : undefined;
-    const events: AuditEvent[] = await listAuditEvents(deps, { ownerId, deviceId, limit: 200 });
-    return c.json({ events });
+    return c.json(await listAuditEvents(deps, { ...filter, ownerId }, limit ?? AUDIT_PAGE_DEFAULT));
   });
 
   api.post('/audit/offline-reveals', async (c) => {
     const { actor, meta } = await caller(c);
+    // A report stands for reveals: as many reports a minute as reveals, each checked entry by entry.
+    if (!limiter.hit(`offline-reveals:user:${actor.id}`, deps.config.rateLimits.revealPerMinute, deps.clock.now().getTime())) throw new ApiFailure(429, 'rate_limited');
     const body = await readJson(c, OfflineRevealReport, max);
-    return c.json(await recordOfflineReveals(deps, actor, body, meta.ip));
+    return c.json(await recordOfflineReveals(deps, actor, body, meta));
   });
 
   return api;

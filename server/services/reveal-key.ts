@@ -13,6 +13,7 @@ import { appendAudit } from '../audit.ts';
 import { assertCanReveal, isOwner, type UserActor } from './access.ts';
 import { lockVolume, newestActiveVersion, openKeyVersion, touchDevice, type Trx } from './key-versions.ts';
 import { queueRotation } from './operations.ts';
+import { checkAttempt, type RefusalLog } from './refusals.ts';
 import type { RequestMeta } from './store-key.ts';
 import type { VolumeTable } from '../db/schema.ts';
 
@@ -29,14 +30,18 @@ async function volumeWithKey(trx: Trx, deviceId: string, volumeId: string | unde
   return volumes.find((v) => withKey.some((k) => k.volume_id === v.id)) ?? volumes[0];
 }
 
-/** Everything happens in one transaction: the checks, opening the key, and its audit event. */
-export async function revealRecoveryKey(deps: AppDeps, user: UserActor, deviceId: string, req: RevealRequest, meta: RequestMeta): Promise<RevealOutcome> {
+/**
+ * Everything happens in one transaction: the checks, opening the key, and its audit event.
+ * A reveal the access rules refuse is audited by `refusals` once that transaction is undone.
+ */
+export async function revealRecoveryKey(deps: AppDeps, refusals: RefusalLog, user: UserActor, deviceId: string, req: RevealRequest, meta: RequestMeta): Promise<RevealOutcome> {
   const at = nowIso(deps);
-  return deps.db.transaction().execute(async (trx) => {
+  return refusals.auditing(() => deps.db.transaction().execute(async (trx) => {
     const device = await trx.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirst();
     if (!device) throw new ApiFailure(404, 'not_found');
     const facts = { ownerId: device.owner_id, ownership: device.ownership };
-    assertCanReveal(user, facts, req.reason);
+    const attempt = { action: 'reveal' as const, actor: user, deviceId: device.id, volumeId: req.volumeId, reason: req.reason, ip: meta.ip };
+    checkAttempt(attempt, () => assertCanReveal(user, facts, req.reason));
     const org = await trx.selectFrom('org').selectAll().orderBy('created_at').limit(1).executeTakeFirstOrThrow();
     const noKey = () => new ApiFailure(404, 'no_key', { detail: t(meta.locale, 'flow.no_key', { contact: org.support_contact }) });
     const volume = await volumeWithKey(trx, device.id, req.volumeId);
@@ -83,5 +88,5 @@ export async function revealRecoveryKey(deps: AppDeps, user: UserActor, deviceId
         hideAfterSeconds: deps.config.hideAfterSeconds,
       },
     };
-  });
+  }));
 }

@@ -11,13 +11,17 @@ import { assertCanRotate, type UserActor } from './access.ts';
 import { findDevice, getOrg, hasNotCheckedIn, operationView } from './device-views.ts';
 import { lockVolume, touchDevice } from './key-versions.ts';
 import { queueRotation } from './operations.ts';
+import { checkAttempt, type RefusalLog } from './refusals.ts';
 import type { RequestMeta } from './store-key.ts';
 import { pickVolume } from './volumes.ts';
 
-export async function requestRotation(deps: AppDeps, user: UserActor, deviceId: string, volumeId: string | undefined, meta: RequestMeta): Promise<Operation> {
+/** A rotation the access rules refuse is audited by `refusals` (nothing is queued). */
+export async function requestRotation(deps: AppDeps, refusals: RefusalLog, user: UserActor, deviceId: string, volumeId: string | undefined, meta: RequestMeta): Promise<Operation> {
   const device = await findDevice(deps.db, deviceId);
   if (!device) throw new ApiFailure(404, 'not_found');
-  assertCanRotate(user, { ownerId: device.owner_id, ownership: device.ownership });
+  await refusals.auditing(async () => {
+    checkAttempt({ action: 'rotate', actor: user, deviceId: device.id, volumeId, ip: meta.ip }, () => assertCanRotate(user, { ownerId: device.owner_id, ownership: device.ownership }));
+  });
   const volume = await pickVolume(deps.db, device.id, volumeId);
   const at = nowIso(deps);
   const op = await deps.db.transaction().execute(async (trx) => {

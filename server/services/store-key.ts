@@ -14,6 +14,7 @@ import { assertCanStore, type UserActor } from './access.ts';
 import { escrowEnabledFor, hasNotCheckedIn, operationView } from './device-views.ts';
 import { insertKeyVersion, lockVolume, touchDevice } from './key-versions.ts';
 import { queueOperation } from './operations.ts';
+import { checkAttempt, type RefusalLog } from './refusals.ts';
 import { pickVolume } from './volumes.ts';
 
 export type RequestMeta = { ip: string | null; locale: Locale };
@@ -29,14 +30,15 @@ export function normalizeTypedKeys(kind: KeyKind, key: string, confirmKey: strin
 
 /**
  * One transaction: checks, the candidate, the queued operation and the audit event. With
- * escrow off, the refusal is recorded (so the device page shows M3) and then reported.
+ * escrow off, the refusal is recorded (so the device page shows M3) and then reported; a
+ * store the access rules refuse is audited by `refusals` once that transaction is undone.
  */
-export async function storeRecoveryKey(deps: AppDeps, user: UserActor, deviceId: string, req: StoreKeyRequest, meta: RequestMeta): Promise<Operation> {
+export async function storeRecoveryKey(deps: AppDeps, refusals: RefusalLog, user: UserActor, deviceId: string, req: StoreKeyRequest, meta: RequestMeta): Promise<Operation> {
   const at = nowIso(deps);
-  const outcome = await deps.db.transaction().execute(async (trx) => {
+  const outcome = await refusals.auditing(() => deps.db.transaction().execute(async (trx) => {
     const device = await trx.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirst();
     if (!device) throw new ApiFailure(404, 'not_found');
-    assertCanStore(user, { ownerId: device.owner_id, ownership: device.ownership });
+    checkAttempt({ action: 'store', actor: user, deviceId: device.id, volumeId: req.volumeId, ip: meta.ip }, () => assertCanStore(user, { ownerId: device.owner_id, ownership: device.ownership }));
     const kind = device.key_kind as KeyKind;
     const normalized = normalizeTypedKeys(kind, req.key, req.confirmKey, meta.locale);
     const volume = await pickVolume(trx, device.id, req.volumeId);
@@ -55,6 +57,8 @@ export async function storeRecoveryKey(deps: AppDeps, user: UserActor, deviceId:
     }
 
     if (!escrowEnabledFor(device, org)) {
+      // Counted with the other refusals, so repeating it cannot flood the log either.
+      if (!refusals.admit(user.id)) throw new ApiFailure(429, 'rate_limited');
       await queueOperation(trx, { deviceId: device.id, volumeId: volume.id, kind: 'verify-and-rotate', requestedBy: user.id, at, state: 'failed', failureCause: 'escrow_disabled' });
       await appendAudit(trx, deps, at, { actorId: user.id, actorKind: 'user', action: 'key.store_refused', deviceId: device.id, volumeId: volume.id, detail: { cause: 'escrow_disabled' }, ip: meta.ip });
       await touchDevice(trx, device.id, at);
@@ -92,7 +96,7 @@ export async function storeRecoveryKey(deps: AppDeps, user: UserActor, deviceId:
     });
     await touchDevice(trx, device.id, at);
     return { view: operationView(queued, stale) };
-  });
+  }));
   if ('refused' in outcome) throw new ApiFailure(403, 'escrow_disabled');
   return outcome.view;
 }

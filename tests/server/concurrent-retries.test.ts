@@ -6,7 +6,7 @@
  * both times.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, createHarness, enrollMac, FV_KEY_1, FV_KEY_2, type Harness, type TestAgent } from './harness.ts';
+import { call, createHarness, enrollMac, FV_KEY_1, FV_KEY_2, FV_KEY_3, type Harness, type TestAgent } from './harness.ts';
 
 describe.each(['sqlite', 'postgres'] as const)('concurrent retries (%s)', (kind) => {
   let h: Harness;
@@ -30,9 +30,10 @@ describe.each(['sqlite', 'postgres'] as const)('concurrent retries (%s)', (kind)
   });
 
   it('the same offline-reveal report sent twice at once is recorded once', async () => {
-    const device = await call(h.app, 'GET', `/api/v1/devices/${mac.deviceId}`, h.people.owner.token);
-    const volumeId = (device.body.volumes as { id: string }[])[0].id;
-    const report = { reveals: [{ deviceId: mac.deviceId, volumeId, version: 1, at: '2026-11-20T10:00:00.000Z', idempotencyKey: 'offline-0001' }] };
+    expect((await mac.upload('disk1s1', FV_KEY_3)).status).toBe(200);
+    const online = await call(h.app, 'POST', `/api/v1/devices/${mac.deviceId}/reveal`, h.people.owner.token, {});
+    expect(online.status).toBe(200);
+    const report = { reveals: [{ deviceId: mac.deviceId, volumeId: String(online.body.volumeId), version: Number(online.body.version), at: new Date().toISOString(), idempotencyKey: 'offline-0001' }] };
     const answers = await Promise.all([1, 2].map(() => call(h.app, 'POST', '/api/v1/audit/offline-reveals', h.people.owner.token, report)));
     expect(answers.map((a) => a.status)).toEqual([200, 200]);
     expect(answers.map((a) => a.body.recorded).sort()).toEqual([0, 1]);

@@ -152,7 +152,11 @@ describe.each(['sqlite', 'postgres'] as const)('key lifecycle on %s', (kind) => 
 
   it('reveals done offline from the vault are written to the audit log once, when reported', async () => {
     const agent = await personalMac();
-    const report = { reveals: [{ deviceId: agent.deviceId, volumeId: 'v', version: 1, at: new Date().toISOString(), idempotencyKey: 'offline-reveal-0001' }] };
+    await agent.upload('disk1s1', FV_KEY_1);
+    // The vault holds only what was revealed online: the owner views the key, then again offline.
+    const online = await call(h.app, 'POST', `/api/v1/devices/${agent.deviceId}/reveal`, h.people.owner.token, {});
+    expect(online.status).toBe(200);
+    const report = { reveals: [{ deviceId: agent.deviceId, volumeId: String(online.body.volumeId), version: Number(online.body.version), at: new Date().toISOString(), idempotencyKey: 'offline-reveal-0001' }] };
     const first = await call(h.app, 'POST', '/api/v1/audit/offline-reveals', h.people.owner.token, report);
     expect(first.body).toEqual({ recorded: 1, duplicates: 0 });
     const again = await call(h.app, 'POST', '/api/v1/audit/offline-reveals', h.people.owner.token, report);
@@ -160,7 +164,8 @@ describe.each(['sqlite', 'postgres'] as const)('key lifecycle on %s', (kind) => 
     const audit = await call(h.app, 'GET', `/api/v1/audit?deviceId=${agent.deviceId}`, h.people.owner.token);
     expect((audit.body.events as { action: string }[]).filter((e) => e.action === 'key.revealed_offline')).toHaveLength(1);
     const foreign = await call(h.app, 'POST', '/api/v1/audit/offline-reveals', h.people.other.token, { reveals: [{ ...report.reveals[0], idempotencyKey: 'offline-reveal-0002' }] });
-    expect(foreign.status).toBe(404);
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.error).toMatchObject({ code: 'offline_reveal_invalid', field: 'reveals.0.deviceId' });
   });
 
   it('an agent that crashed mid-rotation gets the task again after the lease, and no escrowed key is lost meanwhile', async () => {
