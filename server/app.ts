@@ -11,6 +11,7 @@ import { requestLocale, type AppEnv } from './http/context.ts';
 import { extensionCors, securityHeaders } from './http/security.ts';
 import { refuseNulInUrl } from './http/body.ts';
 import { RateLimiter } from './http/rate-limit.ts';
+import { clientResolver } from './http/trusted-proxy.ts';
 import { apiRoutes } from './routes/api.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { oauthTokenRoutes } from './routes/oauth-token.ts';
@@ -25,6 +26,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const limiter = new RateLimiter();
 
+  app.use('*', clientResolver(deps.config.trustedProxies));
   app.use('*', securityHeaders());
   app.use('*', async (c, next) => {
     c.set('locale', requestLocale(c));

@@ -1,11 +1,13 @@
 /**
  * Security headers on every answer: a strict Content-Security-Policy (scripts and styles only
  * with this response's nonce), no framing, no sniffing, no referrer, no caching of anything
- * that might hold a key; and CORS only for the extension's own origins on the JSON API.
+ * that might hold a key, HSTS on answers to requests that came over https (RFC 6797: never
+ * over plain http, where an attacker could strip or fake it); and CORS only for the
+ * extension's own origins on the JSON API.
  */
 import { randomBytes } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from './context.ts';
+import { overHttps, type AppEnv } from './context.ts';
 
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -34,6 +36,7 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
     c.res.headers.set('Cross-Origin-Resource-Policy', 'same-origin');
     c.res.headers.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), clipboard-read=()');
     if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
+    if (overHttps(c)) c.res.headers.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
   };
 }
 
