@@ -12,6 +12,7 @@ import { extensionCors, securityHeaders } from './http/security.ts';
 import { refuseNulInUrl } from './http/body.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { clientResolver } from './http/trusted-proxy.ts';
+import { refuseCrossOrigin } from './http/origin-check.ts';
 import { apiRoutes } from './routes/api.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { oauthTokenRoutes } from './routes/oauth-token.ts';
@@ -36,6 +37,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
   app.use('/api/*', extensionCors());
   app.use('/oauth/token', extensionCors());
+  app.use('*', refuseCrossOrigin());
   app.use(
     '*',
     bodyLimit({

@@ -256,4 +256,7 @@ export const da = {
   'ext.key_valid': 'Nøglen har det rigtige format.',
   'ext.key_label': 'Genoprettelsesnøgle til {volume}',
   'ext.error_generic': 'Noget gik galt. Prøv igen.',
+
+  // --- Origin checks
+  'error.cross_origin': 'Anmodningen kom fra et andet websted og blev afvist. Åbn Keyward direkte, og prøv igen.',
 } satisfies Catalog;

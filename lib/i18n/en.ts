@@ -260,6 +260,9 @@ export const en = {
   'ext.key_valid': 'The key has the right format.',
   'ext.key_label': 'Recovery key for {volume}',
   'ext.error_generic': 'Something went wrong. Try again.',
+
+  // --- Origin checks
+  'error.cross_origin': 'This request came from another site and was refused. Open Keyward directly and try again.',
 } as const;
 
 export type MessageId = keyof typeof en;

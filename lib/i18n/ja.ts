@@ -256,4 +256,7 @@ export const ja = {
   'ext.key_valid': 'キーの形式は正しいです。',
   'ext.key_label': '{volume} の回復キー',
   'ext.error_generic': '問題が発生しました。もう一度お試しください。',
+
+  // --- Origin checks
+  'error.cross_origin': 'このリクエストは別のサイトから送信されたため拒否されました。Keyward を直接開いて、もう一度お試しください。',
 } satisfies Catalog;

@@ -256,4 +256,7 @@ export const nl = {
   'ext.key_valid': 'De sleutel heeft de juiste indeling.',
   'ext.key_label': 'Herstelsleutel voor {volume}',
   'ext.error_generic': 'Er is iets misgegaan. Probeer het opnieuw.',
+
+  // --- Origin checks
+  'error.cross_origin': 'Dit verzoek kwam van een andere website en is geweigerd. Open Keyward rechtstreeks en probeer het opnieuw.',
 } satisfies Catalog;

@@ -256,4 +256,7 @@ export const sv = {
   'ext.key_valid': 'Nyckeln har rätt format.',
   'ext.key_label': 'Återställningsnyckel för {volume}',
   'ext.error_generic': 'Något gick fel. Försök igen.',
+
+  // --- Origin checks
+  'error.cross_origin': 'Begäran kom från en annan webbplats och nekades. Öppna Keyward direkt och försök igen.',
 } satisfies Catalog;

@@ -42,6 +42,11 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
 
 const EXTENSION_ORIGIN = /^(chrome-extension|moz-extension):\/\/[a-z0-9-]{1,64}$/;
 
+/** A browser extension's origin (Chrome/Edge or Firefox). */
+export function isExtensionOrigin(origin: string): boolean {
+  return EXTENSION_ORIGIN.test(origin);
+}
+
 /** Lets the extension (and only it) call the JSON API with a Bearer token; no cookies. */
 export function extensionCors(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
