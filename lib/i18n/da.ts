@@ -257,6 +257,7 @@ export const da = {
   'ext.key_label': 'Genoprettelsesnøgle til {volume}',
   'ext.error_generic': 'Noget gik galt. Prøv igen.',
 
-  // --- Origin checks
+  // --- Origin checks and throttling
   'error.cross_origin': 'Anmodningen kom fra et andet websted og blev afvist. Åbn Keyward direkte, og prøv igen.',
+  'error.rate_limited_wait': 'For mange forsøg. Prøv igen om {wait}.',
 } satisfies Catalog;

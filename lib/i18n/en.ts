@@ -261,8 +261,9 @@ export const en = {
   'ext.key_label': 'Recovery key for {volume}',
   'ext.error_generic': 'Something went wrong. Try again.',
 
-  // --- Origin checks
+  // --- Origin checks and throttling
   'error.cross_origin': 'This request came from another site and was refused. Open Keyward directly and try again.',
+  'error.rate_limited_wait': 'Too many attempts. Try again in {wait}.',
 } as const;
 
 export type MessageId = keyof typeof en;

@@ -257,6 +257,7 @@ export const ja = {
   'ext.key_label': '{volume} の回復キー',
   'ext.error_generic': '問題が発生しました。もう一度お試しください。',
 
-  // --- Origin checks
+  // --- Origin checks and throttling
   'error.cross_origin': 'このリクエストは別のサイトから送信されたため拒否されました。Keyward を直接開いて、もう一度お試しください。',
+  'error.rate_limited_wait': '試行回数が多すぎます。{wait}後にもう一度お試しください。',
 } satisfies Catalog;

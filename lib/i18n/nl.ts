@@ -257,6 +257,7 @@ export const nl = {
   'ext.key_label': 'Herstelsleutel voor {volume}',
   'ext.error_generic': 'Er is iets misgegaan. Probeer het opnieuw.',
 
-  // --- Origin checks
+  // --- Origin checks and throttling
   'error.cross_origin': 'Dit verzoek kwam van een andere website en is geweigerd. Open Keyward rechtstreeks en probeer het opnieuw.',
+  'error.rate_limited_wait': 'Te veel pogingen. Probeer het over {wait} opnieuw.',
 } satisfies Catalog;

@@ -257,6 +257,7 @@ export const sv = {
   'ext.key_label': 'Återställningsnyckel för {volume}',
   'ext.error_generic': 'Något gick fel. Försök igen.',
 
-  // --- Origin checks
+  // --- Origin checks and throttling
   'error.cross_origin': 'Begäran kom från en annan webbplats och nekades. Öppna Keyward direkt och försök igen.',
+  'error.rate_limited_wait': 'För många försök. Försök igen om {wait}.',
 } satisfies Catalog;

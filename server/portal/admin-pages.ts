@@ -12,6 +12,7 @@ import { ApiFailure } from '../errors.ts';
 import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
 import { readForm } from '../http/body.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
+import { assertRevealRate } from '../http/reveal-rate.ts';
 import { auditScopeOf, isIt } from '../services/access.ts';
 import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../services/device-views.ts';
 import { revealRecoveryKey } from '../services/reveal-key.ts';
@@ -21,7 +22,7 @@ import type { PortalSession } from '../auth/sessions.ts';
 import { assertCsrf, formatTime } from './session.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
 import { isMessageId } from '../../lib/i18n/index.ts';
-import { actorOf, assertRevealRate, toLogin } from './device-pages.ts';
+import { actorOf, toLogin } from './device-pages.ts';
 import { COUNTDOWN_SCRIPT, noticeBlock, revealedKeyBlock, statusBadge, statusCard, volumesTable } from './device-render.ts';
 
 function auditTable(c: AppContext, events: AuditEvent[]): Html {
@@ -146,7 +147,7 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     if (!session) return toLogin(c);
     const form = await readForm(c, max);
     assertCsrf(c, form);
-    assertRevealRate(c, deps, limiter, session);
+    await assertRevealRate(c, deps, limiter, session.user.id);
     let state: AdminState = {};
     let status: 200 | 400 | 403 | 404 = 200;
     try {

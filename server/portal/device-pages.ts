@@ -13,6 +13,7 @@ import { ApiFailure } from '../errors.ts';
 import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
 import { readForm } from '../http/body.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
+import { assertRevealRate } from '../http/reveal-rate.ts';
 import { assertCanView, isOwner } from '../services/access.ts';
 import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../services/device-views.ts';
 import { storeRecoveryKey } from '../services/store-key.ts';
@@ -22,14 +23,6 @@ import type { PortalSession } from '../auth/sessions.ts';
 import { assertCsrf, formatTime } from './session.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
 import { COUNTDOWN_SCRIPT, noticeBlock, revealedKeyBlock, statusBadge, statusCard, volumesTable } from './device-render.ts';
-
-/** A portal reveal counts against the per-user limit, then the (looser) per-IP one; over either → 429. */
-export function assertRevealRate(c: AppContext, deps: AppDeps, limiter: RateLimiter, session: PortalSession): void {
-  const now = deps.clock.now().getTime();
-  if (!limiter.hit(`reveal:user:${session.user.id}`, deps.config.rateLimits.revealPerMinute, now) || !limiter.hit(`reveal:ip:${clientIp(c)}`, deps.config.rateLimits.revealPerMinute * 4, now)) {
-    throw new ApiFailure(429, 'rate_limited');
-  }
-}
 
 export function toLogin(c: AppContext) {
   const target = c.req.method === 'GET' ? c.req.url.slice(new URL(c.req.url).origin.length) : '/devices';
@@ -183,7 +176,7 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     if (!session) return toLogin(c);
     const form = await readForm(c, max);
     assertCsrf(c, form);
-    assertRevealRate(c, deps, limiter, session);
+    await assertRevealRate(c, deps, limiter, session.user.id);
     try {
       const outcome = await revealRecoveryKey(deps, actorOf(session), c.req.param('id'), { volumeId: form.volumeId || undefined }, { ip: clientIp(c), locale: c.get('locale') });
       const device = await ownDevice(c, session);

@@ -12,6 +12,7 @@ import { authenticateAccessToken } from '../auth/oauth.ts';
 import { bearerToken, clientIp, requestLocale, type AppContext, type AppEnv } from '../http/context.ts';
 import { readJson } from '../http/body.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
+import { assertRevealRate } from '../http/reveal-rate.ts';
 import { assertCanView, auditScopeOf, isIt } from '../services/access.ts';
 import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../services/device-views.ts';
 import { storeRecoveryKey } from '../services/store-key.ts';
@@ -77,10 +78,7 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
   api.post('/devices/:id/reveal', async (c) => {
     const { actor, meta } = await caller(c);
     const body = await readJson(c, RevealRequest, max, true);
-    const now = deps.clock.now().getTime();
-    const perUser = limiter.hit(`reveal:user:${actor.id}`, deps.config.rateLimits.revealPerMinute, now);
-    const perIp = limiter.hit(`reveal:ip:${meta.ip}`, deps.config.rateLimits.revealPerMinute * 4, now);
-    if (!perUser || !perIp) throw new ApiFailure(429, 'rate_limited');
+    await assertRevealRate(c, deps, limiter, actor.id);
     const outcome = await revealRecoveryKey(deps, actor, c.req.param('id'), body, meta);
     return c.json(outcome.key);
   });

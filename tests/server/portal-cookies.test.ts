@@ -1,6 +1,7 @@
 /**
  * Portal cookies and HSTS: every sign-in gets a fresh session id and the session that was in
- * the browser before stops working (no fixation); cookies are HttpOnly and SameSite=Lax, and `Secure` whenever the portal is reached over https —
+ * the browser before stops working (no fixation); cookies are HttpOnly and SameSite (Lax; the
+ * sign-in device cookie Strict), and `Secure` whenever the portal is reached over https —
  * directly, or behind a trusted TLS-terminating proxy that says so with `X-Forwarded-Proto`.
  * The same rule decides `Strict-Transport-Security`, which plain http never gets. Anyone else's
  * `X-Forwarded-Proto` changes nothing.
@@ -45,7 +46,7 @@ describe('portal cookies', () => {
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) {
       expect(line).toMatch(/HttpOnly/);
-      expect(line).toMatch(/SameSite=Lax/);
+      expect(line).toMatch(line.startsWith('kw_device=') ? /SameSite=Strict/ : /SameSite=Lax/);
       expect(line).not.toMatch(/;\s*Secure/i);
     }
   });
@@ -55,7 +56,7 @@ describe('portal cookies', () => {
     ['behind a trusted TLS proxy', 'http://10.0.0.1:8787', { 'x-forwarded-proto': 'https' }, TRUSTED_PROXY],
   ])('%s every cookie is Secure', async (_label, origin, headers, env) => {
     const { lines } = await signIn(origin, headers, '', env);
-    expect(lines.filter((l) => l.startsWith('kw_session=') || l.startsWith('kw_csrf='))).toHaveLength(2);
+    expect(lines.filter((l) => l.startsWith('kw_session=') || l.startsWith('kw_csrf=') || l.startsWith('kw_device='))).toHaveLength(3);
     for (const line of lines) expect(line).toMatch(/;\s*Secure/i);
   });
 
