@@ -174,7 +174,7 @@ export const ErrorCode = z.enum([
   'forbidden', 'personal_device', 'reason_required', 'escrow_disabled', 'no_key', 'rate_limited',
   'conflict', 'csrf_failed', 'invalid_grant', 'invalid_client', 'payload_too_large', 'unsupported_media_type',
   'internal_error',
-  'cross_origin',
+  'cross_origin', 'reason_too_short',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 

@@ -257,7 +257,9 @@ export const da = {
   'ext.key_label': 'Genoprettelsesnøgle til {volume}',
   'ext.error_generic': 'Noget gik galt. Prøv igen.',
 
-  // --- Origin checks and throttling
+  // --- Throttling, origin checks and reveal reasons
   'error.cross_origin': 'Anmodningen kom fra et andet websted og blev afvist. Åbn Keyward direkte, og prøv igen.',
+  'error.reason_too_short': 'Skriv en begrundelse på mindst {min} tegn, f.eks. et sagsnummer og hvem der spurgte.',
   'error.rate_limited_wait': 'For mange forsøg. Prøv igen om {wait}.',
+  'portal.reason_min': 'Mindst {min} tegn.',
 } satisfies Catalog;

@@ -261,9 +261,11 @@ export const en = {
   'ext.key_label': 'Recovery key for {volume}',
   'ext.error_generic': 'Something went wrong. Try again.',
 
-  // --- Origin checks and throttling
+  // --- Throttling, origin checks and reveal reasons
   'error.cross_origin': 'This request came from another site and was refused. Open Keyward directly and try again.',
+  'error.reason_too_short': 'Type a reason of at least {min} characters, such as a ticket number and who asked.',
   'error.rate_limited_wait': 'Too many attempts. Try again in {wait}.',
+  'portal.reason_min': 'At least {min} characters.',
 } as const;
 
 export type MessageId = keyof typeof en;

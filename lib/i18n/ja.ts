@@ -257,7 +257,9 @@ export const ja = {
   'ext.key_label': '{volume} の回復キー',
   'ext.error_generic': '問題が発生しました。もう一度お試しください。',
 
-  // --- Origin checks and throttling
+  // --- Throttling, origin checks and reveal reasons
   'error.cross_origin': 'このリクエストは別のサイトから送信されたため拒否されました。Keyward を直接開いて、もう一度お試しください。',
+  'error.reason_too_short': '理由を {min} 文字以上で入力してください (チケット番号、依頼者など)。',
   'error.rate_limited_wait': '試行回数が多すぎます。{wait}後にもう一度お試しください。',
+  'portal.reason_min': '{min} 文字以上で入力してください。',
 } satisfies Catalog;

@@ -257,7 +257,9 @@ export const nl = {
   'ext.key_label': 'Herstelsleutel voor {volume}',
   'ext.error_generic': 'Er is iets misgegaan. Probeer het opnieuw.',
 
-  // --- Origin checks and throttling
+  // --- Throttling, origin checks and reveal reasons
   'error.cross_origin': 'Dit verzoek kwam van een andere website en is geweigerd. Open Keyward rechtstreeks en probeer het opnieuw.',
+  'error.reason_too_short': 'Geef een reden van minstens {min} tekens, bijvoorbeeld een ticketnummer en wie erom vroeg.',
   'error.rate_limited_wait': 'Te veel pogingen. Probeer het over {wait} opnieuw.',
+  'portal.reason_min': 'Minstens {min} tekens.',
 } satisfies Catalog;

@@ -257,7 +257,9 @@ export const sv = {
   'ext.key_label': 'Återställningsnyckel för {volume}',
   'ext.error_generic': 'Något gick fel. Försök igen.',
 
-  // --- Origin checks and throttling
+  // --- Throttling, origin checks and reveal reasons
   'error.cross_origin': 'Begäran kom från en annan webbplats och nekades. Öppna Keyward direkt och försök igen.',
+  'error.reason_too_short': 'Ange ett skäl på minst {min} tecken, till exempel ett ärendenummer och vem som frågade.',
   'error.rate_limited_wait': 'För många försök. Försök igen om {wait}.',
+  'portal.reason_min': 'Minst {min} tecken.',
 } satisfies Catalog;
