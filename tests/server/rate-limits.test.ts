@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hono } from 'hono';
 import type { AppEnv } from '../../server/http/context.ts';
 import { MemoryRateLimiter, PostgresRateLimiter, type RateLimiter } from '../../server/http/rate-limit.ts';
-import { createHarness, enrollMac, FV_KEY_1, secondInstance, type Harness, type Person } from './harness.ts';
+import { createHarness, enrollMac, FV_KEY_1, portalLogin, secondInstance, type Harness, type Person } from './harness.ts';
 import { PortalBrowser, type Send } from './browser-session.ts';
 
 /** Requests to the app in-process as if from a client at `ip` (what @hono/node-server hands the app as the socket). */
@@ -69,6 +69,16 @@ describe.each(['sqlite', 'postgres'] as const)('throttling on %s', (kind) => {
     expect(limited.body.error?.message).toMatch(/^試行回数が多すぎます。(\d+ 秒|1 分)後にもう一度お試しください。$/);
     expect(Number(limited.retryAfter)).toBeGreaterThan(0);
     expect(Number(limited.retryAfter)).toBeLessThanOrEqual(60);
+    // The portal's Get recovery key form counts in the same allowance and says the same.
+    const portal = await portalLogin(h, h.people.owner.id);
+    const form = await from(h.app, '198.51.100.20')(`http://keyward.test/devices/${mac.deviceId}/reveal`, {
+      method: 'POST',
+      headers: { cookie: portal.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: portal.csrf }).toString(),
+    });
+    expect(form.status).toBe(429);
+    expect(Number(form.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await form.text()).toMatch(/Too many attempts\. Try again in (\d+ seconds?|1 minute)\./);
     // Someone holding this account's token at another address locks nobody else out.
     expect((await revealFrom('198.51.100.21', mac.deviceId)).body.key).toBe(FV_KEY_1);
     h.clock.advance(61_000);
