@@ -2,7 +2,9 @@
  * `npm start`: builds the extension for Chrome and Firefox (skip with KEYWARD_SKIP_BUILD=1),
  * then runs the escrow service on http://127.0.0.1:8787 with SQLite under ./data, the demo
  * organisation and the simulated device fleet, and prints how to try every flow.
- * Ctrl-C stops the fleet and the service cleanly.
+ * Ctrl-C stops the fleet and the service cleanly. No recovery key is ever printed here: the
+ * output says how to ask the simulated personal Mac for its key (scripts/demo-key.ts).
+ * KEYWARD_PORT and KEYWARD_DATA choose another port and data directory.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,10 +12,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startKeywardServer } from '../server/main.ts';
 import { DEMO_USERS } from '../server/seed.ts';
-import { formatRecoveryKey } from '../lib/keys/index.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const port = Number(process.env.KEYWARD_PORT ?? 8787);
+const dataDir = process.env.KEYWARD_DATA ?? join(root, 'data');
 
 function buildExtension(browser: 'chrome' | 'firefox'): boolean {
   console.log(`keyward: building the extension for ${browser}…`);
@@ -27,9 +29,10 @@ if (process.env.KEYWARD_SKIP_BUILD !== '1') {
   buildExtension('firefox');
 }
 
-const server = await startKeywardServer({ port, dataDir: join(root, 'data'), demo: true, simulatedAgents: true, checkinIntervalMs: 1000 });
+const server = await startKeywardServer({ port, dataDir, demo: true, simulatedAgents: true, checkinIntervalMs: 1000 });
 
 const personal = server.fleet?.devices.find((d) => d.name.startsWith('Personal'));
+const dataOption = process.env.KEYWARD_DATA ? ` --data ${JSON.stringify(dataDir)}` : '';
 const chromeDir = join(root, '.output', 'chrome-mv3');
 const firefoxDir = join(root, '.output', 'firefox-mv3');
 const lines = [
@@ -41,9 +44,9 @@ const lines = [
   `  admin     ${DEMO_USERS.admin.email} / ${DEMO_USERS.admin.password}`,
   `  helpdesk  ${DEMO_USERS.helpdesk.email} / ${DEMO_USERS.helpdesk.password}`,
   '',
-  'Devices are SIMULATED (fake volumes in files under ./data/agents/).',
+  `Devices are SIMULATED (fake volumes in files under ${join(dataDir, 'agents')}).`,
   personal
-    ? `Personal MacBook (simulated disk) current recovery key: ${formatRecoveryKey('filevault', personal.volumes[0].currentKey())}`
+    ? `To store the ${personal.name}'s key, ask the simulated device for it in another terminal:\n  node scripts/demo-key.ts "${personal.name}"${dataOption}`
     : 'Personal MacBook (simulated disk): not running',
   '  Store it from the device page; the simulated device verifies it and rotates it.',
   '',

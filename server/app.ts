@@ -10,8 +10,10 @@ import { ApiFailure, errorBody } from './errors.ts';
 import { requestLocale, type AppEnv } from './http/context.ts';
 import { extensionCors, securityHeaders } from './http/security.ts';
 import { refuseNulInUrl } from './http/body.ts';
-import { RateLimiter } from './http/rate-limit.ts';
+import { createRateLimiter } from './http/rate-limit.ts';
 import { RefusalLog } from './services/refusals.ts';
+import { clientResolver } from './http/trusted-proxy.ts';
+import { refuseCrossOrigin } from './http/origin-check.ts';
 import { apiRoutes } from './routes/api.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { oauthTokenRoutes } from './routes/oauth-token.ts';
@@ -24,9 +26,10 @@ function wantsJson(path: string): boolean {
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const limiter = new RateLimiter();
+  const limiter = createRateLimiter(deps);
   const refusals = new RefusalLog(deps, limiter);
 
+  app.use('*', clientResolver(deps.config.trustedProxies));
   app.use('*', securityHeaders());
   app.use('*', async (c, next) => {
     c.set('locale', requestLocale(c));
@@ -36,6 +39,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
   app.use('/api/*', extensionCors(deps));
   app.use('/oauth/token', extensionCors(deps));
+  app.use('*', refuseCrossOrigin());
   app.use(
     '*',
     bodyLimit({
@@ -57,16 +61,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     return c.html(renderErrorPage(c, 404, 'not_found'), 404);
   });
 
-  app.onError((err, c) => {
+  app.onError(async (err, c) => {
     const locale = c.get('locale') ?? requestLocale(c);
     const failure = err instanceof ApiFailure ? err : null;
     if (!failure) console.error(`keyward: ${c.req.method} ${c.req.path} failed:`, err instanceof Error ? err.message : String(err));
     const status = failure?.status ?? 500;
     const code = failure?.code ?? 'internal_error';
-    if (wantsJson(c.req.path)) {
-      return c.json(errorBody(locale, code, { field: failure?.field, params: failure?.params, detail: failure?.detail }), status);
-    }
-    return c.html(renderErrorPage(c, status, code, failure?.detail), status);
+    const res = await (wantsJson(c.req.path)
+      ? c.json(errorBody(locale, code, { field: failure?.field, params: failure?.params, detail: failure?.detail }), status)
+      : c.html(renderErrorPage(c, status, code, failure?.detail), status));
+    for (const [name, value] of Object.entries(failure?.headers ?? {})) res.headers.set(name, value);
+    return res;
   });
 
   return app;

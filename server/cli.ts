@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `keyward serve [--port 8787] [--host 127.0.0.1] [--data ./data] [--database postgres://…] [--demo] [--simulated-agents]`
+ * `keyward serve [--port 8787] [--host 127.0.0.1] [--data ./data] [--database postgres://…] [--demo] [--simulated-agents] [--trusted-proxy CIDR[,CIDR…]]`
+ *   `--trusted-proxy` (or KEYWARD_TRUSTED_PROXY): reverse proxies whose X-Forwarded-For/-Proto/-Host are believed.
  * `keyward verify-audit [--data ./data] [--database postgres://…]`
  * `keyward rewrap-kek [--data ./data] [--database postgres://…]` (new KEK; old one kept as kek.key.old-<id>)
  */
@@ -9,6 +10,7 @@ import { startKeywardServer } from './main.ts';
 import { openDatabase } from './db/open.ts';
 import { verifyAuditChain } from './audit.ts';
 import { rewrapAllKeys } from './rewrap.ts';
+import { parseTrustedProxies, splitProxyList } from './http/trusted-proxy.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -19,12 +21,20 @@ const { positionals, values } = parseArgs({
     database: { type: 'string' },
     demo: { type: 'boolean', default: false },
     'simulated-agents': { type: 'boolean', default: false },
+    'trusted-proxy': { type: 'string' },
   },
 });
 
 const command = positionals[0] ?? 'serve';
 
 if (command === 'serve') {
+  const trustedProxies = splitProxyList(values['trusted-proxy'] ?? process.env.KEYWARD_TRUSTED_PROXY);
+  try {
+    parseTrustedProxies(trustedProxies);
+  } catch (error) {
+    console.error(`keyward: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(2);
+  }
   const server = await startKeywardServer({
     port: Number(values.port),
     host: values.host,
@@ -32,6 +42,7 @@ if (command === 'serve') {
     databaseUrl: values.database,
     demo: values.demo,
     simulatedAgents: values['simulated-agents'],
+    config: { trustedProxies },
   });
   const shutdown = () => {
     console.log('keyward: stopping');

@@ -26,6 +26,8 @@ export type AppConfig = {
   rateLimits: { loginPerMinute: number; revealPerMinute: number };
   /** Days a retired or rejected key version is kept before it is destroyed. */
   retiredRetentionDays: number;
+  /** Reverse proxies (CIDRs) whose X-Forwarded-For/-Proto/-Host are believed; none by default. */
+  trustedProxies: string[];
 };
 
 export const defaultConfig: AppConfig = {
@@ -38,6 +40,7 @@ export const defaultConfig: AppConfig = {
   agentCheckinSeconds: 60,
   rateLimits: { loginPerMinute: 10, revealPerMinute: 30 },
   retiredRetentionDays: 90,
+  trustedProxies: [],
 };
 
 export type AppDeps = {

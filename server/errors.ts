@@ -14,14 +14,17 @@ export class ApiFailure extends Error {
   readonly params: Record<string, string | number>;
   /** A precise, already localized message (e.g. which group of a key is wrong). */
   readonly detail: string | undefined;
+  /** Extra answer headers (`Retry-After` on a 429). */
+  readonly headers: Record<string, string>;
 
-  constructor(status: FailureStatus, code: ErrorCode, options: { field?: string; params?: Record<string, string | number>; detail?: string } = {}) {
+  constructor(status: FailureStatus, code: ErrorCode, options: { field?: string; params?: Record<string, string | number>; detail?: string; headers?: Record<string, string> } = {}) {
     super(code);
     this.status = status;
     this.code = code;
     this.field = options.field;
     this.params = options.params ?? {};
     this.detail = options.detail;
+    this.headers = options.headers ?? {};
   }
 }
 

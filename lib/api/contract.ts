@@ -228,6 +228,7 @@ export const ErrorCode = z.enum([
   'conflict', 'csrf_failed', 'invalid_grant', 'invalid_client', 'payload_too_large', 'unsupported_media_type',
   'internal_error',
   'offline_reveal_invalid',
+  'cross_origin', 'reason_too_short',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 

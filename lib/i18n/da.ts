@@ -297,4 +297,9 @@ export const da = {
   'portal.audit.all_device_events': 'Alle hændelser for denne enhed',
   'portal.audit.device_title': 'Revisionslog: {device}',
   'portal.audit.bad_filter': 'Dette filter er ikke gyldigt: {field}. Kontrollér det, og prøv igen.',
+  // --- Throttling, origin checks and reveal reasons
+  'error.cross_origin': 'Anmodningen kom fra et andet websted og blev afvist. Åbn Keyward direkte, og prøv igen.',
+  'error.reason_too_short': 'Skriv en begrundelse på mindst {min} tegn, f.eks. et sagsnummer og hvem der spurgte.',
+  'error.rate_limited_wait': 'For mange forsøg. Prøv igen om {wait}.',
+  'portal.reason_min': 'Mindst {min} tegn.',
 } satisfies Catalog;

@@ -301,6 +301,11 @@ export const en = {
   'portal.audit.all_device_events': 'All events of this device',
   'portal.audit.device_title': 'Audit log: {device}',
   'portal.audit.bad_filter': 'This filter is not valid: {field}. Check it and try again.',
+  // --- Throttling, origin checks and reveal reasons
+  'error.cross_origin': 'This request came from another site and was refused. Open Keyward directly and try again.',
+  'error.reason_too_short': 'Type a reason of at least {min} characters, such as a ticket number and who asked.',
+  'error.rate_limited_wait': 'Too many attempts. Try again in {wait}.',
+  'portal.reason_min': 'At least {min} characters.',
 } as const;
 
 export type MessageId = keyof typeof en;

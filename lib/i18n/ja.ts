@@ -297,4 +297,9 @@ export const ja = {
   'portal.audit.all_device_events': 'このデバイスのすべてのイベント',
   'portal.audit.device_title': '監査ログ: {device}',
   'portal.audit.bad_filter': 'このフィルターは無効です: {field}。確認して、もう一度お試しください。',
+  // --- Throttling, origin checks and reveal reasons
+  'error.cross_origin': 'このリクエストは別のサイトから送信されたため拒否されました。Keyward を直接開いて、もう一度お試しください。',
+  'error.reason_too_short': '理由を {min} 文字以上で入力してください (チケット番号、依頼者など)。',
+  'error.rate_limited_wait': '試行回数が多すぎます。{wait}後にもう一度お試しください。',
+  'portal.reason_min': '{min} 文字以上で入力してください。',
 } satisfies Catalog;

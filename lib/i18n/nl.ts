@@ -297,4 +297,9 @@ export const nl = {
   'portal.audit.all_device_events': 'Alle gebeurtenissen van dit apparaat',
   'portal.audit.device_title': 'Auditlogboek: {device}',
   'portal.audit.bad_filter': 'Dit filter is niet geldig: {field}. Controleer het en probeer het opnieuw.',
+  // --- Throttling, origin checks and reveal reasons
+  'error.cross_origin': 'Dit verzoek kwam van een andere website en is geweigerd. Open Keyward rechtstreeks en probeer het opnieuw.',
+  'error.reason_too_short': 'Geef een reden van minstens {min} tekens, bijvoorbeeld een ticketnummer en wie erom vroeg.',
+  'error.rate_limited_wait': 'Te veel pogingen. Probeer het over {wait} opnieuw.',
+  'portal.reason_min': 'Minstens {min} tekens.',
 } satisfies Catalog;

@@ -297,4 +297,9 @@ export const sv = {
   'portal.audit.all_device_events': 'Alla händelser för den här enheten',
   'portal.audit.device_title': 'Granskningslogg: {device}',
   'portal.audit.bad_filter': 'Filtret är inte giltigt: {field}. Kontrollera det och försök igen.',
+  // --- Throttling, origin checks and reveal reasons
+  'error.cross_origin': 'Begäran kom från en annan webbplats och nekades. Öppna Keyward direkt och försök igen.',
+  'error.reason_too_short': 'Ange ett skäl på minst {min} tecken, till exempel ett ärendenummer och vem som frågade.',
+  'error.rate_limited_wait': 'För många försök. Försök igen om {wait}.',
+  'portal.reason_min': 'Minst {min} tecken.',
 } satisfies Catalog;

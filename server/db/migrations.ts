@@ -230,10 +230,35 @@ const auditViews: Migration = {
   },
 };
 
+/**
+ * Sign-in and reveal throttling shared by instances on one PostgreSQL (http/rate-limit.ts):
+ * one row per hashed key and window length. And secrets the service makes for itself on first
+ * use, such as the MAC key of sign-in device cookies (auth/device-cookies.ts).
+ */
+const rateLimits: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('rate_limits')
+      .addColumn('bucket', 'text', (c) => c.primaryKey())
+      .addColumn('window_index', 'integer', (c) => c.notNull())
+      .addColumn('hits', 'integer', (c) => c.notNull())
+      .addColumn('expires_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('rate_limits_expires').on('rate_limits').column('expires_at').execute();
+    await db.schema
+      .createTable('service_secrets')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_oauth_clients': oauthClients,
   '0004_audit_views': auditViews,
+  '0005_rate_limits': rateLimits,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

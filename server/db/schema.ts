@@ -173,6 +173,21 @@ export type IdempotencyTable = {
   created_at: string;
 };
 
+/** Throttling counts (PostgreSQL instances share them): one row per hashed key and window length. */
+export type RateLimitTable = {
+  bucket: string;
+  window_index: number;
+  hits: number;
+  expires_at: string;
+};
+
+/** Secrets the service makes for itself on first use (e.g. `device_cookie_mac`). */
+export type ServiceSecretTable = {
+  name: string;
+  value: string;
+  created_at: string;
+};
+
 export type Database = {
   org: OrgTable;
   users: UserTable;
@@ -189,4 +204,6 @@ export type Database = {
   oauth_tokens: OauthTokenTable;
   sessions: SessionTable;
   idempotency: IdempotencyTable;
+  rate_limits: RateLimitTable;
+  service_secrets: ServiceSecretTable;
 };

@@ -1,11 +1,13 @@
 /**
- * Per-request helpers shared by the routes: the Hono environment type, the caller's IP,
- * the Bearer token, and the locale for messages.
+ * Per-request helpers shared by the routes: the Hono environment type, the caller's address
+ * and protocol (resolved once per request, trusted proxies considered: trusted-proxy.ts), the
+ * Bearer token, and the locale for messages.
  */
 import type { Context } from 'hono';
 import type { Locale } from '../../lib/api/contract.ts';
 import { pickLocale } from '../../lib/i18n/index.ts';
 import type { PortalSession } from '../auth/sessions.ts';
+import type { ResolvedClient } from './trusted-proxy.ts';
 
 export type AppEnv = {
   Variables: {
@@ -14,16 +16,21 @@ export type AppEnv = {
     session: PortalSession | null;
     /** Extra `form-action` sources for this page (the OAuth consent page's redirect target). */
     formActionExtra: string;
+    /** Set by `clientResolver` (trusted-proxy.ts) before anything else runs. */
+    client: ResolvedClient;
   };
 };
 
 export type AppContext = Context<AppEnv>;
 
-type NodeBindings = { incoming?: { socket?: { remoteAddress?: string } } };
+/** The client's address: the socket's peer, or what a trusted proxy says it saw. */
+export function clientIp(c: Context<AppEnv>): string {
+  return c.get('client').ip;
+}
 
-export function clientIp(c: Context): string {
-  const env = c.env as NodeBindings | undefined;
-  return env?.incoming?.socket?.remoteAddress ?? 'in-process';
+/** Reached over https: directly, or through a trusted TLS-terminating proxy that says so. */
+export function overHttps(c: Context<AppEnv>): boolean {
+  return c.get('client').https;
 }
 
 export function bearerToken(c: Context): string | null {

@@ -1,13 +1,15 @@
 /**
  * Security headers on every answer: a strict Content-Security-Policy (scripts and styles only
  * with this response's nonce), no framing, no sniffing, no referrer, no caching of anything
- * that might hold a key; and CORS only for the extension's own origins on the JSON API.
+ * that might hold a key, HSTS on answers to requests that came over https (RFC 6797: never
+ * over plain http, where an attacker could strip or fake it); and CORS only for the
+ * extension's own origins on the JSON API.
  */
 import { randomBytes } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { AppDeps } from '../deps.ts';
 import { isAllowedChromiumExtension } from '../auth/oauth-clients.ts';
-import type { AppEnv } from './context.ts';
+import { overHttps, type AppEnv } from './context.ts';
 
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -36,11 +38,17 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
     c.res.headers.set('Cross-Origin-Resource-Policy', 'same-origin');
     c.res.headers.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), clipboard-read=()');
     if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
+    if (overHttps(c)) c.res.headers.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
   };
 }
 
 const CHROMIUM_ORIGIN = /^chrome-extension:\/\/([a-p]{32})$/;
 const FIREFOX_ORIGIN = /^moz-extension:\/\/[a-z0-9-]{1,64}$/;
+
+/** A browser extension's origin (Chrome/Edge or Firefox). */
+export function isExtensionOrigin(origin: string): boolean {
+  return CHROMIUM_ORIGIN.test(origin) || FIREFOX_ORIGIN.test(origin);
+}
 
 /**
  * Chrome/Edge: only the origins of allow-listed extension ids. Firefox: any moz-extension://

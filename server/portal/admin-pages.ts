@@ -13,7 +13,8 @@ import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
 import { readForm } from '../http/body.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import type { RefusalLog } from '../services/refusals.ts';
-import { auditScopeOf, isIt } from '../services/access.ts';
+import { assertRevealRate } from '../http/reveal-rate.ts';
+import { auditScopeOf, isIt, MIN_REVEAL_REASON } from '../services/access.ts';
 import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../services/device-views.ts';
 import { revealRecoveryKey } from '../services/reveal-key.ts';
 import { allAuditEvents, auditLogRefusal, listAuditEvents } from '../services/audit-views.ts';
@@ -22,7 +23,8 @@ import { verifyAuditChain } from '../audit.ts';
 import type { PortalSession } from '../auth/sessions.ts';
 import { assertCsrf, formatTime } from './session.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
-import { actorOf, assertRevealRate, toLogin } from './device-pages.ts';
+import { isMessageId } from '../../lib/i18n/index.ts';
+import { actorOf, toLogin } from './device-pages.ts';
 import { COUNTDOWN_SCRIPT, noticeBlock, revealedKeyBlock, statusBadge, statusCard, volumesTable } from './device-render.ts';
 import { auditFilterForm, auditPager, auditTable, filterFieldLabel, type AuditView } from './audit-render.ts';
 
@@ -77,8 +79,8 @@ function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[] | n
                   : [html`<option value="${v.id}">${v.name}${v.protectorIds.length ? ` · ${v.protectorIds[0]}` : ''}</option>`],
               )}</select>
               <label for="reason">${tr(c, 'ui.reason')}</label>
-              <p class="hint" id="reason-hint">${tr(c, 'portal.reason_hint')}</p>
-              <input type="text" id="reason" name="reason" maxlength="500" required aria-describedby="${state.error ? 'reason-hint reveal-error' : 'reason-hint'}" ${state.error ? html`aria-invalid="true"` : ''}>
+              <p class="hint" id="reason-hint">${tr(c, 'portal.reason_hint')} ${tr(c, 'portal.reason_min', { min: MIN_REVEAL_REASON })}</p>
+              <input type="text" id="reason" name="reason" minlength="${MIN_REVEAL_REASON}" maxlength="500" required aria-describedby="${state.error ? 'reason-hint reveal-error' : 'reason-hint'}" ${state.error ? html`aria-invalid="true"` : ''}>
               <div class="actions"><button type="submit">${tr(c, 'portal.reveal')}</button></div>
             </form>
             <div class="actions">${rotateForm}</div>`}
@@ -143,7 +145,7 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter, refusals: Refusa
     if (!session) return toLogin(c);
     const form = await readForm(c, max);
     assertCsrf(c, form);
-    assertRevealRate(c, deps, limiter, session);
+    await assertRevealRate(c, deps, limiter, session.user.id);
     let state: AdminState = {};
     let status: 200 | 400 | 403 | 404 = 200;
     try {
@@ -155,8 +157,8 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter, refusals: Refusa
       const outcome = await revealRecoveryKey(deps, refusals, actorOf(session), c.req.param('id'), request, { ip: clientIp(c), locale: c.get('locale') });
       state = { revealed: outcome.key, info: outcome.rotationQueued ? tr(c, 'portal.rotation_after_reveal') : null };
     } catch (error) {
-      if (!(error instanceof ApiFailure) || !['reason_required', 'invalid_input', 'no_key', 'personal_device'].includes(error.code)) throw error;
-      state = { error: error.detail ?? tr(c, `error.${error.code}`) };
+      if (!(error instanceof ApiFailure) || !['reason_required', 'reason_too_short', 'invalid_input', 'no_key', 'personal_device'].includes(error.code)) throw error;
+      state = { error: error.detail ?? tr(c, `error.${error.code}`, error.params) };
       status = error.status === 404 ? 404 : error.status === 403 ? 403 : 400;
     }
     const device = await deviceFor(c);

@@ -1,21 +1,41 @@
 /**
- * Sign in / sign out and the language switch. Sign-in is rate limited per IP and per email
- * and answers the same for an unknown email and a wrong password.
+ * Sign in / sign out and the language switch. Sign-in answers the same for an unknown email
+ * and a wrong password, and is throttled so that nobody can lock someone else out: a browser
+ * that signed in to the account before (a valid device cookie) is counted only against that
+ * cookie; any other attempt counts per client, per (account, client) and against the
+ * account's shared allowance for unknown browsers. Over it, the form says how long to wait.
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
-import { setCookie } from 'hono/cookie';
+import { getCookie, setCookie } from 'hono/cookie';
 import type { AppDeps } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
 import { readForm } from '../http/body.ts';
-import type { RateLimiter } from '../http/rate-limit.ts';
+import { clientBucket, consumeAll, retryAfterSeconds, waitMessage, type Bucket, type RateLimiter } from '../http/rate-limit.ts';
+import { DEVICE_COOKIE, DEVICE_COOKIE_DAYS, DeviceCookies } from '../auth/device-cookies.ts';
 import { verifyPassword, hashPassword } from '../crypto/secrets.ts';
 import { createSession, endSession, SESSION_COOKIE } from '../auth/sessions.ts';
 import { assertCsrf, clearSessionCookie, cookieOptions, csrfTokenFor, isLocale, LOCALE_COOKIE, safeNext } from './session.ts';
 import { csrfField, page, tr } from './layout.ts';
 
 const DUMMY_HASH = hashPassword('keyward-timing-equalizer');
+
+/**
+ * Which allowances a sign-in attempt counts against (limit = `loginPerMinute`): a known
+ * browser only its own; anyone else the client's (3×, for guessing across accounts), the
+ * (account, client) pair's, and the account's shared allowance for unknown browsers (3×, so
+ * that one client alone cannot use it up).
+ */
+function signInBuckets(limit: number, email: string, ip: string, trustedNonce: string | null): Bucket[] {
+  if (trustedNonce) return [{ key: `login:device:${trustedNonce}`, limit }];
+  const client = clientBucket(ip);
+  return [
+    { key: `login:client:${client}`, limit: limit * 3 },
+    { key: `login:account-client:${email}|${client}`, limit },
+    { key: `login:account:${email}`, limit: limit * 3 },
+  ];
+}
 
 function loginPage(c: AppContext, deps: AppDeps, next: string, email: string, error: string | null) {
   const csrf = csrfTokenFor(c, deps);
@@ -35,6 +55,7 @@ function loginPage(c: AppContext, deps: AppDeps, next: string, email: string, er
 export function authPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   const max = deps.config.maxBodyBytes;
+  const deviceCookies = new DeviceCookies(deps);
 
   // People land on their devices; helpdesk and admins on the admin console.
   r.get('/', (c) => {
@@ -53,12 +74,15 @@ export function authPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     assertCsrf(c, form);
     const email = (form.email ?? '').trim().toLowerCase().slice(0, 200);
     const next = safeNext(form.next);
-    const now = deps.clock.now().getTime();
-    const limit = deps.config.rateLimits.loginPerMinute;
-    if (!limiter.hit(`login:ip:${clientIp(c)}`, limit * 3, now) || !limiter.hit(`login:user:${email}`, limit, now)) {
-      throw new ApiFailure(429, 'rate_limited');
-    }
     const user = await deps.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+    const deviceCookie = getCookie(c, DEVICE_COOKIE);
+    const trustedNonce = user ? await deviceCookies.trustedNonce(deviceCookie, user.id) : null;
+    const buckets = signInBuckets(deps.config.rateLimits.loginPerMinute, email, clientIp(c), trustedNonce);
+    const decision = await consumeAll(limiter, buckets, deps.clock.now().getTime());
+    if (!decision.allowed) {
+      c.header('Retry-After', retryAfterSeconds(decision));
+      return c.html(loginPage(c, deps, next, email, waitMessage(c.get('locale'), decision)), 429);
+    }
     const ok = user ? await verifyPassword(form.password ?? '', user.password_hash) : (await verifyPassword(form.password ?? '', await DUMMY_HASH), false);
     if (!user || !ok) return c.html(loginPage(c, deps, next, email, tr(c, 'portal.sign_in_failed')), 401);
     // Always a fresh session id; one the browser already had ends here.
@@ -66,6 +90,8 @@ export function authPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     if (previous) await endSession(deps, previous.idHash);
     const session = await createSession(deps, user.id);
     setCookie(c, SESSION_COOKIE, session.token, cookieOptions(c, deps, deps.config.sessionHours * 3600));
+    // Sent back only to the sign-in form, never by another site.
+    setCookie(c, DEVICE_COOKIE, await deviceCookies.issue(deviceCookie, user.id), { ...cookieOptions(c, deps, DEVICE_COOKIE_DAYS * 86_400), sameSite: 'Strict', path: '/login' });
     return c.redirect(next, 303);
   });
 

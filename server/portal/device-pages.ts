@@ -14,6 +14,7 @@ import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
 import { readForm } from '../http/body.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import type { RefusalLog } from '../services/refusals.ts';
+import { assertRevealRate } from '../http/reveal-rate.ts';
 import { assertCanView, auditScopeOf, isOwner } from '../services/access.ts';
 import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../services/device-views.ts';
 import { storeRecoveryKey } from '../services/store-key.ts';
@@ -33,14 +34,6 @@ const OWNER_PAGE_EVENTS = 10;
 const DEVICE_AUDIT_PAGE = 50;
 /** A device's audit view filters by everything but the device, which its address names. */
 const DEVICE_AUDIT_QUERY_KEYS = ['actorId', 'action', 'from', 'to', 'before', 'limit'] as const;
-
-/** A portal reveal counts against the per-user limit, then the (looser) per-IP one; over either → 429. */
-export function assertRevealRate(c: AppContext, deps: AppDeps, limiter: RateLimiter, session: PortalSession): void {
-  const now = deps.clock.now().getTime();
-  if (!limiter.hit(`reveal:user:${session.user.id}`, deps.config.rateLimits.revealPerMinute, now) || !limiter.hit(`reveal:ip:${clientIp(c)}`, deps.config.rateLimits.revealPerMinute * 4, now)) {
-    throw new ApiFailure(429, 'rate_limited');
-  }
-}
 
 export function toLogin(c: AppContext) {
   const target = c.req.method === 'GET' ? c.req.url.slice(new URL(c.req.url).origin.length) : '/devices';
@@ -232,7 +225,7 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter, refusals: Refus
     if (!session) return toLogin(c);
     const form = await readForm(c, max);
     assertCsrf(c, form);
-    assertRevealRate(c, deps, limiter, session);
+    await assertRevealRate(c, deps, limiter, session.user.id);
     try {
       const outcome = await revealRecoveryKey(deps, refusals, actorOf(session), c.req.param('id'), { volumeId: form.volumeId || undefined }, { ip: clientIp(c), locale: c.get('locale') });
       const device = await ownDevice(c, session);

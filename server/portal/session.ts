@@ -11,7 +11,7 @@ import type { AppDeps } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { loadSession, SESSION_COOKIE, type PortalSession } from '../auth/sessions.ts';
 import { randomToken, safeEqual } from '../crypto/secrets.ts';
-import { requestLocale, type AppContext, type AppEnv } from '../http/context.ts';
+import { overHttps, requestLocale, type AppContext, type AppEnv } from '../http/context.ts';
 
 const CSRF_COOKIE = 'kw_csrf';
 export const LOCALE_COOKIE = 'kw_locale';
@@ -35,12 +35,6 @@ export function adminSession(c: AppContext): PortalSession | null {
   const session = c.get('session');
   if (session && session.user.role !== 'admin') throw new ApiFailure(403, 'forbidden');
   return session;
-}
-
-/** Reached over https: directly, or through a TLS-terminating proxy that says so. */
-function overHttps(c: AppContext): boolean {
-  const forwarded = (c.req.header('x-forwarded-proto') ?? '').split(',')[0].trim().toLowerCase();
-  return forwarded === 'https' || new URL(c.req.url).protocol === 'https:';
 }
 
 export function cookieOptions(c: AppContext, deps: AppDeps, maxAgeSeconds?: number) {

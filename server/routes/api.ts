@@ -13,6 +13,7 @@ import { bearerToken, clientIp, requestLocale, type AppContext, type AppEnv } fr
 import { readJson } from '../http/body.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import type { RefusalLog } from '../services/refusals.ts';
+import { assertRevealRate } from '../http/reveal-rate.ts';
 import { assertCanView, auditScopeOf, isIt } from '../services/access.ts';
 import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../services/device-views.ts';
 import { storeRecoveryKey } from '../services/store-key.ts';
@@ -82,10 +83,7 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter, refusals: Refusal
   api.post('/devices/:id/reveal', async (c) => {
     const { actor, meta } = await caller(c);
     const body = await readJson(c, RevealRequest, max, true);
-    const now = deps.clock.now().getTime();
-    const perUser = limiter.hit(`reveal:user:${actor.id}`, deps.config.rateLimits.revealPerMinute, now);
-    const perIp = limiter.hit(`reveal:ip:${meta.ip}`, deps.config.rateLimits.revealPerMinute * 4, now);
-    if (!perUser || !perIp) throw new ApiFailure(429, 'rate_limited');
+    await assertRevealRate(c, deps, limiter, actor.id);
     const outcome = await revealRecoveryKey(deps, refusals, actor, c.req.param('id'), body, meta);
     return c.json(outcome.key);
   });
@@ -116,7 +114,7 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter, refusals: Refusal
   api.post('/audit/offline-reveals', async (c) => {
     const { actor, meta } = await caller(c);
     // A report stands for reveals: as many reports a minute as reveals, each checked entry by entry.
-    if (!limiter.hit(`offline-reveals:user:${actor.id}`, deps.config.rateLimits.revealPerMinute, deps.clock.now().getTime())) throw new ApiFailure(429, 'rate_limited');
+    if (!(await limiter.hit(`offline-reveals:user:${actor.id}`, deps.config.rateLimits.revealPerMinute, deps.clock.now().getTime()))) throw new ApiFailure(429, 'rate_limited');
     const body = await readJson(c, OfflineRevealReport, max);
     return c.json(await recordOfflineReveals(deps, actor, body, meta));
   });

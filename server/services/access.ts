@@ -35,12 +35,18 @@ export function assertCanRotate(user: UserActor, device: DeviceFacts): void {
   assertCanView(user, device);
 }
 
-/** View a key: the owner; IT only for corporate devices and only with a reason. */
+/** Shortest reason IT may give for viewing a key, in characters: enough for a ticket number and who asked. */
+export const MIN_REVEAL_REASON = 10;
+
+/** View a key: the owner; IT only for corporate devices and only with a reason of at least MIN_REVEAL_REASON characters. */
 export function assertCanReveal(user: UserActor, device: DeviceFacts, reason: string | undefined): void {
   if (isOwner(user, device)) return;
   if (!isIt(user)) throw new ApiFailure(404, 'not_found');
   if (device.ownership !== 'corporate') throw new ApiFailure(403, 'personal_device');
-  if (!reason || reason.trim().length < 3) throw new ApiFailure(400, 'reason_required', { field: 'reason' });
+  const given = reason?.trim() ?? '';
+  if (!given) throw new ApiFailure(400, 'reason_required', { field: 'reason' });
+  // Counted in characters, not UTF-16 units, so a reason in Japanese needs as many as one in English.
+  if ([...given].length < MIN_REVEAL_REASON) throw new ApiFailure(400, 'reason_too_short', { field: 'reason', params: { min: MIN_REVEAL_REASON } });
 }
 
 /** Which part of the audit log a person may read; `null`: none of it. */

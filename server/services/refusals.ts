@@ -104,10 +104,10 @@ export class RefusalLog {
    * answered 429 and not audited on its own). For refusals audited with the request's own
    * work, such as a store while escrow is off.
    */
-  admit(actorId: string): boolean {
+  async admit(actorId: string): Promise<boolean> {
     const now = this.#deps.clock.now();
     const nowMs = now.getTime();
-    const allowed = this.#limiter.hit(`refusals:user:${actorId}`, this.#deps.config.rateLimits.revealPerMinute, nowMs);
+    const allowed = await this.#limiter.hit(`refusals:user:${actorId}`, this.#deps.config.rateLimits.revealPerMinute, nowMs);
     const open = this.#open.get(actorId);
     if (open && (allowed || open.firstMs + WINDOW_MS <= nowMs)) this.#close(open);
     if (!allowed) {
@@ -137,7 +137,7 @@ export class RefusalLog {
 
   async #record(refusal: RefusedAttempt): Promise<void> {
     const { attempt } = refusal;
-    if (!this.admit(attempt.actor.id)) throw new ApiFailure(429, 'rate_limited');
+    if (!(await this.admit(attempt.actor.id))) throw new ApiFailure(429, 'rate_limited');
     const deps = this.#deps;
     const now = deps.clock.now();
     const at = now.toISOString();

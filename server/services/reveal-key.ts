@@ -2,6 +2,13 @@
  * Reveal an escrowed key (DESIGN.md › Get a key): the access rules decide; the key is opened
  * and its audit event written in one transaction, so a reveal that cannot be audited is
  * refused. An IT reveal under `rotateAfterReveal` marks the key exposed and queues a rotation.
+ *
+ * An owner's own reveal marks nothing exposed and queues no rotation, by decision: the key
+ * protects the owner's own disk, and showing it to them is the point of Get recovery key (the
+ * seeds show it for five minutes and hide it, without rotating). Nobody new has learnt it, and
+ * a rotation would replace the key the owner may be typing into a locked Mac right now. An IT
+ * reveal puts the key in a second person's hands, which is what `rotateAfterReveal` is for.
+ * Every reveal, the owner's too, is audited.
  */
 import type { KeyKind, RevealedKey, RevealRequest } from '../../lib/api/contract.ts';
 import { formatRecoveryKey, parseProtectorId } from '../../lib/keys/index.ts';

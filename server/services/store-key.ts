@@ -58,7 +58,7 @@ export async function storeRecoveryKey(deps: AppDeps, refusals: RefusalLog, user
 
     if (!escrowEnabledFor(device, org)) {
       // Counted with the other refusals, so repeating it cannot flood the log either.
-      if (!refusals.admit(user.id)) throw new ApiFailure(429, 'rate_limited');
+      if (!(await refusals.admit(user.id))) throw new ApiFailure(429, 'rate_limited');
       await queueOperation(trx, { deviceId: device.id, volumeId: volume.id, kind: 'verify-and-rotate', requestedBy: user.id, at, state: 'failed', failureCause: 'escrow_disabled' });
       await appendAudit(trx, deps, at, { actorId: user.id, actorKind: 'user', action: 'key.store_refused', deviceId: device.id, volumeId: volume.id, detail: { cause: 'escrow_disabled' }, ip: meta.ip });
       await touchDevice(trx, device.id, at);

@@ -1,12 +1,17 @@
-/** A minimal browser stand-in for portal tests over real HTTP: a cookie jar, forms with CSRF. */
+/** How a PortalBrowser sends a request: `fetch` over real HTTP, or an app in-process. */
+export type Send = (url: string, init: RequestInit) => Response | Promise<Response>;
+
+/** A minimal browser stand-in for portal tests (over real HTTP unless given `send`): a cookie jar, forms with CSRF. */
 export class PortalBrowser {
   readonly base: string;
   readonly cookies = new Map<string, string>();
   readonly setCookieHeaders: string[] = [];
   acceptLanguage = 'en';
+  private readonly send: Send;
 
-  constructor(base: string) {
+  constructor(base: string, send: Send = fetch) {
     this.base = base;
+    this.send = send;
   }
 
   private absorb(res: Response): void {
@@ -26,13 +31,13 @@ export class PortalBrowser {
   }
 
   async get(path: string): Promise<{ res: Response; text: string }> {
-    const res = await fetch(this.base + path, { redirect: 'manual', headers: { cookie: this.cookieHeader(), 'accept-language': this.acceptLanguage } });
+    const res = await this.send(this.base + path, { redirect: 'manual', headers: { cookie: this.cookieHeader(), 'accept-language': this.acceptLanguage } });
     this.absorb(res);
     return { res, text: await res.text() };
   }
 
   async post(path: string, fields: Record<string, string>): Promise<{ res: Response; text: string }> {
-    const res = await fetch(this.base + path, {
+    const res = await this.send(this.base + path, {
       method: 'POST',
       redirect: 'manual',
       headers: { cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded', 'accept-language': this.acceptLanguage },
