@@ -171,7 +171,7 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     const session = itSession(c);
     if (!session) return toLogin(c);
     if (!readsWholeAuditLog(session)) throw auditLogRefusal(c.get('locale'));
-    const [events, chain] = await Promise.all([listAuditEvents(deps, { limit: 500 }), verifyAuditChain(deps.db)]);
+    const [events, chain] = await Promise.all([listAuditEvents(deps, { limit: 500 }), verifyAuditChain(deps)]);
     return c.html(
       page(c, {
         title: tr(c, 'portal.audit_log'),
