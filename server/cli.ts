@@ -114,7 +114,7 @@ async function run(): Promise<void> {
   if (command === 'serve') {
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, not "${values.port}"`);
-    const server = await startKeywardServer({
+    const starting = startKeywardServer({
       port,
       host: values.host,
       dataDir: values.data,
@@ -126,12 +126,14 @@ async function run(): Promise<void> {
       demo: values.demo,
       simulatedAgents: values['simulated-agents'],
     });
+    // Listening before the start finishes: a stop asked for meanwhile still writes the last checkpoint.
     const shutdown = () => {
       console.log('keyward: stopping');
-      void server.stop().then(() => process.exit(0));
+      starting.then((server) => server.stop()).then(() => process.exit(0), () => process.exit(1));
     };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
+    await starting;
   } else if (command === 'verify-audit') {
     const checkpointFiles = values.checkpoints ?? (env.KEYWARD_AUDIT_CHECKPOINT_FILE ? [env.KEYWARD_AUDIT_CHECKPOINT_FILE] : undefined);
     const report = await runVerifyAudit({ dataDir: values.data, databaseUrl: values.database, auditKeyFile, checkpointFiles });

@@ -17,7 +17,7 @@ import { defaultKekPath, kekBackupWarning, loadOrCreateKekFile, loadPreviousKeks
 import { auditKeyBackupWarning, defaultAuditKeyPath, loadOrCreateAuditKeyFile, type AuditKey } from './crypto/audit-key.ts';
 import { defaultCheckpointPath, defaultInstanceName, startCheckpointWriter, type CheckpointWriter } from './audit-checkpoints.ts';
 import { checkAuditChainAtStart } from './audit-seal.ts';
-import { ensureDirExists, ensurePrivateDir, restrictFile } from './private-files.ts';
+import { ensureDirExists, ensurePrivateDir, ensurePrivateFile } from './private-files.ts';
 import { DEMO_USERS, seedDemo, ensureOrg } from './seed.ts';
 import { demoDeviceSpecs } from './demo-fleet.ts';
 import { startSimulatedFleet, type SimulatedFleet } from '../agent/simulated-fleet.ts';
@@ -106,7 +106,7 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
   }
   const checkpointPath = options.auditCheckpointFile ?? defaultCheckpointPath(dataDir);
   ensureDirExists(dirname(checkpointPath));
-  restrictFile(checkpointPath);
+  ensurePrivateFile(checkpointPath);
   if (!options.demo && opened.kind === 'sqlite') {
     const beside = keyFiles.filter((f) => realpathSync(dirname(f.path)) === realpathSync(dataDir));
     if (beside.length > 0) {
