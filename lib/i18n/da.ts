@@ -256,4 +256,6 @@ export const da = {
   'ext.key_valid': 'Nøglen har det rigtige format.',
   'ext.key_label': 'Genoprettelsesnøgle til {volume}',
   'ext.error_generic': 'Noget gik galt. Prøv igen.',
+  // --- keyed audit log
+  'portal.audit.action.audit.chain_sealed': 'Revisionsloggen blev forseglet med revisionsnøglen',
 } satisfies Catalog;

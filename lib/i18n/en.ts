@@ -260,6 +260,8 @@ export const en = {
   'ext.key_valid': 'The key has the right format.',
   'ext.key_label': 'Recovery key for {volume}',
   'ext.error_generic': 'Something went wrong. Try again.',
+  // --- keyed audit log
+  'portal.audit.action.audit.chain_sealed': 'Audit log sealed with the audit key',
 } as const;
 
 export type MessageId = keyof typeof en;

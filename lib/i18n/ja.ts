@@ -256,4 +256,6 @@ export const ja = {
   'ext.key_valid': 'キーの形式は正しいです。',
   'ext.key_label': '{volume} の回復キー',
   'ext.error_generic': '問題が発生しました。もう一度お試しください。',
+  // --- keyed audit log
+  'portal.audit.action.audit.chain_sealed': '監査ログを監査キーで封印しました',
 } satisfies Catalog;

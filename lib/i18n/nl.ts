@@ -256,4 +256,6 @@ export const nl = {
   'ext.key_valid': 'De sleutel heeft de juiste indeling.',
   'ext.key_label': 'Herstelsleutel voor {volume}',
   'ext.error_generic': 'Er is iets misgegaan. Probeer het opnieuw.',
+  // --- keyed audit log
+  'portal.audit.action.audit.chain_sealed': 'Auditlogboek verzegeld met de auditsleutel',
 } satisfies Catalog;

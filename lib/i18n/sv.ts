@@ -256,4 +256,6 @@ export const sv = {
   'ext.key_valid': 'Nyckeln har rätt format.',
   'ext.key_label': 'Återställningsnyckel för {volume}',
   'ext.error_generic': 'Något gick fel. Försök igen.',
+  // --- keyed audit log
+  'portal.audit.action.audit.chain_sealed': 'Granskningsloggen förseglades med granskningsnyckeln',
 } satisfies Catalog;
