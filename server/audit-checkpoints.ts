@@ -1,14 +1,16 @@
 /**
  * Signed checkpoints of the audit chain's head, kept outside the database: an append-only
  * JSON-lines file (default `<dataDir>/audit-checkpoints.jsonl`, mode 0600) of
- * `{seq, hash, at, instance, key, sig}`, each signed with the audit key's Ed25519 key (RFC 8032;
- * `key` is its public key, base64url, so a copy shipped elsewhere can be checked with the
- * public key alone). Each service instance writes its own file every few seconds when the
- * head has moved, and on stop; optionally it also prints each line on stdout for
- * syslog/journald. A head that went backwards, or an event a checkpoint recorded whose hash
- * has changed, is reported at once on stderr. `verify-audit` checks the chain against every
- * checkpoint it is given: each line is a standalone fact, so files of several instances
- * sharing one PostgreSQL can be checked together in any order.
+ * `{seq, hash, at, instance, key, sig}`, signed with the audit key's Ed25519 key (RFC 8032):
+ * `sig` (base64url) signs the UTF-8 JSON `["keyward-audit-checkpoint/v1", seq, hash, at,
+ * instance]`, `key` is the raw public key (base64url), so a copy shipped elsewhere can be
+ * checked with the pinned public key alone (the service prints it at start). Each service
+ * instance writes its own file every few seconds when the head has moved, and on stop;
+ * optionally it also prints each line on stdout for syslog/journald. A head that went
+ * backwards, or an event a checkpoint recorded whose hash has changed, is reported at once on
+ * stderr. `verify-audit` checks the chain against every checkpoint it is given: each line is a
+ * standalone fact, so files of several instances sharing one PostgreSQL can be checked
+ * together in any order.
  */
 import { sign, verify } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';

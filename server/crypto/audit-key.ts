@@ -41,11 +41,6 @@ export function generateAuditKey(): AuditKey {
   return auditKeyFromBytes(randomBytes(32));
 }
 
-/** An Ed25519 public key given as base64url (as recorded in checkpoint lines). */
-export function checkpointVerifyingKey(publicKey: string): KeyObject {
-  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: publicKey }, format: 'jwk' });
-}
-
 export function defaultAuditKeyPath(dataDir: string): string {
   return join(dataDir, 'audit.key');
 }

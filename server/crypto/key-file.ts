@@ -1,11 +1,11 @@
 /**
  * A 32-byte secret kept in its own file (base64, one line, mode 0600): the KEK and the audit
- * key. Created on first use; an existing file is re-tightened to 0600 each time it is read.
+ * key. Created on first use; an existing file readable by others is tightened when it is read.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ensureDirExists } from '../private-files.ts';
+import { ensureDirExists, restrictFile } from '../private-files.ts';
 
 export type LoadedKeyFile = { key: Buffer; created: boolean; path: string };
 
@@ -19,7 +19,7 @@ export function readKeyFile(path: string): Buffer {
 /** Reads the key file, or creates it with 32 random bytes when absent. */
 export function loadOrCreateKeyFile(path: string): LoadedKeyFile {
   if (existsSync(path)) {
-    chmodSync(path, 0o600);
+    restrictFile(path);
     return { key: readKeyFile(path), created: false, path };
   }
   ensureDirExists(dirname(path));

@@ -1,13 +1,14 @@
 /**
  * An untouched busy log stays intact through restarts and with two service instances on one
  * PostgreSQL, each writing its own checkpoint file while events are appended through both:
- * no alarm is raised, and `verify-audit` given both files finds everything in order.
+ * no alarm is raised, and `verify-audit` given both files finds everything in order. A
+ * checkpoint printed for syslog can be checked with the service's public key alone.
  */
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { appendAudit } from '../../server/audit.ts';
 import { dropPostgresSchema } from '../../server/db/open.ts';
 import { startKeywardServer, type KeywardServer, type KeywardServerOptions } from '../../server/main.ts';
@@ -87,6 +88,35 @@ describe('a busy untouched audit log', () => {
       expect(report.lines[0]).toMatch(/^audit log intact: \d{3} events; checked against \d+ signed checkpoints \(newest: event \d+\) in .*a\/audit-checkpoints\.jsonl, .*b\/audit-checkpoints\.jsonl$/);
     } finally {
       await dropPostgresSchema(PG_URL, pgSchema);
+    }
+  });
+});
+
+describe('checkpoints on stdout', () => {
+  it('prints each checkpoint as one line that the public key alone verifies', async () => {
+    const printed: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((line: unknown) => {
+      printed.push(String(line));
+    });
+    try {
+      const dataDir = tempDir();
+      const server = await startKeywardServer({ port: 0, dataDir, demo: true, quiet: true, auditCheckpointStdout: true, instance: 'syslog-test' });
+      await busy(server, 3, 'stdout');
+      const written = await server.auditCheckpoints.checkpoint();
+      await server.stop();
+      const lines = printed.filter((l) => l.startsWith('keyward-audit-checkpoint '));
+      expect(lines).toHaveLength(1);
+      const checkpoint = JSON.parse(lines[0].slice('keyward-audit-checkpoint '.length)) as { seq: number; hash: string; at: string; instance: string; key: string; sig: string };
+      expect(checkpoint).toEqual({ ...written, instance: 'syslog-test' });
+      expect(checkpointLines(join(dataDir, 'audit-checkpoints.jsonl'))).toEqual([lines[0].slice('keyward-audit-checkpoint '.length)]);
+
+      // What an operator does elsewhere, with the pinned public key and nothing of Keyward's.
+      const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: server.deps.auditKey.publicKey }, format: 'jwk' });
+      const signed = (c: typeof checkpoint) => Buffer.from(JSON.stringify(['keyward-audit-checkpoint/v1', c.seq, c.hash, c.at, c.instance]));
+      expect(verify(null, signed(checkpoint), publicKey, Buffer.from(checkpoint.sig, 'base64url'))).toBe(true);
+      expect(verify(null, signed({ ...checkpoint, seq: checkpoint.seq - 1 }), publicKey, Buffer.from(checkpoint.sig, 'base64url'))).toBe(false);
+    } finally {
+      log.mockRestore();
     }
   });
 });

@@ -127,6 +127,22 @@ describe.each(['sqlite', 'postgres'] as const)('sealing an unkeyed audit log (%s
     });
   });
 
+  it('a start with another audit key than the one that sealed the log raises an alarm', async () => {
+    const store = await legacyStore(unkeyedChain(legacyEvents()));
+    await (await store.start()).stop();
+    expect(store.alarms).toEqual([]);
+    const elsewhere = mkdtempSync(join(tmpdir(), 'keyward-seal-other-'));
+    dirs.push(elsewhere);
+    const server = await startKeywardServer({
+      ...store.where, port: 0, quiet: true, alert: (line) => store.alarms.push(line),
+      auditKeyFile: join(elsewhere, 'audit.key'), auditCheckpointFile: join(elsewhere, 'audit-checkpoints.jsonl'),
+    });
+    await server.stop();
+    expect(store.alarms).toEqual([
+      `keyward: AUDIT ALARM: the newest audit event (6) does not verify under this audit key (${server.deps.auditKey.id}): the log was altered, or this instance was given another audit key file than the one that sealed it; run keyward verify-audit`,
+    ]);
+  });
+
   it('a broken unkeyed log is reported at start and left unsealed', async () => {
     const rows = unkeyedChain(legacyEvents());
     rows[2] = { ...rows[2], detail: '{"n":99}' };
