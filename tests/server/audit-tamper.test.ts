@@ -40,13 +40,16 @@ describe.each(['sqlite', 'postgres'] as const)('audit log tampering (%s)', (kind
   /** Rewrites every event's hash with `hashOf`, as someone rebuilding the chain would. */
   async function recompute(hashOf: (e: Omit<Row, 'hash'>) => string): Promise<void> {
     let prev = '0'.repeat(64);
-    for (const e of await rows()) {
-      const { hash: _old, ...rest } = e;
-      const hash = hashOf({ ...rest, prev_hash: prev });
-      await h.deps.db.updateTable('audit_events').set({ prev_hash: prev, hash }).where('seq', '=', e.seq).execute();
-      prev = hash;
-    }
-    await setHead(newest, prev);
+    const events = await rows();
+    await h.deps.db.transaction().execute(async (trx) => {
+      for (const e of events) {
+        const { hash: _old, ...rest } = e;
+        const hash = hashOf({ ...rest, prev_hash: prev });
+        await trx.updateTable('audit_events').set({ prev_hash: prev, hash }).where('seq', '=', e.seq).execute();
+        prev = hash;
+      }
+      await trx.updateTable('audit_head').set({ seq: newest, hash: prev }).where('id', '=', 1).execute();
+    });
   }
 
   const startWriter = () => startCheckpointWriter({ deps: h.deps, path: checkpointFile(), instance: 'tamper-test', intervalMs: 3_600_000, alert: (line) => alarms.push(line) });
