@@ -69,14 +69,16 @@ function parseCheckpoint(line: string): Checkpoint | null {
   }
 }
 
-/** Why a line cannot be trusted under `key`, or null when it is a checkpoint `key` signed. */
-function checkpointProblem(line: string, key: AuditKey): { checkpoint: Checkpoint | null; problem: string | null } {
+type CheckedLine = { ok: true; checkpoint: Checkpoint } | { ok: false; problem: string };
+
+/** The checkpoint on a line if `key` signed it, or why the line cannot be trusted. */
+function checkLine(line: string, key: AuditKey): CheckedLine {
   const checkpoint = parseCheckpoint(line);
-  if (!checkpoint) return { checkpoint: null, problem: 'not a checkpoint line' };
-  if (checkpoint.key !== key.publicKey) return { checkpoint, problem: `signed with another key (${checkpoint.key}), not this audit key` };
+  if (!checkpoint) return { ok: false, problem: 'not a checkpoint line' };
+  if (checkpoint.key !== key.publicKey) return { ok: false, problem: `signed with another key (${checkpoint.key}), not this audit key` };
   const sig = Buffer.from(checkpoint.sig, 'base64url');
-  if (!verify(null, signedBytes(checkpoint), key.verifying, sig)) return { checkpoint, problem: `bad checkpoint signature (it claims event ${checkpoint.seq})` };
-  return { checkpoint, problem: null };
+  if (!verify(null, signedBytes(checkpoint), key.verifying, sig)) return { ok: false, problem: `bad checkpoint signature (it claims event ${checkpoint.seq})` };
+  return { ok: true, checkpoint };
 }
 
 /** Reads a whole checkpoint file; every complete line must be a checkpoint signed by `key`. */
@@ -88,9 +90,9 @@ export function readCheckpointFile(path: string, key: AuditKey): CheckpointFile 
   const bad: BadCheckpoint[] = [];
   lines.forEach((line, i) => {
     const source = `${path}:${i + 1}`;
-    const { checkpoint, problem } = checkpointProblem(line, key);
-    if (problem) bad.push({ source, problem });
-    else if (checkpoint) anchors.push({ seq: checkpoint.seq, hash: checkpoint.hash, at: checkpoint.at, source });
+    const checked = checkLine(line, key);
+    if (!checked.ok) bad.push({ source, problem: checked.problem });
+    else anchors.push({ seq: checked.checkpoint.seq, hash: checked.checkpoint.hash, at: checked.checkpoint.at, source });
   });
   return { anchors, bad, tornTail: tail !== '' };
 }
@@ -138,9 +140,9 @@ async function resumeFile(path: string, key: AuditKey, alert: (line: string) => 
     // Complete lines only; when the chunk starts mid-file its first line is partial.
     const lines = buffer.subarray(0, complete).toString('utf8').split('\n').slice(start === 0 ? 0 : 1, -1);
     for (let i = lines.length - 1; i >= 0; i--) {
-      const { checkpoint, problem } = checkpointProblem(lines[i], key);
-      if (!problem && checkpoint) return checkpoint;
-      if (i === lines.length - 1) alert(`keyward: AUDIT ALARM: the last checkpoint in ${path} cannot be trusted: ${problem}`);
+      const checked = checkLine(lines[i], key);
+      if (checked.ok) return checked.checkpoint;
+      if (i === lines.length - 1) alert(`keyward: AUDIT ALARM: the last checkpoint in ${path} cannot be trusted: ${checked.problem}`);
     }
     return null;
   } finally {

@@ -168,5 +168,10 @@ describe.each(['sqlite', 'postgres'] as const)('audit log tampering (%s)', (kind
     const report = await verify();
     expect(report.exitCode).toBe(1);
     expect(report.lines).toContain(`audit checkpoint BROKEN: ${checkpointFile()}:1: bad checkpoint signature (it claims event ${newest - 3})`);
+
+    // A service starting on that file says so too.
+    const resumed = await startWriter();
+    await resumed.stop();
+    expect(alarms).toEqual([`keyward: AUDIT ALARM: the last checkpoint in ${checkpointFile()} cannot be trusted: bad checkpoint signature (it claims event ${newest - 3})`]);
   });
 });
