@@ -1,13 +1,19 @@
 /**
- * The append-only audit log. Every event carries the SHA-256 of the previous event's hash and
- * its own canonical content, forming a hash chain; `verifyAuditChain` recomputes it and names
- * the first altered event. Events are appended inside the caller's transaction, so an action
- * whose event cannot be written is rolled back with it.
+ * The append-only audit log. Every event carries an HMAC-SHA256 (RFC 2104), under the audit
+ * key kept outside the database (crypto/audit-key.ts), of its canonical content and the
+ * previous event's MAC: a keyed chain that someone with only database access can neither
+ * edit, reorder, extend nor recompute without `verifyAuditChain` naming the first bad event.
+ * Deleting the newest events and resetting the head leaves a valid chain, so the head is also
+ * anchored outside the database by signed checkpoints (audit-checkpoints.ts), which
+ * `verifyAuditChain` checks the chain against. Events are appended inside the caller's
+ * transaction, so an action whose event cannot be written is rolled back with it; an append
+ * costs one HMAC and no more database round trips than an unkeyed chain.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
 import type { Database, AuditEventTable } from './db/schema.ts';
 import type { AppDeps } from './deps.ts';
+import type { AuditKey } from './crypto/audit-key.ts';
 
 export type ActorKind = 'user' | 'agent' | 'system';
 
@@ -23,16 +29,27 @@ export type AuditInput = {
 
 type Hashed = Omit<AuditEventTable, 'hash'>;
 
+/** The `prev_hash` of event 1 and the head of an empty log. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The event written when a log from before keyed hashes is sealed under the audit key. */
+export const CHAIN_SEALED_ACTION = 'audit.chain_sealed';
+
 function canonical(e: Hashed): string {
   return JSON.stringify([e.seq, e.id, e.at, e.actor_id, e.actor_kind, e.action, e.device_id, e.volume_id, e.detail, e.ip, e.prev_hash]);
 }
 
-export function hashAuditEvent(e: Hashed): string {
+export function auditEventMac(key: AuditKey, e: Hashed): string {
+  return createHmac('sha256', key.mac).update(canonical(e), 'utf8').digest('hex');
+}
+
+/** The plain SHA-256 the chain used before it was keyed: only to recognise (and seal) such events. */
+export function unkeyedAuditHash(e: Hashed): string {
   return createHash('sha256').update(canonical(e), 'utf8').digest('hex');
 }
 
 /** What appending an event needs from the service's dependencies. */
-export type AuditDeps = Pick<AppDeps, 'dbKind'>;
+export type AuditDeps = Pick<AppDeps, 'dbKind' | 'auditKey'>;
 
 /** Appends one event; the head row is locked (PostgreSQL) so the chain stays linear. */
 export async function appendAudit(trx: Transaction<Database>, deps: AuditDeps, at: string, input: AuditInput): Promise<number> {
@@ -54,33 +71,88 @@ export async function appendAudit(trx: Transaction<Database>, deps: AuditDeps, a
     ip: stored(input.ip),
     prev_hash: head.hash,
   };
-  const hash = hashAuditEvent(row);
+  const hash = auditEventMac(deps.auditKey, row);
   await trx.insertInto('audit_events').values({ ...row, hash }).execute();
   await trx.updateTable('audit_head').set({ seq: row.seq, hash }).where('id', '=', 1).execute();
   return row.seq;
 }
 
-export type AuditVerification = { ok: true; count: number } | { ok: false; count: number; brokenAtSeq: number };
+/** A point of the chain recorded outside the database: event `seq` had `hash` (`source` says where). */
+export type AuditAnchor = { seq: number; hash: string; at: string; source: string };
 
-/** Recomputes the whole chain in order, in pages. */
-export async function verifyAuditChain(db: Kysely<Database>): Promise<AuditVerification> {
-  let prev = '0'.repeat(64);
-  let expectedSeq = 1;
+export type AuditProblem = 'mac' | 'unkeyed' | 'gap' | 'order' | 'head' | 'truncated' | 'checkpoint';
+
+/** When the log was sealed under the audit key, how many events were written before that. */
+export type AuditSealInfo = { seq: number; at: string; legacyEvents: number };
+
+export type AuditVerification =
+  | { ok: true; count: number; anchors: number; sealed: AuditSealInfo | null }
+  | { ok: false; count: number; brokenAtSeq: number; problem: AuditProblem; message: string };
+
+const PAGE = 1000;
+
+/**
+ * Recomputes the whole chain in order, in pages, and checks it against the head row and the
+ * anchors (checkpoints). `count` is the number of events verified before the first bad one.
+ */
+export async function verifyAuditChain(deps: Pick<AppDeps, 'db' | 'auditKey'>, anchors: readonly AuditAnchor[] = []): Promise<AuditVerification> {
+  const { db, auditKey } = deps;
+  const anchorsAt = new Map<number, AuditAnchor[]>();
+  for (const a of anchors) anchorsAt.set(a.seq, [...(anchorsAt.get(a.seq) ?? []), a]);
+  const broken = (count: number, brokenAtSeq: number, problem: AuditProblem, message: string): AuditVerification => ({ ok: false, count, brokenAtSeq, problem, message });
+  const anchorMismatch = (seq: number, hash: string) => anchorsAt.get(seq)?.find((a) => a.hash !== hash);
+
+  let prev = GENESIS_HASH;
   let count = 0;
+  let sealed: AuditSealInfo | null = null;
+  const genesisAnchor = anchorMismatch(0, GENESIS_HASH);
+  if (genesisAnchor) return broken(0, 1, 'checkpoint', `checkpoint ${genesisAnchor.source} records an empty log with a head hash that is not the genesis hash`);
+  const stray = await db.selectFrom('audit_events').select('seq').where('seq', '<', 1).orderBy('seq').executeTakeFirst();
+  if (stray) return broken(0, stray.seq, 'order', `event ${stray.seq} lies before the start of the chain (event 1): it was added by hand`);
   for (;;) {
-    const page = await db.selectFrom('audit_events').selectAll().where('seq', '>=', expectedSeq).orderBy('seq').limit(1000).execute();
+    const page = await db.selectFrom('audit_events').selectAll().where('seq', '>', count).orderBy('seq').limit(PAGE).execute();
     for (const e of page) {
-      const { hash, ...rest } = e;
-      if (e.seq !== expectedSeq || e.prev_hash !== prev || hashAuditEvent(rest) !== hash) {
-        return { ok: false, count, brokenAtSeq: expectedSeq };
+      const expected = count + 1;
+      if (e.seq !== expected) {
+        return broken(count, expected, 'gap', `event ${expected} is missing (the next event is ${e.seq}): events ${expected}–${e.seq - 1} were deleted`);
       }
+      if (e.prev_hash !== prev) {
+        const linked = await db.selectFrom('audit_events').select('seq').where('hash', '=', e.prev_hash).executeTakeFirst();
+        return broken(count, e.seq, 'order', linked
+          ? `event ${e.seq} follows event ${linked.seq} in the chain, not event ${e.seq - 1}: events were reordered`
+          : `event ${e.seq} does not follow event ${e.seq - 1} in the chain: an event before it was replaced or removed`);
+      }
+      const { hash, ...rest } = e;
+      if (auditEventMac(auditKey, rest) !== hash) {
+        return unkeyedAuditHash(rest) === hash
+          ? broken(count, e.seq, 'unkeyed', `event ${e.seq} carries a plain SHA-256 hash, not a MAC under the audit key: the chain was recomputed without the key, or was never sealed under it`)
+          : broken(count, e.seq, 'mac', `event ${e.seq} does not match its MAC: its content was edited, or it was hashed with another key`);
+      }
+      const differs = anchorMismatch(e.seq, hash);
+      if (differs) return broken(count, e.seq, 'checkpoint', `event ${e.seq} is not the event checkpoint ${differs.source} recorded at ${differs.at}: the log was rewritten`);
+      if (e.action === CHAIN_SEALED_ACTION) sealed = { seq: e.seq, at: e.at, legacyEvents: sealedLegacyEvents(e.detail) };
       prev = hash;
-      expectedSeq += 1;
-      count += 1;
+      count = e.seq;
     }
-    if (page.length < 1000) break;
+    if (page.length < PAGE) break;
+  }
+  const newest = anchors.reduce<AuditAnchor | null>((max, a) => (a.seq > (max?.seq ?? count) ? a : max), null);
+  if (newest) {
+    return broken(count, count + 1, 'truncated', `events ${count + 1}–${newest.seq} are missing: checkpoint ${newest.source} recorded event ${newest.seq} at ${newest.at}, the log ends at event ${count} (truncated)`);
   }
   const head = await db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow();
-  if (head.seq !== count || head.hash !== prev) return { ok: false, count, brokenAtSeq: count + 1 };
-  return { ok: true, count };
+  if (head.seq !== count || head.hash !== prev) {
+    return broken(count, Math.min(head.seq, count) + 1, 'head', `the head row says the log ends at event ${head.seq}, but it ends at event ${count}${head.seq === count ? ' with another hash' : ''}`);
+  }
+  return { ok: true, count, anchors: anchors.length, sealed };
+}
+
+function sealedLegacyEvents(detail: string): number {
+  try {
+    const parsed: unknown = JSON.parse(detail);
+    if (parsed && typeof parsed === 'object' && 'legacyEvents' in parsed && typeof parsed.legacyEvents === 'number') return parsed.legacyEvents;
+  } catch {
+    // An unreadable detail still verified under the MAC, so it was written that way.
+  }
+  return 0;
 }

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from './db/schema.ts';
 import type { DbKind } from './db/open.ts';
 import type { Kek } from './crypto/kek.ts';
+import type { AuditKey } from './crypto/audit-key.ts';
 
 export type Clock = { now(): Date };
 
@@ -50,6 +51,8 @@ export type AppDeps = {
   kek: Kek;
   /** Older KEKs still needed to open rows not yet re-wrapped. */
   previousKeks?: Kek[];
+  /** Keys the audit chain (HMAC) and signs its checkpoints; kept outside the database. */
+  auditKey: AuditKey;
   clock: Clock;
   config: AppConfig;
 };

@@ -1,16 +1,23 @@
 /**
  * `startKeywardServer(options)`: opens the database (SQLite under `dataDir`, or PostgreSQL),
- * loads or creates the KEK, seeds the demo when asked, serves the app on 127.0.0.1, and
- * optionally runs the simulated device fleet against it. Returns a handle with `stop()`.
+ * loads or creates the KEK and the audit key (each in its own file, by default in `dataDir`),
+ * checks the audit chain's head (sealing a log from before keyed hashes once), seeds the demo
+ * when asked, writes signed audit checkpoints, serves the app on 127.0.0.1, and optionally
+ * runs the simulated device fleet against it. Returns a handle with `stop()`.
  */
-import { join } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Kysely } from 'kysely';
 import { createApp } from './app.ts';
-import { defaultConfig, systemClock, type AppConfig, type AppDeps, type Clock } from './deps.ts';
+import { defaultConfig, nowIso, systemClock, type AppConfig, type AppDeps, type Clock } from './deps.ts';
 import { openDatabase } from './db/open.ts';
 import type { Database } from './db/schema.ts';
-import { kekBackupWarning, loadOrCreateKekFile, loadPreviousKeks, type Kek } from './crypto/kek.ts';
+import { defaultKekPath, kekBackupWarning, loadOrCreateKekFile, loadPreviousKeks, type Kek } from './crypto/kek.ts';
+import { auditKeyBackupWarning, defaultAuditKeyPath, loadOrCreateAuditKeyFile, type AuditKey } from './crypto/audit-key.ts';
+import { defaultCheckpointPath, defaultInstanceName, startCheckpointWriter, type CheckpointWriter } from './audit-checkpoints.ts';
+import { checkAuditChainAtStart } from './audit-seal.ts';
+import { ensureDirExists, ensurePrivateDir, ensurePrivateFile } from './private-files.ts';
 import { DEMO_USERS, seedDemo, ensureOrg } from './seed.ts';
 import { demoDeviceSpecs } from './demo-fleet.ts';
 import { startSimulatedFleet, type SimulatedFleet } from '../agent/simulated-fleet.ts';
@@ -27,10 +34,25 @@ export type KeywardServerOptions = {
   simulatedAgents?: boolean;
   checkinIntervalMs?: number;
   kek?: Kek;
+  /** The KEK file when `kek` is not given (default `<dataDir>/kek.key`). */
+  kekFile?: string;
+  auditKey?: AuditKey;
+  /** The audit key file when `auditKey` is not given (default `<dataDir>/audit.key`). */
+  auditKeyFile?: string;
+  /** Where this instance appends its signed audit checkpoints (default `<dataDir>/audit-checkpoints.jsonl`). */
+  auditCheckpointFile?: string;
+  /** Also print each checkpoint as one line on stdout (for syslog/journald). */
+  auditCheckpointStdout?: boolean;
+  /** How often the head is checkpointed when it has moved (default 5 s). */
+  auditCheckpointIntervalMs?: number;
+  /** Names this instance in its checkpoints (default `<hostname>/<pid>`). */
+  instance?: string;
   clock?: Clock;
   config?: Partial<AppConfig>;
-  /** Print nothing (tests). */
+  /** Print nothing but audit alarms (tests). */
   quiet?: boolean;
+  /** Where warnings and audit alarms go, one line each (default stderr). */
+  alert?: (line: string) => void;
 };
 
 export type KeywardServer = {
@@ -39,6 +61,7 @@ export type KeywardServer = {
   db: Kysely<Database>;
   deps: AppDeps;
   fleet: SimulatedFleet | null;
+  auditCheckpoints: CheckpointWriter;
   stop(): Promise<void>;
 };
 
@@ -56,19 +79,44 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
   const say = (line: string) => {
     if (!options.quiet) console.log(line);
   };
+  const alert = options.alert ?? ((line: string) => console.error(line));
+  const warn = (line: string) => {
+    if (!options.quiet) alert(line);
+  };
   const dataDir = options.dataDir ?? './data';
+  // Also with PostgreSQL: the directory holds the key files and the checkpoints by default.
+  ensurePrivateDir(dataDir);
   const opened = await openDatabase({ dataDir, databaseUrl: options.databaseUrl, pgSchema: options.pgSchema });
+  const keyFiles: { label: string; path: string }[] = [];
   let kek = options.kek;
   let previousKeks: Kek[] = [];
   if (!kek) {
-    const loaded = loadOrCreateKekFile(dataDir);
-    if (loaded.created && !options.quiet) console.warn(kekBackupWarning(loaded.path));
+    const loaded = loadOrCreateKekFile(options.kekFile ?? defaultKekPath(dataDir));
+    if (loaded.created) warn(kekBackupWarning(loaded.path));
     kek = loaded.kek;
-    previousKeks = loadPreviousKeks(dataDir, kek);
+    previousKeks = loadPreviousKeks(loaded.path, kek);
+    keyFiles.push({ label: 'the KEK file', path: loaded.path });
+  }
+  let auditKey = options.auditKey;
+  if (!auditKey) {
+    const loaded = loadOrCreateAuditKeyFile(options.auditKeyFile ?? defaultAuditKeyPath(dataDir));
+    if (loaded.created) warn(auditKeyBackupWarning(loaded.path));
+    auditKey = loaded.auditKey;
+    keyFiles.push({ label: 'the audit key file', path: loaded.path });
+  }
+  const checkpointPath = options.auditCheckpointFile ?? defaultCheckpointPath(dataDir);
+  ensureDirExists(dirname(checkpointPath));
+  ensurePrivateFile(checkpointPath);
+  if (!options.demo && opened.kind === 'sqlite') {
+    const beside = keyFiles.filter((f) => realpathSync(dirname(f.path)) === realpathSync(dataDir));
+    if (beside.length > 0) {
+      warn(`keyward: warning: ${beside.map((f) => `${f.label} (${basename(f.path)})`).join(' and ')} ${beside.length > 1 ? 'are' : 'is'} in the database's directory ${dataDir}, so one backup or copy of it holds the keys with the data; keep them apart with --kek-file / --audit-key-file (KEYWARD_KEK_FILE / KEYWARD_AUDIT_KEY_FILE)`);
+    }
   }
   const config: AppConfig = { ...defaultConfig, ...options.config };
   if (options.simulatedAgents) config.agentCheckinSeconds = Math.max(1, Math.round((options.checkinIntervalMs ?? 1000) / 1000));
-  const deps: AppDeps = { db: opened.db, dbKind: opened.kind, kek, previousKeks, clock: options.clock ?? systemClock, config };
+  const deps: AppDeps = { db: opened.db, dbKind: opened.kind, kek, previousKeks, auditKey, clock: options.clock ?? systemClock, config };
+  await checkAuditChainAtStart(deps, { checkpointPath, at: nowIso(deps), say, alert });
 
   if (options.demo) {
     const seed = await seedDemo(deps);
@@ -85,6 +133,16 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
   await purge();
   const purgeTimer = setInterval(() => void purge(), 3_600_000);
   purgeTimer.unref();
+
+  const auditCheckpoints = await startCheckpointWriter({
+    deps,
+    path: checkpointPath,
+    instance: options.instance ?? defaultInstanceName(),
+    intervalMs: options.auditCheckpointIntervalMs ?? 5_000,
+    alert,
+    ...(options.auditCheckpointStdout ? { print: (line: string) => console.log(line) } : {}),
+  });
+  say(`keyward: audit checkpoints in ${checkpointPath}, signed with Ed25519 public key ${auditKey.publicKey}`);
 
   const app = createApp(deps);
   const host = options.host ?? '127.0.0.1';
@@ -112,9 +170,12 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
         server.close(() => resolve());
         if ('closeAllConnections' in server && typeof server.closeAllConnections === 'function') server.closeAllConnections();
       });
+      await auditCheckpoints.stop().catch((error: unknown) => {
+        alert(`keyward: writing the last audit checkpoint failed: ${error instanceof Error ? error.message : String(error)}`);
+      });
       await opened.close();
     })();
     return stopping;
   };
-  return { url, port, db: opened.db, deps, fleet, stop };
+  return { url, port, db: opened.db, deps, fleet, auditCheckpoints, stop };
 }

@@ -1,20 +1,22 @@
 /**
- * `keyward rewrap-kek`: replaces the KEK. A new KEK is written to `kek.key.new`, every key
- * version's data key is re-wrapped under it in one transaction, then the files are swapped
- * (the old KEK is kept as `kek.key.old-<id>` until you choose to destroy it).
+ * `keyward rewrap-kek`: replaces the KEK. A new KEK is written to `<kek>.new` (next to the KEK
+ * file, `kek.key` by default), every key version's data key is re-wrapped under it in one
+ * transaction, then the files are swapped (the old KEK is kept as `<kek>.old-<id>` until you
+ * choose to destroy it).
  */
-import { renameSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { renameSync, writeFileSync, existsSync } from 'node:fs';
 import { openDatabase } from './db/open.ts';
-import { generateKek, kekFromBytes, loadOrCreateKekFile, loadPreviousKeks, type Kek } from './crypto/kek.ts';
+import { defaultKekPath, generateKek, kekFromBytes, loadOrCreateKekFile, loadPreviousKeks, type Kek } from './crypto/kek.ts';
+import { readKeyFile } from './crypto/key-file.ts';
 import { rewrapRecord } from './crypto/envelope.ts';
 
-export async function rewrapAllKeys(o: { dataDir: string; databaseUrl?: string }): Promise<number> {
-  const current = loadOrCreateKekFile(o.dataDir).kek;
-  const newPath = join(o.dataDir, 'kek.key.new');
-  const next: Kek = existsSync(newPath) ? kekFromBytes(Buffer.from(readFileSync(newPath, 'utf8').trim(), 'base64')) : generateKek();
+export async function rewrapAllKeys(o: { dataDir: string; databaseUrl?: string; kekFile?: string }): Promise<number> {
+  const kekPath = o.kekFile ?? defaultKekPath(o.dataDir);
+  const current = loadOrCreateKekFile(kekPath).kek;
+  const newPath = `${kekPath}.new`;
+  const next: Kek = existsSync(newPath) ? kekFromBytes(readKeyFile(newPath)) : generateKek();
   writeFileSync(newPath, next.key.toString('base64') + '\n', { mode: 0o600 });
-  const older = loadPreviousKeks(o.dataDir, current);
+  const older = loadPreviousKeks(kekPath, current);
   const ring = (id: string) => (id === current.id ? current : id === next.id ? next : older.find((k) => k.id === id));
   const opened = await openDatabase({ dataDir: o.dataDir, databaseUrl: o.databaseUrl });
   let count = 0;
@@ -38,7 +40,7 @@ export async function rewrapAllKeys(o: { dataDir: string; databaseUrl?: string }
   } finally {
     await opened.close();
   }
-  renameSync(join(o.dataDir, 'kek.key'), join(o.dataDir, `kek.key.old-${current.id}`));
-  renameSync(newPath, join(o.dataDir, 'kek.key'));
+  renameSync(kekPath, `${kekPath}.old-${current.id}`);
+  renameSync(newPath, kekPath);
   return count;
 }

@@ -302,4 +302,6 @@ export const da = {
   'error.reason_too_short': 'Skriv en begrundelse på mindst {min} tegn, f.eks. et sagsnummer og hvem der spurgte.',
   'error.rate_limited_wait': 'For mange forsøg. Prøv igen om {wait}.',
   'portal.reason_min': 'Mindst {min} tegn.',
+  // --- keyed audit log
+  'portal.audit.action.audit.chain_sealed': 'Revisionsloggen blev forseglet med revisionsnøglen',
 } satisfies Catalog;

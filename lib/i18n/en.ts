@@ -306,6 +306,8 @@ export const en = {
   'error.reason_too_short': 'Type a reason of at least {min} characters, such as a ticket number and who asked.',
   'error.rate_limited_wait': 'Too many attempts. Try again in {wait}.',
   'portal.reason_min': 'At least {min} characters.',
+  // --- keyed audit log
+  'portal.audit.action.audit.chain_sealed': 'Audit log sealed with the audit key',
 } as const;
 
 export type MessageId = keyof typeof en;

@@ -302,4 +302,6 @@ export const ja = {
   'error.reason_too_short': '理由を {min} 文字以上で入力してください (チケット番号、依頼者など)。',
   'error.rate_limited_wait': '試行回数が多すぎます。{wait}後にもう一度お試しください。',
   'portal.reason_min': '{min} 文字以上で入力してください。',
+  // --- keyed audit log
+  'portal.audit.action.audit.chain_sealed': '監査ログを監査キーで封印しました',
 } satisfies Catalog;

@@ -302,4 +302,6 @@ export const nl = {
   'error.reason_too_short': 'Geef een reden van minstens {min} tekens, bijvoorbeeld een ticketnummer en wie erom vroeg.',
   'error.rate_limited_wait': 'Te veel pogingen. Probeer het over {wait} opnieuw.',
   'portal.reason_min': 'Minstens {min} tekens.',
+  // --- keyed audit log
+  'portal.audit.action.audit.chain_sealed': 'Auditlogboek verzegeld met de auditsleutel',
 } satisfies Catalog;

@@ -302,4 +302,6 @@ export const sv = {
   'error.reason_too_short': 'Ange ett skäl på minst {min} tecken, till exempel ett ärendenummer och vem som frågade.',
   'error.rate_limited_wait': 'För många försök. Försök igen om {wait}.',
   'portal.reason_min': 'Minst {min} tecken.',
+  // --- keyed audit log
+  'portal.audit.action.audit.chain_sealed': 'Granskningsloggen förseglades med granskningsnyckeln',
 } satisfies Catalog;

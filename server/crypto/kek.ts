@@ -1,11 +1,14 @@
 /**
- * The key-encryption key (KEK): 32 random bytes in `<dataDir>/kek.key` (mode 0600), created on
- * first start. Its id is the first 16 hex digits of SHA-256 over the key, stored on every row
- * the KEK wraps so a later re-wrap knows which KEK each row needs.
+ * The key-encryption key (KEK): 32 random bytes in a key file (mode 0600; default
+ * `<dataDir>/kek.key`, or wherever `--kek-file` / KEYWARD_KEK_FILE puts it), created on first
+ * start. Its id is the first 16 hex digits of SHA-256 over the key, stored on every row the
+ * KEK wraps so a later re-wrap knows which KEK each row needs.
  */
 import { randomBytes, createHash } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { loadOrCreateKeyFile, readKeyFile } from './key-file.ts';
+import { restrictFile } from '../private-files.ts';
 
 export type Kek = { id: string; key: Buffer };
 
@@ -20,32 +23,31 @@ export function generateKek(): Kek {
 
 export type LoadedKek = { kek: Kek; created: boolean; path: string };
 
-/** Reads the KEK file, or creates it (0600) when absent. */
-export function loadOrCreateKekFile(dataDir: string): LoadedKek {
-  mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, 'kek.key');
-  if (existsSync(path)) return { kek: readKekFile(path), created: false, path };
-  const kek = generateKek();
-  writeFileSync(path, kek.key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-  chmodSync(path, 0o600);
-  return { kek, created: true, path };
+/** The KEK file's default place. */
+export function defaultKekPath(dataDir: string): string {
+  return join(dataDir, 'kek.key');
 }
 
-function readKekFile(path: string): Kek {
-  const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
-  if (key.length !== 32) throw new Error(`${path} does not hold a 32-byte base64 key`);
-  return kekFromBytes(key);
+/** Reads the KEK file, or creates it (0600) when absent. */
+export function loadOrCreateKekFile(path: string): LoadedKek {
+  const loaded = loadOrCreateKeyFile(path);
+  return { kek: kekFromBytes(loaded.key), created: loaded.created, path };
 }
 
 /**
- * Older KEKs still on disk: `kek.key.new` (a re-wrap interrupted after its commit) and
- * `kek.key.old-<id>` (kept after a re-wrap), so rows sealed under either still open.
+ * Older KEKs next to the KEK file: `<kek>.new` (a re-wrap interrupted after its commit) and
+ * `<kek>.old-<id>` (kept after a re-wrap), so rows sealed under either still open.
  */
-export function loadPreviousKeks(dataDir: string, current: Kek): Kek[] {
-  if (!existsSync(dataDir)) return [];
-  return readdirSync(dataDir)
-    .filter((f) => f === 'kek.key.new' || f.startsWith('kek.key.old-'))
-    .map((f) => readKekFile(join(dataDir, f)))
+export function loadPreviousKeks(kekPath: string, current: Kek): Kek[] {
+  const dir = dirname(kekPath);
+  const name = basename(kekPath);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f === `${name}.new` || f.startsWith(`${name}.old-`))
+    .map((f) => {
+      restrictFile(join(dir, f));
+      return kekFromBytes(readKeyFile(join(dir, f)));
+    })
     .filter((k) => k.id !== current.id);
 }
 

@@ -1,14 +1,16 @@
 /**
  * Opens the service's database: the embedded SQLite file `<dataDir>/keyward.db` (default) or
- * PostgreSQL (`postgres://…`, optionally confined to one schema), and migrates it.
+ * PostgreSQL (`postgres://…`, optionally confined to one schema), and migrates it. The data
+ * directory is kept 0700 and the SQLite files 0600 (private-files.ts).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import { createNodeSqliteDialect, openSqliteFile } from './sqlite-dialect.ts';
 import { migrateToLatest } from './migrations.ts';
+import { ensurePrivateDir, ensurePrivateFile, restrictFile } from '../private-files.ts';
 
 export type DbKind = 'sqlite' | 'postgres';
 
@@ -26,16 +28,49 @@ export type OpenDatabaseOptions = {
   /** PostgreSQL only: use (and create) this schema instead of `public`. */
   pgSchema?: string;
   pgPoolSize?: number;
+  /**
+   * Open only a database that is already there, as it is (verify-audit): nothing is created,
+   * migrated or re-moded, and a missing or unreachable one is a `DatabaseUnavailable`.
+   */
+  existingOnly?: boolean;
 };
 
+/** The database is not there or cannot be reached; the message is one line, without secrets. */
+export class DatabaseUnavailable extends Error {}
+
+/** A PostgreSQL URL fit for messages: the password is left out. */
+export function displayDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//');
+  }
+}
+
+export function sqliteDatabasePath(dataDir: string): string {
+  return join(dataDir, 'keyward.db');
+}
+
 export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenedDatabase> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.pgSchema, options.pgPoolSize ?? 10);
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.pgSchema, options.pgPoolSize ?? 10, options.existingOnly ?? false);
   const dataDir = options.dataDir ?? './data';
-  mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, 'keyward.db');
+  const path = sqliteDatabasePath(dataDir);
+  if (options.existingOnly) {
+    if (!existsSync(dataDir)) throw new DatabaseUnavailable(`no data directory at ${dataDir}`);
+    if (!existsSync(path)) throw new DatabaseUnavailable(`no Keyward database at ${path}`);
+    const db = new Kysely<Database>({ dialect: createNodeSqliteDialect(openSqliteFile(path)) });
+    return { db, kind: 'sqlite', location: path, close: () => db.destroy() };
+  }
+  ensurePrivateDir(dataDir);
+  ensurePrivateFile(path);
   const file = openSqliteFile(path);
   const db = new Kysely<Database>({ dialect: createNodeSqliteDialect(file) });
   await migrateToLatest(db as Kysely<unknown>);
+  restrictFile(`${path}-wal`);
+  restrictFile(`${path}-shm`);
   return { db, kind: 'sqlite', location: path, close: () => db.destroy() };
 }
 
@@ -62,13 +97,27 @@ async function withSchemaChangeLock<T>(url: string, work: (client: pg.Client) =>
   }
 }
 
-async function openPostgres(url: string, schema: string | undefined, max: number): Promise<OpenedDatabase> {
+async function openPostgres(url: string, schema: string | undefined, max: number, existingOnly: boolean): Promise<OpenedDatabase> {
   const pool = new pg.Pool({
     connectionString: url,
     max,
     ...(schema ? { options: `-c search_path=${assertSchemaName(schema)}` } : {}),
+    ...(existingOnly ? { connectionTimeoutMillis: 10_000 } : {}),
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const safeUrl = displayDatabaseUrl(url);
+  const location = schema ? `${safeUrl} (schema ${schema})` : safeUrl;
+  if (existingOnly) {
+    try {
+      await sql`select 1`.execute(db);
+    } catch (error) {
+      await db.destroy();
+      const password = URL.canParse(url) ? decodeURIComponent(new URL(url).password) : '';
+      const reason = connectionFailure(error);
+      throw new DatabaseUnavailable(`cannot reach PostgreSQL at ${location}: ${password ? reason.replaceAll(password, '***') : reason}`);
+    }
+    return { db, kind: 'postgres', location, close: () => db.destroy() };
+  }
   try {
     await withSchemaChangeLock(url, async (client) => {
       if (schema) await client.query(`create schema if not exists "${assertSchemaName(schema)}"`);
@@ -78,8 +127,15 @@ async function openPostgres(url: string, schema: string | undefined, max: number
     await db.destroy();
     throw error;
   }
-  const safeUrl = url.replace(/\/\/[^@/]*@/, '//');
-  return { db, kind: 'postgres', location: schema ? `${safeUrl} (schema ${schema})` : safeUrl, close: () => db.destroy() };
+  return { db, kind: 'postgres', location, close: () => db.destroy() };
+}
+
+/** What went wrong connecting, in one line (a refused connection to every address is an AggregateError with no message). */
+function connectionFailure(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) return [...new Set(error.errors.map(connectionFailure))].join('; ');
+  if (!(error instanceof Error)) return String(error);
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : '';
+  return (error.message || code || error.name).split('\n')[0];
 }
 
 /** Drops a PostgreSQL schema and everything in it (test clean-up). */

@@ -184,7 +184,7 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter, refusals: Refusa
       const message = tr(c, 'portal.audit.bad_filter', { field: filterFieldLabel(c, error.field) });
       return c.html(auditPage(c, session, { fields: {}, error: { field: error.field, message } }), 400);
     }
-    const [list, chain] = await Promise.all([listAuditEvents(deps, query.filter, query.limit ?? AUDIT_PAGE), verifyAuditChain(deps.db)]);
+    const [list, chain] = await Promise.all([listAuditEvents(deps, query.filter, query.limit ?? AUDIT_PAGE), verifyAuditChain(deps)]);
     return c.html(auditPage(c, session, { fields: query.fields, list, olderPage: query.filter.before !== undefined, chain }));
   });
 

@@ -20,6 +20,7 @@ import { generateRecoveryKey } from '../../lib/keys/index.ts';
 import { openDatabase } from '../../server/db/open.ts';
 import { hashToken, randomToken } from '../../server/crypto/secrets.ts';
 import { generateKek } from '../../server/crypto/kek.ts';
+import { defaultAuditKeyPath, loadOrCreateAuditKeyFile } from '../../server/crypto/audit-key.ts';
 import { startKeywardServer } from '../../server/main.ts';
 import { createUser, ensureOrg } from '../../server/seed.ts';
 import { defaultConfig, systemClock } from '../../server/deps.ts';
@@ -40,7 +41,7 @@ if (process.argv[2] === '--serve') {
 
 async function registerAgents(dataDir: string): Promise<string[]> {
   const opened = await openDatabase({ dataDir });
-  const deps = { db: opened.db, dbKind: opened.kind, kek: generateKek(), clock: systemClock, config: defaultConfig };
+  const deps = { db: opened.db, dbKind: opened.kind, kek: generateKek(), auditKey: loadOrCreateAuditKeyFile(defaultAuditKeyPath(dataDir)).auditKey, clock: systemClock, config: defaultConfig };
   const org = await ensureOrg(deps, { name: 'Bench Org', supportContact: 'it@bench.test' });
   const ownerId = await createUser(deps, { orgId: org.id, email: 'owner@bench.test', name: 'Owner', password: 'bench-owner-pass', role: 'user' });
   const at = new Date().toISOString();

@@ -25,7 +25,7 @@ describe.each(['sqlite', 'postgres'] as const)('audit chain and ill-formed text 
     const res = await call(h.app, 'POST', '/api/v1/audit/offline-reveals', h.people.owner.token, body);
     expect(res.status).toBe(400);
     expect(res.body.error?.code).toBe('invalid_input');
-    expect(await verifyAuditChain(h.deps.db)).toMatchObject({ ok: true });
+    expect(await verifyAuditChain(h.deps)).toMatchObject({ ok: true });
   });
 
   it('an agent reporting a volume name with a lone surrogate is refused', async () => {
@@ -37,6 +37,6 @@ describe.each(['sqlite', 'postgres'] as const)('audit chain and ill-formed text 
     await h.deps.db.transaction().execute((trx) =>
       appendAudit(trx, h.deps, new Date().toISOString(), { actorId: 'x\ud800', actorKind: 'system', action: 'test.surrogate', volumeId: 'v\udc00', ip: '\ud83d', detail: { note: 'n\ud800' } }),
     );
-    expect(await verifyAuditChain(h.deps.db)).toMatchObject({ ok: true });
+    expect(await verifyAuditChain(h.deps)).toMatchObject({ ok: true });
   });
 });

@@ -13,6 +13,7 @@ import { createApp } from '../../server/app.ts';
 import { defaultConfig, type AppConfig, type AppDeps, type Clock } from '../../server/deps.ts';
 import { dropPostgresSchema, openDatabase, type DbKind, type OpenedDatabase } from '../../server/db/open.ts';
 import { generateKek } from '../../server/crypto/kek.ts';
+import { defaultAuditKeyPath, loadOrCreateAuditKeyFile } from '../../server/crypto/audit-key.ts';
 import { createUser, ensureOrg } from '../../server/seed.ts';
 import { createEnrollmentToken } from '../../server/services/agent-enroll.ts';
 import { issueAuthorizationCode, EXTENSION_CLIENT_ID } from '../../server/auth/oauth.ts';
@@ -56,7 +57,9 @@ export async function createHarness(kind: DbKind = 'sqlite', config: Partial<App
   const schema = `kw_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const opened = kind === 'sqlite' ? await openDatabase({ dataDir }) : await openDatabase({ databaseUrl: PG_URL, pgSchema: schema, pgPoolSize: 4 });
   const clock = new TestClock();
-  const deps: AppDeps = { db: opened.db, dbKind: opened.kind, kek: generateKek(), clock, config: { ...defaultConfig, ...config } };
+  // In its default file, so `verify-audit` on the data directory checks the log with it.
+  const auditKey = loadOrCreateAuditKeyFile(defaultAuditKeyPath(dataDir)).auditKey;
+  const deps: AppDeps = { db: opened.db, dbKind: opened.kind, kek: generateKek(), auditKey, clock, config: { ...defaultConfig, ...config } };
   const app = createApp(deps);
   const org = await ensureOrg(deps, { name: 'Test Org', supportContact: 'helpdesk@test.example' });
   const person = async (email: string, role: string): Promise<Person> => {
