@@ -151,3 +151,21 @@ export async function stopServiceWorker(driver: ExtensionDriver, tab: Tab): Prom
   await stopped;
   await cdp.detach();
 }
+
+/**
+ * Moves `Date.now()` forward by `ms` in an extension page (the popup, options): its own
+ * one-second ticker then sees the new time — no real five-minute wait. Works the same in
+ * every browser, since extension pages run in the world the automation protocol evaluates in.
+ */
+export async function fastForwardPageClock(tab: Tab, ms: number): Promise<void> {
+  await tab.evaluate((offset) => {
+    const g = globalThis as unknown as { keywardClock?: { offset: number } };
+    if (!g.keywardClock) {
+      const realNow = Date.now.bind(Date);
+      const clock = { offset: 0 };
+      g.keywardClock = clock;
+      Date.now = () => realNow() + clock.offset;
+    }
+    g.keywardClock.offset += offset;
+  }, ms);
+}

@@ -22,6 +22,7 @@ type BidiSession = { send(method: string, params: object): Promise<{ result: { t
 type BrowsingContext = {
   id: string;
   navigate(url: string, wait: 'none' | 'interactive' | 'complete'): Promise<void>;
+  reload(options: { wait: 'none' | 'interactive' | 'complete' }): Promise<void>;
   userContext: { browser: { session: BidiSession } };
 };
 
@@ -52,7 +53,7 @@ export class FirefoxTab implements Tab {
   }
 
   async reload() {
-    await this.goto(this.puppeteer.url());
+    await this.#context.reload({ wait: 'complete' });
   }
 
   async close() {
