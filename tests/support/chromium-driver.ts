@@ -49,6 +49,10 @@ export class ChromiumTab implements Tab {
     await this.playwright.setViewportSize({ width, height });
   }
 
+  async addScript(source: string) {
+    await this.playwright.evaluate(source);
+  }
+
   evaluate<A, R>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R> {
     return this.playwright.evaluate<R, unknown>(fn as (arg: unknown) => R | Promise<R>, arg);
   }

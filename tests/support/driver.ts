@@ -23,6 +23,8 @@ export interface Tab {
   reload(): Promise<void>;
   close(): Promise<void>;
   setViewport(width: number, height: number): Promise<void>;
+  /** Runs a script's source in the page's own world (as the protocol does, so the page's CSP does not stop it). */
+  addScript(source: string): Promise<void>;
   /** Runs `fn` in the page's own world. */
   evaluate<A, R>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>;
   /** Runs `fn` in the page with the shadow root (open or closed) of the first element matching `hostSelector`. */

@@ -64,6 +64,10 @@ export class FirefoxTab implements Tab {
     await this.puppeteer.setViewport({ width, height });
   }
 
+  async addScript(source: string) {
+    await this.puppeteer.evaluate(source);
+  }
+
   evaluate<A, R>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R> {
     return this.puppeteer.evaluate(fn as (arg: unknown) => Promise<R>, arg as unknown) as Promise<R>;
   }
