@@ -1,11 +1,22 @@
 /** A revealed recovery key with a visible countdown; calls onHidden when five minutes are up. */
 import { useEffect } from 'preact/hooks';
-import type { ComponentChildren } from 'preact';
+import { Fragment, type ComponentChildren } from 'preact';
 import type { RevealedKey } from '../lib/api/contract.ts';
 import { formatMinutesSeconds, useSecondsLeft } from './countdown.ts';
 import { useText } from './text.tsx';
 
 type Props = { revealed: RevealedKey; shownAt: number; onHidden: () => void; actions?: ComponentChildren };
+
+/**
+ * The key with a line-break opportunity after each group's dash. Firefox, following Unicode's
+ * line-breaking rules, never breaks after a hyphen followed by a digit, so without these a
+ * BitLocker key (all digits) would wrap inside a group there. `<wbr>` adds no text: copying
+ * or selecting the key gives exactly the key.
+ */
+function breakableGroups(key: string): ComponentChildren {
+  const groups = key.split('-');
+  return groups.map((group, i) => (i < groups.length - 1 ? <Fragment key={i}>{group}-<wbr /></Fragment> : group));
+}
 
 export function RevealedKeyView({ revealed, shownAt, onHidden, actions }: Props) {
   const text = useText();
@@ -17,7 +28,7 @@ export function RevealedKeyView({ revealed, shownAt, onHidden, actions }: Props)
   return (
     <div class="kw-revealed" data-keyward-revealed="">
       <div class="kw-muted" id="kw-key-label">{text('ext.key_label', { volume: revealed.volumeName })}</div>
-      <div class="kw-key" data-keyward-key="" aria-labelledby="kw-key-label">{revealed.key}</div>
+      <div class="kw-key" data-keyward-key="" aria-labelledby="kw-key-label">{breakableGroups(revealed.key)}</div>
       {revealed.protectorId && <div class="kw-muted" data-keyward-protector="">{text('ext.protector_id', { id: revealed.protectorId })}</div>}
       <div class="kw-spread" style="margin-top:8px">
         <span class="kw-muted kw-countdown" data-keyward-countdown="" role="timer" aria-live="off">

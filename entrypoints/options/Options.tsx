@@ -10,6 +10,7 @@ import { STYLES } from '../../components/styles.ts';
 import { sendMessage } from '../../components/send.ts';
 import { failureText, LocaleProvider, useText } from '../../components/text.tsx';
 import { signIn } from '../../components/sign-in.ts';
+import { serviceMatchPattern } from '../../lib/client/service-pattern.ts';
 import { VaultSection } from './VaultSection.tsx';
 
 const LANGUAGES: { locale: Locale; name: string }[] = [
@@ -75,7 +76,7 @@ function OptionsBody({ initialState, initialSettings, onLocale }: Props & { onLo
     } catch {
       return setNote({ kind: 'bad', text: text('ext.service_url_invalid'), section: 'service' });
     }
-    const origins = [`${origin}/*`];
+    const origins = [serviceMatchPattern(origin, !import.meta.env.FIREFOX)];
     if (!(await browser.permissions.contains({ origins }))) {
       const granted = await browser.permissions.request({ origins }).catch(() => false);
       if (!granted) return setNote({ kind: 'bad', text: text('ext.permission_denied'), section: 'service' });

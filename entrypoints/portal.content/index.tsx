@@ -2,9 +2,12 @@
  * Portal content script: runs only on the configured portal origin (registered at runtime
  * by the background), finds the `data-keyward-panel` mount points and, when the extension is
  * signed in, mounts the Store and Get panels, each in its own shadow root. Panels talk only to the background.
- * The shadow root keeps keys out of the page's DOM, styles and bubbling events; it is open
- * (the portal is the escrow service's own page, which can reveal the key itself), and a page
- * script listening in the capture phase could still see keystrokes, as with any in-page UI.
+ * The shadow root is closed: page scripts cannot reach into it (`host.shadowRoot` is null and
+ * events leave it retargeted to the host), so a revealed or typed key stays out of the page's
+ * DOM, styles and bubbling events; a page script listening in the capture phase could still
+ * see keystrokes, as with any in-page UI.
+ * The panels' stylesheet is a constructable one adopted by the shadow root: the portal's CSP
+ * does not apply to it (Firefox applies the page's CSP to a `<style>` filled after it is attached).
  */
 import { render } from 'preact';
 import { defineContentScript } from 'wxt/utils/define-content-script';
@@ -19,7 +22,9 @@ import { STYLES } from '../../components/styles.ts';
 import { LocaleProvider } from '../../components/text.tsx';
 
 export default defineContentScript({
-  matches: ['http://127.0.0.1:8787/*', 'http://localhost:8787/*'],
+  // Registered at run time for the configured service (background/portal-script.ts); these loopback
+  // patterns are only WXT's defaults and are already among the manifest's host permissions.
+  matches: ['http://127.0.0.1/*', 'http://localhost/*'],
   registration: 'runtime',
   async main(ctx) {
     if (document.body?.dataset.keywardPortal !== '1') return;
@@ -37,13 +42,24 @@ const KEY_KINDS: readonly KeyKind[] = ['filevault', 'bitlocker', 'luks'];
 
 /**
  * Composed events that carry what is typed, pasted or selected (`key`, `data`, clipboard, or
- * the input itself through `composedPath()` of an open shadow root): stopped inside the shadow
+ * the input itself through `composedPath()` inside the root): stopped inside the shadow
  * root so the page's bubbling listeners never see a recovery key.
  */
 const ISOLATED_EVENTS = [
   'keydown', 'keyup', 'keypress', 'beforeinput', 'input', 'textInput', 'compositionstart', 'compositionupdate',
   'compositionend', 'paste', 'copy', 'cut', 'select', 'selectionchange', 'dragstart', 'drop', 'focusin', 'focusout',
 ];
+
+let styleSheet: CSSStyleSheet | null = null;
+
+/** One constructable stylesheet shared by every panel on the page. */
+function panelStyleSheet(): CSSStyleSheet {
+  if (!styleSheet) {
+    styleSheet = new CSSStyleSheet();
+    styleSheet.replaceSync(STYLES);
+  }
+  return styleSheet;
+}
 
 function pick<T extends string>(allowed: readonly T[], value: string | undefined, fallback: T): T {
   return allowed.find((a) => a === value) ?? fallback;
@@ -66,15 +82,15 @@ async function mountPanel(ctx: ContentScriptContext, anchor: HTMLElement, locale
     position: 'inline',
     anchor,
     append: 'last',
-    mode: 'open',
+    mode: 'closed',
     isolateEvents: ISOLATED_EVENTS,
-    onMount(container) {
+    onMount(container, shadow) {
+      shadow.adoptedStyleSheets = [panelStyleSheet()];
       const root = document.createElement('div');
       root.className = 'kw-root';
       container.append(root);
       render(
         <LocaleProvider locale={locale}>
-          <style>{STYLES}</style>
           {panel === 'store' ? <StorePanel deviceId={deviceId} kind={kind} /> : <GetPanel deviceId={deviceId} />}
         </LocaleProvider>,
         root,

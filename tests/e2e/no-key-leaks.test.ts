@@ -1,50 +1,47 @@
 /**
  * Recovery keys stay where they belong: after storing three keys in the portal panel and
  * revealing keys (cached encrypted in the vault), none of them — in any grouping or case —
- * is in IndexedDB, storage.local, storage.session, or the portal page outside the shadow root,
- * and the portal page's own (bubbling) event listeners never see a key typed into a panel;
- * the portal content script can reveal only the key of its own page's device.
+ * is in IndexedDB, storage.local, storage.session, or anything a portal page script can reach
+ * (the panels' shadow roots are closed), and the portal page's own (bubbling) event listeners
+ * never see a key typed into a panel — in Chromium and in Firefox; the portal content script
+ * can reveal only the key of its own page's device (checked in Chromium's isolated world).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
 import { formatRecoveryKey, generateRecoveryKey } from '../../lib/keys/index.ts';
-import { launchWithExtension, type ExtensionBrowser } from '../support/browser.ts';
-import { configureService, containsKey, dumpExtensionStorage, openPopup, setVaultPassphrase, signInExtension } from '../support/extension.ts';
+import { chromiumDriverOf, E2E_BROWSERS, launchDriver } from '../support/browsers.ts';
 import { sendFromContentScript } from '../support/content-world.ts';
-import { openDevicePage, panel } from '../support/portal.ts';
+import type { ExtensionDriver, Tab } from '../support/driver.ts';
+import { containsKey, dumpExtensionStorage, openDevicePage, openPopup, readStorage, setUpExtension } from '../support/extension.ts';
 import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
 
-let service: TestService;
-let browser: ExtensionBrowser;
-let options: Page;
-let portal: Page;
-const keys: string[] = [];
+describe.each(E2E_BROWSERS)('no key leaves the shadow root or the vault in clear, in %s', (browserName) => {
+  let service: TestService;
+  let driver: ExtensionDriver;
+  let options: Tab;
+  let portal: Tab;
+  const keys: string[] = [];
 
-beforeAll(async () => {
-  [service, browser] = await Promise.all([startTestService(), launchWithExtension()]);
-  options = await configureService(browser, service.url);
-  await signInExtension(browser, options, DEMO_USER);
-  await setVaultPassphrase(options, 'a long vault passphrase');
-});
+  beforeAll(async () => {
+    [service, driver] = await Promise.all([startTestService(), launchDriver(browserName)]);
+    options = await setUpExtension(driver, service.url, DEMO_USER, 'a long vault passphrase');
+  });
 
-afterAll(async () => {
-  await browser?.close();
-  await service?.close();
-});
+  afterAll(async () => {
+    await driver?.close();
+    await service?.close();
+  });
 
-async function storeAndWait(key: string, outcome: 'M3' | 'M4'): Promise<void> {
-  const store = panel(portal, 'store');
-  await store.getByLabel('Recovery key', { exact: true }).fill(key);
-  await store.getByLabel('Confirm recovery key').fill(key.toLowerCase());
-  await store.getByRole('button', { name: 'Save' }).click();
-  await store.locator(`[data-keyward-message="${outcome}"]`).waitFor({ timeout: 20_000 });
-}
+  async function storeAndWait(key: string, outcome: 'M3' | 'M4'): Promise<void> {
+    const store = portal.panel('store');
+    await store.fill({ label: 'Recovery key' }, key);
+    await store.fill({ label: 'Confirm recovery key' }, key.toLowerCase());
+    await store.click({ button: 'Save' });
+    await store.waitFor(`[data-keyward-message="${outcome}"]`, 20_000);
+  }
 
-describe('no key leaves the shadow root or the vault in clear', () => {
   it('stores three keys and reveals keys through the panel and the popup', async () => {
     const personal = fleetDevice(service, 'Personal MacBook');
-    portal = await browser.context.newPage();
-    await openDevicePage(portal, service.url, personal.deviceId);
+    portal = await openDevicePage(driver, service.url, personal.deviceId);
     for (const wrong of [generateRecoveryKey('filevault'), generateRecoveryKey('filevault')]) {
       keys.push(formatRecoveryKey('filevault', wrong));
       await storeAndWait(formatRecoveryKey('filevault', wrong), 'M3');
@@ -53,17 +50,18 @@ describe('no key leaves the shadow root or the vault in clear', () => {
     keys.push(right);
     await storeAndWait(right, 'M4');
 
-    await panel(portal, 'get').getByRole('button', { name: 'Get recovery key' }).click();
-    const revealed = (await panel(portal, 'get').locator('[data-keyward-key]').textContent()) ?? '';
+    await portal.panel('get').click({ button: 'Get recovery key' });
+    const revealed = await portal.panel('get').waitForText('[data-keyward-key]');
     expect(revealed).toBe(formatRecoveryKey('filevault', personal.volumes[0].currentKey()));
     keys.push(revealed);
 
-    const popup = await openPopup(browser);
-    await popup.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
-    const corporateKey = (await popup.locator('[data-keyward-key]').textContent()) ?? '';
+    const popup = await openPopup(driver);
+    await popup.page.click({ button: 'Get recovery key: Corporate MacBook (simulated)' });
+    const corporateKey = await popup.page.waitForText('[data-keyward-key]');
     expect(corporateKey).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){5}$/);
     keys.push(corporateKey);
     expect(keys).toHaveLength(5);
+    await popup.close();
   });
 
   it('keeps IndexedDB, storage.local and storage.session free of every key', async () => {
@@ -73,21 +71,29 @@ describe('no key leaves the shadow root or the vault in clear', () => {
     for (const key of keys) expect(containsKey(dump, key), `key ${keys.indexOf(key)} in extension storage`).toBe(false);
   });
 
-  it('keeps the portal page outside the shadow root free of every key', async () => {
-    const lightDom = await portal.content();
-    const shadowText = await portal.locator('[data-keyward-panel="get"] keyward-panel').evaluate((host) => host.shadowRoot?.textContent ?? '');
-    expect(containsKey(shadowText, keys[3])).toBe(true);
-    expect(lightDom).toContain('data-keyward-panel="store"');
-    for (const key of keys) expect(containsKey(lightDom, key), `key ${keys.indexOf(key)} in the page DOM`).toBe(false);
-    expect(containsKey(portal.url(), keys[2])).toBe(false);
+  it('keeps the revealed key out of everything a portal page script can reach', async () => {
+    const shadowText = await portal.panel('get').text('[data-keyward-revealed]');
+    expect(containsKey(shadowText ?? '', keys[3])).toBe(true);
+    const reachable = await portal.evaluate(() => {
+      // What a page script sees: the DOM, its text, and every shadow root it is given.
+      const parts = [document.documentElement.outerHTML, document.body.innerText];
+      for (const element of Array.from(document.querySelectorAll('*'))) {
+        if (element.shadowRoot) parts.push(element.shadowRoot.innerHTML);
+      }
+      const hosts = Array.from(document.querySelectorAll('keyward-panel'), (host) => host.shadowRoot === null);
+      return { text: parts.join('\n'), closed: hosts };
+    }, null);
+    expect(reachable.closed).toEqual([true, true]);
+    expect(reachable.text).toContain('data-keyward-panel="store"');
+    for (const key of keys) expect(containsKey(reachable.text, key), `key ${keys.indexOf(key)} reachable by the page`).toBe(false);
+    expect(containsKey(await portal.url(), keys[2])).toBe(false);
   });
 
-  it("never hands a typed or inserted key to the portal page's own event listeners", async () => {
+  it("never hands a typed key to the portal page's own event listeners", async () => {
     const device = fleetDevice(service, 'Personal MacBook');
-    const page = await browser.context.newPage();
-    await openDevicePage(page, service.url, device.deviceId);
-    const keyField = panel(page, 'store').getByLabel('Recovery key', { exact: true });
-    await keyField.waitFor();
+    const page = await openDevicePage(driver, service.url, device.deviceId);
+    const store = page.panel('store');
+    await store.waitFor({ label: 'Recovery key' });
     await page.evaluate(() => {
       const seen: string[] = [];
       (window as unknown as { seenByPage: string[] }).seenByPage = seen;
@@ -99,60 +105,60 @@ describe('no key leaves the shadow root or the vault in clear', () => {
           seen.push([type, e.key, e.data, e.clipboardData?.getData('text'), e.dataTransfer?.getData('text'), target?.value].filter((v) => typeof v === 'string').join(' '));
         });
       }
-    });
+    }, null);
     const key = formatRecoveryKey('filevault', generateRecoveryKey('filevault'));
-    await keyField.pressSequentially(key.slice(0, 9));
-    await keyField.focus();
-    await page.keyboard.insertText(key.slice(9));
-    expect(await keyField.inputValue()).toBe(key);
-    const seen = await page.evaluate(() => (window as unknown as { seenByPage: string[] }).seenByPage.join('|'));
+    await store.fill({ label: 'Recovery key' }, key);
+    expect(await store.value({ label: 'Recovery key' })).toBe(key);
+    const seen = await page.evaluate(() => (window as unknown as { seenByPage: string[] }).seenByPage.join('|'), null);
     expect(containsKey(seen, key.slice(0, 9)), `typed characters seen by the page: ${seen}`).toBe(false);
-    expect(containsKey(seen, key.slice(9)), 'inserted text seen by the page').toBe(false);
+    expect(containsKey(seen, key.slice(9)), 'typed characters seen by the page').toBe(false);
     await page.close();
   });
 
-  it("lets the portal panel ask only about its own page's device, and nothing only the popup may do", async () => {
-    const personal = fleetDevice(service, 'Personal MacBook');
-    const corporate = fleetDevice(service, 'Corporate MacBook');
-    const page = await browser.context.newPage();
-    await openDevicePage(page, service.url, personal.deviceId);
-    await panel(page, 'get').getByRole('button', { name: 'Get recovery key' }).waitFor();
-    const send = (message: object) => sendFromContentScript(browser.context, page, 'Keyward', message) as Promise<{ ok?: boolean; error?: { code: string } }>;
+  if (browserName === 'chromium') {
+    it("lets the portal panel ask only about its own page's device, and nothing only the popup may do", async () => {
+      const personal = fleetDevice(service, 'Personal MacBook');
+      const corporate = fleetDevice(service, 'Corporate MacBook');
+      const page = await openDevicePage(driver, service.url, personal.deviceId);
+      await page.panel('get').waitFor({ button: 'Get recovery key' });
+      const { browser, tab } = chromiumDriverOf(driver, page);
+      const send = (message: object) => sendFromContentScript(browser.context, tab, 'Keyward', message) as Promise<{ ok?: boolean; error?: { code: string } }>;
 
-    const own = await send({ type: 'key.reveal', deviceId: personal.deviceId });
-    expect(own.ok).toBe(true);
-    for (const message of [
-      { type: 'key.reveal', deviceId: corporate.deviceId },
-      { type: 'device.get', deviceId: corporate.deviceId },
-      { type: 'settings.set', settings: { serviceUrl: 'https://attacker.example' } },
-      { type: 'vault.lock' },
-      { type: 'devices.cached' },
-      { type: 'auth.signOut' },
-    ]) {
-      const reply = await send(message);
-      expect(reply, message.type).toEqual({ ok: false, error: { code: 'forbidden', message: expect.any(String) } });
-    }
-    const worker = await browser.serviceWorker();
-    const settings = await worker.evaluate(() => (globalThis as unknown as { chrome: { storage: { local: { get(k: string): Promise<{ settings?: { serviceUrl: string } }> } } } }).chrome.storage.local.get('settings'));
-    expect(settings.settings?.serviceUrl).toBe(service.url);
+      const own = await send({ type: 'key.reveal', deviceId: personal.deviceId });
+      expect(own.ok).toBe(true);
+      for (const message of [
+        { type: 'key.reveal', deviceId: corporate.deviceId },
+        { type: 'device.get', deviceId: corporate.deviceId },
+        { type: 'settings.set', settings: { serviceUrl: 'https://attacker.example' } },
+        { type: 'vault.lock' },
+        { type: 'devices.cached' },
+        { type: 'auth.signOut' },
+      ]) {
+        const reply = await send(message);
+        expect(reply, message.type).toEqual({ ok: false, error: { code: 'forbidden', message: expect.any(String) } });
+      }
+      const settings = (await readStorage(options, 'local')).settings as { serviceUrl: string } | undefined;
+      expect(settings?.serviceUrl).toBe(service.url);
 
-    // Nor can it pose as the background's unlock progress and disable the vault form.
-    await send({ type: 'vault.progress', fraction: 0.5 }).catch(() => undefined);
-    await options.waitForTimeout(300);
-    expect(await options.locator('progress').count()).toBe(0);
-    expect(await options.locator('[data-keyward-vault-form] button[type="submit"]').isEnabled()).toBe(true);
-    await page.close();
-  });
+      // Nor can it pose as the background's unlock progress and disable the vault form.
+      await send({ type: 'vault.progress', fraction: 0.5 }).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await options.page.count('progress')).toBe(0);
+      expect(await options.page.isEnabled('[data-keyward-vault-form] button[type="submit"]')).toBe(true);
+      await page.close();
+    });
+  }
 
   it('forgets cached devices and keys on sign-out', async () => {
-    await options.getByRole('button', { name: 'Sign out' }).click();
-    await options.locator('[data-keyward-account="signed-out"]').waitFor();
+    await options.page.click({ button: 'Sign out' });
+    await options.page.waitFor('[data-keyward-account="signed-out"]');
     const dump = JSON.parse(await dumpExtensionStorage(options)) as { databases: Record<string, Record<string, unknown[]>>; local: Record<string, unknown> };
     expect(dump.databases['keyward-vault'].devices).toEqual([]);
     expect(dump.databases['keyward-vault'].keys).toEqual([]);
     expect(dump.local.tokens).toBeUndefined();
-    const popup = await openPopup(browser);
-    await popup.locator('[data-keyward-state="signed-out"]').waitFor();
-    expect(await popup.locator('[data-keyward-device]').count()).toBe(0);
+    const popup = await openPopup(driver);
+    await popup.page.waitFor('[data-keyward-state="signed-out"]');
+    expect(await popup.page.count('[data-keyward-device]')).toBe(0);
+    await popup.close();
   });
 });

@@ -1,75 +1,77 @@
 /**
- * The popup: the user's devices with key-status badges from the local cache; quick retrieve
- * (unlock with progress → key with countdown → hidden after five minutes, on Playwright's
- * clock); the vault stays unlocked when the service worker is stopped and restarted; pointing
- * the extension at another service signs it out first.
+ * The popup, in Chromium and in Firefox: the user's devices with key-status badges from the
+ * local cache; quick retrieve (unlock with progress → key with countdown → hidden after five
+ * minutes); lock and unlock, also by the auto-lock alarm; copy, with the clipboard cleared
+ * after the delay only if it still holds the key; BitLocker volumes; changing the vault
+ * passphrase; pointing the extension at another service signs it out first. In Chromium also:
+ * the vault stays unlocked when the service worker is stopped and restarted, the offscreen
+ * clipboard helper obeys only the extension, and a browser restart keeps the sign-in.
  */
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Page, Worker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatRecoveryKey } from '../../lib/keys/index.ts';
-import { launchWithExtension, type ExtensionBrowser } from '../support/browser.ts';
-import { configureService, openOptions, openPopup, setVaultPassphrase, signInExtension, stopServiceWorker } from '../support/extension.ts';
+import { chromiumDriverOf, E2E_BROWSERS, launchDriver } from '../support/browsers.ts';
+import { ChromiumDriver } from '../support/chromium-driver.ts';
 import { sendFromContentScript } from '../support/content-world.ts';
+import { until, type ExtensionDriver, type Tab } from '../support/driver.ts';
+import {
+  configureService, fastForwardPageClock, getAlarm, openDevicePage, openOptions, openPopup, readStorage, setAlarm, setUpExtension, stopServiceWorker,
+} from '../support/extension.ts';
 import { auditActions, screenshotPath } from '../support/evidence.ts';
-import { openDevicePage, panel } from '../support/portal.ts';
 import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
 
 const PASSPHRASE = 'correct horse battery staple';
-
-/** What the background holds in chrome.storage.session. */
-function sessionStorageOf(worker: Worker): Promise<Record<string, unknown>> {
-  return worker.evaluate(() => (globalThis as unknown as { chrome: { storage: { session: { get(k: null): Promise<Record<string, unknown>> } } } }).chrome.storage.session.get(null));
-}
+const GET_CORPORATE = { button: 'Get recovery key: Corporate MacBook (simulated)' };
 
 /** From the locked popup: Get on the corporate Mac, unlock with the passphrase, wait for the key. */
-async function unlockForCorporateKey(popup: Page): Promise<void> {
-  await popup.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
-  await popup.getByLabel('Vault passphrase').fill(PASSPHRASE);
-  await popup.getByRole('button', { name: 'Unlock' }).click();
-  await popup.locator('[data-keyward-key]').waitFor({ timeout: 20_000 });
+async function unlockForCorporateKey(popup: Tab): Promise<void> {
+  await popup.page.click(GET_CORPORATE);
+  await popup.page.fill({ label: 'Vault passphrase' }, PASSPHRASE);
+  await popup.page.click({ button: 'Unlock' });
+  await popup.page.waitFor('[data-keyward-key]', 20_000);
 }
 
-let service: TestService;
-let browser: ExtensionBrowser;
+const readClipboard = (tab: Tab) => tab.evaluate(() => navigator.clipboard.readText(), null);
+const writeClipboard = (tab: Tab, text: string) => tab.evaluate((t) => navigator.clipboard.writeText(t), text);
 
-beforeAll(async () => {
-  [service, browser] = await Promise.all([startTestService(), launchWithExtension()]);
-  const options = await configureService(browser, service.url);
-  await signInExtension(browser, options, DEMO_USER);
-  await setVaultPassphrase(options, PASSPHRASE);
-  await options.close();
-});
+describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
+  let service: TestService;
+  let driver: ExtensionDriver;
+  const status = (deviceId: string) => `[data-keyward-device="${deviceId}"] [data-keyward-status]`;
 
-afterAll(async () => {
-  await browser?.close();
-  await service?.close();
-});
+  beforeAll(async () => {
+    [service, driver] = await Promise.all([startTestService(), launchDriver(browserName)]);
+    const options = await setUpExtension(driver, service.url, DEMO_USER, PASSPHRASE);
+    await options.close();
+  });
 
-describe('popup', () => {
+  afterAll(async () => {
+    await driver?.close();
+    await service?.close();
+  });
+
   it("lists the user's devices with their key status", async () => {
-    const popup = await openPopup(browser);
-    const corporate = popup.locator('[data-keyward-device]', { hasText: 'Corporate MacBook' });
-    const personal = popup.locator('[data-keyward-device]', { hasText: 'Personal MacBook' });
-    expect(await corporate.locator('[data-keyward-status]').getAttribute('data-keyward-status')).toBe('escrowed');
-    expect(await corporate.locator('[data-keyward-status]').textContent()).toBe('Key escrowed');
-    expect(await personal.locator('[data-keyward-status]').getAttribute('data-keyward-status')).toBe('missing');
-    expect(Number(await popup.evaluate(() => document.documentElement.dataset.popupStatusMs))).toBeGreaterThan(0);
+    const popup = await openPopup(driver);
+    const corporate = fleetDevice(service, 'Corporate MacBook');
+    const personal = fleetDevice(service, 'Personal MacBook');
+    await popup.page.waitFor(status(corporate.deviceId));
+    expect(await popup.page.attribute(status(corporate.deviceId), 'data-keyward-status')).toBe('escrowed');
+    expect(await popup.page.text(status(corporate.deviceId))).toBe('Key escrowed');
+    expect(await popup.page.attribute(status(personal.deviceId), 'data-keyward-status')).toBe('missing');
+    expect(Number(await popup.evaluate(() => document.documentElement.dataset.popupStatusMs, null))).toBeGreaterThan(0);
     await popup.close();
   });
 
-  it('unlocks with a progress indicator, shows the key with a countdown and hides it after five minutes', async () => {
-    const popup = await browser.context.newPage();
-    await popup.clock.install();
-    await openPopup(browser, popup);
-    await popup.locator('[data-keyward-vault="unlocked"]').click();
-    await popup.locator('[data-keyward-vault="locked"]').waitFor();
+  it('locks, then unlocks with a progress indicator, shows the key with a countdown and hides it after five minutes', async () => {
+    const popup = await openPopup(driver);
+    await popup.page.click('[data-keyward-vault="unlocked"]');
+    await popup.page.waitFor('[data-keyward-vault="locked"]');
 
     const corporate = fleetDevice(service, 'Corporate MacBook');
-    await popup.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
-    await popup.getByLabel('Vault passphrase').fill(PASSPHRASE);
+    await popup.page.click(GET_CORPORATE);
+    await popup.page.fill({ label: 'Vault passphrase' }, PASSPHRASE);
     await popup.evaluate(() => {
       const seen: number[] = [];
       (window as unknown as { progressSeen: number[] }).progressSeen = seen;
@@ -77,197 +79,197 @@ describe('popup', () => {
         const bar = document.querySelector('progress');
         if (bar) seen.push(bar.value);
       }).observe(document.body, { subtree: true, childList: true, attributes: true });
-    });
-    await popup.getByRole('button', { name: 'Unlock' }).click();
-    const key = popup.locator('[data-keyward-key]');
-    await key.waitFor({ timeout: 20_000 });
-    expect(await key.textContent()).toBe(formatRecoveryKey('filevault', corporate.volumes[0].currentKey()));
-    expect(await popup.locator('[data-keyward-countdown]').textContent()).toMatch(/^Hidden in (5:00|4:5\d)$/);
-    const progress = await popup.evaluate(() => (window as unknown as { progressSeen: number[] }).progressSeen);
+    }, null);
+    await popup.page.click({ button: 'Unlock' });
+    expect(await popup.page.waitForText('[data-keyward-key]', 20_000)).toBe(formatRecoveryKey('filevault', corporate.volumes[0].currentKey()));
+    expect(await popup.page.text('[data-keyward-countdown]')).toMatch(/^Hidden in (5:00|4:5\d)$/);
+    const progress = await popup.evaluate(() => (window as unknown as { progressSeen: number[] }).progressSeen, null);
     expect(progress.length).toBeGreaterThan(1);
     expect(progress.some((v) => v > 0 && v < 1)).toBe(true);
-    await popup.screenshot({ path: screenshotPath('popup.png'), fullPage: true });
+    if (browserName === 'chromium') await popup.screenshot(screenshotPath('popup.png'));
 
-    await popup.clock.fastForward('02:00');
-    await expect.poll(() => popup.locator('[data-keyward-countdown]').textContent()).toMatch(/^Hidden in (3:00|2:5\d)$/);
-    await popup.clock.fastForward('03:01');
-    await popup.locator('[data-keyward-message="hidden"]').waitFor();
-    expect(await key.count()).toBe(0);
+    await fastForwardPageClock(popup, 120_000);
+    await until(() => popup.page.text('[data-keyward-countdown]'), (t) => /^Hidden in (3:00|2:5\d)$/.test(t ?? ''), 'three minutes left');
+    await fastForwardPageClock(popup, 181_000);
+    await popup.page.waitFor('[data-keyward-message="hidden"]');
+    expect(await popup.page.count('[data-keyward-key]')).toBe(0);
     expect(await auditActions(service, corporate.deviceId)).toContain('key.revealed');
     await popup.close();
   });
 
-  it('stays unlocked after the service worker is stopped', async () => {
-    const popup = await openPopup(browser);
-    await popup.locator('[data-keyward-vault="unlocked"]').waitFor();
-    await stopServiceWorker(browser, popup);
-    await popup.close();
-
-    const reopened = await openPopup(browser);
-    await reopened.locator('[data-keyward-vault="unlocked"]').waitFor();
-    await reopened.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
-    await reopened.locator('[data-keyward-key]').waitFor();
-    expect(await reopened.locator('[data-keyward-unlock]').count()).toBe(0);
-    await reopened.close();
-  });
-
   it('retrieves the key of each BitLocker volume of a device', async () => {
     const windows = fleetDevice(service, 'Windows PC');
-    const popup = await openPopup(browser);
-    await popup.getByRole('button', { name: 'Get recovery key: Windows PC (simulated)' }).click();
-    const key = popup.locator('[data-keyward-key]');
-    await key.waitFor();
-    expect(await key.textContent()).toBe(formatRecoveryKey('bitlocker', windows.volumes[0].currentKey()));
-    expect(await popup.evaluate(() => document.activeElement?.textContent), 'keyboard focus moves to Copy').toBe('Copy');
-    const lineBreaksAfter = await key.evaluate((element) => {
-      const text = element.firstChild as Text;
+    const popup = await openPopup(driver);
+    await popup.page.click({ button: 'Get recovery key: Windows PC (simulated)' });
+    expect(await popup.page.waitForText('[data-keyward-key]')).toBe(formatRecoveryKey('bitlocker', windows.volumes[0].currentKey()));
+    expect(await popup.evaluate(() => document.activeElement?.textContent, null), 'keyboard focus moves to Copy').toBe('Copy');
+    const lineBreaksAfter = await popup.evaluate(() => {
+      const walker = document.createTreeWalker(document.querySelector('[data-keyward-key]')!, NodeFilter.SHOW_TEXT);
       const after: string[] = [];
       let lastTop: number | null = null;
-      for (let i = 0; i < text.length; i += 1) {
-        const range = document.createRange();
-        range.setStart(text, i);
-        range.setEnd(text, i + 1);
-        const top = range.getBoundingClientRect().top;
-        if (lastTop !== null && top > lastTop + 2) after.push(text.data[i - 1]);
-        lastTop = top;
+      let previous = '';
+      for (let text = walker.nextNode() as Text | null; text; text = walker.nextNode() as Text | null) {
+        for (let i = 0; i < text.length; i += 1) {
+          const range = document.createRange();
+          range.setStart(text, i);
+          range.setEnd(text, i + 1);
+          const top = range.getBoundingClientRect().top;
+          if (lastTop !== null && top > lastTop + 2) after.push(previous);
+          lastTop = top;
+          previous = text.data[i];
+        }
       }
       return after;
-    });
+    }, null);
     expect(lineBreaksAfter.length, 'the 55-character key wraps in the popup').toBeGreaterThan(0);
     expect(lineBreaksAfter.every((c) => c === '-'), 'lines break between groups, never inside one').toBe(true);
-    await popup.getByLabel('Volume').selectOption({ label: 'D:' });
-    await expect.poll(() => key.textContent()).toBe(formatRecoveryKey('bitlocker', windows.volumes[1].currentKey()));
-    expect(await popup.locator('[data-keyward-protector]').textContent()).toMatch(/^Protector ID: \{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}$/);
-    await popup.getByRole('button', { name: 'Hide' }).click();
-    expect(await key.count()).toBe(0);
-    await expect.poll(() => popup.evaluate(() => document.activeElement?.getAttribute('aria-label')), { message: 'focus back on the device' }).toBe('Get recovery key: Windows PC (simulated)');
+    const volumeD = await popup.evaluate(() => Array.from(document.querySelectorAll('option')).find((o) => o.textContent === 'D:')?.value ?? '', null);
+    await popup.page.select({ label: 'Volume' }, volumeD);
+    await until(() => popup.page.text('[data-keyward-key]'), (t) => t === formatRecoveryKey('bitlocker', windows.volumes[1].currentKey()), 'the D: key');
+    expect(await popup.page.text('[data-keyward-protector]')).toMatch(/^Protector ID: \{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}$/);
+    await popup.page.click({ button: 'Hide' });
+    expect(await popup.page.count('[data-keyward-key]')).toBe(0);
+    await until(() => popup.evaluate(() => document.activeElement?.getAttribute('aria-label'), null), (label) => label === 'Get recovery key: Windows PC (simulated)', 'focus back on the device');
     await popup.close();
   });
 
   it('schedules auto-lock at the configured idle time; when it fires the vault locks and the session key is wiped', async () => {
-    const worker = await browser.serviceWorker();
-    type Alarm = { name: string; scheduledTime: number };
-    const alarm = () => worker.evaluate(() => (globalThis as unknown as { chrome: { alarms: { get(n: string): Promise<Alarm | undefined> } } }).chrome.alarms.get('keyward-autolock'));
-    const scheduled = await alarm();
+    const popup = await openPopup(driver);
+    const scheduled = await getAlarm(popup, 'keyward-autolock');
     expect(scheduled).toBeDefined();
     const minutesAhead = (scheduled!.scheduledTime - Date.now()) / 60_000;
     expect(minutesAhead).toBeGreaterThan(13);
     expect(minutesAhead).toBeLessThanOrEqual(15);
 
-    // Unpacked extensions may set short alarms: bring the auto-lock time forward to now.
-    await worker.evaluate(() => (globalThis as unknown as { chrome: { alarms: { create(n: string, a: { when: number }): Promise<void> } } }).chrome.alarms.create('keyward-autolock', { when: Date.now() + 50 }));
-    const popup = await openPopup(browser);
-    await expect.poll(async () => {
+    // Unpacked and temporary extensions may set short alarms: bring the auto-lock time forward to now.
+    await setAlarm(popup, 'keyward-autolock', Date.now() + 50);
+    await until(async () => {
       await popup.reload();
-      return popup.locator('[data-keyward-vault="locked"]').count();
-    }, { timeout: 10_000 }).toBe(1);
-    const session = await sessionStorageOf(worker);
-    expect(session.vaultSession).toBeUndefined();
+      await popup.page.waitFor('main.kw-root');
+      return popup.page.count('[data-keyward-vault="locked"]');
+    }, (n) => n === 1, 'the vault to lock', 10_000);
+    expect((await readStorage(popup, 'session')).vaultSession).toBeUndefined();
 
     await unlockForCorporateKey(popup);
     await popup.close();
   });
 
-  it('locks when the auto-lock alarm wakes a stopped service worker', async () => {
-    const popup = await openPopup(browser);
-    await popup.locator('[data-keyward-vault="unlocked"]').waitFor();
-    const worker = await browser.serviceWorker();
-    await worker.evaluate(() => (globalThis as unknown as { chrome: { alarms: { create(n: string, a: { when: number }): Promise<void> } } }).chrome.alarms.create('keyward-autolock', { when: Date.now() + 1_500 }));
-    await stopServiceWorker(browser, popup);
-    await popup.close();
-    await new Promise((resolve) => setTimeout(resolve, 4_000));
-
-    const reopened = await openPopup(browser);
-    await reopened.locator('[data-keyward-vault="locked"]').waitFor({ timeout: 10_000 });
-    const awake = await browser.serviceWorker();
-    const session = await sessionStorageOf(awake);
-    expect(session.vaultSession).toBeUndefined();
-    await unlockForCorporateKey(reopened);
-    await reopened.close();
-  });
-
   it('copies the key and clears the clipboard after the delay, only if it still holds the key', async () => {
-    const options = await openOptions(browser);
-    await options.getByLabel('Clear a copied key from the clipboard after (seconds)').fill('5');
-    await options.getByLabel('Clear a copied key from the clipboard after (seconds)').press('Tab');
-    await options.getByText('Saved.').waitFor();
+    const options = await openOptions(driver);
+    await options.page.fill({ label: 'Clear a copied key from the clipboard after (seconds)' }, '5');
+    await options.press('Tab');
+    await until(() => options.page.text('main'), (t) => t?.includes('Saved.') ?? false, 'Saved.');
     await options.close();
 
-    const popup = await openPopup(browser);
-    const clipboard = () => popup.evaluate(() => navigator.clipboard.readText());
-    await popup.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
-    const key = (await popup.locator('[data-keyward-key]').textContent()) ?? '';
-    await popup.getByRole('button', { name: 'Copy' }).click();
-    await popup.getByText('Copied. The clipboard is cleared in 5 s.').waitFor();
-    expect(await clipboard()).toBe(key);
-    await expect.poll(clipboard, { timeout: 9_000, interval: 250 }).toBe('');
+    const popup = await openPopup(driver);
+    await popup.page.click(GET_CORPORATE);
+    const key = await popup.page.waitForText('[data-keyward-key]');
+    await popup.page.click({ button: 'Copy' });
+    expect(await popup.page.waitForText('[role="status"]')).toBe('Copied. The clipboard is cleared in 5 s.');
+    expect(await readClipboard(popup)).toBe(key);
+    await until(() => readClipboard(popup), (text) => text === '', 'the clipboard to be cleared', 9_000);
 
-    await popup.getByRole('button', { name: 'Copy' }).click();
-    await expect.poll(clipboard).toBe(key);
-    await popup.evaluate(() => navigator.clipboard.writeText('a note the user copied'));
-    await popup.waitForTimeout(6_000);
-    expect(await clipboard()).toBe('a note the user copied');
+    await popup.page.click({ button: 'Copy' });
+    await until(() => readClipboard(popup), (text) => text === key, 'the key on the clipboard');
+    await writeClipboard(popup, 'a note the user copied');
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    expect(await readClipboard(popup)).toBe('a note the user copied');
     await popup.close();
   });
 
-  it('a portal content script cannot make the clipboard helper clear what the user copied', async () => {
-    const popup = await openPopup(browser);
-    await popup.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
-    await popup.getByRole('button', { name: 'Copy' }).click();
-    await popup.getByText('Copied. The clipboard is cleared in 5 s.').waitFor();
-    const note = 'a note the user copied later';
-    await popup.evaluate((text) => navigator.clipboard.writeText(text), note);
+  if (browserName === 'chromium') {
+    it('stays unlocked after the service worker is stopped', async () => {
+      const popup = await openPopup(driver);
+      await popup.page.waitFor('[data-keyward-vault="unlocked"]');
+      await stopServiceWorker(driver, popup);
+      await popup.close();
 
-    const portal = await browser.context.newPage();
-    await openDevicePage(portal, service.url, fleetDevice(service, 'Corporate MacBook').deviceId);
-    await panel(portal, 'get').getByRole('button', { name: 'Get recovery key' }).waitFor();
-    const sha256 = createHash('sha256').update(note).digest('hex');
-    await sendFromContentScript(browser.context, portal, 'Keyward', { target: 'offscreen', type: 'clipboard.clearLater', sha256, delayMs: 0 }).catch(() => undefined);
-    await popup.waitForTimeout(1_000);
-    expect(await popup.evaluate(() => navigator.clipboard.readText())).toBe(note);
-    await portal.close();
-    await popup.close();
-  });
+      const reopened = await openPopup(driver);
+      await reopened.page.waitFor('[data-keyward-vault="unlocked"]');
+      await reopened.page.click(GET_CORPORATE);
+      await reopened.page.waitFor('[data-keyward-key]');
+      expect(await reopened.page.count('[data-keyward-unlock]')).toBe(0);
+      await reopened.close();
+    });
+
+    it('locks when the auto-lock alarm wakes a stopped service worker', async () => {
+      const popup = await openPopup(driver);
+      await popup.page.waitFor('[data-keyward-vault="unlocked"]');
+      await setAlarm(popup, 'keyward-autolock', Date.now() + 1_500);
+      await stopServiceWorker(driver, popup);
+      await popup.close();
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+
+      const reopened = await openPopup(driver);
+      await reopened.page.waitFor('[data-keyward-vault="locked"]', 10_000);
+      expect((await readStorage(reopened, 'session')).vaultSession).toBeUndefined();
+      await unlockForCorporateKey(reopened);
+      await reopened.close();
+    });
+
+    it('a portal content script cannot make the clipboard helper clear what the user copied', async () => {
+      const popup = await openPopup(driver);
+      await popup.page.click(GET_CORPORATE);
+      await popup.page.click({ button: 'Copy' });
+      expect(await popup.page.waitForText('[role="status"]')).toBe('Copied. The clipboard is cleared in 5 s.');
+      const note = 'a note the user copied later';
+      await writeClipboard(popup, note);
+
+      const portal = await openDevicePage(driver, service.url, fleetDevice(service, 'Corporate MacBook').deviceId);
+      await portal.panel('get').waitFor({ button: 'Get recovery key' });
+      const { browser, tab } = chromiumDriverOf(driver, portal);
+      const sha256 = createHash('sha256').update(note).digest('hex');
+      await sendFromContentScript(browser.context, tab, 'Keyward', { target: 'offscreen', type: 'clipboard.clearLater', sha256, delayMs: 0 }).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(await readClipboard(popup)).toBe(note);
+      await portal.close();
+      await popup.close();
+    });
+  }
 
   it('changes the vault passphrase: the old one no longer unlocks, the new one does', async () => {
-    const options = await openOptions(browser);
-    await options.locator('#kw-current').fill(PASSPHRASE);
-    await options.locator('#kw-new').fill('a brand new passphrase');
-    await options.locator('#kw-confirm-pass').fill('a different passphrase');
-    await options.getByRole('button', { name: 'Change passphrase' }).click();
-    const description = await options.locator('#kw-confirm-pass').evaluate((input) =>
-      (input.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent ?? '').join(' ').trim());
-    expect(description, 'the mismatch is the field\'s accessible description').toBe('The passphrases do not match.');
-    await options.locator('#kw-confirm-pass').fill('a brand new passphrase');
-    await options.getByRole('button', { name: 'Change passphrase' }).click();
-    await options.locator('[data-keyward-vault-message="ok"]').waitFor({ timeout: 30_000 });
-    await options.getByRole('button', { name: 'Lock' }).click();
-    await options.locator('[data-keyward-vault="locked"]').waitFor();
+    const options = await openOptions(driver);
+    await options.page.fill('#kw-current', PASSPHRASE);
+    await options.page.fill('#kw-new', 'a brand new passphrase');
+    await options.page.fill('#kw-confirm-pass', 'a different passphrase');
+    await options.page.click({ button: 'Change passphrase' });
+    const description = await options.evaluate(() => {
+      const input = document.getElementById('kw-confirm-pass')!;
+      return (input.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent ?? '').join(' ').trim();
+    }, null);
+    expect(description, "the mismatch is the field's accessible description").toBe('The passphrases do not match.');
+    await options.page.fill('#kw-confirm-pass', 'a brand new passphrase');
+    await options.page.click({ button: 'Change passphrase' });
+    await options.page.waitFor('[data-keyward-vault-message="ok"]', 30_000);
+    await options.page.click({ button: 'Lock' });
+    await options.page.waitFor('[data-keyward-vault="locked"]');
     await options.close();
 
-    const popup = await openPopup(browser);
-    await popup.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
-    await popup.getByLabel('Vault passphrase').fill(PASSPHRASE);
-    await popup.getByRole('button', { name: 'Unlock' }).click();
-    await popup.getByText('Wrong passphrase. Try again.').waitFor({ timeout: 20_000 });
-    await popup.getByLabel('Vault passphrase').fill('a brand new passphrase');
-    await popup.getByRole('button', { name: 'Unlock' }).click();
-    await popup.locator('[data-keyward-key]').waitFor({ timeout: 20_000 });
+    const popup = await openPopup(driver);
+    await popup.page.click(GET_CORPORATE);
+    await popup.page.fill({ label: 'Vault passphrase' }, PASSPHRASE);
+    await popup.page.click({ button: 'Unlock' });
+    await until(() => popup.page.text('main'), (t) => t?.includes('Wrong passphrase. Try again.') ?? false, 'the wrong-passphrase message', 20_000);
+    await popup.page.fill({ label: 'Vault passphrase' }, 'a brand new passphrase');
+    await popup.page.click({ button: 'Unlock' });
+    await popup.page.waitFor('[data-keyward-key]', 20_000);
     await popup.close();
   });
 
-  it('after a browser restart: still signed in, statuses shown from the cache, vault locked', async () => {
-    await browser.close({ keepProfile: true });
-    browser = await launchWithExtension(browser.profileDir);
-    const popup = await openPopup(browser);
-    await popup.locator('[data-keyward-vault="locked"]').waitFor();
-    const corporate = popup.locator('[data-keyward-device]', { hasText: 'Corporate MacBook' });
-    expect(await corporate.locator('[data-keyward-status]').getAttribute('data-keyward-status')).toBe('escrowed');
-    expect(await popup.locator('[data-keyward-state="signed-out"]').count()).toBe(0);
-    await popup.getByRole('button', { name: 'Get recovery key: Corporate MacBook (simulated)' }).click();
-    await popup.locator('[data-keyward-unlock]').waitFor();
-    await popup.close();
-  });
+  if (browserName === 'chromium') {
+    it('after a browser restart: still signed in, statuses shown from the cache, vault locked', async () => {
+      const profile = (driver as ChromiumDriver).browser.profileDir;
+      await (driver as ChromiumDriver).close({ keepProfile: true });
+      driver = await ChromiumDriver.launch(profile);
+      const popup = await openPopup(driver);
+      await popup.page.waitFor('[data-keyward-vault="locked"]');
+      expect(await popup.page.attribute(status(fleetDevice(service, 'Corporate MacBook').deviceId), 'data-keyward-status')).toBe('escrowed');
+      expect(await popup.page.count('[data-keyward-state="signed-out"]')).toBe(0);
+      await popup.page.click(GET_CORPORATE);
+      await popup.page.waitFor('[data-keyward-unlock]');
+      await popup.close();
+    });
+  }
 
   it('pointing the extension at another service signs out first: no token ever reaches the new service', async () => {
     const seen: string[] = [];
@@ -278,12 +280,12 @@ describe('popup', () => {
     await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
     try {
       const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
-      await configureService(browser, otherUrl);
-      const popup = await openPopup(browser);
-      await popup.locator('[data-keyward-state="signed-out"]').waitFor();
-      expect(await popup.locator('[data-keyward-device]').count()).toBe(0);
-      const worker = await browser.serviceWorker();
-      const local = await worker.evaluate(() => (globalThis as unknown as { chrome: { storage: { local: { get(k: null): Promise<Record<string, unknown>> } } } }).chrome.storage.local.get(null));
+      const options = await configureService(driver, otherUrl);
+      await options.close();
+      const popup = await openPopup(driver);
+      await popup.page.waitFor('[data-keyward-state="signed-out"]');
+      expect(await popup.page.count('[data-keyward-device]')).toBe(0);
+      const local = await readStorage(popup, 'local');
       expect(local.tokens).toBeUndefined();
       expect(local.account).toBeUndefined();
       expect(seen.filter((line) => /Bearer|refresh/i.test(line))).toEqual([]);

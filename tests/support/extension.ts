@@ -1,77 +1,101 @@
 /**
- * Drives the extension the way a person does: options page (service URL, sign-in through
- * the portal's OAuth consent, vault passphrase), the popup, and inspection helpers for the
- * tests (stop the service worker, dump what the extension stores).
+ * Drives the extension the way a person does, in any browser (driver.ts): options page
+ * (service URL, sign-in, vault passphrase), the popup, a portal device page; and inspection
+ * helpers for the tests (what the extension stores, its alarms), run inside an extension page.
  */
-import type { Page } from 'playwright-core';
-import type { ExtensionBrowser } from './browser.ts';
-import { signInToPortal, type PortalAccount } from './portal.ts';
+import { until, type ExtensionDriver, type Tab } from './driver.ts';
+import { chromiumDriverOf } from './browsers.ts';
+import type { PortalAccount } from './portal.ts';
 
-export async function openOptions(b: ExtensionBrowser): Promise<Page> {
-  const page = await b.context.newPage();
-  await page.goto(b.extensionUrl('options.html'));
-  await page.locator('#kw-service-url').waitFor();
-  return page;
+export async function openOptions(driver: ExtensionDriver): Promise<Tab> {
+  const tab = await driver.newTab();
+  await tab.goto(driver.extensionUrl('options.html'));
+  await tab.page.waitFor('#kw-service-url');
+  return tab;
 }
 
-export async function configureService(b: ExtensionBrowser, serviceUrl: string): Promise<Page> {
-  const options = await openOptions(b);
-  await options.locator('#kw-service-url').fill(serviceUrl);
-  await options.getByRole('button', { name: 'Save settings' }).click();
-  await options.getByText('Saved.').waitFor();
+export async function configureService(driver: ExtensionDriver, serviceUrl: string): Promise<Tab> {
+  const options = await openOptions(driver);
+  await options.page.fill('#kw-service-url', serviceUrl);
+  await options.page.click({ button: 'Save settings' });
+  await until(() => options.page.text('main'), (text) => text?.includes('Saved.') ?? false, 'Saved.');
   return options;
 }
 
-/** Options › Sign in → the portal's sign-in and consent in a new tab → callback.html. */
-export async function signInExtension(b: ExtensionBrowser, options: Page, account: PortalAccount): Promise<void> {
-  const authorizeTab = b.context.waitForEvent('page');
-  await options.locator('[data-keyward-action="sign-in"]').click();
-  const tab = await authorizeTab;
-  // The new tab may still be about:blank when it is handed over: wait for the portal's own page.
-  await tab.locator('#login-form, #consent').first().waitFor({ timeout: 20_000 });
-  await signInToPortal(tab, account);
-  // The consent page names the extension asking, by the id this browser runs it under.
-  await tab.locator('#consent-extension-id', { hasText: b.extensionId }).waitFor({ timeout: 5_000 });
-  await tab.getByRole('button', { name: 'Allow' }).click();
-  await tab.waitForURL(/callback\.html/);
-  await tab.locator('[data-keyward-callback="done"]').waitFor({ timeout: 15_000 });
-  await tab.close();
-  await options.locator('[data-keyward-account="signed-in"]').waitFor();
+/** Options › Sign in, then whatever the browser's sign-in window asks (the driver knows). */
+export async function signInExtension(driver: ExtensionDriver, options: Tab, account: PortalAccount): Promise<void> {
+  await driver.signIn(options, account);
 }
 
-export async function setVaultPassphrase(options: Page, passphrase: string): Promise<void> {
-  await options.locator('#kw-new').fill(passphrase);
-  await options.locator('#kw-confirm-pass').fill(passphrase);
-  await options.getByRole('button', { name: 'Set passphrase' }).click();
-  await options.locator('[data-keyward-vault-message="ok"]').waitFor({ timeout: 30_000 });
+/** Configures the service, signs in and (optionally) sets the vault passphrase; returns the options tab. */
+export async function setUpExtension(driver: ExtensionDriver, serviceUrl: string, account: PortalAccount, passphrase?: string): Promise<Tab> {
+  const options = await configureService(driver, serviceUrl);
+  await driver.signIn(options, account);
+  if (passphrase) await setVaultPassphrase(options, passphrase);
+  return options;
 }
 
-export async function openPopup(b: ExtensionBrowser, page?: Page): Promise<Page> {
-  const popup = page ?? (await b.context.newPage());
-  await popup.setViewportSize({ width: 380, height: 600 });
-  await popup.goto(b.extensionUrl('popup.html'));
-  await popup.locator('main.kw-root').waitFor();
+export async function setVaultPassphrase(options: Tab, passphrase: string): Promise<void> {
+  await options.page.fill('#kw-new', passphrase);
+  await options.page.fill('#kw-confirm-pass', passphrase);
+  await options.page.click({ button: 'Set passphrase' });
+  await options.page.waitFor('[data-keyward-vault-message="ok"]', 30_000);
+}
+
+export async function openPopup(driver: ExtensionDriver, tab?: Tab): Promise<Tab> {
+  const popup = tab ?? (await driver.newTab());
+  await popup.setViewport(380, 600);
+  await popup.goto(driver.extensionUrl('popup.html'));
+  await popup.page.waitFor('main.kw-root');
   return popup;
 }
 
-/** Stops the extension's service worker (as Chrome does when it is idle) and waits until it has stopped. */
-export async function stopServiceWorker(b: ExtensionBrowser, page: Page): Promise<void> {
-  const cdp = await b.context.newCDPSession(page);
-  type Versions = { versions: { scriptURL: string; runningStatus: string }[] };
-  const stopped = new Promise<void>((resolve) => {
-    cdp.on('ServiceWorker.workerVersionUpdated', (event: Versions) => {
-      if (event.versions.some((v) => v.scriptURL.endsWith('/background.js') && v.runningStatus === 'stopped')) resolve();
-    });
-  });
-  await cdp.send('ServiceWorker.enable');
-  await cdp.send('ServiceWorker.stopAllWorkers');
-  await stopped;
-  await cdp.detach();
+export async function openDevicePage(driver: ExtensionDriver, serviceUrl: string, deviceId: string, tab?: Tab): Promise<Tab> {
+  const page = tab ?? (await driver.newTab());
+  await page.goto(`${serviceUrl}/devices/${encodeURIComponent(deviceId)}`);
+  return page;
+}
+
+type StorageArea = { get(keys: string | null): Promise<Record<string, unknown>>; set(items: Record<string, unknown>): Promise<void> };
+type Alarm = { name: string; scheduledTime: number };
+type ExtensionApi = {
+  storage: { local: StorageArea; session: StorageArea };
+  alarms: { get(name: string): Promise<Alarm | undefined>; create(name: string, info: { when: number; periodInMinutes?: number }): Promise<void> };
+};
+
+/** storage.local or storage.session, read from an extension page. */
+export function readStorage(extensionPage: Tab, area: 'local' | 'session'): Promise<Record<string, unknown>> {
+  return extensionPage.evaluate((which) => {
+    const g = globalThis as unknown as { browser?: ExtensionApi; chrome: ExtensionApi };
+    return (g.browser ?? g.chrome).storage[which].get(null);
+  }, area);
+}
+
+export function writeStorage(extensionPage: Tab, area: 'local' | 'session', items: Record<string, unknown>): Promise<void> {
+  return extensionPage.evaluate(({ which, values }) => {
+    const g = globalThis as unknown as { browser?: ExtensionApi; chrome: ExtensionApi };
+    return (g.browser ?? g.chrome).storage[which].set(values);
+  }, { which: area, values: items });
+}
+
+export function getAlarm(extensionPage: Tab, name: string): Promise<Alarm | undefined> {
+  return extensionPage.evaluate((n) => {
+    const g = globalThis as unknown as { browser?: ExtensionApi; chrome: ExtensionApi };
+    return (g.browser ?? g.chrome).alarms.get(n);
+  }, name);
+}
+
+/** Brings an alarm forward (unpacked and temporary extensions may set short alarms). */
+export function setAlarm(extensionPage: Tab, name: string, when: number, periodInMinutes?: number): Promise<void> {
+  return extensionPage.evaluate(({ n, at, period }) => {
+    const g = globalThis as unknown as { browser?: ExtensionApi; chrome: ExtensionApi };
+    return (g.browser ?? g.chrome).alarms.create(n, period === undefined ? { when: at } : { when: at, periodInMinutes: period });
+  }, { n: name, at: when, period: periodInMinutes });
 }
 
 /** Everything the extension keeps: IndexedDB (bytes as text too), storage.local, storage.session. */
-export async function dumpExtensionStorage(page: Page): Promise<string> {
-  return page.evaluate(async () => {
+export async function dumpExtensionStorage(extensionPage: Tab): Promise<string> {
+  return extensionPage.evaluate(async () => {
     const bytesAsText = (value: unknown): unknown => {
       if (value instanceof Uint8Array) return { bytes: Array.from(value).join(','), latin1: String.fromCharCode(...value) };
       if (value instanceof ArrayBuffer) return bytesAsText(new Uint8Array(value));
@@ -98,16 +122,50 @@ export async function dumpExtensionStorage(page: Page): Promise<string> {
       databases[info.name] = stores;
       db.close();
     }
-    type Area = { get(keys: null): Promise<unknown> };
-    const storage = (globalThis as unknown as { chrome: { storage: { local: Area; session: Area } } }).chrome.storage;
+    const g = globalThis as unknown as { browser?: ExtensionApi; chrome: ExtensionApi };
+    const storage = (g.browser ?? g.chrome).storage;
     const local = await storage.local.get(null);
     const session = await storage.session.get(null);
     return JSON.stringify({ databases, local, session });
-  });
+  }, null);
 }
 
 /** True when `text` holds the key in any grouping, separator or case. */
 export function containsKey(text: string, key: string): boolean {
   const squash = (v: string) => v.toLowerCase().replace(/[^0-9a-z]/g, '');
   return squash(text).includes(squash(key));
+}
+
+/** Stops the extension's service worker (as Chrome does when it is idle) and waits until it has stopped (Chromium only). */
+export async function stopServiceWorker(driver: ExtensionDriver, tab: Tab): Promise<void> {
+  const { browser, tab: page } = chromiumDriverOf(driver, tab);
+  const cdp = await browser.context.newCDPSession(page);
+  type Versions = { versions: { scriptURL: string; runningStatus: string }[] };
+  const stopped = new Promise<void>((resolve) => {
+    cdp.on('ServiceWorker.workerVersionUpdated', (event: Versions) => {
+      if (event.versions.some((v) => v.scriptURL.endsWith('/background.js') && v.runningStatus === 'stopped')) resolve();
+    });
+  });
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  await stopped;
+  await cdp.detach();
+}
+
+/**
+ * Moves `Date.now()` forward by `ms` in an extension page (the popup, options): its own
+ * one-second ticker then sees the new time — no real five-minute wait. Works the same in
+ * every browser, since extension pages run in the world the automation protocol evaluates in.
+ */
+export async function fastForwardPageClock(tab: Tab, ms: number): Promise<void> {
+  await tab.evaluate((offset) => {
+    const g = globalThis as unknown as { keywardClock?: { offset: number } };
+    if (!g.keywardClock) {
+      const realNow = Date.now.bind(Date);
+      const clock = { offset: 0 };
+      g.keywardClock = clock;
+      Date.now = () => realNow() + clock.offset;
+    }
+    g.keywardClock.offset += offset;
+  }, ms);
 }
