@@ -26,6 +26,12 @@ export type AppConfig = {
   rateLimits: { loginPerMinute: number; revealPerMinute: number };
   /** Days a retired or rejected key version is kept before it is destroyed. */
   retiredRetentionDays: number;
+  /** Hours between full checks of an escrowed key (the device proves the key opens the volume). */
+  keyCheckHours: number;
+  /** Days after which a device credential is replaced at the next check-in. */
+  agentCredentialRotateDays: number;
+  /** Days after which a credential that was never replaced (the device stayed away) is refused. */
+  agentCredentialMaxDays: number;
 };
 
 export const defaultConfig: AppConfig = {
@@ -38,6 +44,9 @@ export const defaultConfig: AppConfig = {
   agentCheckinSeconds: 60,
   rateLimits: { loginPerMinute: 10, revealPerMinute: 30 },
   retiredRetentionDays: 90,
+  keyCheckHours: 24,
+  agentCredentialRotateDays: 30,
+  agentCredentialMaxDays: 180,
 };
 
 export type AppDeps = {

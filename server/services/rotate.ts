@@ -18,6 +18,7 @@ export async function requestRotation(deps: AppDeps, user: UserActor, deviceId: 
   const device = await findDevice(deps.db, deviceId);
   if (!device) throw new ApiFailure(404, 'not_found');
   assertCanRotate(user, { ownerId: device.owner_id, ownership: device.ownership });
+  if (device.retired_at) throw new ApiFailure(409, 'device_retired');
   const volume = await pickVolume(deps.db, device.id, volumeId);
   const at = nowIso(deps);
   const op = await deps.db.transaction().execute(async (trx) => {

@@ -35,7 +35,7 @@ describe('agent API client', () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ tasks: [], nextCheckinSeconds: 30 }));
     });
     const result = await httpAgentApi({ serverUrl: url, credential: 'kwa_test', retry: FAST }).checkin([]);
-    expect(result).toEqual({ tasks: [], nextCheckinSeconds: 30 });
+    expect(result).toEqual({ tasks: [], nextCheckinSeconds: 30, verifyVolumes: [] });
     expect(calls).toBe(3);
     expect(auth.every((a) => a === 'Bearer kwa_test')).toBe(true);
   });
