@@ -64,6 +64,8 @@ export const Operation = z.object({
   kind: OperationKind,
   state: OperationState,
   failureCause: FailureCause.nullable(),
+  /** What the device said about a failure, in its own (technical, English) words; never a key. */
+  detail: z.string().nullable().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

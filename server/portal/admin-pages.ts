@@ -22,7 +22,8 @@ import { assertCsrf, formatTime } from './session.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
 import { isMessageId } from '../../lib/i18n/index.ts';
 import { actorOf, assertRevealRate, toLogin } from './device-pages.ts';
-import { COUNTDOWN_SCRIPT, noticeBlock, revealedKeyBlock, statusBadge, statusCard, volumesTable } from './device-render.ts';
+import { COUNTDOWN_SCRIPT, escrowProblemBlocks, noticeBlock, retiredBlock, revealedKeyBlock, statusBadge, statusCard, volumesTable } from './device-render.ts';
+import { lifecycleSection } from './device-lifecycle-pages.ts';
 
 function auditTable(c: AppContext, events: AuditEvent[]): Html {
   const locale = c.get('locale');
@@ -50,7 +51,7 @@ function readsWholeAuditLog(session: PortalSession): boolean {
 type AdminState = { revealed?: RevealedKey; error?: string | null; info?: string | null };
 
 /** `events`: the device's audit events, or `null` for someone who may not read the audit log. */
-function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[] | null, csrf: string, state: AdminState): Html {
+function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[] | null, csrf: string, retentionDays: number, state: AdminState): Html {
   const personal = device.ownership === 'personal';
   const rotateForm = html`<form method="post" action="/devices/${device.id}/rotate">${csrfField(csrf)}<input type="hidden" name="back" value="admin">
     ${device.volumes.length > 1 ? html`<span class="field"><label for="rotate-volume">${tr(c, 'portal.volume')}</label><select id="rotate-volume" name="volumeId">${device.volumes.map((v) => html`<option value="${v.id}">${v.name}</option>`)}</select></span>` : ''}
@@ -62,7 +63,9 @@ function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[] | n
     body: html`
       <p class="crumb"><a href="/admin/devices">← ${tr(c, 'portal.admin_devices')}</a></p>
       ${state.info ? html`<p class="info" role="status">${state.info}</p>` : ''}
+      ${retiredBlock(c, device, retentionDays)}
       ${noticeBlock(c, device, false)}
+      ${escrowProblemBlocks(c, device)}
       ${statusCard(c, device, true)}
       ${volumesTable(c, device, true)}
       <section class="card" id="reveal" aria-labelledby="reveal-title">
@@ -86,6 +89,7 @@ function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[] | n
             </form>
             <div class="actions">${rotateForm}</div>`}
       </section>
+      ${lifecycleSection(c, device, csrf, retentionDays)}
       ${events ? html`<section class="card"><h2>${tr(c, 'portal.audit_log')}</h2>${auditTable(c, events)}</section>` : ''}
     `,
   });
@@ -138,7 +142,7 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     const device = await deviceFor(c);
     const events = await deviceEvents(session, device.id);
     const info = c.req.query('rotated') === '1' ? tr(c, 'portal.rotate_queued') : c.req.query('checked') === '1' ? tr(c, 'portal.check_access_sent') : null;
-    return c.html(adminDevicePage(c, device, events, session.csrf, { info }));
+    return c.html(adminDevicePage(c, device, events, session.csrf, deps.config.retiredRetentionDays, { info }));
   });
 
   r.post('/devices/:id/reveal', async (c) => {
@@ -164,7 +168,7 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     }
     const device = await deviceFor(c);
     const events = await deviceEvents(session, device.id);
-    return c.html(adminDevicePage(c, device, events, session.csrf, state), status);
+    return c.html(adminDevicePage(c, device, events, session.csrf, deps.config.retiredRetentionDays, state), status);
   });
 
   r.get('/audit', async (c) => {

@@ -21,7 +21,7 @@ import { requestCheckAccess, requestRotation } from '../services/rotate.ts';
 import type { PortalSession } from '../auth/sessions.ts';
 import { assertCsrf, formatTime } from './session.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
-import { COUNTDOWN_SCRIPT, noticeBlock, revealedKeyBlock, statusBadge, statusCard, volumesTable } from './device-render.ts';
+import { COUNTDOWN_SCRIPT, escrowProblemBlocks, noticeBlock, retiredBlock, revealedKeyBlock, statusBadge, statusCard, volumesTable } from './device-render.ts';
 
 /** A portal reveal counts against the per-user limit, then the (looser) per-IP one; over either → 429. */
 export function assertRevealRate(c: AppContext, deps: AppDeps, limiter: RateLimiter, session: PortalSession): void {
@@ -93,7 +93,15 @@ function getSection(c: AppContext, device: Device, csrf: string, revealed: Revea
   </section>`;
 }
 
-export function devicePage(c: AppContext, device: Device, csrf: string, state: DevicePageState): Html {
+/** A LUKS disk has no typed key to store: the agent adds its own; the page says so instead of the form. */
+function luksStoreHint(c: AppContext): Html {
+  return html`<section class="card" id="store" aria-labelledby="store-title">
+    <h2 id="store-title">${tr(c, 'ui.store_key')}</h2>
+    <p id="luks-store-hint">${tr(c, 'portal.luks_store_hint')}</p>
+  </section>`;
+}
+
+export function devicePage(c: AppContext, device: Device, csrf: string, retentionDays: number, state: DevicePageState): Html {
   return page(c, {
     title: device.name,
     csrf,
@@ -102,17 +110,19 @@ export function devicePage(c: AppContext, device: Device, csrf: string, state: D
     body: html`
       <p class="crumb"><a href="/devices">← ${tr(c, 'ui.my_devices')}</a></p>
       ${state.info ? html`<p class="info" id="info" role="status">${state.info}</p>` : ''}
+      ${retiredBlock(c, device, retentionDays)}
       ${noticeBlock(c, device)}
+      ${escrowProblemBlocks(c, device)}
       ${statusCard(c, device, false)}
       ${volumesTable(c, device, device.keyKind === 'bitlocker')}
-      <div class="actions">
+      ${device.retiredAt ? '' : html`<div class="actions">
         <form method="post" action="/devices/${device.id}/check-access">${csrfField(csrf)}<button type="submit" id="check-access">${tr(c, 'ui.check_access')}</button></form>
         <form method="post" action="/devices/${device.id}/rotate">${csrfField(csrf)}${
           device.volumes.length > 1 ? html`<span class="field"><label for="rotate-volume">${tr(c, 'portal.volume')}</label>${volumeSelect(device, 'rotate-volume')}</span>` : ''
         }<button type="submit" id="rotate">${tr(c, 'ui.rotate')}</button></form>
-      </div>
+      </div>`}
       ${getSection(c, device, csrf, state.revealed, state.getError)}
-      ${storeSection(c, device, csrf, state.store ?? {})}
+      ${device.retiredAt ? '' : device.keyKind === 'luks' ? luksStoreHint(c) : storeSection(c, device, csrf, state.store ?? {})}
     `,
   });
 }
@@ -154,7 +164,7 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     const device = await ownDevice(c, session);
     if (!isOwner(actorOf(session), device)) return c.redirect(`/admin/devices/${device.id}`, 302);
     const flag = Object.keys(INFO_FLAGS).find((k) => c.req.query(k) === '1');
-    return c.html(devicePage(c, device, session.csrf, { info: flag ? tr(c, INFO_FLAGS[flag]) : null, toast: c.req.query('toast') === 'M2' ? tr(c, 'flow.M2') : null }));
+    return c.html(devicePage(c, device, session.csrf, deps.config.retiredRetentionDays, { info: flag ? tr(c, INFO_FLAGS[flag]) : null, toast: c.req.query('toast') === 'M2' ? tr(c, 'flow.M2') : null }));
   });
 
   r.post('/devices/:id/keys', async (c) => {
@@ -172,8 +182,9 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
       const state: DevicePageState =
         error.code === 'keys_mismatch' ? { store: { confirmError: tr(c, 'flow.M1') } }
         : error.code === 'invalid_key' ? { store: { keyError: message } }
+        : error.code === 'luks_passphrase_refused' ? { toast: message }
         : { toast: tr(c, 'flow.M2') };
-      return c.html(devicePage(c, device, session.csrf, state), error.status === 500 ? 400 : error.status);
+      return c.html(devicePage(c, device, session.csrf, deps.config.retiredRetentionDays, state), error.status === 500 ? 400 : error.status);
     }
     return c.redirect(`/devices/${id}?stored=1`, 303);
   });
@@ -187,12 +198,12 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     try {
       const outcome = await revealRecoveryKey(deps, actorOf(session), c.req.param('id'), { volumeId: form.volumeId || undefined }, { ip: clientIp(c), locale: c.get('locale') });
       const device = await ownDevice(c, session);
-      return c.html(devicePage(c, device, session.csrf, { revealed: outcome.key }));
+      return c.html(devicePage(c, device, session.csrf, deps.config.retiredRetentionDays, { revealed: outcome.key }));
     } catch (error) {
       // No key escrowed yet: say so (with IT's contact) in the Get section, on the device page.
       if (!(error instanceof ApiFailure) || error.code !== 'no_key') throw error;
       const device = await ownDevice(c, session);
-      return c.html(devicePage(c, device, session.csrf, { getError: error.detail ?? tr(c, 'error.no_key') }), 404);
+      return c.html(devicePage(c, device, session.csrf, deps.config.retiredRetentionDays, { getError: error.detail ?? tr(c, 'error.no_key') }), 404);
     }
   });
 

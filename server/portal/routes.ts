@@ -11,6 +11,7 @@ import { browsersPage } from './browsers-page.ts';
 import { oauthPages } from './oauth-pages.ts';
 import { policyPages } from './policy-pages.ts';
 import { usersPages } from './users-page.ts';
+import { deviceLifecyclePages } from './device-lifecycle-pages.ts';
 
 export function portalRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
@@ -23,5 +24,6 @@ export function portalRoutes(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> 
   r.route('/admin', adminPages(deps, limiter));
   r.route('/admin', policyPages(deps));
   r.route('/admin', usersPages(deps));
+  r.route('/admin', deviceLifecyclePages(deps));
   return r;
 }

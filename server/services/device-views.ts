@@ -46,6 +46,7 @@ export function operationView(op: OperationTable, stale: boolean): Operation {
     kind: op.kind as Operation['kind'],
     state: op.state as Operation['state'],
     failureCause: effectiveCause(op, stale),
+    detail: op.state === 'failed' ? op.detail : null,
     createdAt: op.created_at,
     updatedAt: op.updated_at,
   };
