@@ -20,6 +20,7 @@ import { appendAudit } from '../audit.ts';
 import { newestActiveVersion, openKeyVersion, type Trx } from './key-versions.ts';
 import { rotateCredentialIfDue } from './agent-enroll.ts';
 import { recordEscrowProblem } from './escrow-health.ts';
+import { findOpenOperation, queueOperation } from './operations.ts';
 
 export const CLAIM_LEASE_MS = 30_000;
 
@@ -63,9 +64,25 @@ async function syncVolumes(trx: Trx, deps: AppDeps, device: DeviceTable, volumes
         .where('protector_id', 'not in', v.protectorIds.map((p) => parseProtectorId(p) ?? p))
         .executeTakeFirst();
       if (Number(gone.numUpdatedRows) > 0) changed = true;
+      if (await queueUploadOfNewProtectors(trx, device, known.id, v.protectorIds, at)) changed = true;
     }
   }
   return changed;
+}
+
+/**
+ * On a volume whose keys are escrowed, a BitLocker recovery password the device lists but the
+ * service does not hold (added on the device, e.g. after one was removed) is escrowed too: an
+ * `upload` task, unless one is waiting. A volume never escrowed stays as it is until IT asks.
+ */
+async function queueUploadOfNewProtectors(trx: Trx, device: DeviceTable, volumeId: string, listed: string[], at: string): Promise<boolean> {
+  const versions = await trx.selectFrom('key_versions').select(['protector_id', 'state']).where('volume_id', '=', volumeId).execute();
+  if (versions.length === 0) return false;
+  const held = new Set(versions.filter((k) => k.state === 'active').map((k) => k.protector_id));
+  if (listed.every((p) => held.has(parseProtectorId(p) ?? p))) return false;
+  if (await findOpenOperation(trx, volumeId, 'upload')) return false;
+  await queueOperation(trx, { deviceId: device.id, volumeId, kind: 'upload', requestedBy: device.id, at });
+  return true;
 }
 
 /** Refs of the device's volumes with an active key not proved to open the volume within the policy's interval. */
@@ -95,6 +112,8 @@ export async function checkIn(
     return eb.or([eb('claimed_at', '<', leaseExpired), eb('id', 'not in', inHand)]);
   };
   const result = await deps.db.transaction().execute(async (trx) => {
+    // First what the device reports, so work it makes necessary (an upload) is handed out now.
+    const changed = await syncVolumes(trx, deps, device, req.volumes, at);
     let q = trx
       .selectFrom('operations')
       .selectAll()
@@ -120,7 +139,6 @@ export async function checkIn(
       volumesInHand.add(op.volume_id);
       ops.push(op);
     }
-    const changed = await syncVolumes(trx, deps, device, req.volumes, at);
     await trx
       .updateTable('devices')
       .set({ last_checkin_at: at, checkin_requested_at: null, ...(changed || ops.length > 0 ? { updated_at: at } : {}) })

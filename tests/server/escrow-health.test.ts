@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRecoveryKey } from '../../lib/keys/index.ts';
 import { t } from '../../lib/i18n/index.ts';
-import { call, createHarness, portalLogin, TestAgent, tokensFor, type Harness } from './harness.ts';
+import { BL_KEY_1, BL_KEY_2, call, createHarness, portalLogin, TestAgent, tokensFor, type Harness } from './harness.ts';
 
 const UUID = '7d4bd0a8-5b7e-4c61-9d0e-0f3b5a3c2e11';
 const HOUR = 3_600_000;
@@ -100,5 +100,21 @@ describe.each(['sqlite', 'postgres'] as const)('escrow health (%s)', (kind) => {
     expect((await call(h.app, 'POST', '/api/v1/agent/verification/key', other.credential, { volumeRef: UUID })).status).toBe(404);
     expect((await call(h.app, 'POST', '/api/v1/agent/operations', other.credential, { volumeRef: UUID, purpose: 'repair' })).status).toBe(404);
     expect((await volume(agent)).keyStatus).toBe('escrowed');
+  });
+
+  it('BitLocker: a recovery password added on the device after the escrowed one was removed is escrowed at that check-in; a volume never escrowed is left for IT', async () => {
+    const pc = await TestAgent.enroll(h, { owner: h.people.owner, ownership: 'corporate', name: 'PC', platform: 'windows', keyKind: 'bitlocker', volumes: [{ ref: 'C:', name: 'C:' }, { ref: 'D:', name: 'D:' }] });
+    const [idA, idB, idD] = ['{AAAAAAAA-1111-4222-8333-444444444444}', '{BBBBBBBB-1111-4222-8333-444444444444}', '{DDDDDDDD-1111-4222-8333-444444444444}'];
+    expect((await pc.upload('C:', BL_KEY_1, idA)).status).toBe(200);
+    const report = (c: string[]) => call(h.app, 'POST', '/api/v1/agent/checkin', pc.credential, { volumes: [{ ref: 'C:', name: 'C:', encrypted: true, protectorIds: c }, { ref: 'D:', name: 'D:', encrypted: true, protectorIds: [idD] }], inHand: [] });
+    expect((await report([idA])).body.tasks).toEqual([]);
+    const after = await report([idB]);
+    expect(after.body.tasks).toMatchObject([{ kind: 'upload', volumeRef: 'C:' }]);
+    expect((await pc.upload('C:', BL_KEY_2, idB)).status).toBe(200);
+    const { access_token: token } = await tokensFor(h.app, h.deps, h.people.admin.id);
+    const view = await call(h.app, 'GET', `/api/v1/devices/${pc.deviceId}`, token);
+    const volumes = view.body.volumes as { name: string; keyStatus: string; protectorIds: string[] }[];
+    expect(volumes.find((v) => v.name === 'C:')).toMatchObject({ keyStatus: 'escrowed', protectorIds: [idB] });
+    expect(volumes.find((v) => v.name === 'D:')).toMatchObject({ keyStatus: 'missing', protectorIds: [] });
   });
 });
