@@ -68,10 +68,15 @@ export class Agent {
     // This agent runs one task at a time and has none in hand now: anything handed out earlier is lost.
     const checkin = await this.api.checkin(reports, []);
     for (const task of checkin.tasks) if ((await this.runTask(task)) === 'failed') failed += 1;
-    const broken = new Set(reports.filter((r) => r.escrowCheck?.state === 'broken').map((r) => r.ref));
-    for (const ref of checkin.verifyVolumes) {
-      if (await this.fullCheck(ref)) broken.delete(ref);
-      else broken.add(ref);
+    const suspect = reports.filter((r) => r.escrowCheck?.state === 'broken').map((r) => r.ref);
+    const broken = new Set(suspect);
+    // A changed slot may still hold the key (e.g. its KDF was converted): the full check tells,
+    // once; a failure it confirmed is not fetched again at every check-in.
+    const unconfirmed = suspect.filter((ref) => !this.records.get(ref)?.confirmedBrokenAt);
+    for (const ref of new Set([...checkin.verifyVolumes, ...unconfirmed])) {
+      const health = await this.fullCheck(ref);
+      if (health === 'works') broken.delete(ref);
+      if (health === 'broken') broken.add(ref);
     }
     return { tasks: checkin.tasks.length, failed, broken: [...broken], nextCheckinSeconds: checkin.nextCheckinSeconds };
   }
@@ -127,13 +132,13 @@ export class Agent {
 
   /**
    * The full check: fetch the escrowed key over the agent's channel (audited by the service),
-   * prove it opens the volume, record where it is, and report. Returns whether it works (or
-   * could not be checked); a broken escrow the disk lets the agent repair is repaired.
+   * prove it opens the volume, record where it is, and report. A broken escrow the disk lets
+   * the agent repair (BitLocker) is repaired.
    */
-  async fullCheck(ref: string): Promise<boolean> {
+  async fullCheck(ref: string): Promise<'works' | 'broken' | 'none' | 'unknown'> {
     const health = await this.escrowHealth(ref);
-    if (health === 'broken' && (await this.repairFromDisk(ref))) return true;
-    return health !== 'broken';
+    if (health === 'broken' && (await this.repairFromDisk(ref))) return 'works';
+    return health;
   }
 
   /**
@@ -145,7 +150,7 @@ export class Agent {
       const { keyVersionId, key } = await this.api.verificationKey(ref);
       const works = await this.driver.verifyKey(ref, key);
       if (works) await this.rotation.recordEscrow(ref, key, null);
-      else this.records.remove(ref);
+      else this.records.markConfirmedBroken(ref);
       await this.api.reportVerification({ volumeRef: ref, keyVersionId, works });
       this.log(`${ref}: full check of the escrowed key: ${works ? 'it opens the volume' : 'it NO LONGER opens the volume'}`);
       return works ? 'works' : 'broken';

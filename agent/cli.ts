@@ -116,7 +116,8 @@ async function enroll(values: Values, stateDir: string, log: Log): Promise<void>
   const keyKind = driverName === 'simulated' ? KeyKind.parse(values.kind ?? 'luks') : KIND_OF_DRIVER[driverName];
   const volumes = (values.volume as string[] | undefined) ?? [];
   if (driverName === 'luks' && volumes.length === 0) throw new UsageError('the luks driver needs --volume /path/to/device (repeatable)');
-  if (driverName === 'luks' || driverName === 'filevault') requireRoot(`keyward-agent enroll --driver ${driverName}`);
+  if (driverName === 'luks') requireRoot('keyward-agent enroll');
+  if (driverName === 'filevault') requireRoot('keyward-agent enroll --driver filevault', 'fdesetup changes the FileVault recovery key only for root');
   const uuidDir = typeof values['uuid-dir'] === 'string' ? values['uuid-dir'] : undefined;
   const config: AgentConfig = {
     serverUrl,
@@ -284,7 +285,7 @@ async function repair(values: Values, state: AgentState, log: Log): Promise<void
     else needing.push(volume);
   }
   if (needing.length === 0) return;
-  const passphrases = await collectPassphrases(driver, needing.map((v) => ({ spec: v.name, path: v.name, uuid: v.ref, version: 2 as const })), passphraseSource());
+  const passphrases = await collectPassphrases(driver, needing.map((v) => ({ path: v.name, uuid: v.ref })), passphraseSource());
   let failed = 0;
   for (const volume of needing) {
     const outcome = await agent.escrowNewKey(volume.ref, passphrases.get(volume.ref) ?? '', 'repair');

@@ -6,7 +6,13 @@
  */
 import { readJsonFile, writeJsonAtomic } from './atomic-file.ts';
 
-export type EscrowRecord = { protectorId: string; fingerprint: string; recordedAt: string };
+export type EscrowRecord = {
+  protectorId: string;
+  fingerprint: string;
+  recordedAt: string;
+  /** Set once a full check confirmed the key no longer opens the volume (it is not fetched again for every check-in). */
+  confirmedBrokenAt?: string;
+};
 
 export class EscrowRecords {
   readonly path: string;
@@ -22,6 +28,14 @@ export class EscrowRecords {
   set(ref: string, record: Omit<EscrowRecord, 'recordedAt'>): void {
     const all = this.all();
     all[ref] = { ...record, recordedAt: new Date().toISOString() };
+    writeJsonAtomic(this.path, all);
+  }
+
+  markConfirmedBroken(ref: string): void {
+    const all = this.all();
+    const record = all[ref];
+    if (!record || record.confirmedBrokenAt) return;
+    all[ref] = { ...record, confirmedBrokenAt: new Date().toISOString() };
     writeJsonAtomic(this.path, all);
   }
 

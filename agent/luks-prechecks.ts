@@ -18,10 +18,8 @@ export class PrecheckError extends Error {
 export type LuksVolumeFound = { spec: string; path: string; uuid: string; version: 1 | 2 };
 export type VolumeSkipped = { spec: string; path: string; why: string };
 
-export function requireRoot(what: string, getuid: (() => number) | undefined = process.getuid): void {
-  if (getuid && getuid() !== 0) {
-    throw new PrecheckError(`${what} must run as root: it reads and changes LUKS headers with cryptsetup. Run it with sudo.`);
-  }
+export function requireRoot(what: string, why = 'it reads and changes LUKS headers with cryptsetup'): void {
+  if (process.getuid && process.getuid() !== 0) throw new PrecheckError(`${what} must run as root: ${why}. Run it with sudo.`);
 }
 
 /** Sorts the named volumes into LUKS volumes and skipped ones; throws when a name is wrong or none is LUKS. */
@@ -59,7 +57,7 @@ export async function findLuksVolumes(driver: LuksDriver, specs: string[], uuidD
  * A passphrase that opens each volume: one that opened an earlier volume is tried first (many
  * disks share one), then the person is asked (three tries at a terminal). Nothing is stored.
  */
-export async function collectPassphrases(driver: LuksDriver, volumes: LuksVolumeFound[], source: PassphraseSource): Promise<Map<string, string>> {
+export async function collectPassphrases(driver: LuksDriver, volumes: Pick<LuksVolumeFound, 'uuid' | 'path'>[], source: PassphraseSource): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   for (const volume of volumes) {
     let match: string | null = null;

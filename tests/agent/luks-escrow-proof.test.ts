@@ -103,6 +103,20 @@ describe('the escrowed LUKS key is proved at every check-in (real cryptsetup, re
     expect(await keySlots(d.container)).toEqual(['0', '1']);
   });
 
+  it('a slot whose metadata changed but still holds the escrowed key (luksConvertKey) is proved by a full check at once and not reported as broken', async () => {
+    const d = await enrolled(service, 'converted');
+    const escrowed = (await service.heldKeys(d.deviceId)).filter((k) => k.state === 'active')[0].key;
+    await cryptsetup(['luksConvertKey', '--batch-mode', '--key-slot', d.escrowSlot, '--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '2000', d.container], `${escrowed}\n`);
+    const ran = await runCli(['run', '--once', '--state-dir', d.stateDir]);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stderr).toContain('full check of the escrowed key: it opens the volume');
+    expect(await volumeView(service, d.deviceId)).toMatchObject({ keyStatus: 'escrowed', escrowProblem: null });
+    const fetches = (await service.auditActions(d.deviceId)).filter((a) => a === 'key.device_verification').length;
+    // The new fingerprint is recorded: the next check-in's cheap check is content, nothing is fetched.
+    expect((await runCli(['run', '--once', '--state-dir', d.stateDir])).code).toBe(0);
+    expect((await service.auditActions(d.deviceId)).filter((a) => a === 'key.device_verification')).toHaveLength(fetches);
+  });
+
   it('with nothing to compare with (state lost), the full check on the policy interval finds a key that no longer opens the disk', async () => {
     const d = await enrolled(everyCheckin, 'lost-state');
     rmSync(join(d.stateDir, 'escrow-records.json'));
