@@ -3,19 +3,29 @@
  * for automation, one passphrase per line on standard input. The passphrase authorizes the
  * agent's own key slot and is never written anywhere, logged or sent to the service.
  */
-import type { ReadStream } from 'node:tty';
-
 export type PassphraseSource = {
   /** The next passphrase, or null when standard input has no more lines. */
   next(prompt: string): Promise<string | null>;
   readonly interactive: boolean;
 };
 
-export function passphraseSource(input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): PassphraseSource {
-  return input.isTTY ? terminalSource(input as NodeJS.ReadStream & ReadStream, output) : linesSource(input);
+/** What is used of standard input (a terminal has `isTTY` and `setRawMode`). */
+export type PassphraseInput = AsyncIterable<Buffer | string> & {
+  isTTY?: boolean;
+  setRawMode?: (raw: boolean) => unknown;
+  resume(): unknown;
+  pause(): unknown;
+  setEncoding(encoding: BufferEncoding): unknown;
+  on(event: 'data', listener: (chunk: string) => void): unknown;
+  off(event: 'data', listener: (chunk: string) => void): unknown;
+};
+
+export function passphraseSource(input: PassphraseInput = process.stdin, output: { write(text: string): unknown } = process.stderr): PassphraseSource {
+  const setRawMode = input.setRawMode?.bind(input);
+  return input.isTTY && setRawMode ? terminalSource(input, setRawMode, output) : linesSource(input);
 }
 
-function linesSource(input: NodeJS.ReadStream): PassphraseSource {
+function linesSource(input: PassphraseInput): PassphraseSource {
   let lines: Promise<string[]> | null = null;
   const readAll = async (): Promise<string[]> => {
     const chunks: Buffer[] = [];
@@ -33,18 +43,19 @@ function linesSource(input: NodeJS.ReadStream): PassphraseSource {
   };
 }
 
-function terminalSource(input: NodeJS.ReadStream & ReadStream, output: NodeJS.WriteStream): PassphraseSource {
+/** Raw mode: the terminal does not echo; each key arrives as typed and nothing is shown. */
+function terminalSource(input: PassphraseInput, setRawMode: (raw: boolean) => unknown, output: { write(text: string): unknown }): PassphraseSource {
   return {
     interactive: true,
     next(prompt) {
       return new Promise((resolve) => {
         output.write(prompt);
         let typed = '';
-        input.setRawMode(true);
+        setRawMode(true);
         input.resume();
         input.setEncoding('utf8');
         const done = (value: string | null) => {
-          input.setRawMode(false);
+          setRawMode(false);
           input.pause();
           input.off('data', onData);
           output.write('\n');
@@ -55,7 +66,7 @@ function terminalSource(input: NodeJS.ReadStream & ReadStream, output: NodeJS.Wr
             if (ch === '\r' || ch === '\n') return done(typed);
             if (ch === '\u0004') return done(typed.length > 0 ? typed : null);
             if (ch === '\u0003') {
-              input.setRawMode(false);
+              setRawMode(false);
               output.write('\n');
               process.exit(130);
             }
