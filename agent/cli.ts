@@ -24,6 +24,7 @@ import { passphraseSource } from './passphrase-prompt.ts';
 import { checkServerUrl, ServerUrlError } from './server-url.ts';
 import { UNIT_NAME, writeServiceUnit } from './service-unit.ts';
 import { AgentState, defaultStateDir, type AgentConfig } from './state.ts';
+import { lockStateDir, StateLockedError } from './state-lock.ts';
 
 const DRIVERS: readonly DriverName[] = ['simulated', 'luks', 'filevault', 'bitlocker'];
 
@@ -154,6 +155,7 @@ async function enroll(values: Values, stateDir: string, log: Log): Promise<void>
   }
   // Made only now: a failed check leaves no trace on the device.
   const state = new AgentState(stateDir);
+  lockStateDir(state.dir);
   if (driverName === 'simulated') {
     for (const ref of volumes.length > 0 ? volumes : ['sim0']) {
       createSimulatedVolume(state.simulatedVolumesDir, { ref, name: `${SIMULATED_LABEL} ${ref}`, keyKind, key: generateRecoveryKey(keyKind) });
@@ -228,6 +230,7 @@ function credentialRefused(error: AgentApiError): Stop {
 async function run(once: boolean, state: AgentState, log: Log): Promise<void> {
   const { config, agent } = loadAgent(state, log);
   if (config.driver === 'luks') requireRoot('keyward-agent run');
+  lockStateDir(state.dir);
   let stopping = false;
   let wake: () => void = () => undefined;
   const stop = () => {
@@ -274,6 +277,7 @@ async function repair(values: Values, state: AgentState, log: Log): Promise<void
   const { config, agent } = loadAgent(state, log);
   if (config.driver !== 'luks') throw new UsageError('repair is for LUKS volumes; BitLocker and FileVault escrow is repaired at check-in (or rotate the key from the console)');
   requireRoot('keyward-agent repair');
+  lockStateDir(state.dir);
   const driver = new LuksDriver({ volumes: config.volumes, uuidDir: config.uuidDir, fastKdfForTests: config.fastKdfForTests });
   const wanted = (values.volume as string[] | undefined) ?? [];
   const volumes = (await driver.listVolumes()).filter((v) => v.encrypted && (wanted.length === 0 || wanted.includes(v.ref) || wanted.includes(v.name)));
@@ -384,6 +388,7 @@ function fail(code: number, message: string): never {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof UsageError) fail(EXIT.usage, `${error.message}\n${USAGE}`);
+  if (error instanceof StateLockedError) fail(EXIT.usage, error.message);
   if (error instanceof PrecheckError || error instanceof ServerUrlError) fail(EXIT.usage, `${error.message}\nnothing was changed${process.argv.includes('enroll') ? '; the enrollment token was not used' : ''}`);
   if (error instanceof Stop) fail(error.code, error.message);
   if (error instanceof AgentApiError && error.credentialRefused) fail(EXIT.credentialRefused, credentialRefused(error).message);

@@ -4,8 +4,8 @@
  * a credential the service refused said once (exit 4, the loop stops) and a rotated one picked
  * up by itself, and the agent runnable with `npx keyward-agent` and as one built file.
  */
-import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkServerUrl } from '../../agent/server-url.ts';
 import { createUser } from '../../server/seed.ts';
 import { retireDevice } from '../../server/services/device-lifecycle.ts';
-import { enrolledDeviceId, runCli } from './cli-run.ts';
+import { CLI, enrolledDeviceId, runCli } from './cli-run.ts';
 import { startLiveService, type LiveService } from './live-service.ts';
 
 const exec = promisify(execFile);
@@ -114,6 +114,26 @@ describe('keyward-agent, as a person meets it', () => {
     expect(stopped.code).toBe(4);
     const said = 'the service refused this device\'s credential (device_retired): This device was retired by IT.';
     expect(stopped.stderr.split(said).length - 1, stopped.stderr).toBe(1);
+  });
+
+  it('one agent at a time per state dir: a second run is refused while the first holds it, a lock left by a dead process is taken over', async () => {
+    const { stateDir } = await enrollSimulated('locked');
+    const lock = join(stateDir, 'agent.lock');
+    const first = spawn(process.execPath, [CLI, 'run', '--state-dir', stateDir], { stdio: 'ignore' });
+    try {
+      await expect.poll(() => existsSync(lock) && readFileSync(lock, 'utf8').trim() === String(first.pid), { timeout: 20_000 }).toBe(true);
+      const second = await runCli(['run', '--once', '--state-dir', stateDir]);
+      expect(second.code).toBe(2);
+      expect(second.stderr).toContain(`another keyward-agent (pid ${first.pid}) is working with ${stateDir}`);
+    } finally {
+      const exited = new Promise((resolve) => first.once('exit', resolve));
+      first.kill('SIGTERM');
+      await exited;
+    }
+    expect(existsSync(lock)).toBe(false);
+    writeFileSync(lock, '4194303\n');
+    expect((await runCli(['run', '--once', '--state-dir', stateDir])).code).toBe(0);
+    expect(existsSync(lock)).toBe(false);
   });
 
   it('runs as `npx keyward-agent` after npm ci, and as one built file on a device without the repository', async () => {
