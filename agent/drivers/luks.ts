@@ -151,16 +151,17 @@ export class LuksDriver implements DiskDriver {
     return (await this.header(await this.pathOf(ref))).slots.get(protectorId) ?? null;
   }
 
-  /** The path a volume ref (LUKS UUID, or a path for a non-LUKS volume) is at now. */
+  /**
+   * The path a volume ref (LUKS UUID, or a path for a non-LUKS volume) is at now. Only the
+   * configured volumes are ever resolved: a ref from elsewhere (a task) cannot point the agent
+   * at another disk.
+   */
   async pathOf(ref: string): Promise<string> {
-    const linked = this.resolveSpec(`UUID=${ref}`);
-    if (linked !== null) return linked;
     const known = this.paths.get(ref);
     if (known !== undefined && existsSync(known)) return known;
-    if (ref.startsWith('/')) return ref;
     await this.listVolumes();
-    const found = this.paths.get(ref);
-    if (found === undefined) throw new DiskError(`LUKS volume ${ref} not found on this device`, 'volume_missing');
+    const found = this.paths.get(ref) ?? (this.volumes.includes(ref) ? ref : undefined);
+    if (found === undefined) throw new DiskError(`volume ${ref} is not among the volumes this agent manages, or is not on this device now`, 'volume_missing');
     return found;
   }
 

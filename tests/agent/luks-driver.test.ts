@@ -111,6 +111,17 @@ describe('LUKS driver (real cryptsetup on a LUKS2 file)', () => {
     await expect(driver.verifyKey(container, 'two\nlines')).rejects.toThrow(/one line/);
   });
 
+  it('acts only on the volumes it was given: a ref from a task that names another disk is refused', async () => {
+    const other = join(dir, `other-${Math.random().toString(36).slice(2)}.img`);
+    await formatContainer(other, initialKey);
+    const calls: string[][] = [];
+    const watched = new LuksDriver({ volumes: [container], fastKdfForTests: true, run: (file, args, stdin) => { calls.push(args); return runCommand(file, args, stdin); } });
+    await expect(watched.verifyKey(other, initialKey)).rejects.toMatchObject({ reason: 'volume_missing' });
+    await expect(watched.addKey('../../../tmp/x', initialKey, generateRecoveryKey('luks'))).rejects.toThrow(/not among the volumes this agent manages/);
+    expect(calls.some((args) => args.includes(other))).toBe(false);
+    expect(await watched.verifyKey(container, initialKey)).toBe(true);
+  });
+
   it('a verify-and-rotate of a typed LUKS passphrase adds one escrowed key slot and leaves the passphrase working', async () => {
     const escrow = new FakeEscrow();
     const op = escrow.storeCandidate(container, initialKey);

@@ -8,10 +8,13 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { enrolledDeviceId, runCli } from './cli-run.ts';
 import { expectNoSecretIn, keySlots, newContainer, opens } from './luks-containers.ts';
 import { startLiveService, type LiveService } from './live-service.ts';
+
+// Each test runs the CLI several times as real processes (seconds each on a busy machine).
+vi.setConfig({ testTimeout: 240_000 });
 
 const NOBODY = 65534;
 let service: LiveService;

@@ -10,12 +10,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TEST_ONLY_FAST_KDF } from '../../agent/drivers/luks.ts';
 import { t } from '../../lib/i18n/index.ts';
 import { enrolledDeviceId, runCli } from './cli-run.ts';
 import { cryptsetup, keySlots, newContainer, opens } from './luks-containers.ts';
 import { startLiveService, type LiveService } from './live-service.ts';
+
+// Each test runs the CLI several times as real processes (seconds each on a busy machine).
+vi.setConfig({ testTimeout: 240_000 });
 
 let service: LiveService;
 let everyCheckin: LiveService;

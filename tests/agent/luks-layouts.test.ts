@@ -8,11 +8,14 @@
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateRecoveryKey } from '../../lib/keys/index.ts';
 import { enrolledDeviceId, runCli } from './cli-run.ts';
 import { addKey, addTpm2Token, keySlots, newContainer, opens, tokens, uuidOf } from './luks-containers.ts';
 import { startLiveService, type LiveService } from './live-service.ts';
+
+// Each test runs the CLI several times as real processes (seconds each on a busy machine).
+vi.setConfig({ testTimeout: 240_000 });
 
 let service: LiveService;
 let work: string;
