@@ -4,7 +4,7 @@
  * key versions and operations, never stored, so they cannot drift from them.
  */
 import type { Kysely } from 'kysely';
-import type { Device, DeviceNotice, EscrowProblem, FailureCause, KeyStatus, Operation, Volume } from '../../lib/api/contract.ts';
+import { DeviceErrorCause, type Device, type DeviceNotice, type EscrowProblem, type FailureCause, type KeyStatus, type Operation, type Volume } from '../../lib/api/contract.ts';
 import type { Database, DeviceTable, OperationTable, OrgTable } from '../db/schema.ts';
 
 export type Db = Kysely<Database>;
@@ -46,7 +46,8 @@ export function operationView(op: OperationTable, stale: boolean): Operation {
     kind: op.kind as Operation['kind'],
     state: op.state as Operation['state'],
     failureCause: effectiveCause(op, stale),
-    detail: op.state === 'failed' ? op.detail : null,
+    // Only what a device reported (not, e.g., a request superseded by a newer one).
+    detail: op.state === 'failed' && DeviceErrorCause.safeParse(op.failure_cause).success ? op.detail : null,
     createdAt: op.created_at,
     updatedAt: op.updated_at,
   };
