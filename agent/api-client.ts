@@ -1,24 +1,34 @@
 /**
  * HTTP client for the agent API (`/api/v1/agent/*`, lib/api/contract.ts), authenticated with
  * the device credential (Bearer). Network failures, 5xx and 429 answers are retried with
- * exponential backoff and jitter; other 4xx answers fail at once. Request bodies (which may
- * hold keys) never appear in an error message.
+ * exponential backoff and jitter; other 4xx answers fail at once with the service's own
+ * (localized) message. Errors name the service's address and what went wrong, never a request
+ * body (which may hold keys) or the credential. A new credential the service hands out at
+ * check-in (automatic rotation) is stored through `onNewCredential` and used from then on.
  */
 import type { z } from 'zod';
 import {
-  CheckinResponse, EnrollResponse, EscrowPendingResponse,
+  AgentTask as AgentTaskSchema, CheckinResponse, EnrollResponse, EscrowPendingResponse, VerificationKeyResponse,
   type AgentVolumeReport, type AgentTask,
 } from '../lib/api/contract.ts';
-import type { CompleteOperationRequest, EnrollRequest, EscrowPendingRequest, UploadProtectorsRequest } from '../lib/api/contract.ts';
+import type {
+  CompleteOperationRequest, EnrollRequest, EscrowPendingRequest, StartEscrowRequest, UploadProtectorsRequest, VerificationResultRequest,
+} from '../lib/api/contract.ts';
 
-export type Checkin = { tasks: AgentTask[]; nextCheckinSeconds: number };
+export type Checkin = { tasks: AgentTask[]; nextCheckinSeconds: number; verifyVolumes: string[] };
 
 /** What the agent needs from the escrow service (the HTTP client below; a fake in tests). */
 export type AgentApi = {
-  checkin(volumes: AgentVolumeReport[]): Promise<Checkin>;
+  /** `inHand`: operations this agent is still working on (the others handed to it are lost). */
+  checkin(volumes: AgentVolumeReport[], inHand?: string[]): Promise<Checkin>;
   escrowPending(operationId: string, body: z.input<typeof EscrowPendingRequest>): Promise<{ keyVersionId: string }>;
   complete(operationId: string, body: z.input<typeof CompleteOperationRequest>): Promise<void>;
   uploadProtectors(body: z.input<typeof UploadProtectorsRequest>): Promise<void>;
+  /** An operation of the agent's own: escrow a new key for a volume (enrollment, repair). */
+  startEscrow(body: z.input<typeof StartEscrowRequest>): Promise<AgentTask>;
+  /** The active escrowed key of a volume, for the full check (audited by the service). */
+  verificationKey(volumeRef: string): Promise<{ keyVersionId: string; key: string }>;
+  reportVerification(body: z.input<typeof VerificationResultRequest>): Promise<void>;
 };
 
 export type RetryPolicy = { attempts: number; baseDelayMs: number; maxDelayMs: number };
@@ -29,10 +39,18 @@ export class AgentApiError extends Error {
   override name = 'AgentApiError';
   readonly status: number;
   readonly code: string;
-  constructor(status: number, code: string, message: string) {
+  /** The service's own words (in the language asked for), without the request details. */
+  readonly serviceMessage: string;
+  constructor(status: number, code: string, message: string, serviceMessage = '') {
     super(message);
     this.status = status;
     this.code = code;
+    this.serviceMessage = serviceMessage;
+  }
+
+  /** The device credential is no longer accepted (revoked, expired, device retired): retrying cannot help. */
+  get credentialRefused(): boolean {
+    return this.status === 401;
   }
 }
 
@@ -45,8 +63,10 @@ type Call = { serverUrl: string; path: string; body: unknown; credential?: strin
 
 async function postJson(call: Call): Promise<unknown> {
   const retry = call.retry ?? DEFAULT_RETRY;
-  const url = new URL(`/api/v1/agent/${call.path}`, call.serverUrl).toString();
+  const url = new URL(`/api/v1/agent/${call.path}`, call.serverUrl);
+  const where = url.origin;
   let lastProblem = '';
+  let serverErrors = 0;
   for (let attempt = 0; attempt < retry.attempts; attempt++) {
     if (attempt > 0) await sleep(backoffMs(retry, attempt));
     let response: Response;
@@ -61,19 +81,46 @@ async function postJson(call: Call): Promise<unknown> {
         body: JSON.stringify(call.body),
       });
     } catch (error) {
-      lastProblem = error instanceof Error ? error.message : 'network error';
+      lastProblem = networkProblem(error);
       continue;
     }
     const text = await response.text();
     if (response.ok) return text === '' ? null : (JSON.parse(text) as unknown);
     if (response.status >= 500 || response.status === 429) {
-      lastProblem = `HTTP ${response.status}`;
+      serverErrors += 1;
+      lastProblem = response.status === 429 ? 'HTTP 429 (too many requests)' : `HTTP ${response.status} (a server error)`;
       continue;
     }
     const { code, message } = errorOf(text);
-    throw new AgentApiError(response.status, code, `POST ${call.path}: ${response.status} ${code}: ${message}`);
+    throw new AgentApiError(response.status, code, `the Keyward service at ${where} refused POST ${call.path}: ${message || code} (HTTP ${response.status}, ${code})`, message);
   }
-  throw new AgentNetworkError(`POST ${call.path}: service unreachable after ${retry.attempts} attempts (${lastProblem})`);
+  if (serverErrors > 0) {
+    throw new AgentNetworkError(`the Keyward service at ${where} answered POST ${call.path} with ${lastProblem}, ${retry.attempts} attempts in a row; it is running but failing: try again later, or ask IT to check the service's log`);
+  }
+  throw new AgentNetworkError(`cannot reach the Keyward service at ${where} (${lastProblem}) after ${retry.attempts} attempts; check the address and the network`);
+}
+
+/** Node's fetch says only "fetch failed"; the reason (refused, unknown host, TLS) is in its cause. */
+function networkProblem(error: unknown): string {
+  if (!(error instanceof Error)) return 'network error';
+  const cause = error.cause;
+  if (cause instanceof Error) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const known: Record<string, string> = {
+      ECONNREFUSED: 'connection refused: nothing listens there',
+      ENOTFOUND: 'unknown host name',
+      EAI_AGAIN: 'the host name could not be looked up',
+      ECONNRESET: 'the connection was reset',
+      ETIMEDOUT: 'the connection timed out',
+      UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+      UND_ERR_SOCKET: 'the connection was closed',
+      CERT_HAS_EXPIRED: 'the TLS certificate has expired',
+      DEPTH_ZERO_SELF_SIGNED_CERT: 'the TLS certificate is self-signed',
+      UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the TLS certificate cannot be verified',
+    };
+    return (code && known[code]) ?? cause.message;
+  }
+  return error.message;
 }
 
 function errorOf(text: string): { code: string; message: string } {
@@ -98,11 +145,26 @@ export async function enrollDevice(serverUrl: string, request: z.input<typeof En
   return EnrollResponse.parse(await postJson({ serverUrl, path: 'enroll', body: request, retry }));
 }
 
-export function httpAgentApi(options: { serverUrl: string; credential: string; retry?: RetryPolicy }): AgentApi {
-  const call = (path: string, body: unknown) => postJson({ ...options, path, body });
+export type HttpAgentApiOptions = {
+  serverUrl: string;
+  credential: string;
+  retry?: RetryPolicy;
+  /** Stores a rotated credential durably; called before it is used. */
+  onNewCredential?: (credential: string) => void;
+};
+
+export function httpAgentApi(options: HttpAgentApiOptions): AgentApi {
+  let credential = options.credential;
+  const call = (path: string, body: unknown) => postJson({ serverUrl: options.serverUrl, retry: options.retry, credential, path, body });
   return {
-    async checkin(volumes) {
-      return CheckinResponse.parse(await call('checkin', { volumes }));
+    async checkin(volumes, inHand) {
+      const answer = CheckinResponse.parse(await call('checkin', { volumes, ...(inHand ? { inHand } : {}) }));
+      if (answer.credential) {
+        // Saved first: if the agent dies now, the old credential still works until the new one is used.
+        options.onNewCredential?.(answer.credential);
+        credential = answer.credential;
+      }
+      return { tasks: answer.tasks, nextCheckinSeconds: answer.nextCheckinSeconds, verifyVolumes: answer.verifyVolumes };
     },
     async escrowPending(operationId, body) {
       return EscrowPendingResponse.parse(await call(`operations/${encodeURIComponent(operationId)}/escrow`, body));
@@ -112,6 +174,15 @@ export function httpAgentApi(options: { serverUrl: string; credential: string; r
     },
     async uploadProtectors(body) {
       await call('protectors', body);
+    },
+    async startEscrow(body) {
+      return AgentTaskSchema.parse(await call('operations', body));
+    },
+    async verificationKey(volumeRef) {
+      return VerificationKeyResponse.parse(await call('verification/key', { volumeRef }));
+    },
+    async reportVerification(body) {
+      await call('verification/result', body);
     },
   };
 }

@@ -1,39 +1,98 @@
 #!/usr/bin/env node
 /**
- * keyward-agent: the device agent's command line.
- *   keyward-agent enroll --server URL --token T [--driver simulated|luks|filevault|bitlocker]
- *                        [--volume REF]... [--kind filevault|bitlocker|luks] [--name NAME]
- *                        [--user MACOS_USER] [--upload-existing] [--state-dir DIR]
- *   keyward-agent run [--once] [--state-dir DIR]
- *   keyward-agent status [--state-dir DIR]
- * Keys and the device credential are never printed. KEYWARD_AGENT_CRASH_AFTER_STEP=<step> kills
- * the process right after that rotation step (fault injection for crash-repair tests).
+ * keyward-agent: the device agent's command line (`keyward-agent help` lists the commands;
+ * exit codes in exit-codes.ts). Keys, passphrases and the device credential are never printed.
+ * KEYWARD_AGENT_CRASH_AFTER_STEP=<step> kills the process right after that rotation step
+ * (fault injection for crash-repair tests).
  */
+import { realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KeyKind } from '../lib/api/contract.ts';
 import { generateRecoveryKey } from '../lib/keys/index.ts';
-import { Agent } from './agent.ts';
-import { AgentNetworkError, backoffMs, DEFAULT_RETRY, enrollDevice, httpAgentApi, sleep } from './api-client.ts';
+import { Agent, type RotationStep } from './agent.ts';
+import { AgentApiError, AgentNetworkError, backoffMs, DEFAULT_RETRY, enrollDevice, httpAgentApi, type AgentApi } from './api-client.ts';
 import { createDriver, KIND_OF_DRIVER, PLATFORM_OF_KIND } from './drivers/create-driver.ts';
 import type { DiskDriver, DriverName } from './drivers/driver.ts';
+import { DEFAULT_UUID_DIR, LuksDriver } from './drivers/luks.ts';
 import { createSimulatedVolume, SIMULATED_LABEL } from './drivers/simulated.ts';
+import { EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
+import { collectPassphrases, findLuksVolumes, PrecheckError, requireRoot } from './luks-prechecks.ts';
 import { stderrLog, type Log } from './log.ts';
+import { passphraseSource } from './passphrase-prompt.ts';
+import { checkServerUrl, ServerUrlError } from './server-url.ts';
+import { UNIT_NAME, writeServiceUnit } from './service-unit.ts';
 import { AgentState, defaultStateDir, type AgentConfig } from './state.ts';
+import { lockStateDir, StateLockedError } from './state-lock.ts';
 
 const DRIVERS: readonly DriverName[] = ['simulated', 'luks', 'filevault', 'bitlocker'];
 
-const USAGE = `usage:
-  keyward-agent enroll --server URL --token TOKEN [--driver simulated|luks|filevault|bitlocker]
-                       [--volume REF]... [--kind filevault|bitlocker|luks] [--name NAME]
-                       [--user MACOS_USER] [--upload-existing] [--state-dir DIR]
-                       [--test-fast-kdf]   (LUKS throw-away test containers only: PBKDF2, 1000 iterations)
-  keyward-agent run [--once] [--state-dir DIR]
-  keyward-agent status [--state-dir DIR]
+const HELP: Record<string, string> = {
+  enroll: `keyward-agent enroll --server URL --token TOKEN [options]
+  Enrolls this device with the Keyward service (a one-time token from IT) and escrows a
+  recovery key. LUKS (the default driver): run as root; for each --volume the agent asks for a
+  passphrase that opens it now (typed without echo, or one line per volume on standard input),
+  adds a recovery key of its own in a new key slot, escrows it before it is committed, and
+  leaves your passphrase as it is. Nothing is changed, and the token stays usable, until every
+  volume was checked.
+  --server URL           the service's address (https://; http:// only to localhost)
+  --token TOKEN          the one-time enrollment token
+  --driver NAME          luks (default), filevault, bitlocker, or simulated (a SIMULATED fake disk)
+  --volume PATH          a LUKS device or container, or UUID=<luks uuid> (repeatable); volumes
+                         that are not LUKS (e.g. plain members of an LVM set) are skipped and reported
+  --name NAME            the device's name in the console (default: the host name)
+  --state-dir DIR        where the agent keeps its state (default ~/.keyward-agent)
+  --uuid-dir DIR         where udev's by-uuid links are (default ${DEFAULT_UUID_DIR})
+  --insecure-http        allow a plain http:// service address that is not localhost
+  --kind KIND            simulated driver only: filevault, bitlocker or luks keys
+  --user NAME            filevault only: the macOS user fdesetup authorizes with
+  --upload-existing      escrow the keys already on the disk (BitLocker does this always)
+  --test-fast-kdf        LUKS throw-away test containers only: cheap PBKDF2 key slots`,
+  run: `keyward-agent run [--once] [--state-dir DIR]
+  Checks in with the service, runs its tasks (rotations), checks that every escrowed key still
+  works (at each check-in its key slot is unchanged; on the policy's interval the key really
+  opens the volume) and repeats. Stops with exit code 4 when the service refuses the device's
+  credential. --once: one check-in; exit code 3 if an operation failed or an escrowed key no
+  longer works.`,
+  status: `keyward-agent status [--state-dir DIR]
+  Shows the service, the device, its volumes, whether each escrowed key's slot is unchanged,
+  and unfinished rotations.`,
+  repair: `keyward-agent repair [--volume REF]... [--force] [--state-dir DIR]
+  LUKS: for each volume whose escrowed key no longer works (or has none), asks for a passphrase
+  that opens it now and escrows a new recovery key of the agent's own in a new key slot. Your
+  passphrase stays as it is. --volume limits it to some volumes (a path or LUKS UUID); --force
+  replaces the escrowed key even if it still works. Run as root.`,
+  'install-service': `keyward-agent install-service [--state-dir DIR] [--unit-dir DIR]
+  Writes the systemd unit ${UNIT_NAME} (default in /etc/systemd/system) that runs
+  \`keyward-agent run\` for this enrolled state dir. Then: systemctl daemon-reload &&
+  systemctl enable --now keyward-agent.`,
+};
+
+const USAGE = `usage: keyward-agent <command> [options]   (keyward-agent <command> --help for details)
+commands:
+  enroll           enroll this device and escrow its recovery key(s)
+  run              check in, rotate keys, prove escrowed keys still work (loop; --once for one)
+  status           what the agent manages and whether its escrowed keys are intact
+  repair           escrow a new recovery key where the escrowed one no longer works (LUKS)
+  install-service  write a systemd unit that runs the agent
+  help [command]   this text, or a command's
 environment: KEYWARD_AGENT_CRASH_AFTER_STEP=escrowed|added|verified|completed kills the agent
-  right after that rotation step (fault injection for testing crash repair).`;
+  right after that rotation step (fault injection for testing crash repair).
+${EXIT_CODES_HELP}`;
 
 class UsageError extends Error {}
+
+/** Stops the agent with an exit code and a message already meant for the person. */
+class Stop extends Error {
+  readonly code: number;
+  constructor(code: number, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+type Values = Record<string, string | boolean | string[] | undefined>;
 
 /** The SIMULATED driver labels its own lines; the agent's lines are labelled here. */
 function driverFor(config: AgentConfig, state: AgentState): DiskDriver {
@@ -44,73 +103,134 @@ function agentLog(driver: DriverName): Log {
   return stderrLog(driver === 'simulated' ? `keyward-agent [${SIMULATED_LABEL}]` : 'keyward-agent');
 }
 
-async function enroll(values: Record<string, string | boolean | string[] | undefined>, state: AgentState, log: Log): Promise<void> {
+function apiFor(config: AgentConfig, state: AgentState, credential: string): AgentApi {
+  return httpAgentApi({ serverUrl: config.serverUrl, credential, onNewCredential: (next) => state.writeCredential(next) });
+}
+
+async function enroll(values: Values, stateDir: string, log: Log): Promise<void> {
   const server = values.server;
   const token = values.token;
   if (typeof server !== 'string' || typeof token !== 'string') throw new UsageError('enroll needs --server and --token');
+  const serverUrl = checkServerUrl(server, values['insecure-http'] === true);
   const driverName = (values.driver ?? 'luks') as DriverName;
   if (!DRIVERS.includes(driverName)) throw new UsageError(`unknown driver ${String(driverName)}`);
   const keyKind = driverName === 'simulated' ? KeyKind.parse(values.kind ?? 'luks') : KIND_OF_DRIVER[driverName];
   const volumes = (values.volume as string[] | undefined) ?? [];
   if (driverName === 'luks' && volumes.length === 0) throw new UsageError('the luks driver needs --volume /path/to/device (repeatable)');
+  if (driverName === 'luks') requireRoot('keyward-agent enroll');
+  if (driverName === 'filevault') requireRoot('keyward-agent enroll --driver filevault', 'fdesetup changes the FileVault recovery key only for root');
+  const uuidDir = typeof values['uuid-dir'] === 'string' ? values['uuid-dir'] : undefined;
   const config: AgentConfig = {
-    serverUrl: new URL(server).toString(),
+    serverUrl,
     deviceId: '',
     name: typeof values.name === 'string' ? values.name : hostname(),
     platform: PLATFORM_OF_KIND[keyKind],
     keyKind,
     driver: driverName,
     volumes,
+    ...(uuidDir ? { uuidDir } : {}),
     fastKdfForTests: values['test-fast-kdf'] === true,
     ...(typeof values.user === 'string' ? { username: values.user } : {}),
     uploadedVolumes: [],
     enrolledAt: new Date().toISOString(),
   };
+
+  // Everything that can be checked is checked before the one-time token is spent.
+  let passphrases = new Map<string, string>();
+  if (driverName === 'luks') {
+    const probe = new LuksDriver({ volumes, uuidDir, fastKdfForTests: config.fastKdfForTests });
+    const found = await findLuksVolumes(probe, volumes, uuidDir);
+    for (const skipped of found.skipped) console.log(`skipped ${skipped.spec}: ${skipped.why}; it is reported to the service as not encrypted`);
+    passphrases = await collectPassphrases(probe, found.luks, passphraseSource());
+    // Real block devices are followed by their LUKS UUID (udev's link), so a renamed path keeps its history.
+    config.volumes = volumes.map((spec) => {
+      const volume = found.luks.find((v) => v.spec === spec);
+      if (!volume || spec.startsWith('UUID=')) return spec;
+      try {
+        return realpathSync(join(uuidDir ?? DEFAULT_UUID_DIR, volume.uuid)) === volume.path ? `UUID=${volume.uuid}` : spec;
+      } catch {
+        return spec;
+      }
+    });
+  }
+  // Made only now: a failed check leaves no trace on the device.
+  const state = new AgentState(stateDir);
+  lockStateDir(state.dir);
   if (driverName === 'simulated') {
     for (const ref of volumes.length > 0 ? volumes : ['sim0']) {
       createSimulatedVolume(state.simulatedVolumesDir, { ref, name: `${SIMULATED_LABEL} ${ref}`, keyKind, key: generateRecoveryKey(keyKind) });
     }
   }
   const driver = driverFor(config, state);
-  const reports = await new Agent({ api: httpAgentApi({ serverUrl: config.serverUrl, credential: '' }), driver, journal: state.journal }).volumeReports();
-  const enrolled = await enrollDevice(config.serverUrl, { token, name: config.name, platform: config.platform, keyKind, volumes: reports });
+  const reports = await new Agent({ api: httpAgentApi({ serverUrl, credential: '' }), driver, journal: state.journal, records: state.records }).volumeReports();
+  const enrolled = await enrollDevice(serverUrl, { token, name: config.name, platform: config.platform, keyKind, volumes: reports }).catch((error: unknown) => {
+    if (error instanceof AgentApiError) throw new Stop(EXIT.usage, `the service refused the enrollment: ${error.serviceMessage || error.message} (${error.code}); nothing was changed on this device`);
+    throw error;
+  });
   state.writeCredential(enrolled.credential);
   config.deviceId = enrolled.deviceId;
   state.writeConfig(config);
-  console.log(`enrolled: device ${enrolled.deviceId} at ${config.serverUrl} (driver ${driverLabel(driverName)})`);
+  console.log(`enrolled: device ${enrolled.deviceId} at ${serverUrl} (driver ${driverLabel(driverName)})`);
+  const agent = new Agent({ api: apiFor(config, state, enrolled.credential), driver, journal: state.journal, records: state.records, log, onStep: stepLogger(log) });
+
+  let failed = 0;
+  for (const [uuid, passphrase] of passphrases) {
+    const name = reports.find((r) => r.ref === uuid)?.name ?? uuid;
+    const outcome = await agent.escrowNewKey(uuid, passphrase, 'enroll');
+    if (outcome === 'finished') {
+      console.log(`escrowed a recovery key for ${name} in a key slot of its own; your passphrase still opens it`);
+    } else {
+      failed += 1;
+      console.log(`could not escrow a recovery key for ${name} (${outcome}); see the messages above, then run keyward-agent repair`);
+    }
+  }
   if (values['upload-existing'] === true || driverName === 'bitlocker') {
-    const agent = new Agent({ api: httpAgentApi({ serverUrl: config.serverUrl, credential: enrolled.credential }), driver, journal: state.journal, log });
     for (const report of reports.filter((r) => r.encrypted)) {
       const count = await agent.uploadExistingKeys(report.ref);
       if (count > 0) config.uploadedVolumes.push(report.ref);
     }
     state.writeConfig(config);
   }
+  if (failed > 0) throw new Stop(EXIT.attention, `enrolled, but ${failed} volume(s) have no escrowed key yet`);
 }
 
 function loadAgent(state: AgentState, log: Log): { config: AgentConfig; agent: Agent } {
   const config = state.readConfig();
   const credential = state.readCredential();
-  if (!config || !credential) throw new UsageError(`not enrolled (no state in ${state.dir}); run keyward-agent enroll first`);
+  if (!config || !credential) throw new PrecheckError(`not enrolled (no state in ${state.dir}); run keyward-agent enroll first`);
+  const api = apiFor(config, state, credential);
   const agent = new Agent({
-    api: httpAgentApi({ serverUrl: config.serverUrl, credential }),
+    api,
     driver: driverFor(config, state),
     journal: state.journal,
+    records: state.records,
     log,
-    onStep: (step, operationId) => {
-      log(`operation ${operationId}: step ${step} done`);
-      if (process.env.KEYWARD_AGENT_CRASH_AFTER_STEP === step) {
-        // Fault injection for crash-repair tests: die at once, like a power cut.
-        log(`KEYWARD_AGENT_CRASH_AFTER_STEP=${step}: killing the agent now`);
-        process.kill(process.pid, 'SIGKILL');
-      }
-    },
+    onStep: stepLogger(log),
   });
   return { config, agent };
 }
 
+/** Logs each journaled rotation step; KEYWARD_AGENT_CRASH_AFTER_STEP kills the agent right after one. */
+function stepLogger(log: Log): (step: RotationStep, operationId: string) => void {
+  return (step, operationId) => {
+    log(`operation ${operationId}: step ${step} done`);
+    if (process.env.KEYWARD_AGENT_CRASH_AFTER_STEP === step) {
+      // Fault injection for crash-repair tests: die at once, like a power cut.
+      log(`KEYWARD_AGENT_CRASH_AFTER_STEP=${step}: killing the agent now`);
+      process.kill(process.pid, 'SIGKILL');
+    }
+  };
+}
+
+/** The service refused the credential: say it once, in the service's words, and stop. */
+function credentialRefused(error: AgentApiError): Stop {
+  return new Stop(EXIT.credentialRefused, `the service refused this device's credential (${error.code}): ${error.serviceMessage || error.message}`);
+}
+
 async function run(once: boolean, state: AgentState, log: Log): Promise<void> {
-  const { agent } = loadAgent(state, log);
+  const { config, agent } = loadAgent(state, log);
+  if (config.driver === 'luks') requireRoot('keyward-agent run');
+  lockStateDir(state.dir);
   let stopping = false;
   let wake: () => void = () => undefined;
   const stop = () => {
@@ -125,11 +245,18 @@ async function run(once: boolean, state: AgentState, log: Log): Promise<void> {
     try {
       const result = await agent.checkInOnce();
       failures = 0;
-      log(`checked in: ${result.tasks} task(s)`);
-      if (once) return;
+      log(`checked in: ${result.tasks} task(s)${result.failed > 0 ? `, ${result.failed} failed` : ''}${result.broken.length > 0 ? `; escrowed key no longer works on ${result.broken.join(', ')}` : ''}`);
+      if (once) {
+        if (result.failed > 0 || result.broken.length > 0) {
+          const what = [result.failed > 0 ? `${result.failed} operation(s) failed` : '', result.broken.length > 0 ? `the escrowed key no longer works on ${result.broken.join(', ')} (run keyward-agent repair)` : ''];
+          throw new Stop(EXIT.attention, what.filter(Boolean).join('; '));
+        }
+        return;
+      }
       waitMs = Math.max(5, result.nextCheckinSeconds) * 1000;
     } catch (error) {
-      if (once) throw error;
+      if (error instanceof AgentApiError && error.credentialRefused) throw credentialRefused(error);
+      if (once || error instanceof Stop) throw error;
       // Keep running: the service may be down (network) or the disk busy; unfinished work is journaled.
       failures += 1;
       waitMs = backoffMs({ ...DEFAULT_RETRY, maxDelayMs: 300_000 }, failures + DEFAULT_RETRY.attempts);
@@ -146,6 +273,35 @@ async function run(once: boolean, state: AgentState, log: Log): Promise<void> {
   }
 }
 
+async function repair(values: Values, state: AgentState, log: Log): Promise<void> {
+  const { config, agent } = loadAgent(state, log);
+  if (config.driver !== 'luks') throw new UsageError('repair is for LUKS volumes; BitLocker and FileVault escrow is repaired at check-in (or rotate the key from the console)');
+  requireRoot('keyward-agent repair');
+  lockStateDir(state.dir);
+  const driver = new LuksDriver({ volumes: config.volumes, uuidDir: config.uuidDir, fastKdfForTests: config.fastKdfForTests });
+  const wanted = (values.volume as string[] | undefined) ?? [];
+  const volumes = (await driver.listVolumes()).filter((v) => v.encrypted && (wanted.length === 0 || wanted.includes(v.ref) || wanted.includes(v.name)));
+  if (volumes.length === 0) throw new PrecheckError(wanted.length > 0 ? `no LUKS volume ${wanted.join(', ')} among the volumes this agent manages` : 'no LUKS volume found among the volumes this agent manages');
+  const needing = [];
+  for (const volume of volumes) {
+    const health = await agent.escrowHealth(volume.ref);
+    if (health === 'works' && values.force !== true) console.log(`${volume.name}: the escrowed key works; nothing to repair (--force replaces it anyway)`);
+    else needing.push(volume);
+  }
+  if (needing.length === 0) return;
+  const passphrases = await collectPassphrases(driver, needing.map((v) => ({ path: v.name, uuid: v.ref })), passphraseSource());
+  let failed = 0;
+  for (const volume of needing) {
+    const outcome = await agent.escrowNewKey(volume.ref, passphrases.get(volume.ref) ?? '', 'repair');
+    if (outcome === 'finished') console.log(`${volume.name}: escrowed a new recovery key in a key slot of its own; your passphrase still opens it`);
+    else {
+      failed += 1;
+      console.log(`${volume.name}: could not escrow a new recovery key (${outcome}); see the messages above`);
+    }
+  }
+  if (failed > 0) throw new Stop(EXIT.attention, `${failed} volume(s) still have no working escrowed key`);
+}
+
 async function status(state: AgentState, log: Log): Promise<void> {
   const { config, agent } = loadAgent(state, log);
   console.log(`server:    ${config.serverUrl}`);
@@ -153,10 +309,19 @@ async function status(state: AgentState, log: Log): Promise<void> {
   console.log(`driver:    ${driverLabel(config.driver)}, ${config.keyKind} keys`);
   console.log(`state dir: ${state.dir}`);
   for (const volume of await agent.volumeReports()) {
-    console.log(`volume:    ${volume.name} [${volume.ref}] ${volume.encrypted ? 'encrypted' : 'NOT encrypted'}${config.driver === 'simulated' ? ` (${SIMULATED_LABEL})` : ''}`);
+    const check = volume.escrowCheck === undefined ? '' : volume.escrowCheck.state === 'ok' ? ', escrowed key slot unchanged' : `, ESCROWED KEY NO LONGER WORKS (${volume.escrowCheck.problem ?? 'changed'}): run keyward-agent repair`;
+    console.log(`volume:    ${volume.name} [${volume.ref}] ${volume.encrypted ? 'encrypted' : 'NOT encrypted'}${check}${config.driver === 'simulated' ? ` (${SIMULATED_LABEL})` : ''}`);
   }
   const unfinished = state.journal.list();
   console.log(unfinished.length === 0 ? 'rotations: none unfinished' : `rotations: ${unfinished.length} unfinished (${unfinished.map((e) => e.operationId).join(', ')}); the next run continues them`);
+}
+
+function installService(values: Values, state: AgentState): void {
+  if (!state.readConfig() || !state.readCredential()) throw new PrecheckError(`not enrolled (no state in ${state.dir}); run keyward-agent enroll first`);
+  const unitDir = typeof values['unit-dir'] === 'string' ? values['unit-dir'] : '/etc/systemd/system';
+  const path = join(unitDir, UNIT_NAME);
+  writeServiceUnit(path, { nodePath: process.execPath, cliPath: realpathSync(process.argv[1]), stateDir: realpathSync(state.dir) });
+  console.log(`wrote ${path}\nnow run: systemctl daemon-reload && systemctl enable --now keyward-agent`);
 }
 
 function driverLabel(driver: DriverName): string {
@@ -168,6 +333,7 @@ async function main(argv: string[]): Promise<void> {
     args: argv,
     allowPositionals: true,
     options: {
+      help: { type: 'boolean', short: 'h' },
       server: { type: 'string' },
       token: { type: 'string' },
       driver: { type: 'string' },
@@ -177,30 +343,57 @@ async function main(argv: string[]): Promise<void> {
       user: { type: 'string' },
       'upload-existing': { type: 'boolean' },
       'test-fast-kdf': { type: 'boolean' },
+      'insecure-http': { type: 'boolean' },
+      'uuid-dir': { type: 'string' },
+      'unit-dir': { type: 'string' },
       'state-dir': { type: 'string' },
+      force: { type: 'boolean' },
       once: { type: 'boolean' },
     },
   });
-  const state = new AgentState(values['state-dir'] ?? defaultStateDir());
-  const enrolledDriver = state.readConfig()?.driver;
-  const log = agentLog(positionals[0] === 'enroll' ? ((values.driver ?? 'luks') as DriverName) : (enrolledDriver ?? 'luks'));
-  switch (positionals[0]) {
-    case 'enroll':
-      return enroll(values, state, log);
+  const command = positionals[0];
+  if (command === 'help' || command === undefined || values.help === true) {
+    const topic = command === 'help' ? positionals[1] : command;
+    if (topic === undefined || HELP[topic] === undefined) {
+      console.log(USAGE);
+      if (topic !== undefined && command !== 'help') throw new UsageError(`unknown command ${topic}`);
+      if (command === undefined && values.help !== true) process.exitCode = EXIT.usage;
+    } else {
+      console.log(`${HELP[topic]}\n\n${EXIT_CODES_HELP}`);
+    }
+    return;
+  }
+  const stateDir = typeof values['state-dir'] === 'string' ? values['state-dir'] : defaultStateDir();
+  if (command === 'enroll') return enroll(values, stateDir, agentLog((values.driver ?? 'luks') as DriverName));
+  const state = new AgentState(stateDir);
+  const log = agentLog(state.readConfig()?.driver ?? 'luks');
+  switch (command) {
     case 'run':
       return run(values.once === true, state, log);
     case 'status':
       return status(state, log);
+    case 'repair':
+      return repair(values, state, log);
+    case 'install-service':
+      return installService(values, state);
     default:
-      throw new UsageError(positionals[0] ? `unknown command ${positionals[0]}` : 'no command given');
+      throw new UsageError(`unknown command ${command}`);
   }
 }
 
+function fail(code: number, message: string): never {
+  console.error(`keyward-agent: ${message}`);
+  process.exit(code);
+}
+
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError) {
-    console.error(`keyward-agent: ${error.message}\n${USAGE}`);
-    process.exit(2);
-  }
-  console.error(`keyward-agent: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+  if (error instanceof UsageError) fail(EXIT.usage, `${error.message}\n${USAGE}`);
+  if (error instanceof StateLockedError) fail(EXIT.usage, error.message);
+  if (error instanceof PrecheckError || error instanceof ServerUrlError) fail(EXIT.usage, `${error.message}\nnothing was changed${process.argv.includes('enroll') ? '; the enrollment token was not used' : ''}`);
+  if (error instanceof Stop) fail(error.code, error.message);
+  if (error instanceof AgentApiError && error.credentialRefused) fail(EXIT.credentialRefused, credentialRefused(error).message);
+  if (error instanceof AgentApiError) fail(EXIT.failure, error.serviceMessage ? `the service refused: ${error.serviceMessage} (${error.code})` : error.message);
+  // parseArgs: an unknown option or a missing value is a usage error.
+  if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) fail(EXIT.usage, `${error.message}\n${USAGE}`);
+  fail(EXIT.failure, error instanceof Error ? error.message : String(error));
 });

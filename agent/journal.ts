@@ -13,9 +13,15 @@ export type RotationJournal = {
   operationId: string;
   taskKind: OperationKind;
   volumeRef: string;
-  /** The key that unlocks the volume now and authorizes the change (candidate or current key). */
+  /** The key that unlocks the volume now and authorizes the change (candidate, current key, or the person's passphrase). */
   authorityKey: string;
-  /** The protector holding the authority key, when the platform has ids (BitLocker). */
+  /**
+   * The old escrowed key taken off the disk once the new one is active: null when nothing is to
+   * be removed (a first escrowed key next to the person's own passphrase). Absent in journals of
+   * earlier versions, which always removed the authority key.
+   */
+  retireKey?: string | null;
+  /** The protector holding the key to retire, when the platform has ids (BitLocker). */
   oldProtectorId: string | null;
   /** The new key; null until the platform generated it (FileVault). */
   newKey: string | null;
@@ -27,6 +33,11 @@ export type RotationJournal = {
   completed: boolean;
   updatedAt: string;
 };
+
+/** The key a rotation takes off the disk at its end, if any. */
+export function keyToRetire(entry: RotationJournal): string | null {
+  return entry.retireKey === undefined ? entry.authorityKey : entry.retireKey;
+}
 
 export class Journal {
   readonly dir: string;

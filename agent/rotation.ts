@@ -1,23 +1,35 @@
 /**
  * One key rotation, as a journaled sequence of steps that each may be repeated after a crash:
  * escrow the new key as `pending` → add it on the disk → verify it on the disk → complete
- * the operation → only then remove the old key (DESIGN.md › escrow before commit). Where the
- * platform generates the key itself (FileVault) the add comes first and the journal holds
- * the new key until the service has it. Keys never reach the log.
+ * the operation → only then remove the old escrowed key (DESIGN.md › escrow before commit).
+ * Only the key named to retire is ever removed: the key that authorized the change stays when
+ * it is the person's own (their LUKS passphrase). Where the platform generates the key itself
+ * (FileVault) the add comes first and the journal holds the new key until the service has it.
+ * When done, the protector now holding the escrowed key is recorded for the cheap check.
+ * Keys never reach the log.
  */
-import type { AgentTask, KeyKind } from '../lib/api/contract.ts';
+import type { AgentTask, DeviceErrorCause, KeyKind } from '../lib/api/contract.ts';
 import { AgentApiError, type AgentApi } from './api-client.ts';
 import { DiskError, type DiskDriver } from './drivers/driver.ts';
-import type { Journal, RotationJournal } from './journal.ts';
+import type { EscrowRecords } from './escrow-records.ts';
+import { keyToRetire, type Journal, type RotationJournal } from './journal.ts';
 import type { Log } from './log.ts';
 
 /** A durable step of a rotation, reported after it is journaled. */
 export type RotationStep = 'escrowed' | 'added' | 'verified' | 'completed' | 'removed';
 
+/**
+ * `finished`: the new key is active (the old one removed, or retried later); `failed`: reported
+ * to the service as failed; `skipped`: the service refused the operation (e.g. cancelled), the
+ * disk is as before; `unfinished`: kept in the journal, the next run continues it.
+ */
+export type RotationOutcome = 'finished' | 'failed' | 'skipped' | 'unfinished';
+
 export type RotationDeps = {
   api: AgentApi;
   driver: DiskDriver;
   journal: Journal;
+  records: EscrowRecords;
   log: Log;
   onStep: (step: RotationStep, operationId: string) => void;
   generateKey: (kind: KeyKind) => string;
@@ -27,6 +39,7 @@ export class Rotation {
   private readonly api: AgentApi;
   private readonly driver: DiskDriver;
   private readonly journal: Journal;
+  private readonly records: EscrowRecords;
   private readonly log: Log;
   private readonly onStep: (step: RotationStep, operationId: string) => void;
   private readonly generateKey: (kind: KeyKind) => string;
@@ -35,21 +48,27 @@ export class Rotation {
     this.api = deps.api;
     this.driver = deps.driver;
     this.journal = deps.journal;
+    this.records = deps.records;
     this.log = deps.log;
     this.onStep = deps.onStep;
     this.generateKey = deps.generateKey;
   }
 
-  /** Journals a new rotation of the task's volume, authorized by `authorityKey`, and runs it. */
-  async start(task: AgentTask, authorityKey: string): Promise<void> {
-    const oldProtectorId = this.driver.keyKind === 'bitlocker'
-      ? ((await this.driver.readExistingKeys(task.volumeRef)).find((k) => k.key === authorityKey)?.protectorId ?? null)
+  /**
+   * Journals a new rotation of the task's volume, authorized by `authorityKey`, and runs it.
+   * `retireKey` (by default the authority) is the old escrowed key removed at the end; null
+   * removes nothing.
+   */
+  async start(task: AgentTask, authorityKey: string, retireKey: string | null = authorityKey): Promise<RotationOutcome> {
+    const oldProtectorId = this.driver.keyKind === 'bitlocker' && retireKey !== null
+      ? ((await this.driver.readExistingKeys(task.volumeRef)).find((k) => k.key === retireKey)?.protectorId ?? null)
       : null;
     const entry: RotationJournal = {
       operationId: task.operationId,
       taskKind: task.kind,
       volumeRef: task.volumeRef,
       authorityKey,
+      retireKey,
       oldProtectorId,
       newKey: this.driver.keySource === 'agent' ? this.generateKey(this.driver.keyKind) : null,
       newProtectorId: null,
@@ -60,30 +79,37 @@ export class Rotation {
       updatedAt: '',
     };
     this.journal.save(entry);
-    await this.continue(entry);
+    return this.continue(entry);
   }
 
   /** Runs the remaining steps of a journaled rotation; every step is safe to repeat. */
-  async continue(entry: RotationJournal): Promise<void> {
+  async continue(entry: RotationJournal): Promise<RotationOutcome> {
     try {
       if (this.driver.keySource === 'agent') {
-        if (entry.keyVersionId === null && !(await this.escrow(entry))) return;
+        if (entry.keyVersionId === null) {
+          const escrowed = await this.escrow(entry);
+          if (escrowed !== 'escrowed') return escrowed;
+        }
         if (!entry.added) await this.addOnDisk(entry);
       } else {
         if (!entry.added) await this.addOnDisk(entry);
-        if (entry.keyVersionId === null && !(await this.escrow(entry))) return;
+        if (entry.keyVersionId === null) {
+          const escrowed = await this.escrow(entry);
+          if (escrowed !== 'escrowed') return escrowed;
+        }
       }
       if (!entry.verified) await this.verifyOnDisk(entry);
     } catch (error) {
       if (!(error instanceof DiskError)) throw error;
-      return this.abandon(entry, error.message);
+      return this.abandon(entry, error.message, error.reason);
     }
-    if (!entry.completed && !(await this.completeOk(entry))) return;
+    if (!entry.completed && !(await this.completeOk(entry))) return 'skipped';
     await this.removeOldKey(entry);
+    return 'finished';
   }
 
   /** Step 1 (before the disk changes, except where the platform generates the key). */
-  private async escrow(entry: RotationJournal): Promise<boolean> {
+  private async escrow(entry: RotationJournal): Promise<'escrowed' | 'skipped' | 'unfinished'> {
     const newKey = requireNewKey(entry);
     try {
       const { keyVersionId } = await this.api.escrowPending(entry.operationId, {
@@ -96,16 +122,16 @@ export class Rotation {
       if (entry.added) {
         // The platform already replaced the key: the journal is its only copy; keep it and retry next run.
         this.log(`operation ${entry.operationId}: the service refused the new key (${error.code}); keeping it in the journal and retrying later`);
-        return false;
+        return 'unfinished';
       }
       this.log(`operation ${entry.operationId}: the service refused to escrow the new key (${error.code}); the disk was not changed`);
       this.journal.remove(entry.operationId);
-      return false;
+      return 'skipped';
     }
     this.journal.save(entry);
     this.log(`operation ${entry.operationId}: new key escrowed as pending`);
     this.onStep('escrowed', entry.operationId);
-    return true;
+    return 'escrowed';
   }
 
   /** Step 2: put the new key on the disk (skipped if an earlier run already did). */
@@ -158,18 +184,31 @@ export class Rotation {
     return true;
   }
 
-  /** Step 5: only now does the old key leave the disk. */
+  /** Step 5: only now does the old escrowed key leave the disk (never the person's own passphrase). */
   private async removeOldKey(entry: RotationJournal): Promise<void> {
+    const newKey = requireNewKey(entry);
+    const retire = keyToRetire(entry);
     try {
-      await this.driver.removeKey(entry.volumeRef, { key: entry.authorityKey, protectorId: entry.oldProtectorId }, requireNewKey(entry));
+      if (retire !== null && retire !== newKey) {
+        await this.driver.removeKey(entry.volumeRef, { key: retire, protectorId: entry.oldProtectorId }, newKey);
+      }
+      await this.recordEscrow(entry.volumeRef, newKey, entry.newProtectorId);
     } catch (error) {
       if (!(error instanceof DiskError)) throw error;
       this.log(`operation ${entry.operationId}: could not remove the old key (${error.message}); will retry`);
       return;
     }
     this.journal.remove(entry.operationId);
-    this.log(`operation ${entry.operationId}: old key removed from ${entry.volumeRef}; rotation finished`);
+    this.log(`operation ${entry.operationId}: ${retire === null ? 'no old key to remove' : 'old key removed'} from ${entry.volumeRef}; rotation finished`);
     this.onStep('removed', entry.operationId);
+  }
+
+  /** Remembers which protector holds the escrowed key, for the cheap check at every check-in. */
+  async recordEscrow(ref: string, key: string, knownProtectorId: string | null): Promise<void> {
+    const protectorId = knownProtectorId ?? (await this.driver.findProtector(ref, key));
+    const fingerprint = protectorId === null ? null : await this.driver.protectorFingerprint(ref, protectorId);
+    if (protectorId === null || fingerprint === null) this.records.remove(ref);
+    else this.records.set(ref, { protectorId, fingerprint });
   }
 
   /**
@@ -196,7 +235,7 @@ export class Rotation {
   }
 
   /** A disk step failed before completion: undo what is safe to undo and report the error. */
-  private async abandon(entry: RotationJournal, detail: string): Promise<void> {
+  private async abandon(entry: RotationJournal, detail: string, cause: DeviceErrorCause): Promise<RotationOutcome> {
     if (entry.added && entry.newKey !== null && this.driver.keySource === 'agent') {
       try {
         if (await this.driver.verifyKey(entry.volumeRef, entry.authorityKey)) {
@@ -208,14 +247,15 @@ export class Rotation {
     }
     if (this.driver.keySource === 'platform' && entry.added) {
       this.log(`operation ${entry.operationId}: ${detail}; the platform already changed the key, keeping the journal`);
-      return;
+      return 'unfinished';
     }
     if (this.driver.keySource === 'platform' && !(await this.stillUnlocks(entry))) {
       // The platform replaced the key but the process died before the new key was recorded.
       detail = 'the recovery key was changed on the device but the new key was lost in a crash; rotate the key again with an administrator account';
     }
-    await reportFailure(this.api, this.log, entry.operationId, detail);
+    await reportFailure(this.api, this.log, entry.operationId, detail, cause);
     this.journal.remove(entry.operationId);
+    return 'failed';
   }
 
   private async stillUnlocks(entry: RotationJournal): Promise<boolean> {
@@ -233,11 +273,11 @@ export class Rotation {
   }
 }
 
-/** Reports an operation as failed (`error`, with a detail that holds no key). */
-export async function reportFailure(api: AgentApi, log: Log, operationId: string, detail: string): Promise<void> {
-  log(`operation ${operationId} failed: ${detail}`);
+/** Reports an operation as failed (`error`, with its cause and a detail that holds no key). */
+export async function reportFailure(api: AgentApi, log: Log, operationId: string, detail: string, cause: DeviceErrorCause = 'device_error'): Promise<void> {
+  log(`operation ${operationId} failed (${cause}): ${detail}`);
   try {
-    await api.complete(operationId, { result: 'error', detail: detail.slice(0, 500) });
+    await api.complete(operationId, { result: 'error', detail: detail.slice(0, 500), cause });
   } catch (error) {
     if (!(error instanceof AgentApiError)) throw error;
     log(`operation ${operationId}: the service did not accept the failure report (${error.code})`);

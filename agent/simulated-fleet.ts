@@ -54,7 +54,8 @@ export async function startSimulatedFleet(options: SimulatedFleetOptions): Promi
       createSimulatedVolume(driver.dir, { ref: volume.ref, name: volume.name, keyKind: spec.keyKind, key: volume.initialKey ?? generateRecoveryKey(spec.keyKind) });
     }
     const { deviceId, credential } = await enrollOnce(state, spec, options.serverUrl, driver, log);
-    const agent = new Agent({ api: httpAgentApi({ serverUrl: options.serverUrl, credential }), driver, journal: state.journal, log });
+    const api = httpAgentApi({ serverUrl: options.serverUrl, credential, onNewCredential: (next) => state.writeCredential(next) });
+    const agent = new Agent({ api, driver, journal: state.journal, records: state.records, log });
 
     const config = state.readConfig();
     if (config) {
@@ -123,7 +124,7 @@ async function enrollOnce(state: AgentState, spec: SimulatedDeviceSpec, serverUr
     if (existing.serverUrl !== serverUrl) state.writeConfig({ ...existing, serverUrl });
     return { deviceId: existing.deviceId, credential };
   }
-  const agent = new Agent({ api: httpAgentApi({ serverUrl, credential: '' }), driver, journal: state.journal });
+  const agent = new Agent({ api: httpAgentApi({ serverUrl, credential: '' }), driver, journal: state.journal, records: state.records });
   let enrolled: { deviceId: string; credential: string };
   try {
     enrolled = await enrollDevice(serverUrl, { token: spec.enrollToken, name: spec.name, platform: spec.platform, keyKind: spec.keyKind, volumes: await agent.volumeReports() });

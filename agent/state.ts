@@ -1,7 +1,8 @@
 /**
  * The agent's state directory (default `~/.keyward-agent`, mode 0700): `agent.json` (server,
  * device id, driver settings), `credential` (the device credential, mode 0600), `journal/`
- * (unfinished rotations) and, for the SIMULATED driver, `simulated-volumes/`.
+ * (unfinished rotations), `escrow-records.json` (which key slot holds each escrowed key, for the
+ * cheap check) and, for the SIMULATED driver, `simulated-volumes/`.
  */
 import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import type { KeyKind, Platform } from '../lib/api/contract.ts';
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from './atomic-file.ts';
 import type { DriverName } from './drivers/driver.ts';
+import { EscrowRecords } from './escrow-records.ts';
 import { Journal } from './journal.ts';
 
 export type AgentConfig = {
@@ -18,8 +20,10 @@ export type AgentConfig = {
   platform: Platform;
   keyKind: KeyKind;
   driver: DriverName;
-  /** Volume refs the driver manages (LUKS container paths, BitLocker drive letters). */
+  /** Volumes the driver manages (LUKS: paths or `UUID=<uuid>`; BitLocker: drive letters). */
   volumes: string[];
+  /** LUKS: where udev's by-uuid links are, if not /dev/disk/by-uuid. */
+  uuidDir?: string;
   /** LUKS test containers only: cheap PBKDF2 key slots. */
   fastKdfForTests?: boolean;
   /** FileVault: the macOS user passed to fdesetup. */
@@ -36,12 +40,14 @@ export function defaultStateDir(): string {
 export class AgentState {
   readonly dir: string;
   readonly journal: Journal;
+  readonly records: EscrowRecords;
 
   constructor(dir: string) {
     this.dir = dir;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     chmodSync(dir, 0o700);
     this.journal = new Journal(join(dir, 'journal'));
+    this.records = new EscrowRecords(join(dir, 'escrow-records.json'));
   }
 
   get simulatedVolumesDir(): string {

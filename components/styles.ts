@@ -47,6 +47,7 @@ select.kw-input { width: auto; min-width: 160px; align-self: flex-start; }
 .kw-badge-missing { background: var(--kw-bad-bg); color: var(--kw-bad); }
 .kw-badge-pending { background: var(--kw-warn-bg); color: var(--kw-warn); }
 .kw-badge-failed { background: var(--kw-bad-bg); color: var(--kw-bad); }
+.kw-badge-broken { background: var(--kw-bad-bg); color: var(--kw-bad); }
 .kw-devices { list-style: none; margin: 0; padding: 0; }
 .kw-device { display: flex; align-items: center; justify-content: space-between; gap: 8px; padding: 8px 0; border-bottom: 1px solid var(--kw-line); }
 .kw-device:last-child { border-bottom: 0; }

@@ -29,6 +29,12 @@ export type AppConfig = {
   retiredRetentionDays: number;
   /** Reverse proxies (CIDRs) whose X-Forwarded-For/-Proto/-Host are believed; none by default. */
   trustedProxies: string[];
+  /** Hours between full checks of an escrowed key (the device proves the key opens the volume). */
+  keyCheckHours: number;
+  /** Days after which a device credential is replaced at the next check-in. */
+  agentCredentialRotateDays: number;
+  /** Days after which a credential that was never replaced (the device stayed away) is refused. */
+  agentCredentialMaxDays: number;
 };
 
 export const defaultConfig: AppConfig = {
@@ -42,6 +48,9 @@ export const defaultConfig: AppConfig = {
   rateLimits: { loginPerMinute: 10, revealPerMinute: 30 },
   retiredRetentionDays: 90,
   trustedProxies: [],
+  keyCheckHours: 24,
+  agentCredentialRotateDays: 30,
+  agentCredentialMaxDays: 180,
 };
 
 export type AppDeps = {

@@ -7,12 +7,14 @@ import {
   ApiError, AuditList, AuditQuery, CheckinRequest, CheckinResponse, CompleteOperationRequest, Device, DeviceList, EnrollRequest, EnrollResponse,
   EscrowPendingRequest, EscrowPendingResponse, Me, OfflineRevealReport, OfflineRevealResponse, Operation, RevealedKey, RevealRequest,
   StoreKeyRequest, TokenResponse, UploadProtectorsRequest,
+  AgentTask, StartEscrowRequest, VerificationKeyRequest, VerificationKeyResponse, VerificationResultRequest,
 } from '../lib/api/contract.ts';
 
 const schemas = {
   ApiError, AuditList, AuditQuery, CheckinRequest, CheckinResponse, CompleteOperationRequest, Device, DeviceList, EnrollRequest, EnrollResponse,
   EscrowPendingRequest, EscrowPendingResponse, Me, OfflineRevealReport, OfflineRevealResponse, Operation, RevealedKey, RevealRequest,
   StoreKeyRequest, TokenResponse, UploadProtectorsRequest,
+  AgentTask, StartEscrowRequest, VerificationKeyRequest, VerificationKeyResponse, VerificationResultRequest,
 };
 type SchemaName = keyof typeof schemas;
 
@@ -85,6 +87,9 @@ export function openApiDocument(): unknown {
       '/api/v1/agent/operations/{id}/escrow': { post: op('Escrow a new key as pending before it touches the disk', 'agent', { status: 201, schema: 'EscrowPendingResponse' }, 'EscrowPendingRequest') },
       '/api/v1/agent/operations/{id}/complete': { post: op('Report the outcome of an operation', 'agent', { status: 200, schema: null }, 'CompleteOperationRequest') },
       '/api/v1/agent/protectors': { post: op('Upload keys already on the disk (BitLocker protectors)', 'agent', { status: 200, schema: null }, 'UploadProtectorsRequest') },
+      '/api/v1/agent/operations': { post: op('Start escrowing a new key of the agent\'s own for a volume (enrollment, repair); the task is handed to the caller', 'agent', { status: 201, schema: 'AgentTask' }, 'StartEscrowRequest') },
+      '/api/v1/agent/verification/key': { post: op('The escrowed key of a volume, for the device\'s full check (audited as a device verification)', 'agent', { status: 200, schema: 'VerificationKeyResponse' }, 'VerificationKeyRequest') },
+      '/api/v1/agent/verification/result': { post: op('Whether the escrowed key opened the volume', 'agent', { status: 200, schema: null }, 'VerificationResultRequest') },
     },
   };
   return cached;

@@ -53,6 +53,15 @@ export class BitLockerDriver implements DiskDriver {
     return parseNumericalPasswords(result.stdout).map((p) => ({ protectorId: p.protectorId, key: normalizeBitLockerPassword(p.password) }));
   }
 
+  async findProtector(ref: string, key: string): Promise<string | null> {
+    return (await this.readExistingKeys(ref)).find((p) => p.key === key)?.protectorId ?? null;
+  }
+
+  /** A BitLocker protector is identified by its id alone: listed → the id, gone → null. */
+  async protectorFingerprint(ref: string, protectorId: string): Promise<string | null> {
+    return (await this.readExistingKeys(ref)).some((p) => p.protectorId === protectorId) ? protectorId : null;
+  }
+
   async verifyKey(ref: string, key: string): Promise<boolean> {
     const ok = (await this.readExistingKeys(ref)).some((p) => p.key === key);
     this.log(`verify key on ${ref}: ${ok ? 'is a recovery password of the volume' : 'is not a recovery password of the volume'}`);

@@ -13,6 +13,7 @@ export type DriverSettings = {
   volumes: string[];
   simulatedDir: string;
   fastKdfForTests?: boolean;
+  uuidDir?: string;
   username?: string;
 };
 
@@ -21,7 +22,7 @@ export function createDriver(settings: DriverSettings, log: Log): DiskDriver {
     case 'simulated':
       return new SimulatedDriver({ dir: settings.simulatedDir, keyKind: settings.keyKind, log });
     case 'luks':
-      return new LuksDriver({ volumes: settings.volumes, fastKdfForTests: settings.fastKdfForTests, log });
+      return new LuksDriver({ volumes: settings.volumes, fastKdfForTests: settings.fastKdfForTests, uuidDir: settings.uuidDir, log });
     case 'filevault':
       return new FileVaultDriver({ username: settings.username, log });
     case 'bitlocker':

@@ -4,7 +4,7 @@
  * remove a key, and read keys already on the disk (BitLocker numerical passwords).
  * Keys cross this interface in their normalized form (lib/keys) and never reach a log.
  */
-import type { KeyKind } from '../../lib/api/contract.ts';
+import type { DeviceErrorCause, KeyKind } from '../../lib/api/contract.ts';
 
 export type DriverName = 'simulated' | 'luks' | 'filevault' | 'bitlocker';
 
@@ -48,9 +48,21 @@ export interface DiskDriver {
   removeKey(ref: string, target: KeyToRemove, remainingKey: string): Promise<void>;
   /** Keys the platform lets us read back (BitLocker numerical passwords); [] elsewhere. */
   readExistingKeys(ref: string): Promise<ExistingKey[]>;
+  /** The protector/slot `key` opens (LUKS key slot, BitLocker protector id), or null (none, or the platform has no ids). */
+  findProtector(ref: string, key: string): Promise<string | null>;
+  /**
+   * A fingerprint of a protector's metadata (LUKS: the slot's salt and KDF), or null when the
+   * protector is gone. Same fingerprint ⇒ the protector still holds the same key: the cheap check.
+   */
+  protectorFingerprint(ref: string, protectorId: string): Promise<string | null>;
 }
 
-/** A driver-level failure; its message never contains a key. */
+/** A driver-level failure; its message never contains a key. `reason` is the cause the console shows. */
 export class DiskError extends Error {
   override name = 'DiskError';
+  readonly reason: DeviceErrorCause;
+  constructor(message: string, reason: DeviceErrorCause = 'device_error') {
+    super(message);
+    this.reason = reason;
+  }
 }

@@ -69,6 +69,15 @@ export class FileVaultDriver implements DiskDriver {
   async readExistingKeys(): Promise<ExistingKey[]> {
     return [];
   }
+
+  /** fdesetup has no ids for the personal recovery key: no cheap check, only the full one. */
+  async findProtector(): Promise<string | null> {
+    return null;
+  }
+
+  async protectorFingerprint(): Promise<string | null> {
+    return null;
+  }
 }
 
 function commandError(action: string, result: CommandResult): DiskError {

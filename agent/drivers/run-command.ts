@@ -4,6 +4,7 @@
  * stderr, never the input.
  */
 import { spawn } from 'node:child_process';
+import { DiskError } from './driver.ts';
 
 export type CommandResult = { code: number; stdout: string; stderr: string };
 /** runCommand's shape, so drivers can be given recorded output in tests. */
@@ -16,7 +17,8 @@ export function runCommand(file: string, args: string[], stdin = ''): Promise<Co
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', (error) => reject(new Error(`${file} could not be started: ${error.message}`)));
+    // A missing or unrunnable tool: the platform's encryption tool is not installed.
+    child.on('error', (error) => reject(new DiskError(`${file} could not be started: ${error.message}`, 'driver_unavailable')));
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     // The tool may exit before reading everything (e.g. a wrong key): ignore EPIPE.
     child.stdin.on('error', () => undefined);

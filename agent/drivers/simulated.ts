@@ -5,7 +5,7 @@
  * (temp file + rename), so a crash never leaves a half-written volume.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { KeyKind } from '../../lib/api/contract.ts';
 import { readJsonFile, writeJsonAtomic } from '../atomic-file.ts';
@@ -123,6 +123,15 @@ export class SimulatedDriver implements DiskDriver {
 
   async readExistingKeys(ref: string): Promise<ExistingKey[]> {
     return this.load(ref).slots.map((slot) => ({ protectorId: slot.id, key: slot.key }));
+  }
+
+  async findProtector(ref: string, key: string): Promise<string | null> {
+    return this.load(ref).slots.find((slot) => slot.key === key)?.id ?? null;
+  }
+
+  async protectorFingerprint(ref: string, protectorId: string): Promise<string | null> {
+    const slot = this.load(ref).slots.find((s) => s.id === protectorId);
+    return slot ? createHash('sha256').update(`${slot.id}\n${slot.key}`).digest('hex').slice(0, 32) : null;
   }
 
   /** Status text for `keyward-agent status`. */

@@ -24,8 +24,11 @@ export type Locale = z.infer<typeof Locale>;
 export const KeyVersionState = z.enum(['candidate', 'pending', 'active', 'retired', 'rejected']);
 export type KeyVersionState = z.infer<typeof KeyVersionState>;
 
-/** What a device page and the popup badge show for a volume or a device. */
-export const KeyStatus = z.enum(['escrowed', 'missing', 'pending', 'failed']);
+/**
+ * What a device page and the popup badge show for a volume or a device. `broken`: a key is
+ * escrowed but the device reports that it no longer opens the volume.
+ */
+export const KeyStatus = z.enum(['escrowed', 'missing', 'pending', 'failed', 'broken']);
 export type KeyStatus = z.infer<typeof KeyStatus>;
 
 export const OperationKind = z.enum(['verify-and-rotate', 'rotate', 'upload']);
@@ -34,9 +37,25 @@ export type OperationKind = z.infer<typeof OperationKind>;
 export const OperationState = z.enum(['queued', 'in_progress', 'succeeded', 'failed']);
 export type OperationState = z.infer<typeof OperationState>;
 
-/** Why a key could not be uploaded: the three causes of message M3. */
-export const FailureCause = z.enum(['wrong_key', 'not_checked_in', 'escrow_disabled', 'device_error']);
+/**
+ * Why an operation failed, as a device reports it (each has its own words and guidance on the
+ * device page): not an encrypted volume, the volume is gone, the agent lacks permission, the
+ * platform tool is missing, no escrowed key opens the volume any more; `device_error` for the rest.
+ */
+export const DeviceErrorCause = z.enum(['not_encrypted', 'volume_missing', 'permission_denied', 'driver_unavailable', 'escrowed_key_rejected', 'device_error']);
+export type DeviceErrorCause = z.infer<typeof DeviceErrorCause>;
+
+/** Why a key could not be uploaded: the three causes of message M3, the device's own causes, and a retired device. */
+export const FailureCause = z.enum(['wrong_key', 'not_checked_in', 'escrow_disabled', 'device_retired', ...DeviceErrorCause.options]);
 export type FailureCause = z.infer<typeof FailureCause>;
+
+/**
+ * Why the escrowed key no longer works, as the agent found it: its LUKS key slot (or BitLocker
+ * protector) is gone, the slot was changed (e.g. `cryptsetup luksChangeKey`), or the key itself
+ * no longer opens the volume (full check).
+ */
+export const EscrowProblem = z.enum(['slot_removed', 'slot_changed', 'key_rejected']);
+export type EscrowProblem = z.infer<typeof EscrowProblem>;
 
 export const Operation = z.object({
   id: z.string(),
@@ -45,6 +64,8 @@ export const Operation = z.object({
   kind: OperationKind,
   state: OperationState,
   failureCause: FailureCause.nullable(),
+  /** What the device said about a failure, in its own (technical, English) words; never a key. */
+  detail: z.string().nullable().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -58,6 +79,12 @@ export const Volume = z.object({
   activeVersion: z.number().int().nullable(),
   /** BitLocker Numerical Password protector IDs with an escrowed password. */
   protectorIds: z.array(z.string()),
+  /** False for a volume the device reports as not encrypted (e.g. a non-LUKS member of a set). */
+  encrypted: z.boolean().optional(),
+  /** Set while the device reports that the escrowed key no longer works (`keyStatus` is `broken`). */
+  escrowProblem: EscrowProblem.nullable().optional(),
+  /** When the device last proved that the escrowed key opens the volume. */
+  keyVerifiedAt: z.string().nullable().optional(),
 });
 export type Volume = z.infer<typeof Volume>;
 
@@ -83,6 +110,8 @@ export const Device = z.object({
   volumes: z.array(Volume),
   operation: Operation.nullable(),
   notice: DeviceNotice.nullable(),
+  /** Set once IT retired the device: its credential is revoked and its keys are kept for the retention period. */
+  retiredAt: z.string().nullable().optional(),
   updatedAt: z.string(),
 });
 export type Device = z.infer<typeof Device>;
@@ -229,6 +258,8 @@ export const ErrorCode = z.enum([
   'internal_error',
   'offline_reveal_invalid',
   'cross_origin', 'reason_too_short',
+  // device agent and lifecycle
+  'enrollment_token_invalid', 'no_encrypted_volume', 'credential_revoked', 'credential_expired', 'device_retired', 'luks_passphrase_refused',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -240,6 +271,10 @@ export type ApiError = z.infer<typeof ApiError>;
 // ---------------------------------------------------------------------------------------
 // Agent API (`/api/v1/agent`), authenticated with the per-device credential (Bearer).
 
+/** The cheap check of the escrowed key the agent makes at every check-in (its slot/protector is still there, unchanged). */
+export const EscrowCheck = z.object({ state: z.enum(['ok', 'broken']), problem: EscrowProblem.optional() });
+export type EscrowCheck = z.infer<typeof EscrowCheck>;
+
 export const AgentVolumeReport = z.object({
   /** Stable identifier the driver uses for the volume ("C:", a LUKS UUID, "disk1s1"). */
   ref: z.string().min(1).max(200),
@@ -247,6 +282,8 @@ export const AgentVolumeReport = z.object({
   encrypted: z.boolean(),
   /** BitLocker Numerical Password protector IDs currently on the volume. */
   protectorIds: z.array(z.string()).max(64).default([]),
+  /** Absent when the agent has nothing to compare with (no escrowed key it created or verified). */
+  escrowCheck: EscrowCheck.optional(),
 });
 export type AgentVolumeReport = z.infer<typeof AgentVolumeReport>;
 
@@ -259,7 +296,14 @@ export const EnrollRequest = z.object({
 });
 export const EnrollResponse = z.object({ deviceId: z.string(), credential: z.string() });
 
-export const CheckinRequest = z.object({ volumes: z.array(AgentVolumeReport).max(32) });
+export const CheckinRequest = z.object({
+  volumes: z.array(AgentVolumeReport).max(32),
+  /**
+   * Operations this agent is still working on. When present, any other operation handed to the
+   * device and not finished is handed out again (the agent that took it is gone).
+   */
+  inHand: z.array(z.string().max(100)).max(64).optional(),
+});
 
 /** Work for the agent. `candidateKey` is present for verify-and-rotate (normalized form). */
 export const AgentTask = z.object({
@@ -271,7 +315,26 @@ export const AgentTask = z.object({
   currentKey: z.string().nullable(),
 });
 export type AgentTask = z.infer<typeof AgentTask>;
-export const CheckinResponse = z.object({ tasks: z.array(AgentTask), nextCheckinSeconds: z.number().int() });
+export const CheckinResponse = z.object({
+  tasks: z.array(AgentTask),
+  nextCheckinSeconds: z.number().int(),
+  /** Volumes (refs) due for a full check: the agent fetches the escrowed key and proves it opens the volume. */
+  verifyVolumes: z.array(z.string()).default([]),
+  /** A new device credential (automatic rotation): the agent stores it and uses it from now on. */
+  credential: z.string().optional(),
+});
+
+/** An agent asks to escrow a new key of its own for a volume (at enrollment, or to repair a broken escrow). */
+export const StartEscrowRequest = z.object({ volumeRef: z.string().min(1).max(200), purpose: z.enum(['enroll', 'repair']) });
+
+/** The full check: the escrowed key, fetched over the agent's channel (audited), never shown to a person. */
+export const VerificationKeyRequest = z.object({ volumeRef: z.string().min(1).max(200) });
+export const VerificationKeyResponse = z.object({ keyVersionId: z.string(), key: z.string() });
+export const VerificationResultRequest = z.object({
+  volumeRef: z.string().min(1).max(200),
+  keyVersionId: z.string().max(100),
+  works: z.boolean(),
+});
 
 /** Step 1 of a rotation: escrow the new key durably as `pending`, before it touches the disk. */
 export const EscrowPendingRequest = z.object({
@@ -289,7 +352,7 @@ export const CompleteOperationRequest = z.discriminatedUnion('result', [
     protectorId: z.string().max(64).optional(),
   }),
   z.object({ result: z.literal('wrong_key') }),
-  z.object({ result: z.literal('error'), detail: z.string().max(500) }),
+  z.object({ result: z.literal('error'), detail: z.string().max(500), cause: DeviceErrorCause.optional() }),
 ]);
 
 /** Upload of keys already on the disk (BitLocker protectors found with manage-bde). */

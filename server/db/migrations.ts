@@ -254,11 +254,32 @@ const rateLimits: Migration = {
   },
 };
 
+/**
+ * Device lifecycle and continuous proof of escrow: a device can be retired (credential
+ * revoked, keys kept for the retention period); its credential rotates (the next one waits in
+ * `next_credential_hash` until the agent first uses it); each volume records what the agent last
+ * reported about its escrowed key (`escrow_problem`) and when the key was last proved to open it.
+ */
+const deviceLifecycle: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('devices').addColumn('retired_at', 'text').execute();
+    await db.schema.alterTable('devices').addColumn('credential_issued_at', 'text').execute();
+    await db.schema.alterTable('devices').addColumn('next_credential_hash', 'text').execute();
+    await db.schema.createIndex('devices_next_credential').on('devices').column('next_credential_hash').execute();
+    await db.schema.alterTable('volumes').addColumn('escrow_problem', 'text').execute();
+    await db.schema.alterTable('volumes').addColumn('escrow_checked_at', 'text').execute();
+    await db.schema.alterTable('volumes').addColumn('key_verified_at', 'text').execute();
+    await sql`update devices set credential_issued_at = enrolled_at`.execute(db);
+  },
+};
+
+
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_oauth_clients': oauthClients,
   '0004_audit_views': auditViews,
   '0005_rate_limits': rateLimits,
+  '0006_device_lifecycle': deviceLifecycle,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

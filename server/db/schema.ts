@@ -41,6 +41,12 @@ export type DeviceTable = {
   agent_credential_hash: string;
   enrolled_at: string;
   updated_at: string;
+  /** Retired by IT: the credential no longer works; keys are kept for the retention period. */
+  retired_at: string | null;
+  /** When the current credential was issued (it is rotated, and refused once too old). */
+  credential_issued_at: string | null;
+  /** A rotated credential handed to the agent and not yet used; the first use makes it current. */
+  next_credential_hash: string | null;
 };
 
 export type VolumeTable = {
@@ -50,6 +56,11 @@ export type VolumeTable = {
   name: string;
   encrypted: number;
   created_at: string;
+  /** What the agent last reported about the escrowed key (EscrowProblem), or null while it works. */
+  escrow_problem: string | null;
+  escrow_checked_at: string | null;
+  /** When the device last proved that the active escrowed key opens the volume. */
+  key_verified_at: string | null;
 };
 
 export type KeyVersionTable = {

@@ -25,7 +25,8 @@ import { assertCsrf, formatTime } from './session.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
 import { isMessageId } from '../../lib/i18n/index.ts';
 import { actorOf, toLogin } from './device-pages.ts';
-import { COUNTDOWN_SCRIPT, noticeBlock, revealedKeyBlock, statusBadge, statusCard, volumesTable } from './device-render.ts';
+import { COUNTDOWN_SCRIPT, escrowProblemBlocks, noticeBlock, retiredBlock, revealedKeyBlock, statusBadge, statusCard, volumesTable } from './device-render.ts';
+import { lifecycleSection } from './device-lifecycle-pages.ts';
 import { auditFilterForm, auditPager, auditTable, filterFieldLabel, type AuditView } from './audit-render.ts';
 
 /** Events on one page of the admin audit log. */
@@ -49,7 +50,7 @@ function deviceAuditSection(c: AppContext, deviceId: string, events: AuditEvent[
 }
 
 /** `events`: the device's newest audit events, or `null` for someone who may not read the audit log. */
-function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[] | null, csrf: string, state: AdminState): Html {
+function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[] | null, csrf: string, retentionDays: number, state: AdminState): Html {
   const personal = device.ownership === 'personal';
   const rotateForm = html`<form method="post" action="/devices/${device.id}/rotate">${csrfField(csrf)}<input type="hidden" name="back" value="admin">
     ${device.volumes.length > 1 ? html`<span class="field"><label for="rotate-volume">${tr(c, 'portal.volume')}</label><select id="rotate-volume" name="volumeId">${device.volumes.map((v) => html`<option value="${v.id}">${v.name}</option>`)}</select></span>` : ''}
@@ -61,7 +62,9 @@ function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[] | n
     body: html`
       <p class="crumb"><a href="/admin/devices">← ${tr(c, 'portal.admin_devices')}</a></p>
       ${state.info ? html`<p class="info" role="status">${state.info}</p>` : ''}
+      ${retiredBlock(c, device, retentionDays)}
       ${noticeBlock(c, device, false)}
+      ${escrowProblemBlocks(c, device)}
       ${statusCard(c, device, true)}
       ${volumesTable(c, device, true)}
       <section class="card" id="reveal" aria-labelledby="reveal-title">
@@ -85,6 +88,7 @@ function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[] | n
             </form>
             <div class="actions">${rotateForm}</div>`}
       </section>
+      ${lifecycleSection(c, device, csrf, retentionDays)}
       ${events ? deviceAuditSection(c, device.id, events) : ''}
     `,
   });
@@ -137,7 +141,7 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter, refusals: Refusa
     const device = await deviceFor(c);
     const events = await deviceEvents(session, device.id);
     const info = c.req.query('rotated') === '1' ? tr(c, 'portal.rotate_queued') : c.req.query('checked') === '1' ? tr(c, 'portal.check_access_sent') : null;
-    return c.html(adminDevicePage(c, device, events, session.csrf, { info }));
+    return c.html(adminDevicePage(c, device, events, session.csrf, deps.config.retiredRetentionDays, { info }));
   });
 
   r.post('/devices/:id/reveal', async (c) => {
@@ -163,7 +167,7 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter, refusals: Refusa
     }
     const device = await deviceFor(c);
     const events = await deviceEvents(session, device.id);
-    return c.html(adminDevicePage(c, device, events, session.csrf, state), status);
+    return c.html(adminDevicePage(c, device, events, session.csrf, deps.config.retiredRetentionDays, state), status);
   });
 
   /** The admin's session for the audit log: helpdesk is told that only admins see it. */

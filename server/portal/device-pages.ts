@@ -25,7 +25,7 @@ import { auditQueryString, parseAuditQuery, type ParsedAuditQuery } from '../ser
 import type { PortalSession } from '../auth/sessions.ts';
 import { assertCsrf, formatTime } from './session.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
-import { COUNTDOWN_SCRIPT, noticeBlock, revealedKeyBlock, statusBadge, statusCard, volumesTable } from './device-render.ts';
+import { COUNTDOWN_SCRIPT, escrowProblemBlocks, noticeBlock, retiredBlock, revealedKeyBlock, statusBadge, statusCard, volumesTable } from './device-render.ts';
 import { auditFilterForm, auditPager, auditTable, filterFieldLabel, type AuditView } from './audit-render.ts';
 
 /** The owner's device page shows this many of the device's newest events; the rest are a link away. */
@@ -111,7 +111,15 @@ function getSection(c: AppContext, device: Device, csrf: string, revealed: Revea
   </section>`;
 }
 
-export function devicePage(c: AppContext, device: Device, csrf: string, state: DevicePageState): Html {
+/** A LUKS disk has no typed key to store: the agent adds its own; the page says so instead of the form. */
+function luksStoreHint(c: AppContext): Html {
+  return html`<section class="card" id="store" aria-labelledby="store-title">
+    <h2 id="store-title">${tr(c, 'ui.store_key')}</h2>
+    <p id="luks-store-hint">${tr(c, 'portal.luks_store_hint')}</p>
+  </section>`;
+}
+
+export function devicePage(c: AppContext, device: Device, csrf: string, retentionDays: number, state: DevicePageState): Html {
   return page(c, {
     title: device.name,
     csrf,
@@ -120,17 +128,19 @@ export function devicePage(c: AppContext, device: Device, csrf: string, state: D
     body: html`
       <p class="crumb"><a href="/devices">← ${tr(c, 'ui.my_devices')}</a></p>
       ${state.info ? html`<p class="info" id="info" role="status">${state.info}</p>` : ''}
+      ${retiredBlock(c, device, retentionDays)}
       ${noticeBlock(c, device)}
+      ${escrowProblemBlocks(c, device)}
       ${statusCard(c, device, false)}
       ${volumesTable(c, device, device.keyKind === 'bitlocker')}
-      <div class="actions">
+      ${device.retiredAt ? '' : html`<div class="actions">
         <form method="post" action="/devices/${device.id}/check-access">${csrfField(csrf)}<button type="submit" id="check-access">${tr(c, 'ui.check_access')}</button></form>
         <form method="post" action="/devices/${device.id}/rotate">${csrfField(csrf)}${
           device.volumes.length > 1 ? html`<span class="field"><label for="rotate-volume">${tr(c, 'portal.volume')}</label>${volumeSelect(device, 'rotate-volume')}</span>` : ''
         }<button type="submit" id="rotate">${tr(c, 'ui.rotate')}</button></form>
-      </div>
+      </div>`}
       ${getSection(c, device, csrf, state.revealed, state.getError)}
-      ${storeSection(c, device, csrf, state.store ?? {})}
+      ${device.retiredAt ? '' : device.keyKind === 'luks' ? luksStoreHint(c) : storeSection(c, device, csrf, state.store ?? {})}
       ${state.events ? ownerAuditSection(c, device, state.events) : ''}
     `,
   });
@@ -174,7 +184,7 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter, refusals: Refus
     if (!isOwner(actorOf(session), device)) return c.redirect(`/admin/devices/${device.id}`, 302);
     const flag = Object.keys(INFO_FLAGS).find((k) => c.req.query(k) === '1');
     const { events } = await listAuditEvents(deps, { ownerId: session.user.id, deviceId: device.id }, OWNER_PAGE_EVENTS);
-    return c.html(devicePage(c, device, session.csrf, { info: flag ? tr(c, INFO_FLAGS[flag]) : null, toast: c.req.query('toast') === 'M2' ? tr(c, 'flow.M2') : null, events }));
+    return c.html(devicePage(c, device, session.csrf, deps.config.retiredRetentionDays, { info: flag ? tr(c, INFO_FLAGS[flag]) : null, toast: c.req.query('toast') === 'M2' ? tr(c, 'flow.M2') : null, events }));
   });
 
   // Every event of one device, page by page, for its owner (admins have the whole log; helpdesk none of it).
@@ -214,8 +224,9 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter, refusals: Refus
       const state: DevicePageState =
         error.code === 'keys_mismatch' ? { store: { confirmError: tr(c, 'flow.M1') } }
         : error.code === 'invalid_key' ? { store: { keyError: message } }
+        : error.code === 'luks_passphrase_refused' ? { toast: message }
         : { toast: tr(c, 'flow.M2') };
-      return c.html(devicePage(c, device, session.csrf, state), error.status === 500 ? 400 : error.status);
+      return c.html(devicePage(c, device, session.csrf, deps.config.retiredRetentionDays, state), error.status === 500 ? 400 : error.status);
     }
     return c.redirect(`/devices/${id}?stored=1`, 303);
   });
@@ -229,12 +240,12 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter, refusals: Refus
     try {
       const outcome = await revealRecoveryKey(deps, refusals, actorOf(session), c.req.param('id'), { volumeId: form.volumeId || undefined }, { ip: clientIp(c), locale: c.get('locale') });
       const device = await ownDevice(c, session);
-      return c.html(devicePage(c, device, session.csrf, { revealed: outcome.key }));
+      return c.html(devicePage(c, device, session.csrf, deps.config.retiredRetentionDays, { revealed: outcome.key }));
     } catch (error) {
       // No key escrowed yet: say so (with IT's contact) in the Get section, on the device page.
       if (!(error instanceof ApiFailure) || error.code !== 'no_key') throw error;
       const device = await ownDevice(c, session);
-      return c.html(devicePage(c, device, session.csrf, { getError: error.detail ?? tr(c, 'error.no_key') }), 404);
+      return c.html(devicePage(c, device, session.csrf, deps.config.retiredRetentionDays, { getError: error.detail ?? tr(c, 'error.no_key') }), 404);
     }
   });
 

@@ -1,6 +1,7 @@
 /**
  * Pieces of the device pages: the status card, the notice (M3 with its cause's guidance, or
- * M4), the volumes table, the latest request, and a revealed key with its countdown.
+ * M4), a volume whose escrowed key no longer works (what the device found, what to do), the
+ * volumes table, the latest request, and a revealed key with its countdown.
  */
 import { html } from 'hono/html';
 import type { Device, KeyKind, Platform, RevealedKey } from '../../lib/api/contract.ts';
@@ -23,8 +24,25 @@ export function noticeBlock(c: AppContext, device: Device, forOwner = true): Htm
   if (n.message === 'M4' && !forOwner) return html``;
   if (n.message === 'M4') return html`<div class="notice ok" id="notice" data-notice="M4" role="status"><p>${tr(c, 'flow.M4')}</p></div>`;
   const cause = n.cause ?? 'device_error';
+  // IT also reads the device's own words (paths, the tool's message), which help find the cause.
+  const detail = !forOwner && device.operation?.detail ? html`<p class="muted" id="device-detail">${tr(c, 'portal.device_said', { detail: device.operation.detail })}</p>` : '';
   return html`<div class="notice" id="notice" data-notice="M3" data-cause="${cause}" role="alert">
-    <h2>${tr(c, 'flow.M3.title')}</h2><p>${tr(c, `flow.M3.${cause}`)}</p></div>`;
+    <h2>${tr(c, 'flow.M3.title')}</h2><p>${tr(c, `flow.M3.${cause}`)}</p>${detail}</div>`;
+}
+
+/** Each volume whose escrowed key the device found no longer works: what it found and what to do. */
+export function escrowProblemBlocks(c: AppContext, device: Device): Html {
+  return html`${device.volumes.filter((v) => v.escrowProblem).map((v) => html`<div class="notice" data-escrow-problem="${v.escrowProblem ?? ''}" data-volume="${v.id}" role="alert">
+    <h2>${tr(c, 'portal.escrow_broken.title', { volume: v.name })}</h2>
+    <p>${tr(c, `portal.escrow_broken.${v.escrowProblem ?? 'key_rejected'}`)}</p>
+    ${device.keyKind === 'luks' ? html`<p>${tr(c, 'portal.escrow_broken.repair')}</p>` : ''}
+  </div>`)}`;
+}
+
+/** A retired device says so, with when its keys are destroyed. */
+export function retiredBlock(c: AppContext, device: Device, retentionDays: number): Html {
+  if (!device.retiredAt) return html``;
+  return html`<div class="notice explain" id="retired" role="status"><p>${tr(c, 'portal.retired_notice', { time: formatTime(c.get('locale'), device.retiredAt) ?? device.retiredAt, days: retentionDays })}</p></div>`;
 }
 
 export function statusCard(c: AppContext, device: Device, showOwner: boolean): Html {
@@ -48,7 +66,9 @@ export function volumesTable(c: AppContext, device: Device, showProtectors: bool
     <caption class="sr">${tr(c, 'portal.volumes')}</caption>
     <tr><th scope="col">${tr(c, 'portal.volume')}</th><th scope="col">${tr(c, 'portal.key_status')}</th><th scope="col">${tr(c, 'portal.key_version')}</th>${showProtectors ? html`<th scope="col">${tr(c, 'portal.protector_ids')}</th>` : ''}</tr>
     ${device.volumes.map(
-      (v) => html`<tr data-volume="${v.id}"><th scope="row">${v.name}</th><td>${statusBadge(c, v.keyStatus)}</td><td>${v.activeVersion ?? '—'}</td>${
+      (v) => html`<tr data-volume="${v.id}"><th scope="row">${v.name}</th><td>${v.encrypted === false ? html`<span class="badge missing" data-key-status="not-encrypted">${tr(c, 'portal.not_encrypted')}</span>` : statusBadge(c, v.keyStatus)}${
+        v.keyVerifiedAt ? html`<br><span class="muted">${tr(c, 'portal.key_proved')}: ${formatTime(c.get('locale'), v.keyVerifiedAt)}</span>` : ''
+      }</td><td>${v.activeVersion ?? '—'}</td>${
         showProtectors ? html`<td>${v.protectorIds.length ? v.protectorIds.map((p) => html`<code>${p}</code><br>`) : '—'}</td>` : ''
       }</tr>`,
     )}

@@ -13,6 +13,7 @@ import { oauthPages } from './oauth-pages.ts';
 import { policyPages } from './policy-pages.ts';
 import { clientPages } from './clients-section.ts';
 import { usersPages } from './users-page.ts';
+import { deviceLifecyclePages } from './device-lifecycle-pages.ts';
 
 export function portalRoutes(deps: AppDeps, limiter: RateLimiter, refusals: RefusalLog): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
@@ -26,5 +27,6 @@ export function portalRoutes(deps: AppDeps, limiter: RateLimiter, refusals: Refu
   r.route('/admin', policyPages(deps));
   r.route('/admin', clientPages(deps));
   r.route('/admin', usersPages(deps));
+  r.route('/admin', deviceLifecyclePages(deps));
   return r;
 }

@@ -16,7 +16,7 @@ table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;
 .scroll{overflow-x:auto}
 .card{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:1rem 1.2rem;margin:1rem 0}.card h2{font-size:1.15rem;margin:0 0 .6rem}
 .badge{display:inline-block;padding:.1rem .55rem;border-radius:999px;font-size:.85em;background:#e3e8ef;border:1px solid #c5cdd8;white-space:nowrap}
-.badge.escrowed{background:#d8f0de;border-color:#9fd2ad}.badge.failed{background:#fbe0dc;border-color:#eaa79c}.badge.pending{background:#fff2cc;border-color:#e6cf85}.badge.missing{background:#eef0f3}
+.badge.escrowed{background:#d8f0de;border-color:#9fd2ad}.badge.failed{background:#fbe0dc;border-color:#eaa79c}.badge.broken{background:#fbe0dc;border-color:#c0392b}.badge.pending{background:#fff2cc;border-color:#e6cf85}.badge.missing{background:#eef0f3}
 .notice{border:1px solid #dde1e7;border-left:4px solid #c0392b;background:#fff;padding:.7rem 1rem;margin:1rem 0;border-radius:4px}.notice.ok{border-left-color:#2e8b57}.notice.explain{border-left-color:#1a55a8}
 .notice h2{font-size:1rem;margin:0 0 .3rem}.notice p{margin:.2rem 0}.error{color:#a52414;margin:.2rem 0}.muted{color:#545d6b}.hint{color:#545d6b;font-size:.9em;margin:.15rem 0 .3rem}
 .toast{position:sticky;top:0;z-index:5;background:#a52414;color:#fff;padding:.7rem 1.2rem;text-align:center}

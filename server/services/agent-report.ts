@@ -2,8 +2,10 @@
  * What an agent reports back: a new key escrowed as `pending` before it touches the disk,
  * the outcome of an operation (ok → pending becomes active and every older key and the
  * candidate are retired, in one transaction, and a BitLocker protector id known only after
- * the add is recorded on it; wrong key → candidate rejected, M3), and keys
- * already on the disk (BitLocker protectors). An agent acts only on its own device.
+ * the add is recorded on it; wrong key → candidate rejected, M3; error → the cause the device
+ * reported, shown in words), and keys already on the disk (BitLocker protectors). An active
+ * key the device just put on the disk, or read from it, is proved to work. An agent acts only
+ * on its own device.
  */
 import type { z } from 'zod';
 import type { CompleteOperationRequest, EscrowPendingRequest, KeyKind, Locale, UploadProtectorsRequest } from '../../lib/api/contract.ts';
@@ -14,6 +16,7 @@ import { ApiFailure } from '../errors.ts';
 import { appendAudit } from '../audit.ts';
 import type { DeviceTable, OperationTable } from '../db/schema.ts';
 import { insertKeyVersion, lockVolume, newestActiveVersion, openKeyVersion, touchDevice, type Trx } from './key-versions.ts';
+import { markEscrowProved } from './escrow-health.ts';
 
 function normalizeAgentKey(kind: KeyKind, key: string, locale: Locale): string {
   const parsed = parseRecoveryKey(kind, key);
@@ -106,11 +109,12 @@ export async function completeOperation(deps: AppDeps, device: DeviceTable, oper
         .execute();
       await trx.updateTable('key_versions').set({ state: 'active', protector_id: protectorId, updated_at: at }).where('id', '=', version.id).execute();
       await trx.updateTable('operations').set({ state: 'succeeded', failure_cause: null, updated_at: at }).where('id', '=', op.id).execute();
+      await markEscrowProved(trx, deps, device.id, op.volume_id, at);
       await appendAudit(trx, deps, at, {
         actorId: device.id, actorKind: 'agent', action: 'key.rotated', deviceId: device.id, volumeId: op.volume_id, detail: { version: version.version, operationId: op.id, kind: op.kind, protectorId },
       });
     } else {
-      const cause = req.result === 'wrong_key' ? 'wrong_key' : 'device_error';
+      const cause = req.result === 'wrong_key' ? 'wrong_key' : (req.cause ?? 'device_error');
       const rejectIds = [op.candidate_version_id, op.pending_version_id].filter((id): id is string => id !== null);
       if (rejectIds.length > 0) {
         await trx
@@ -170,6 +174,8 @@ export async function uploadProtectors(
       .where('kind', '=', 'upload')
       .where('state', '=', 'in_progress')
       .executeTakeFirst();
+    // Keys read from the disk open it: the escrow works again, whatever broke before.
+    if (items.length > 0) await markEscrowProved(trx, deps, device.id, volume.id, at);
     if (stored > 0 || Number(uploads.numUpdatedRows) > 0) await touchDevice(trx, device.id, at);
     return { stored };
   });

@@ -4,7 +4,7 @@
  * key versions and operations, never stored, so they cannot drift from them.
  */
 import type { Kysely } from 'kysely';
-import type { Device, DeviceNotice, FailureCause, KeyStatus, Operation, Volume } from '../../lib/api/contract.ts';
+import { DeviceErrorCause, type Device, type DeviceNotice, type EscrowProblem, type FailureCause, type KeyStatus, type Operation, type Volume } from '../../lib/api/contract.ts';
 import type { Database, DeviceTable, OperationTable, OrgTable } from '../db/schema.ts';
 
 export type Db = Kysely<Database>;
@@ -46,6 +46,8 @@ export function operationView(op: OperationTable, stale: boolean): Operation {
     kind: op.kind as Operation['kind'],
     state: op.state as Operation['state'],
     failureCause: effectiveCause(op, stale),
+    // Only what a device reported (not, e.g., a request superseded by a newer one).
+    detail: op.state === 'failed' && DeviceErrorCause.safeParse(op.failure_cause).success ? op.detail : null,
     createdAt: op.created_at,
     updatedAt: op.updated_at,
   };
@@ -60,10 +62,12 @@ function noticeFor(op: OperationTable | undefined, stale: boolean): DeviceNotice
   return null;
 }
 
-const STATUS_RANK: Record<KeyStatus, number> = { failed: 3, missing: 2, pending: 1, escrowed: 0 };
+const STATUS_RANK: Record<KeyStatus, number> = { broken: 4, failed: 3, missing: 2, pending: 1, escrowed: 0 };
 
-function volumeStatus(latest: OperationTable | undefined, stale: boolean, hasActive: boolean): KeyStatus {
+function volumeStatus(latest: OperationTable | undefined, stale: boolean, hasActive: boolean, escrowProblem: string | null): KeyStatus {
   if (latest && isOpen(latest)) return effectiveCause(latest, stale) ? 'failed' : 'pending';
+  // The device says the escrowed key no longer opens the volume: "escrowed" would be a false comfort.
+  if (hasActive && escrowProblem !== null) return 'broken';
   if (latest && latest.state === 'failed') return 'failed';
   return hasActive ? 'escrowed' : 'missing';
 }
@@ -88,12 +92,17 @@ export async function buildDeviceView(db: Db, org: OrgTable, device: DeviceTable
     return {
       id: v.id,
       name: v.name,
-      keyStatus: volumeStatus(latest, stale, active.length > 0),
+      keyStatus: v.encrypted === 1 || active.length > 0 ? volumeStatus(latest, stale, active.length > 0, v.escrow_problem) : 'missing',
       activeVersion: active.length ? active[active.length - 1].version : null,
       protectorIds: active.map((k) => k.protector_id).filter((p): p is string => p !== null),
+      encrypted: v.encrypted === 1,
+      escrowProblem: active.length > 0 ? (v.escrow_problem as EscrowProblem | null) : null,
+      keyVerifiedAt: v.key_verified_at,
     };
   });
-  const keyStatus = volumeViews.reduce<KeyStatus>((worst, v) => (STATUS_RANK[v.keyStatus] > STATUS_RANK[worst] ? v.keyStatus : worst), 'escrowed');
+  // A volume the device reports as not encrypted has no key to escrow: it does not make the device "missing".
+  const counted = volumeViews.filter((v) => v.encrypted !== false);
+  const keyStatus = counted.reduce<KeyStatus>((worst, v) => (STATUS_RANK[v.keyStatus] > STATUS_RANK[worst] ? v.keyStatus : worst), 'escrowed');
   const latest = ops[0];
   return {
     id: device.id,
@@ -105,10 +114,11 @@ export async function buildDeviceView(db: Db, org: OrgTable, device: DeviceTable
     ownerName: owner?.name ?? '',
     escrowEnabled: escrowEnabledFor(device, org),
     lastCheckinAt: device.last_checkin_at,
-    keyStatus: volumeViews.length ? keyStatus : 'missing',
+    keyStatus: counted.length ? keyStatus : 'missing',
     volumes: volumeViews,
     operation: latest ? operationView(latest, stale) : null,
     notice: noticeFor(latest, stale),
+    retiredAt: device.retired_at,
     updatedAt: device.updated_at,
   };
 }

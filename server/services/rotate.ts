@@ -22,6 +22,7 @@ export async function requestRotation(deps: AppDeps, refusals: RefusalLog, user:
   await refusals.auditing(async () => {
     checkAttempt({ action: 'rotate', actor: user, deviceId: device.id, volumeId, ip: meta.ip }, () => assertCanRotate(user, { ownerId: device.owner_id, ownership: device.ownership }));
   });
+  if (device.retired_at) throw new ApiFailure(409, 'device_retired');
   const volume = await pickVolume(deps.db, device.id, volumeId);
   const at = nowIso(deps);
   const op = await deps.db.transaction().execute(async (trx) => {

@@ -1,7 +1,8 @@
 /**
  * Store a personal recovery key (DESIGN.md › Store a personal key): validate both typed keys,
  * keep the key as a `candidate` and queue `verify-and-rotate` for the device's agent, all in
- * one transaction with its audit event. Escrow turned off → refused and shown as M3.
+ * one transaction with its audit event. Escrow turned off → refused and shown as M3. A LUKS
+ * passphrase is refused: it is the person's own unlock, and the agent escrows a key of its own.
  */
 import type { Locale, Operation, StoreKeyRequest } from '../../lib/api/contract.ts';
 import { describeKeyError, parseRecoveryKey } from '../../lib/keys/index.ts';
@@ -39,7 +40,10 @@ export async function storeRecoveryKey(deps: AppDeps, refusals: RefusalLog, user
     const device = await trx.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirst();
     if (!device) throw new ApiFailure(404, 'not_found');
     checkAttempt({ action: 'store', actor: user, deviceId: device.id, volumeId: req.volumeId, ip: meta.ip }, () => assertCanStore(user, { ownerId: device.owner_id, ownership: device.ownership }));
+    if (device.retired_at) throw new ApiFailure(409, 'device_retired');
     const kind = device.key_kind as KeyKind;
+    // A LUKS passphrase is the person's own unlock: it never comes here. The agent adds a key slot of its own.
+    if (kind === 'luks') throw new ApiFailure(400, 'luks_passphrase_refused', { field: 'key' });
     const normalized = normalizeTypedKeys(kind, req.key, req.confirmKey, meta.locale);
     const volume = await pickVolume(trx, device.id, req.volumeId);
     // Locked before the idempotency check, so a retry racing its original waits and then finds it.

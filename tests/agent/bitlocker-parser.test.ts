@@ -186,4 +186,46 @@ describe('BitLocker driver command wiring (recorded manage-bde answers)', () => 
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('only recovery passwords are ever deleted: the TPM protector stays through rotations', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyward-bde-'));
+    try {
+      const bde = fakeManageBde([{ id: '{3F6D5B2E-1C4A-4B7E-9D2F-8A1B2C3D4E5F}', password: PASSWORD_A }]);
+      const escrow = new FakeEscrow();
+      escrow.addActive('C:', PASSWORD_A.replace(/-/g, ''), '{3F6D5B2E-1C4A-4B7E-9D2F-8A1B2C3D4E5F}');
+      const agent = new Agent({ api: escrow.api(), driver: new BitLockerDriver({ run: bde.run }), journal: new Journal(join(dir, 'journal')) });
+      for (let i = 0; i < 3; i++) {
+        escrow.queue('rotate', 'C:');
+        await agent.checkInOnce();
+      }
+      const deleted = bde.calls.filter((c) => c[1] === '-delete').map((c) => c[4]);
+      expect(deleted).toHaveLength(3);
+      expect(deleted).not.toContain('{0C9A2A11-6E0B-4C55-A1D1-2B1E5B7D9F10}');
+      expect(parseManageBdeProtectors((await bde.run('manage-bde', ['-protectors', '-get', 'C:'])).stdout).map((p) => p.type)).toEqual(['Numerical Password', 'TPM']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an escrowed protector removed on the device is noticed at the next check-in, and the password now on the disk is escrowed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyward-bde-'));
+    try {
+      const oldId = '{3F6D5B2E-1C4A-4B7E-9D2F-8A1B2C3D4E5F}';
+      const bde = fakeManageBde([{ id: oldId, password: PASSWORD_A }]);
+      const escrow = new FakeEscrow();
+      const agent = new Agent({ api: escrow.api(), driver: new BitLockerDriver({ run: bde.run }), journal: new Journal(join(dir, 'journal')) });
+      expect(await agent.uploadExistingKeys('C:')).toBe(1);
+      await agent.checkInOnce();
+      expect(escrow.lastReports[0].escrowCheck).toEqual({ state: 'ok' });
+      // Someone deletes the escrowed protector and adds a recovery password of their own.
+      bde.protectors.splice(0, 1, { id: '{B0B0B0B0-1111-4222-8333-444444444444}', password: PASSWORD_B });
+      const result = await agent.checkInOnce();
+      expect(result.broken).toEqual([]);
+      expect(escrow.keys('C:', ['active'])).toContain(PASSWORD_B.replace(/-/g, ''));
+      await agent.checkInOnce();
+      expect(escrow.lastReports[0].escrowCheck).toEqual({ state: 'ok' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

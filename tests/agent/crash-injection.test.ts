@@ -2,7 +2,9 @@
  * Escrow before commit, under crashes: the rotation is killed after each durable step
  * (and inside steps, after the side effect but before the journal write). At every such
  * point some key the service holds must unlock the volume, and the next run must repair to
- * a clean state: one key on the disk, and it is the service's active key.
+ * a clean state: one key on the disk, and it is the service's active key. The volume is a
+ * SIMULATED FileVault-style one, where the key a user types is the escrowed recovery key and is
+ * itself rotated (a LUKS passphrase never is: see luks-own-slot.test.ts).
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,13 +28,13 @@ let oldKey: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'keyward-crash-'));
   escrow = new FakeEscrow();
-  oldKey = generateRecoveryKey('luks');
-  createSimulatedVolume(join(dir, 'volumes'), { ref: REF, name: 'Data', keyKind: 'luks', key: oldKey });
+  oldKey = generateRecoveryKey('filevault');
+  createSimulatedVolume(join(dir, 'volumes'), { ref: REF, name: 'Data', keyKind: 'filevault', key: oldKey });
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function driver(): SimulatedDriver {
-  return new SimulatedDriver({ dir: join(dir, 'volumes'), keyKind: 'luks' });
+  return new SimulatedDriver({ dir: join(dir, 'volumes'), keyKind: 'filevault' });
 }
 
 /** A fresh agent process: new objects over the same state dir and volume files. */

@@ -3,7 +3,7 @@
  * of DESIGN.md (candidate → verified; pending → active; old → retired). Escrow and completion
  * are idempotent, as the agent's crash repair expects. Used by the agent's unit tests.
  */
-import type { AgentTask, KeyVersionState, OperationKind } from '../../lib/api/contract.ts';
+import type { AgentTask, AgentVolumeReport, KeyVersionState, OperationKind } from '../../lib/api/contract.ts';
 import { AgentApiError, type AgentApi } from '../../agent/api-client.ts';
 
 type Version = { id: string; volumeRef: string; key: string; state: KeyVersionState; protectorId: string | null };
@@ -13,6 +13,12 @@ export class FakeEscrow {
   versions: Version[] = [];
   ops: Op[] = [];
   checkins = 0;
+  /** What the agent reported at its last check-in. */
+  lastReports: AgentVolumeReport[] = [];
+  /** Volumes the next check-ins ask a full check for. */
+  verifyVolumes: string[] = [];
+  /** Full-check results the agent reported. */
+  verifications: { volumeRef: string; works: boolean }[] = [];
   private seq = 0;
 
   private nextId(prefix: string): string {
@@ -52,15 +58,30 @@ export class FakeEscrow {
 
   api(): AgentApi {
     return {
-      checkin: async () => {
+      checkin: async (volumes) => {
         this.checkins += 1;
+        this.lastReports = volumes;
         const tasks: AgentTask[] = this.ops.filter((o) => o.state === 'queued').map((o) => {
           o.state = 'in_progress';
           const candidate = this.versions.find((v) => v.id === o.candidateId);
           const current = this.versions.filter((v) => v.volumeRef === o.volumeRef && v.state === 'active').at(-1);
           return { operationId: o.id, kind: o.kind, volumeRef: o.volumeRef, candidateKey: candidate?.key ?? null, currentKey: current?.key ?? null };
         });
-        return { tasks, nextCheckinSeconds: 60 };
+        return { tasks, nextCheckinSeconds: 60, verifyVolumes: this.verifyVolumes };
+      },
+      startEscrow: async (body) => {
+        const op = this.queue('rotate', body.volumeRef);
+        op.state = 'in_progress';
+        const current = this.versions.filter((v) => v.volumeRef === op.volumeRef && v.state === 'active').at(-1);
+        return { operationId: op.id, kind: op.kind, volumeRef: op.volumeRef, candidateKey: null, currentKey: current?.key ?? null };
+      },
+      verificationKey: async (volumeRef) => {
+        const current = this.versions.filter((v) => v.volumeRef === volumeRef && v.state === 'active').at(-1);
+        if (!current) throw new AgentApiError(404, 'no_key', 'no key escrowed');
+        return { keyVersionId: current.id, key: current.key };
+      },
+      reportVerification: async (body) => {
+        this.verifications.push({ volumeRef: body.volumeRef, works: body.works });
       },
       escrowPending: async (operationId, body) => {
         const op = this.op(operationId);

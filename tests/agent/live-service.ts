@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyVersionState } from '../../lib/api/contract.ts';
 import { startKeywardServer, type KeywardServer } from '../../server/main.ts';
+import type { AppConfig } from '../../server/deps.ts';
 import { generateKek } from '../../server/crypto/kek.ts';
 import { createUser } from '../../server/seed.ts';
 import { createEnrollmentToken } from '../../server/services/agent-enroll.ts';
@@ -22,14 +23,16 @@ export type LiveService = {
   server: KeywardServer;
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
   enrollToken(ownership: 'corporate' | 'personal', label: string): Promise<string>;
+  /** Audit actions recorded for a device, oldest first. */
+  auditActions(deviceId: string): Promise<string[]>;
   /** Plaintext keys the service holds for a device, with their states (oldest first). */
   heldKeys(deviceId: string): Promise<{ state: KeyVersionState; key: string }[]>;
   stop(): Promise<void>;
 };
 
-export async function startLiveService(): Promise<LiveService> {
+export async function startLiveService(config: Partial<AppConfig> = {}): Promise<LiveService> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keyward-agent-svc-'));
-  const server = await startKeywardServer({ port: 0, dataDir, quiet: true, kek: generateKek() });
+  const server = await startKeywardServer({ port: 0, dataDir, quiet: true, kek: generateKek(), config });
   const org = await server.db.selectFrom('org').select('id').executeTakeFirstOrThrow();
   const userId = await createUser(server.deps, { orgId: org.id, email: 'owner@agent.test', name: 'Owner', password: 'owner-pass-123', role: 'user' });
 
@@ -55,6 +58,9 @@ export async function startLiveService(): Promise<LiveService> {
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     },
     enrollToken: (ownership, label) => createEnrollmentToken(server.deps, { ownerId: userId, ownership, label }),
+    async auditActions(deviceId) {
+      return (await server.db.selectFrom('audit_events').select('action').where('device_id', '=', deviceId).orderBy('seq').execute()).map((e) => e.action);
+    },
     async heldKeys(deviceId) {
       const device = await server.db.selectFrom('devices').select('key_kind').where('id', '=', deviceId).executeTakeFirstOrThrow();
       const rows = await server.db.selectFrom('key_versions').selectAll().where('device_id', '=', deviceId).orderBy('version').execute();

@@ -45,12 +45,14 @@ beforeEach(async () => {
 });
 
 describe('LUKS driver (real cryptsetup on a LUKS2 file)', () => {
-  it('lists the container as encrypted with its key slot, and a plain file as not encrypted', async () => {
+  it('lists the container by its LUKS UUID (named by its path) with its key slot, and a plain file as not encrypted', async () => {
     const plain = join(dir, 'plain.img');
     writeFileSync(plain, Buffer.alloc(1024 * 1024));
     const both = new LuksDriver({ volumes: [container, plain] });
+    const uuid = (await runCommand('/usr/sbin/cryptsetup', ['luksUUID', container])).stdout.trim();
+    expect(uuid).toMatch(/^[0-9a-f-]{36}$/);
     expect(await both.listVolumes()).toEqual([
-      { ref: container, name: container, encrypted: true, protectorIds: ['0'] },
+      { ref: uuid, name: container, encrypted: true, protectorIds: ['0'] },
       { ref: plain, name: plain, encrypted: false, protectorIds: [] },
     ]);
   });
@@ -109,7 +111,18 @@ describe('LUKS driver (real cryptsetup on a LUKS2 file)', () => {
     await expect(driver.verifyKey(container, 'two\nlines')).rejects.toThrow(/one line/);
   });
 
-  it('a full agent verify-and-rotate leaves exactly the escrowed new key on the container', async () => {
+  it('acts only on the volumes it was given: a ref from a task that names another disk is refused', async () => {
+    const other = join(dir, `other-${Math.random().toString(36).slice(2)}.img`);
+    await formatContainer(other, initialKey);
+    const calls: string[][] = [];
+    const watched = new LuksDriver({ volumes: [container], fastKdfForTests: true, run: (file, args, stdin) => { calls.push(args); return runCommand(file, args, stdin); } });
+    await expect(watched.verifyKey(other, initialKey)).rejects.toMatchObject({ reason: 'volume_missing' });
+    await expect(watched.addKey('../../../tmp/x', initialKey, generateRecoveryKey('luks'))).rejects.toThrow(/not among the volumes this agent manages/);
+    expect(calls.some((args) => args.includes(other))).toBe(false);
+    expect(await watched.verifyKey(container, initialKey)).toBe(true);
+  });
+
+  it('a verify-and-rotate of a typed LUKS passphrase adds one escrowed key slot and leaves the passphrase working', async () => {
     const escrow = new FakeEscrow();
     const op = escrow.storeCandidate(container, initialKey);
     const agent = new Agent({ api: escrow.api(), driver, journal: new Journal(join(dir, `journal-${op.id}`)) });
@@ -118,7 +131,22 @@ describe('LUKS driver (real cryptsetup on a LUKS2 file)', () => {
     expect(escrow.ops[0].state).toBe('succeeded');
     expect(active).not.toBe(initialKey);
     expect(await driver.verifyKey(container, active)).toBe(true);
-    expect(await driver.verifyKey(container, initialKey)).toBe(false);
-    expect(await slots()).toHaveLength(1);
+    expect(await driver.verifyKey(container, initialKey)).toBe(true);
+    expect(await slots()).toEqual(['0', '1']);
+  });
+
+  it('a rotation takes off only the old escrowed key, never a slot it does not hold the key of', async () => {
+    const escrowed = generateRecoveryKey('luks');
+    await driver.addKey(container, initialKey, escrowed);
+    const escrow = new FakeEscrow();
+    escrow.addActive(container, escrowed);
+    escrow.queue('rotate', container);
+    await new Agent({ api: escrow.api(), driver, journal: new Journal(join(dir, `journal-rot-${Math.random()}`)) }).checkInOnce();
+    const [active] = escrow.keys(container, ['active']);
+    expect(active).not.toBe(escrowed);
+    expect(await driver.verifyKey(container, active)).toBe(true);
+    expect(await driver.verifyKey(container, escrowed)).toBe(false);
+    expect(await driver.verifyKey(container, initialKey)).toBe(true);
+    expect(await slots()).toEqual(['0', '2']);
   });
 });

@@ -76,14 +76,17 @@ describe('keyward-agent against the real escrow service', () => {
     expect(status.stdout).toContain('rotations: none unfinished');
   });
 
-  it('a wrong key typed by the user fails the operation with wrong_key and leaves the disk alone', async () => {
+  it('a wrong key typed by the user fails the operation with wrong_key, leaves the disk alone, and `run --once` exits 3', async () => {
     const stateDir = join(work, 'wrong');
     const enroll = await run(process.execPath, [CLI, 'enroll', '--server', service.server.url, '--token', await token('personal', 'wrong mac'), '--driver', 'simulated', '--kind', 'filevault', '--volume', 'disk1s1', '--state-dir', stateDir]);
     const deviceId = /device (\S+)/.exec(enroll.stdout)?.[1] ?? '';
     const diskKey = readSimulatedVolume(join(stateDir, 'simulated-volumes'), 'disk1s1').slots[0].key;
     const wrong = generateRecoveryKey('filevault');
     expect((await api('POST', `/devices/${deviceId}/keys`, { key: wrong, confirmKey: wrong })).status).toBe(202);
-    await run(process.execPath, [CLI, 'run', '--once', '--state-dir', stateDir]);
+    // The operation failed, so `run --once` says so with exit code 3 (it used to exit 0).
+    const once = await run(process.execPath, [CLI, 'run', '--once', '--state-dir', stateDir]).then(() => ({ code: 0, stderr: '' }), (error: { code?: number; stderr?: string }) => ({ code: error.code, stderr: error.stderr ?? '' }));
+    expect(once.code).toBe(3);
+    expect(once.stderr).toContain('1 operation(s) failed');
     const device = await api('GET', `/devices/${deviceId}`);
     expect(device.body).toMatchObject({ notice: { message: 'M3', cause: 'wrong_key' } });
     expect(readSimulatedVolume(join(stateDir, 'simulated-volumes'), 'disk1s1').slots.map((s) => s.key)).toEqual([diskKey]);
