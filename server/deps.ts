@@ -27,6 +27,8 @@ export type AppConfig = {
   rateLimits: { loginPerMinute: number; revealPerMinute: number };
   /** Days a retired or rejected key version is kept before it is destroyed. */
   retiredRetentionDays: number;
+  /** Days finished operations are kept (each volume's newest is always kept). */
+  finishedOperationRetentionDays: number;
   /** Reverse proxies (CIDRs) whose X-Forwarded-For/-Proto/-Host are believed; none by default. */
   trustedProxies: string[];
 };
@@ -41,6 +43,7 @@ export const defaultConfig: AppConfig = {
   agentCheckinSeconds: 60,
   rateLimits: { loginPerMinute: 10, revealPerMinute: 30 },
   retiredRetentionDays: 90,
+  finishedOperationRetentionDays: 90,
   trustedProxies: [],
 };
 

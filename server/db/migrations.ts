@@ -254,11 +254,42 @@ const rateLimits: Migration = {
   },
 };
 
+/**
+ * Fleet scale: an index for every hot lookup (checked against the query plans by
+ * tests/server/query-plans.test.ts), and the columns the IT console and delta sync read.
+ * `devices.change_seq` is the monotonic sync cursor: NULL marks a device whose view changed;
+ * the device index (services/device-index.ts) numbers such devices after commit, one step at
+ * a time, and stores what the console filters on (statuses, escrow missing, search text).
+ */
+const fleet: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('devices').addColumn('change_seq', 'integer').execute();
+    await db.schema.alterTable('devices').addColumn('key_status', 'text').execute();
+    await db.schema.alterTable('devices').addColumn('key_status_stale', 'text').execute();
+    await db.schema.alterTable('devices').addColumn('escrow_missing', 'integer').execute();
+    await db.schema.alterTable('devices').addColumn('search_text', 'text').execute();
+    await db.schema.createIndex('devices_change_seq').on('devices').column('change_seq').execute();
+    await db.schema.createIndex('devices_owner_change_seq').on('devices').columns(['owner_id', 'change_seq']).execute();
+    await db.schema.createIndex('devices_name_id').on('devices').columns(['name', 'id']).execute();
+    await db.schema.createIndex('devices_checkin_id').on('devices').columns(['last_checkin_at', 'id']).execute();
+    await db.schema.createIndex('operations_volume_kind_state').on('operations').columns(['volume_id', 'kind', 'state']).execute();
+    await db.schema.createIndex('operations_device_created').on('operations').columns(['device_id', 'created_at']).execute();
+    await db.schema.createIndex('operations_volume_created').on('operations').columns(['volume_id', 'created_at']).execute();
+    await db.schema.createIndex('operations_state_updated').on('operations').columns(['state', 'updated_at']).execute();
+    await db.schema.createIndex('key_versions_volume_state_version').on('key_versions').columns(['volume_id', 'state', 'version']).execute();
+    await db.schema.createIndex('key_versions_state_updated').on('key_versions').columns(['state', 'updated_at']).execute();
+    await db.schema.createIndex('idempotency_created').on('idempotency').column('created_at').execute();
+    await db.schema.createIndex('sessions_expires').on('sessions').column('expires_at').execute();
+    await db.schema.createIndex('org_created').on('org').columns(['created_at', 'id']).execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_oauth_clients': oauthClients,
   '0004_audit_views': auditViews,
   '0005_rate_limits': rateLimits,
+  '0010_fleet': fleet,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -41,6 +41,15 @@ export type DeviceTable = {
   agent_credential_hash: string;
   enrolled_at: string;
   updated_at: string;
+  /** Delta-sync cursor; NULL until the device index numbers the latest change (device-index.ts). */
+  change_seq?: number | null;
+  /** KeyStatus while the device checks in, and once it has not checked in for the threshold. */
+  key_status?: string | null;
+  key_status_stale?: string | null;
+  /** 1 when an encrypted volume has no active key (seed 004). */
+  escrow_missing?: number | null;
+  /** Lower-case device name, owner name and email: what the console's search matches. */
+  search_text?: string | null;
 };
 
 export type VolumeTable = {
