@@ -260,6 +260,7 @@ const rateLimits: Migration = {
  * `devices.change_seq` is the monotonic sync cursor: NULL marks a device whose view changed;
  * the device index (services/device-index.ts) numbers such devices after commit, one step at
  * a time, and stores what the console filters on (statuses, escrow missing, search text).
+ * `bulk_actions` records the console's bulk rotations and their progress.
  */
 const fleet: Migration = {
   async up(db: Kysely<unknown>) {
@@ -281,6 +282,22 @@ const fleet: Migration = {
     await db.schema.createIndex('idempotency_created').on('idempotency').column('created_at').execute();
     await db.schema.createIndex('sessions_expires').on('sessions').column('expires_at').execute();
     await db.schema.createIndex('org_created').on('org').columns(['created_at', 'id']).execute();
+    // Counting the fleet per status reads this index alone, not the device rows.
+    await db.schema.createIndex('devices_status_counts').on('devices').columns(['key_status', 'key_status_stale', 'last_checkin_at', 'escrow_missing']).execute();
+    await db.schema.createIndex('devices_escrow_missing_id').on('devices').columns(['escrow_missing', 'id']).execute();
+    await db.schema
+      .createTable('bulk_actions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('requested_by', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('total', 'integer', (c) => c.notNull())
+      .addColumn('done', 'integer', (c) => c.notNull())
+      .addColumn('queued', 'integer', (c) => c.notNull())
+      .addColumn('last_device_id', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
   },
 };
 

@@ -197,6 +197,25 @@ export type ServiceSecretTable = {
   created_at: string;
 };
 
+/** A bulk action started from the IT console, and how far it has got (bulk-rotation.ts). */
+export type BulkActionTable = {
+  id: string;
+  kind: string;
+  requested_by: string;
+  /** running, done */
+  state: string;
+  /** Devices matching when it was started. */
+  total: number;
+  /** Devices handled so far. */
+  done: number;
+  /** Rotations queued so far. */
+  queued: number;
+  /** Devices are handled in id order; the last one handled ('' before the first). */
+  last_device_id: string;
+  created_at: string;
+  updated_at: string;
+};
+
 export type Database = {
   org: OrgTable;
   users: UserTable;
@@ -215,4 +234,5 @@ export type Database = {
   idempotency: IdempotencyTable;
   rate_limits: RateLimitTable;
   service_secrets: ServiceSecretTable;
+  bulk_actions: BulkActionTable;
 };

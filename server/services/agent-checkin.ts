@@ -88,7 +88,7 @@ export async function checkIn(deps: AppDeps, device: DeviceTable, req: CheckinIn
     const changed = await syncVolumes(trx, device, req.volumes, at);
     await trx
       .updateTable('devices')
-      .set({ last_checkin_at: at, checkin_requested_at: null, ...(changed || ops.length > 0 ? { updated_at: at } : {}) })
+      .set({ last_checkin_at: at, checkin_requested_at: null, ...(changed || ops.length > 0 ? { updated_at: at, change_seq: null } : {}) })
       .where('id', '=', device.id)
       .execute();
     const out: AgentTask[] = [];
