@@ -285,6 +285,13 @@ const fleet: Migration = {
     // Counting the fleet per status reads this index alone, not the device rows.
     await db.schema.createIndex('devices_status_counts').on('devices').columns(['key_status', 'key_status_stale', 'last_checkin_at', 'escrow_missing']).execute();
     await db.schema.createIndex('devices_escrow_missing_id').on('devices').columns(['escrow_missing', 'id']).execute();
+    // The last change number handed out; numbers are never reused, even for a device changed again.
+    await db.schema
+      .createTable('device_change_counter')
+      .addColumn('id', 'integer', (c) => c.primaryKey())
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .execute();
+    await sql`insert into device_change_counter (id, seq) values (1, 0)`.execute(db);
     await db.schema
       .createTable('bulk_actions')
       .addColumn('id', 'text', (c) => c.primaryKey())

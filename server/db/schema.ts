@@ -197,6 +197,9 @@ export type ServiceSecretTable = {
   created_at: string;
 };
 
+/** One row: the last device change number handed out (device-index.ts). */
+export type DeviceChangeCounterTable = { id: number; seq: number };
+
 /** A bulk action started from the IT console, and how far it has got (bulk-rotation.ts). */
 export type BulkActionTable = {
   id: string;
@@ -235,4 +238,5 @@ export type Database = {
   rate_limits: RateLimitTable;
   service_secrets: ServiceSecretTable;
   bulk_actions: BulkActionTable;
+  device_change_counter: DeviceChangeCounterTable;
 };

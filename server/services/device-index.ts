@@ -30,8 +30,9 @@ export async function refreshDeviceIndex(deps: Pick<AppDeps, 'db' | 'dbKind'>): 
       if (deps.dbKind === 'postgres') q = q.forUpdate();
       const devices = await q.execute();
       if (devices.length === 0) return 0;
-      const top = await trx.selectFrom('devices').select('change_seq').where('change_seq', 'is not', null).orderBy('change_seq', 'desc').limit(1).executeTakeFirst();
-      let seq = top?.change_seq ?? 0;
+      const counter = await trx.selectFrom('device_change_counter').select('seq').where('id', '=', 1).executeTakeFirstOrThrow();
+      let seq = counter.seq;
+      await trx.updateTable('device_change_counter').set({ seq: seq + devices.length }).where('id', '=', 1).execute();
       const org = await getOrg(trx);
       const states = await indexedStates(trx, org, devices);
       const owners = await trx.selectFrom('users').select(['id', 'email']).where('id', 'in', [...new Set(devices.map((d) => d.owner_id))]).execute();
@@ -57,9 +58,7 @@ export async function refreshDeviceIndex(deps: Pick<AppDeps, 'db' | 'dbKind'>): 
   }
 }
 
-/** The cursor of a delta sync at this moment: the highest number handed out. */
-export async function currentChangeSeq(deps: Pick<AppDeps, 'db'>, ownerId?: string): Promise<number> {
-  let q = deps.db.selectFrom('devices').select('change_seq').where('change_seq', 'is not', null).orderBy('change_seq', 'desc').limit(1);
-  if (ownerId) q = q.where('owner_id', '=', ownerId);
-  return (await q.executeTakeFirst())?.change_seq ?? 0;
+/** The cursor of a delta sync at this moment: the highest number handed out (and committed). */
+export async function currentChangeSeq(deps: Pick<AppDeps, 'db'>): Promise<number> {
+  return (await deps.db.selectFrom('device_change_counter').select('seq').where('id', '=', 1).executeTakeFirstOrThrow()).seq;
 }
