@@ -22,6 +22,7 @@ import { DEMO_USERS, seedDemo, ensureOrg } from './seed.ts';
 import { demoDeviceSpecs } from './demo-fleet.ts';
 import { startSimulatedFleet, type SimulatedFleet } from '../agent/simulated-fleet.ts';
 import { destroyExpiredKeyVersions, pruneFinishedOperations } from './services/retention.ts';
+import { refreshDeviceIndex } from './services/device-index.ts';
 
 export type KeywardServerOptions = {
   port?: number;
@@ -125,6 +126,9 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
   } else {
     await ensureOrg(deps, { name: 'Keyward', supportContact: 'your IT support' });
   }
+
+  // Devices from before the device index (or changed while no instance ran) are indexed now, not on the first console visit.
+  await refreshDeviceIndex(deps);
 
   const purge = async () => {
     await destroyExpiredKeyVersions(deps, config.retiredRetentionDays).catch((error: unknown) => {
