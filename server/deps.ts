@@ -27,6 +27,8 @@ export type AppConfig = {
   rateLimits: { loginPerMinute: number; revealPerMinute: number };
   /** Days a retired or rejected key version is kept before it is destroyed. */
   retiredRetentionDays: number;
+  /** Days finished operations are kept (each volume's newest is always kept). */
+  finishedOperationRetentionDays: number;
   /** Reverse proxies (CIDRs) whose X-Forwarded-For/-Proto/-Host are believed; none by default. */
   trustedProxies: string[];
   /** Hours between full checks of an escrowed key (the device proves the key opens the volume). */
@@ -47,6 +49,7 @@ export const defaultConfig: AppConfig = {
   agentCheckinSeconds: 60,
   rateLimits: { loginPerMinute: 10, revealPerMinute: 30 },
   retiredRetentionDays: 90,
+  finishedOperationRetentionDays: 90,
   trustedProxies: [],
   keyCheckHours: 24,
   agentCredentialRotateDays: 30,

@@ -21,7 +21,8 @@ import { ensureDirExists, ensurePrivateDir, ensurePrivateFile } from './private-
 import { DEMO_USERS, seedDemo, ensureOrg } from './seed.ts';
 import { demoDeviceSpecs } from './demo-fleet.ts';
 import { startSimulatedFleet, type SimulatedFleet } from '../agent/simulated-fleet.ts';
-import { destroyExpiredKeyVersions } from './services/retention.ts';
+import { destroyExpiredKeyVersions, pruneFinishedOperations } from './services/retention.ts';
+import { refreshDeviceIndex } from './services/device-index.ts';
 
 export type KeywardServerOptions = {
   port?: number;
@@ -126,10 +127,17 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
     await ensureOrg(deps, { name: 'Keyward', supportContact: 'your IT support' });
   }
 
-  const purge = () => destroyExpiredKeyVersions(deps, config.retiredRetentionDays).catch((error: unknown) => {
-    console.error('keyward: destroying expired key versions failed:', error instanceof Error ? error.message : String(error));
-    return 0;
-  });
+  // Devices from before the device index (or changed while no instance ran) are indexed now, not on the first console visit.
+  await refreshDeviceIndex(deps);
+
+  const purge = async () => {
+    await destroyExpiredKeyVersions(deps, config.retiredRetentionDays).catch((error: unknown) => {
+      console.error('keyward: destroying expired key versions failed:', error instanceof Error ? error.message : String(error));
+    });
+    await pruneFinishedOperations(deps, config.finishedOperationRetentionDays).catch((error: unknown) => {
+      console.error('keyward: pruning finished operations failed:', error instanceof Error ? error.message : String(error));
+    });
+  };
   await purge();
   const purgeTimer = setInterval(() => void purge(), 3_600_000);
   purgeTimer.unref();

@@ -127,7 +127,8 @@ export const Me = z.object({
 });
 export type Me = z.infer<typeof Me>;
 
-export const DeviceList = z.object({ devices: z.array(Device), cursor: z.string() });
+/** `cursor`: the delta-sync cursor to send next time; `next`: the following page of `scope=all`. */
+export const DeviceList = z.object({ devices: z.array(Device), cursor: z.string(), next: z.string().optional() });
 export type DeviceList = z.infer<typeof DeviceList>;
 
 /** POST /api/v1/devices/:id/keys — store a personal recovery key (becomes a `candidate`). */

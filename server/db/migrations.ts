@@ -266,6 +266,8 @@ const deviceLifecycle: Migration = {
     await db.schema.alterTable('devices').addColumn('credential_issued_at', 'text').execute();
     await db.schema.alterTable('devices').addColumn('next_credential_hash', 'text').execute();
     await db.schema.createIndex('devices_next_credential').on('devices').column('next_credential_hash').execute();
+    // Retention finds retired devices whose keys are due for destruction.
+    await db.schema.createIndex('devices_retired').on('devices').column('retired_at').execute();
     await db.schema.alterTable('volumes').addColumn('escrow_problem', 'text').execute();
     await db.schema.alterTable('volumes').addColumn('escrow_checked_at', 'text').execute();
     await db.schema.alterTable('volumes').addColumn('key_verified_at', 'text').execute();
@@ -273,6 +275,59 @@ const deviceLifecycle: Migration = {
   },
 };
 
+/**
+ * Fleet scale: an index for every hot lookup (checked against the query plans by
+ * tests/server/query-plans.test.ts), and the columns the IT console and delta sync read.
+ * `devices.change_seq` is the monotonic sync cursor: NULL marks a device whose view changed;
+ * the device index (services/device-index.ts) numbers such devices after commit, one step at
+ * a time, and stores what the console filters on (statuses, escrow missing, search text).
+ * `bulk_actions` records the console's bulk rotations and their progress.
+ */
+const fleet: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('devices').addColumn('change_seq', 'integer').execute();
+    await db.schema.alterTable('devices').addColumn('key_status', 'text').execute();
+    await db.schema.alterTable('devices').addColumn('key_status_stale', 'text').execute();
+    await db.schema.alterTable('devices').addColumn('escrow_missing', 'integer').execute();
+    await db.schema.alterTable('devices').addColumn('search_text', 'text').execute();
+    await db.schema.createIndex('devices_change_seq').on('devices').column('change_seq').execute();
+    await db.schema.createIndex('devices_owner_change_seq').on('devices').columns(['owner_id', 'change_seq']).execute();
+    await db.schema.createIndex('devices_name_id').on('devices').columns(['name', 'id']).execute();
+    await db.schema.createIndex('devices_checkin_id').on('devices').columns(['last_checkin_at', 'id']).execute();
+    await db.schema.createIndex('operations_volume_kind_state').on('operations').columns(['volume_id', 'kind', 'state']).execute();
+    await db.schema.createIndex('operations_device_created').on('operations').columns(['device_id', 'created_at']).execute();
+    await db.schema.createIndex('operations_volume_created').on('operations').columns(['volume_id', 'created_at']).execute();
+    await db.schema.createIndex('operations_state_updated').on('operations').columns(['state', 'updated_at']).execute();
+    await db.schema.createIndex('key_versions_volume_state_version').on('key_versions').columns(['volume_id', 'state', 'version']).execute();
+    await db.schema.createIndex('key_versions_state_updated').on('key_versions').columns(['state', 'updated_at']).execute();
+    await db.schema.createIndex('idempotency_created').on('idempotency').column('created_at').execute();
+    await db.schema.createIndex('sessions_expires').on('sessions').column('expires_at').execute();
+    await db.schema.createIndex('org_created').on('org').columns(['created_at', 'id']).execute();
+    // Counting the fleet per status reads this index alone, not the device rows.
+    await db.schema.createIndex('devices_status_counts').on('devices').columns(['key_status', 'key_status_stale', 'last_checkin_at', 'escrow_missing']).execute();
+    await db.schema.createIndex('devices_escrow_missing_id').on('devices').columns(['escrow_missing', 'id']).execute();
+    // The last change number handed out; numbers are never reused, even for a device changed again.
+    await db.schema
+      .createTable('device_change_counter')
+      .addColumn('id', 'integer', (c) => c.primaryKey())
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .execute();
+    await sql`insert into device_change_counter (id, seq) values (1, 0)`.execute(db);
+    await db.schema
+      .createTable('bulk_actions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('requested_by', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('total', 'integer', (c) => c.notNull())
+      .addColumn('done', 'integer', (c) => c.notNull())
+      .addColumn('queued', 'integer', (c) => c.notNull())
+      .addColumn('last_device_id', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -280,6 +335,7 @@ const migrations: Record<string, Migration> = {
   '0004_audit_views': auditViews,
   '0005_rate_limits': rateLimits,
   '0006_device_lifecycle': deviceLifecycle,
+  '0010_fleet': fleet,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -47,6 +47,15 @@ export type DeviceTable = {
   credential_issued_at: string | null;
   /** A rotated credential handed to the agent and not yet used; the first use makes it current. */
   next_credential_hash: string | null;
+  /** Delta-sync cursor; NULL until the device index numbers the latest change (device-index.ts). */
+  change_seq?: number | null;
+  /** KeyStatus while the device checks in, and once it has not checked in for the threshold. */
+  key_status?: string | null;
+  key_status_stale?: string | null;
+  /** 1 when an encrypted volume has no active key (seed 004). */
+  escrow_missing?: number | null;
+  /** Lower-case device name, owner name and email: what the console's search matches. */
+  search_text?: string | null;
 };
 
 export type VolumeTable = {
@@ -199,6 +208,28 @@ export type ServiceSecretTable = {
   created_at: string;
 };
 
+/** One row: the last device change number handed out (device-index.ts). */
+export type DeviceChangeCounterTable = { id: number; seq: number };
+
+/** A bulk action started from the IT console, and how far it has got (bulk-rotation.ts). */
+export type BulkActionTable = {
+  id: string;
+  kind: string;
+  requested_by: string;
+  /** running, done */
+  state: string;
+  /** Devices matching when it was started. */
+  total: number;
+  /** Devices handled so far. */
+  done: number;
+  /** Rotations queued so far. */
+  queued: number;
+  /** Devices are handled in id order; the last one handled ('' before the first). */
+  last_device_id: string;
+  created_at: string;
+  updated_at: string;
+};
+
 export type Database = {
   org: OrgTable;
   users: UserTable;
@@ -217,4 +248,6 @@ export type Database = {
   idempotency: IdempotencyTable;
   rate_limits: RateLimitTable;
   service_secrets: ServiceSecretTable;
+  bulk_actions: BulkActionTable;
+  device_change_counter: DeviceChangeCounterTable;
 };

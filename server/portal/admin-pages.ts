@@ -15,13 +15,13 @@ import type { RateLimiter } from '../http/rate-limit.ts';
 import type { RefusalLog } from '../services/refusals.ts';
 import { assertRevealRate } from '../http/reveal-rate.ts';
 import { auditScopeOf, isIt, MIN_REVEAL_REASON } from '../services/access.ts';
-import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../services/device-views.ts';
+import { buildDeviceView, findDevice, getOrg } from '../services/device-views.ts';
 import { revealRecoveryKey } from '../services/reveal-key.ts';
 import { allAuditEvents, auditLogRefusal, listAuditEvents } from '../services/audit-views.ts';
 import { auditQueryString, parseAuditQuery, type AuditFilterFields, type ParsedAuditQuery } from '../services/audit-filter.ts';
 import { verifyAuditChain } from '../audit.ts';
 import type { PortalSession } from '../auth/sessions.ts';
-import { assertCsrf, formatTime } from './session.ts';
+import { assertCsrf } from './session.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
 import { isMessageId } from '../../lib/i18n/index.ts';
 import { actorOf, toLogin } from './device-pages.ts';
@@ -114,26 +114,6 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter, refusals: Refusa
     if (!row) throw new ApiFailure(404, 'not_found');
     return buildDeviceView(deps.db, await getOrg(deps.db), row, deps.clock.now());
   }
-
-  r.get('/devices', async (c) => {
-    const session = itSession(c);
-    if (!session) return toLogin(c);
-    const devices = await listDeviceViews(deps.db, deps.clock.now(), {});
-    const locale = c.get('locale');
-    return c.html(
-      page(c, {
-        title: tr(c, 'portal.admin_devices'),
-        csrf: session.csrf,
-        body: html`${readsWholeAuditLog(session) ? html`<p><a href="/admin/audit" id="audit-link">${tr(c, 'portal.audit_log')}</a></p>` : ''}
-        <div class="scroll"><table id="devices"><tr><th scope="col">${tr(c, 'portal.device')}</th><th scope="col">${tr(c, 'portal.owner')}</th><th scope="col">${tr(c, 'portal.ownership')}</th><th scope="col">${tr(c, 'ui.status')}</th><th scope="col">${tr(c, 'portal.protector_ids')}</th><th scope="col">${tr(c, 'ui.last_checkin')}</th></tr>
-        ${devices.map(
-          (d) => html`<tr data-device="${d.id}"><td><a href="/admin/devices/${d.id}">${d.name}</a></td><td>${d.ownerName}</td><td>${tr(c, `ui.ownership.${d.ownership}`)}</td><td>${statusBadge(c, d.keyStatus)}</td><td>${d.keyKind === 'bitlocker' ? d.volumes.map(
-            (v) => html`${v.name}: ${v.protectorIds.length ? v.protectorIds.map((p) => html`<code>${p}</code> `) : '—'}<br>`,
-          ) : '—'}</td><td>${formatTime(locale, d.lastCheckinAt) ?? tr(c, 'ui.never')}</td></tr>`,
-        )}</table></div>`,
-      }),
-    );
-  });
 
   r.get('/devices/:id', async (c) => {
     const session = itSession(c);

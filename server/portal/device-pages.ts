@@ -16,7 +16,7 @@ import type { RateLimiter } from '../http/rate-limit.ts';
 import type { RefusalLog } from '../services/refusals.ts';
 import { assertRevealRate } from '../http/reveal-rate.ts';
 import { assertCanView, auditScopeOf, isOwner } from '../services/access.ts';
-import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../services/device-views.ts';
+import { buildDeviceView, findDevice, getOrg, listOwnDeviceViews } from '../services/device-views.ts';
 import { storeRecoveryKey } from '../services/store-key.ts';
 import { revealRecoveryKey } from '../services/reveal-key.ts';
 import { requestCheckAccess, requestRotation } from '../services/rotate.ts';
@@ -173,7 +173,7 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter, refusals: Refus
   r.get('/devices', async (c) => {
     const session = c.get('session');
     if (!session) return toLogin(c);
-    const devices = await listDeviceViews(deps.db, deps.clock.now(), { ownerId: session.user.id });
+    const devices = await listOwnDeviceViews(deps.db, await getOrg(deps.db), deps.clock.now(), session.user.id);
     return c.html(devicesListPage(c, devices, session.csrf));
   });
 

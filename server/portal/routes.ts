@@ -8,6 +8,7 @@ import { portalSession } from './session.ts';
 import { authPages } from './auth-pages.ts';
 import { devicePages } from './device-pages.ts';
 import { adminPages } from './admin-pages.ts';
+import { adminDevicesPages } from './admin-devices-page.ts';
 import { browsersPage } from './browsers-page.ts';
 import { oauthPages } from './oauth-pages.ts';
 import { policyPages } from './policy-pages.ts';
@@ -23,6 +24,7 @@ export function portalRoutes(deps: AppDeps, limiter: RateLimiter, refusals: Refu
   r.route('/', devicePages(deps, limiter, refusals));
   r.route('/', browsersPage(deps));
   r.route('/', oauthPages(deps));
+  r.route('/admin', adminDevicesPages(deps));
   r.route('/admin', adminPages(deps, limiter, refusals));
   r.route('/admin', policyPages(deps));
   r.route('/admin', clientPages(deps));

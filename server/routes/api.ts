@@ -15,7 +15,9 @@ import type { RateLimiter } from '../http/rate-limit.ts';
 import type { RefusalLog } from '../services/refusals.ts';
 import { assertRevealRate } from '../http/reveal-rate.ts';
 import { assertCanView, auditScopeOf, isIt } from '../services/access.ts';
-import { buildDeviceView, findDevice, getOrg, listDeviceViews } from '../services/device-views.ts';
+import { buildDeviceView, findDevice, getOrg, listOwnDeviceViews } from '../services/device-views.ts';
+import { currentChangeSeq, refreshDeviceIndex } from '../services/device-index.ts';
+import { listDirectory, parseDirectoryQuery } from '../services/device-directory.ts';
 import { storeRecoveryKey } from '../services/store-key.ts';
 import { revealRecoveryKey } from '../services/reveal-key.ts';
 import { requestCheckAccess, requestRotation } from '../services/rotate.ts';
@@ -26,10 +28,20 @@ import type { UserTable } from '../db/schema.ts';
 import type { Role } from '../../lib/api/contract.ts';
 import { openApiDocument } from '../openapi.ts';
 
-const EPOCH = '1970-01-01T00:00:00.000Z';
 /** Audit events on one API page unless `limit` asks for another number (up to the contract's maximum). */
 const AUDIT_PAGE_DEFAULT = 50;
 const RotateRequest = z.object({ volumeId: z.string().max(100).optional() });
+
+/**
+ * The delta-sync cursor of an earlier answer (a change number); none, or a timestamp cursor
+ * from before change numbers, means everything.
+ */
+function syncCursor(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (/^\d{1,15}$/.test(value)) return Number(value);
+  if (!Number.isNaN(Date.parse(value))) return undefined;
+  throw new ApiFailure(400, 'invalid_input', { field: 'cursor' });
+}
 
 export function apiRoutes(deps: AppDeps, limiter: RateLimiter, refusals: RefusalLog): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
@@ -58,12 +70,17 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter, refusals: Refusal
     const { user, actor } = await caller(c);
     const scope = c.req.query('scope');
     if (scope === 'all' && !isIt(actor)) throw new ApiFailure(403, 'forbidden');
-    // `since` (or `cursor`): only devices changed after the cursor of an earlier answer.
-    const since = c.req.query('since') ?? c.req.query('cursor');
-    if (since !== undefined && Number.isNaN(Date.parse(since))) throw new ApiFailure(400, 'invalid_input', { field: 'since' });
-    const devices = await listDeviceViews(deps.db, deps.clock.now(), { ownerId: scope === 'all' ? undefined : user.id, since });
-    const cursor = devices.reduce((m, d) => (d.updatedAt > m ? d.updatedAt : m), since ?? EPOCH);
-    return c.json({ devices, cursor });
+    if (scope === 'all') {
+      // The whole fleet, a page at a time (`next` → `after`), with the console's filters.
+      const page = await listDirectory(deps, parseDirectoryQuery(c.req.query()));
+      return c.json({ devices: page.devices, cursor: String(await currentChangeSeq(deps)), ...(page.next ? { next: page.next } : {}) });
+    }
+    const after = syncCursor(c.req.query('cursor') ?? c.req.query('since'));
+    await refreshDeviceIndex(deps);
+    // Taken before the read: whatever is numbered later comes again next time and nothing is skipped.
+    const cursor = await currentChangeSeq(deps);
+    const devices = await listOwnDeviceViews(deps.db, await getOrg(deps.db), deps.clock.now(), user.id, after);
+    return c.json({ devices, cursor: String(cursor) });
   });
 
   api.get('/devices/:id', async (c) => {

@@ -141,7 +141,7 @@ export async function checkIn(
     }
     await trx
       .updateTable('devices')
-      .set({ last_checkin_at: at, checkin_requested_at: null, ...(changed || ops.length > 0 ? { updated_at: at } : {}) })
+      .set({ last_checkin_at: at, checkin_requested_at: null, ...(changed || ops.length > 0 ? { updated_at: at, change_seq: null } : {}) })
       .where('id', '=', device.id)
       .execute();
     const out: AgentTask[] = [];

@@ -76,7 +76,7 @@ export async function enrollDevice(deps: AppDeps, req: EnrollInput, ip: string |
     if (reenrolled) {
       await trx
         .updateTable('devices')
-        .set({ name: req.name, agent_credential_hash: hashToken(credential), next_credential_hash: null, credential_issued_at: at, retired_at: null, last_checkin_at: at, updated_at: at })
+        .set({ name: req.name, agent_credential_hash: hashToken(credential), next_credential_hash: null, credential_issued_at: at, retired_at: null, last_checkin_at: at, updated_at: at, change_seq: null })
         .where('id', '=', deviceId)
         .execute();
     } else {
@@ -130,7 +130,7 @@ async function addVolumes(trx: Trx, deviceId: string, volumes: EnrollInput['volu
 export async function authenticateAgent(deps: AppDeps, bearer: string | null): Promise<DeviceTable> {
   if (!bearer) throw new ApiFailure(401, 'unauthenticated');
   const hash = hashToken(bearer);
-  let device = await deps.db.selectFrom('devices').selectAll().where('agent_credential_hash', '=', hash).executeTakeFirst();
+  let device: DeviceTable | undefined = await deps.db.selectFrom('devices').selectAll().where('agent_credential_hash', '=', hash).executeTakeFirst();
   if (!device) {
     const rotated = await deps.db.selectFrom('devices').selectAll().where('next_credential_hash', '=', hash).executeTakeFirst();
     if (!rotated) throw new ApiFailure(401, 'credential_revoked');

@@ -23,7 +23,7 @@ export async function retireDevice(deps: AppDeps, user: UserActor, deviceId: str
     // Retiring twice changes nothing (a repeated form post).
     const retired = await trx
       .updateTable('devices')
-      .set({ retired_at: at, updated_at: at })
+      .set({ retired_at: at, updated_at: at, change_seq: null })
       .where('id', '=', device.id)
       .where('retired_at', 'is', null)
       .executeTakeFirst();

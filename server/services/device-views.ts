@@ -5,7 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import { DeviceErrorCause, type Device, type DeviceNotice, type EscrowProblem, type FailureCause, type KeyStatus, type Operation, type Volume } from '../../lib/api/contract.ts';
-import type { Database, DeviceTable, OperationTable, OrgTable } from '../db/schema.ts';
+import type { Database, DeviceTable, KeyVersionTable, OperationTable, OrgTable, VolumeTable } from '../db/schema.ts';
 
 export type Db = Kysely<Database>;
 
@@ -72,27 +72,82 @@ function volumeStatus(latest: OperationTable | undefined, stale: boolean, hasAct
   return hasActive ? 'escrowed' : 'missing';
 }
 
-export async function buildDeviceView(db: Db, org: OrgTable, device: DeviceTable, now: Date): Promise<Device> {
-  const [owner, volumes, versions, ops] = await Promise.all([
-    db.selectFrom('users').select(['name']).where('id', '=', device.owner_id).executeTakeFirst(),
-    db.selectFrom('volumes').selectAll().where('device_id', '=', device.id).orderBy('name').execute(),
+/** What a device's view is built from, loaded for many devices at once. */
+type ViewData = {
+  owners: Map<string, string>;
+  volumes: Map<string, VolumeTable[]>;
+  active: Map<string, Pick<KeyVersionTable, 'volume_id' | 'version' | 'protector_id'>[]>;
+  /** Each volume's newest operation, by volume id. */
+  latestOps: Map<string, OperationTable>;
+};
+
+function group<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const row of rows) {
+    const list = map.get(key(row));
+    if (list) list.push(row);
+    else map.set(key(row), [row]);
+  }
+  return map;
+}
+
+/** Newest first, as device pages order operations (ties: the smaller id first). */
+function newer(a: OperationTable, b: OperationTable): boolean {
+  return a.created_at > b.created_at || (a.created_at === b.created_at && a.id < b.id);
+}
+
+/** Four queries for any number of devices (no query per device). */
+async function loadViewData(db: Db, devices: readonly DeviceTable[]): Promise<ViewData> {
+  if (devices.length === 0) return { owners: new Map(), volumes: new Map(), active: new Map(), latestOps: new Map() };
+  const deviceIds = devices.map((d) => d.id);
+  const ownerIds = [...new Set(devices.map((d) => d.owner_id))];
+  const [owners, volumes, versions, ops] = await Promise.all([
+    db.selectFrom('users').select(['id', 'name']).where('id', 'in', ownerIds).execute(),
+    db.selectFrom('volumes').selectAll().where('device_id', 'in', deviceIds).orderBy('name').orderBy('id').execute(),
     db
       .selectFrom('key_versions')
-      .select(['volume_id', 'version', 'protector_id'])
-      .where('device_id', '=', device.id)
+      .select(['device_id', 'volume_id', 'version', 'protector_id'])
+      .where('device_id', 'in', deviceIds)
       .where('state', '=', 'active')
       .orderBy('version')
       .execute(),
-    db.selectFrom('operations').selectAll().where('device_id', '=', device.id).orderBy('created_at', 'desc').orderBy('id').limit(50).execute(),
+    // Each volume's newest operation: none newer exists for the same volume.
+    db
+      .selectFrom('operations as o')
+      .selectAll('o')
+      .where('o.device_id', 'in', deviceIds)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('operations as n')
+              .select('n.id')
+              .whereRef('n.volume_id', '=', 'o.volume_id')
+              .where((eb) => eb.or([eb('n.created_at', '>', eb.ref('o.created_at')), eb.and([eb('n.created_at', '=', eb.ref('o.created_at')), eb('n.id', '<', eb.ref('o.id'))])])),
+          ),
+        ),
+      )
+      .execute(),
   ]);
-  const stale = hasNotCheckedIn(device, org, now);
+  return {
+    owners: new Map(owners.map((o) => [o.id, o.name])),
+    volumes: group(volumes, (v) => v.device_id),
+    active: group(versions, (k) => k.device_id),
+    latestOps: new Map(ops.map((o) => [o.volume_id, o])),
+  };
+}
+
+function assembleView(org: OrgTable, device: DeviceTable, data: ViewData, stale: boolean): Device {
+  const volumes = data.volumes.get(device.id) ?? [];
+  const versions = data.active.get(device.id) ?? [];
+  let latest: OperationTable | undefined;
   const volumeViews: Volume[] = volumes.map((v) => {
     const active = versions.filter((k) => k.volume_id === v.id);
-    const latest = ops.find((o) => o.volume_id === v.id);
+    const op = data.latestOps.get(v.id);
+    if (op && (!latest || newer(op, latest))) latest = op;
     return {
       id: v.id,
       name: v.name,
-      keyStatus: v.encrypted === 1 || active.length > 0 ? volumeStatus(latest, stale, active.length > 0, v.escrow_problem) : 'missing',
+      keyStatus: v.encrypted === 1 || active.length > 0 ? volumeStatus(op, stale, active.length > 0, v.escrow_problem) : 'missing',
       activeVersion: active.length ? active[active.length - 1].version : null,
       protectorIds: active.map((k) => k.protector_id).filter((p): p is string => p !== null),
       encrypted: v.encrypted === 1,
@@ -103,7 +158,6 @@ export async function buildDeviceView(db: Db, org: OrgTable, device: DeviceTable
   // A volume the device reports as not encrypted has no key to escrow: it does not make the device "missing".
   const counted = volumeViews.filter((v) => v.encrypted !== false);
   const keyStatus = counted.reduce<KeyStatus>((worst, v) => (STATUS_RANK[v.keyStatus] > STATUS_RANK[worst] ? v.keyStatus : worst), 'escrowed');
-  const latest = ops[0];
   return {
     id: device.id,
     name: device.name,
@@ -111,7 +165,7 @@ export async function buildDeviceView(db: Db, org: OrgTable, device: DeviceTable
     ownership: device.ownership as Device['ownership'],
     keyKind: device.key_kind as Device['keyKind'],
     ownerId: device.owner_id,
-    ownerName: owner?.name ?? '',
+    ownerName: data.owners.get(device.owner_id) ?? '',
     escrowEnabled: escrowEnabledFor(device, org),
     lastCheckinAt: device.last_checkin_at,
     keyStatus: counted.length ? keyStatus : 'missing',
@@ -123,12 +177,35 @@ export async function buildDeviceView(db: Db, org: OrgTable, device: DeviceTable
   };
 }
 
-/** Devices of one owner, or all devices (`ownerId` undefined), optionally changed after `since`. */
-export async function listDeviceViews(db: Db, now: Date, filter: { ownerId?: string; since?: string }): Promise<Device[]> {
-  const org = await getOrg(db);
-  let q = db.selectFrom('devices').selectAll().orderBy('name').orderBy('id');
-  if (filter.ownerId) q = q.where('owner_id', '=', filter.ownerId);
-  if (filter.since) q = q.where('updated_at', '>', filter.since);
-  const devices = await q.execute();
-  return Promise.all(devices.map((d) => buildDeviceView(db, org, d, now)));
+/** Views of many devices, in the order given, with a fixed number of queries. */
+export async function buildDeviceViews(db: Db, org: OrgTable, devices: readonly DeviceTable[], now: Date): Promise<Device[]> {
+  const data = await loadViewData(db, devices);
+  return devices.map((d) => assembleView(org, d, data, hasNotCheckedIn(d, org, now)));
+}
+
+export async function buildDeviceView(db: Db, org: OrgTable, device: DeviceTable, now: Date): Promise<Device> {
+  return (await buildDeviceViews(db, org, [device], now))[0];
+}
+
+/** What the device index stores for the console's filters: statuses both while checking in and once stale. */
+export type IndexedState = { keyStatus: KeyStatus; keyStatusStale: KeyStatus; escrowMissing: boolean; ownerName: string };
+
+export async function indexedStates(db: Db, org: OrgTable, devices: readonly DeviceTable[]): Promise<IndexedState[]> {
+  const data = await loadViewData(db, devices);
+  return devices.map((d) => {
+    const versions = data.active.get(d.id) ?? [];
+    return {
+      keyStatus: assembleView(org, d, data, false).keyStatus,
+      keyStatusStale: assembleView(org, d, data, true).keyStatus,
+      escrowMissing: (data.volumes.get(d.id) ?? []).some((v) => v.encrypted === 1 && !versions.some((k) => k.volume_id === v.id)),
+      ownerName: data.owners.get(d.owner_id) ?? '',
+    };
+  });
+}
+
+/** Devices of one owner, changed after sync cursor `after` (a change_seq) when given. */
+export async function listOwnDeviceViews(db: Db, org: OrgTable, now: Date, ownerId: string, after?: number): Promise<Device[]> {
+  let q = db.selectFrom('devices').selectAll().where('owner_id', '=', ownerId).orderBy('name').orderBy('id');
+  if (after !== undefined) q = q.where('change_seq', '>', after);
+  return buildDeviceViews(db, org, await q.execute(), now);
 }

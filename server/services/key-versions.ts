@@ -76,6 +76,7 @@ export async function newestActiveVersion(trx: Trx, volumeId: string, protectorI
   return q.orderBy('version', 'desc').limit(1).executeTakeFirst();
 }
 
+/** The device's view changed: marked for the device index and delta sync (device-index.ts). */
 export async function touchDevice(trx: Trx, deviceId: string, at: string): Promise<void> {
-  await trx.updateTable('devices').set({ updated_at: at }).where('id', '=', deviceId).execute();
+  await trx.updateTable('devices').set({ updated_at: at, change_seq: null }).where('id', '=', deviceId).execute();
 }

@@ -43,5 +43,5 @@ export async function requestCheckAccess(deps: AppDeps, user: UserActor, deviceI
   if (!device) throw new ApiFailure(404, 'not_found');
   assertCanRotate(user, { ownerId: device.owner_id, ownership: device.ownership });
   const at = nowIso(deps);
-  await deps.db.updateTable('devices').set({ checkin_requested_at: at, updated_at: at }).where('id', '=', device.id).execute();
+  await deps.db.updateTable('devices').set({ checkin_requested_at: at, updated_at: at, change_seq: null }).where('id', '=', device.id).execute();
 }

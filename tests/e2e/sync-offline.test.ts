@@ -40,7 +40,7 @@ describe.each(E2E_BROWSERS)('sync and offline in %s', (browserName) => {
   const corporateStatus = () => `[data-keyward-device="${corporateId}"] [data-keyward-status]`;
 
   it('the scheduled sync alarm brings changes made on the service into the cached statuses', async () => {
-    await service.db.updateTable('devices').set({ name: 'Corporate MacBook Pro (simulated)', updated_at: new Date().toISOString() }).where('id', '=', corporateId).execute();
+    await service.db.updateTable('devices').set({ name: 'Corporate MacBook Pro (simulated)', updated_at: new Date().toISOString(), change_seq: null }).where('id', '=', corporateId).execute();
     const page = await openPopup(driver);
     // Unpacked and temporary extensions may set short alarms: let the five-minute sync alarm fire now.
     await setAlarm(page, 'keyward-sync', Date.now() + 50, 5);
@@ -49,7 +49,7 @@ describe.each(E2E_BROWSERS)('sync and offline in %s', (browserName) => {
       await page.page.waitFor('main.kw-root');
       return page.page.text(`[data-keyward-device="${corporateId}"] .kw-device-name`);
     }, (name) => name === 'Corporate MacBook Pro (simulated)', 'the renamed device in the popup');
-    await service.db.updateTable('devices').set({ name: 'Corporate MacBook (simulated)', updated_at: new Date().toISOString() }).where('id', '=', corporateId).execute();
+    await service.db.updateTable('devices').set({ name: 'Corporate MacBook (simulated)', updated_at: new Date().toISOString(), change_seq: null }).where('id', '=', corporateId).execute();
     await page.page.click({ button: 'Sync now' });
     await until(() => page.page.text(`[data-keyward-device="${corporateId}"] .kw-device-name`), (name) => name === 'Corporate MacBook (simulated)', 'the device name back');
     await page.close();

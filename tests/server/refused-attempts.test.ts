@@ -165,6 +165,9 @@ describe.each(['sqlite', 'postgres'] as const)('refusals cannot flood the log (%
   const LIMIT = 3;
   // Refusals are throttled like requests, with back-off up to an hour: past it every count starts again.
   const PAST_BACK_OFF_MS = 3_601_000;
+  // Limit windows are aligned to the clock: start each burst just after a minute begins, so no
+  // window ends in the middle of it (the test clock runs with real time).
+  const atStartOfMinute = () => h.clock.advance(60_000 - (h.clock.now().getTime() % 60_000) + 50);
 
   beforeAll(async () => {
     // Tokens outlive the hours of back-off the tests wait through.
@@ -178,6 +181,7 @@ describe.each(['sqlite', 'postgres'] as const)('refusals cannot flood the log (%
   const rotateAsOther = async () => (await call(h.app, 'POST', `/api/v1/devices/${mac.deviceId}/rotate`, h.people.other.token, {})).status;
 
   it('past the limit refusals are answered 429 and not written; the number held back is written once, when the window is over', async () => {
+    atStartOfMinute();
     const before = await snapshot(h);
     const statuses: number[] = [];
     for (let i = 0; i < 40; i++) statuses.push(await rotateAsOther());
@@ -198,6 +202,7 @@ describe.each(['sqlite', 'postgres'] as const)('refusals cannot flood the log (%
 
   it('one summary per actor and window, written with the next refusal anyone makes', async () => {
     h.clock.advance(PAST_BACK_OFF_MS);
+    atStartOfMinute();
     for (let i = 0; i < 10; i++) await rotateAsOther();
     h.clock.advance(PAST_BACK_OFF_MS);
     const before = await snapshot(h);
@@ -214,6 +219,7 @@ describe.each(['sqlite', 'postgres'] as const)('refusals cannot flood the log (%
 
   it('a store refused because escrow is off counts too: past the limit it is 429 and writes no operation', async () => {
     h.clock.advance(PAST_BACK_OFF_MS);
+    atStartOfMinute();
     await h.deps.db.updateTable('org').set({ escrow_enabled: 0 }).execute();
     try {
       const before = await snapshot(h);

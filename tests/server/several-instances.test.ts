@@ -41,4 +41,25 @@ describe('two service instances on PostgreSQL', () => {
     const revealed = await call(other.app, 'POST', `/api/v1/devices/${agent.deviceId}/reveal`, h.people.owner.token, {});
     expect(revealed.body.key).toBe(FV_KEY_1);
   });
+
+  it('delta sync through one instance sees every change made through the other, and nothing twice once seen', async () => {
+    const agent = await enrollMac(h, 'personal');
+    const first = await call(h.app, 'GET', '/api/v1/devices', h.people.owner.token);
+    const cursor = String(first.body.cursor);
+    // Changes through the other instance, several at once and with its clock behind.
+    h.clock.advance(-60_000);
+    try {
+      const answers = await Promise.all([
+        call(other.app, 'POST', `/api/v1/devices/${agent.deviceId}/rotate`, h.people.owner.token, {}),
+        call(other.app, 'POST', `/api/v1/devices/${agent.deviceId}/check-access`, h.people.owner.token, {}),
+      ]);
+      expect(answers.map((a) => a.status)).toEqual([202, 202]);
+    } finally {
+      h.clock.advance(60_000);
+    }
+    const changed = await call(h.app, 'GET', `/api/v1/devices?cursor=${cursor}`, h.people.owner.token);
+    expect((changed.body.devices as { id: string }[]).map((d) => d.id)).toEqual([agent.deviceId]);
+    const after = await call(other.app, 'GET', `/api/v1/devices?cursor=${String(changed.body.cursor)}`, h.people.owner.token);
+    expect(after.body.devices).toEqual([]);
+  });
 });
