@@ -3,12 +3,17 @@
  * `keyward serve [--port 8787] [--host 127.0.0.1] [--data ./data] [--database postgres://…] [--demo] [--simulated-agents]`
  * `keyward verify-audit [--data ./data] [--database postgres://…]`
  * `keyward rewrap-kek [--data ./data] [--database postgres://…]` (new KEK; old one kept as kek.key.old-<id>)
+ * `keyward sso show|configure …` (single sign-on; see server/sso-cli.ts)
  */
 import { parseArgs } from 'node:util';
 import { startKeywardServer } from './main.ts';
 import { openDatabase } from './db/open.ts';
 import { verifyAuditChain } from './audit.ts';
 import { rewrapAllKeys } from './rewrap.ts';
+import { runSsoCommand } from './sso-cli.ts';
+
+// `sso` has its own options (server/sso-cli.ts).
+if (process.argv[2] === 'sso') process.exit(await runSsoCommand(process.argv.slice(3)));
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,

@@ -121,7 +121,7 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter, refusals: Refusa
         body: html`${readsWholeAuditLog(session) ? html`<p><a href="/admin/audit" id="audit-link">${tr(c, 'portal.audit_log')}</a></p>` : ''}
         <div class="scroll"><table id="devices"><tr><th scope="col">${tr(c, 'portal.device')}</th><th scope="col">${tr(c, 'portal.owner')}</th><th scope="col">${tr(c, 'portal.ownership')}</th><th scope="col">${tr(c, 'ui.status')}</th><th scope="col">${tr(c, 'portal.protector_ids')}</th><th scope="col">${tr(c, 'ui.last_checkin')}</th></tr>
         ${devices.map(
-          (d) => html`<tr data-device="${d.id}"><td><a href="/admin/devices/${d.id}">${d.name}</a></td><td>${d.ownerName}</td><td>${tr(c, `ui.ownership.${d.ownership}`)}</td><td>${statusBadge(c, d.keyStatus)}</td><td>${d.keyKind === 'bitlocker' ? d.volumes.map(
+          (d) => html`<tr data-device="${d.id}"><td><a href="/admin/devices/${d.id}">${d.name}</a></td><td>${d.ownerName ?? html`<span class="muted" data-no-owner="1">${tr(c, 'portal.no_owner')}</span>`}</td><td>${tr(c, `ui.ownership.${d.ownership}`)}</td><td>${statusBadge(c, d.keyStatus)}</td><td>${d.keyKind === 'bitlocker' ? d.volumes.map(
             (v) => html`${v.name}: ${v.protectorIds.length ? v.protectorIds.map((p) => html`<code>${p}</code> `) : '—'}<br>`,
           ) : '—'}</td><td>${formatTime(locale, d.lastCheckinAt) ?? tr(c, 'ui.never')}</td></tr>`,
         )}</table></div>`,

@@ -70,7 +70,7 @@ function volumeStatus(latest: OperationTable | undefined, stale: boolean, hasAct
 
 export async function buildDeviceView(db: Db, org: OrgTable, device: DeviceTable, now: Date): Promise<Device> {
   const [owner, volumes, versions, ops] = await Promise.all([
-    db.selectFrom('users').select(['name']).where('id', '=', device.owner_id).executeTakeFirst(),
+    db.selectFrom('users').select(['name', 'deleted_at']).where('id', '=', device.owner_id).executeTakeFirst(),
     db.selectFrom('volumes').selectAll().where('device_id', '=', device.id).orderBy('name').execute(),
     db
       .selectFrom('key_versions')
@@ -101,8 +101,8 @@ export async function buildDeviceView(db: Db, org: OrgTable, device: DeviceTable
     platform: device.platform as Device['platform'],
     ownership: device.ownership as Device['ownership'],
     keyKind: device.key_kind as Device['keyKind'],
-    ownerId: device.owner_id,
-    ownerName: owner?.name ?? '',
+    ownerId: owner && owner.deleted_at === null ? device.owner_id : null,
+    ownerName: owner && owner.deleted_at === null ? owner.name : null,
     escrowEnabled: escrowEnabledFor(device, org),
     lastCheckinAt: device.last_checkin_at,
     keyStatus: volumeViews.length ? keyStatus : 'missing',
