@@ -21,8 +21,8 @@ import { csrfField, page, tr, type Html } from './layout.ts';
 import { toLogin } from './device-pages.ts';
 
 const PASSWORD_PATH = '/account/password';
-/** What someone with a temporary password may still reach: this page, signing out, the language switch. */
-const OPEN_WITH_TEMPORARY_PASSWORD = new Set([PASSWORD_PATH, '/logout', '/locale', '/favicon.ico']);
+/** What someone with a temporary password may still reach: this page, signing out or in another way, the language switch. */
+const OPEN_WITH_TEMPORARY_PASSWORD = new Set([PASSWORD_PATH, '/logout', '/locale', '/favicon.ico', '/sso/start', '/sso/callback']);
 
 function mustChangePassword(session: PortalSession | null): boolean {
   return session !== null && session.authMethod === 'password' && session.user.password_temporary_until !== null;

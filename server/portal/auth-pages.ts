@@ -63,7 +63,8 @@ export function authPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
       throw new ApiFailure(429, 'rate_limited');
     }
     const user = await deps.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
-    const ok = user ? await verifyPassword(form.password ?? '', user.password_hash) : (await verifyPassword(form.password ?? '', await DUMMY_HASH), false);
+    // An unknown email and an account without a password (single sign-on only) take as long as a wrong password.
+    const ok = user && user.password_hash !== '' ? await verifyPassword(form.password ?? '', user.password_hash) : (await verifyPassword(form.password ?? '', await DUMMY_HASH), false);
     if (!user || !ok) return c.html(loginPage(c, deps, next, email, tr(c, 'portal.sign_in_failed'), await ssoSignInOptions(c, deps, next)), 401);
     // The right password, but a disabled account, an expired temporary password, or passwords turned off.
     const refusal = await passwordSignInRefusal(deps.db, user, deps.clock.now());

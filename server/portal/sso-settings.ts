@@ -55,7 +55,7 @@ export async function ssoSection(c: AppContext, deps: AppDeps, csrf: string): Pr
   const origin = new URL(c.req.url).origin;
   const checked = (on: boolean) => (on ? 'checked' : '');
   const auth = settings?.clientAuth ?? 'client_secret_basic';
-  const field = (name: string, value: string, extra: Html | string = '') =>
+  const field = (name: string, value: string, extra: Html) =>
     html`<label for="sso-${name}">${tr(c, FIELD_LABELS[name])}</label><input type="text" id="sso-${name}" name="${name}" value="${value}" ${extra}>`;
   return html`<section class="card" id="sso" aria-labelledby="sso-title">
     <h2 id="sso-title">${tr(c, 'portal.sso.title')}</h2>
@@ -63,9 +63,9 @@ export async function ssoSection(c: AppContext, deps: AppDeps, csrf: string): Pr
     <form method="post" action="/admin/sso" id="sso-form">
       ${csrfField(csrf)}
       <label><input type="checkbox" name="enabled" value="1" ${checked(settings?.enabled ?? false)}> ${tr(c, 'portal.sso.enabled')}</label>
-      ${field('name', settings?.name ?? '', 'maxlength="60" required')}
-      ${field('issuer', settings?.issuer ?? '', 'maxlength="300" placeholder="https://login.example.com" required')}
-      ${field('clientId', settings?.clientId ?? '', 'maxlength="200" required')}
+      ${field('name', settings?.name ?? '', html`maxlength="60" required`)}
+      ${field('issuer', settings?.issuer ?? '', html`maxlength="300" placeholder="https://login.example.com" required`)}
+      ${field('clientId', settings?.clientId ?? '', html`maxlength="200" required`)}
       <label for="sso-clientAuth">${tr(c, 'portal.sso.client_auth')}</label>
       <select id="sso-clientAuth" name="clientAuth">${CLIENT_AUTH_METHODS.map((m) => html`<option value="${m}" ${m === auth ? 'selected' : ''}>${tr(c, AUTH_LABELS[m])}</option>`)}</select>
       <label for="sso-clientSecret">${tr(c, 'portal.sso.client_secret')}</label>
@@ -74,12 +74,12 @@ export async function ssoSection(c: AppContext, deps: AppDeps, csrf: string): Pr
       <label for="sso-privateKey">${tr(c, 'portal.sso.private_key')}</label>
       <p class="hint" id="sso-key-hint">${tr(c, 'portal.sso.private_key_hint', { jwks: `${origin}/sso/jwks.json` })}</p>
       <textarea id="sso-privateKey" name="privateKey" rows="4" autocomplete="off" spellcheck="false" aria-describedby="sso-key-hint"></textarea>
-      ${field('keyId', settings?.keyId ?? '', 'maxlength="100"')}
+      ${field('keyId', settings?.keyId ?? '', html`maxlength="100"`)}
       <label for="sso-redirectUri">${tr(c, 'portal.sso.redirect_uri')}</label>
       <p class="hint" id="sso-redirect-hint">${tr(c, 'portal.sso.redirect_hint')}</p>
       <input type="text" id="sso-redirectUri" name="redirectUri" maxlength="300" value="${settings?.redirectUri ?? `${origin}/sso/callback`}" aria-describedby="sso-redirect-hint" required>
-      ${field('scopes', settings?.scopes ?? DEFAULT_SCOPES, 'maxlength="300" required')}
-      ${field('roleClaim', settings?.roleClaim ?? 'groups', 'maxlength="200" required')}
+      ${field('scopes', settings?.scopes ?? DEFAULT_SCOPES, html`maxlength="300" required`)}
+      ${field('roleClaim', settings?.roleClaim ?? 'groups', html`maxlength="200" required`)}
       <label for="sso-adminValues">${tr(c, 'portal.sso.admin_values')}</label>
       <p class="hint" id="sso-values-hint">${tr(c, 'portal.sso.values_hint')}</p>
       <textarea id="sso-adminValues" name="adminValues" rows="2" aria-describedby="sso-values-hint">${(settings?.adminValues ?? []).join('\n')}</textarea>

@@ -64,6 +64,10 @@ describe.each(['sqlite', 'postgres'] as const)('single sign-on settings on the P
     expect((await postForm(h.app, '/admin/sso', admin, { ...FORM, clientSecret: '', name: 'Contoso' })).status).toBe(303);
     const second = await h.deps.db.selectFrom('sso_config').selectAll().executeTakeFirstOrThrow();
     expect([second.name, second.secret_ciphertext]).toEqual(['Contoso', first.secret_ciphertext]);
+    const page = await (await h.app.request('/admin/policy', { headers: { cookie: admin.cookie } })).text();
+    expect(page).toContain('<input type="text" id="sso-name" name="name" value="Contoso" maxlength="60" required>');
+    expect(page).toContain('<input type="password" id="sso-clientSecret" name="clientSecret" autocomplete="off" aria-describedby="sso-secret-hint">');
+    expect(page).not.toContain('s3cret-value');
     const events = await h.deps.db.selectFrom('audit_events').select('detail').where('action', '=', 'sso.configured').orderBy('seq').execute();
     expect(events.map((e) => (JSON.parse(e.detail) as { credentialChanged: boolean }).credentialChanged)).toEqual([true, false]);
     // A provider on this machine may use plain http (testing).

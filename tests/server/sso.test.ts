@@ -78,7 +78,7 @@ describe.each(['sqlite', 'postgres'] as const)('single sign-on with a real OpenI
 
   async function configure(change: Record<string, string> = {}): Promise<void> {
     const res = await postForm(h.app, '/admin/sso', admin, settings(change));
-    expect(res.status).toBe(303);
+    expect([res.status, res.headers.get('location')]).toEqual([303, '/admin/policy?sso=saved#sso']);
   }
 
   /** A new browser signs in as `sub` through the provider; returns the last page and the hops. */
@@ -324,10 +324,23 @@ describe.each(['sqlite', 'postgres'] as const)('single sign-on with a real OpenI
     expect(refused.res.status).toBe(403);
     expect(refused.text).toContain('Password sign-in is turned off for your organisation. Choose Sign in with Contoso ID.');
     expect((await signInWithPassword('admin@test.example')).res.status).toBe(303);
-    // The break-glass admin cannot be disabled while it is the only way in without the provider.
-    const guarded = await postForm(h.app, `/admin/users/${h.people.admin.id}/disable`, await portalLogin(h, (await userBySub('alice-0001'))?.id ?? ''), {});
-    expect([403, 409]).toContain(guarded.status);
+    // The break-glass admin cannot be disabled, demoted or deleted while it is the only way in without the provider.
+    const alice = provider.people.get('alice-0001');
+    if (!alice) throw new Error('no alice');
+    alice.groups = ['keyward-admins'];
+    const { browser } = await signIn('alice-0001');
+    const users = await browser.request(`${keyward}/admin/users`);
+    expect(users.res.status).toBe(200);
+    const csrf = WebBrowser.csrfOf(users.text);
+    for (const [action, fields] of [['disable', {}], ['delete', {}], ['role', { role: 'user' }]] as const) {
+      const guarded = await browser.request(`${keyward}/admin/users/${h.people.admin.id}/${action}`, { form: { _csrf: csrf, ...fields } });
+      expect([action, guarded.res.status]).toEqual([action, 409]);
+      expect(guarded.text).toContain('This is the break-glass admin');
+    }
     await configure();
+    expect((await browser.request(`${keyward}/admin/users/${h.people.admin.id}/disable`, { form: { _csrf: csrf } })).res.status).toBe(303);
+    expect((await browser.request(`${keyward}/admin/users/${h.people.admin.id}/enable`, { form: { _csrf: csrf } })).res.status).toBe(303);
+    admin = await portalLogin(h, h.people.admin.id);
   });
 
   it('the provider going down is a clear, localized 502 page — at the code exchange and at discovery', async () => {
