@@ -110,7 +110,8 @@ export function ssoPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
   /** Records a sign-in at the provider for this browser and sends the browser there. */
   async function begin(c: AppContext, stored: StoredSso, next: string, linkUserId: string | null) {
     const now = deps.clock.now();
-    if (!limiter.hit(`sso:ip:${clientIp(c)}`, deps.config.rateLimits.loginPerMinute * 3, now.getTime())) throw new ApiFailure(429, 'rate_limited');
+    // Generous (a whole office may share one address): it only bounds the sign-in records one client can make.
+    if (!limiter.hit(`sso:ip:${clientIp(c)}`, deps.config.rateLimits.loginPerMinute * 20, now.getTime())) throw new ApiFailure(429, 'rate_limited');
     let started: Awaited<ReturnType<OidcRelyingParty['start']>>;
     try {
       started = await relyingParty.start(stored);
@@ -173,7 +174,7 @@ export function ssoPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
       console.warn(`keyward: single sign-on refused (${error.reason}): ${error.message}`);
       return failurePage(c, provider, failureFor(c, provider, error));
     }
-    const outcome = await accountForIdentity(deps, stored.settings, identity, login.link_user_id, { ip: clientIp(c), at });
+    const outcome = await accountForIdentity(deps, stored.settings, identity, login.link_user_id, { ip: clientIp(c), at, locale: c.get('locale') });
     switch (outcome.kind) {
       case 'disabled':
         return failurePage(c, provider, { status: 403, reason: 'account_disabled', message: tr(c, 'portal.account.disabled_sign_in') });
