@@ -5,6 +5,9 @@
  * were for. Codes live 2 minutes and work once (a second use revokes the browser the first one
  * signed in); access tokens live ~10 minutes; refresh tokens rotate on every use, and presenting
  * a used refresh token revokes its whole family (the "connected browser"), per RFC 9700 §4.14.
+ * A browser's grant records the portal sign-in it rests on; a refresh fails once that sign-in is
+ * no longer accepted (disabled or deleted account, SSO sign-in past its maximum age, password
+ * sign-in turned off: sign-in-policy.ts).
  */
 import { createHash } from 'node:crypto';
 import type { TokenResponse } from '../../lib/api/contract.ts';
