@@ -4,12 +4,17 @@
  * `keyward --help`, `keyward help` and `keyward <command> --help` list the commands and flags.
  * Bad arguments and a database that cannot be used are one line on stderr and exit code 2 —
  * never a stack trace.
+ * `keyward sso show|configure …` (single sign-on; see server/sso-cli.ts) has its own options.
  */
 import { parseArgs } from 'node:util';
 import { startKeywardServer } from './main.ts';
 import { runVerifyAudit } from './verify-audit.ts';
 import { rewrapAllKeys } from './rewrap.ts';
 import { parseTrustedProxies, splitProxyList } from './http/trusted-proxy.ts';
+import { runSsoCommand } from './sso-cli.ts';
+
+// `sso` has its own options (server/sso-cli.ts).
+if (process.argv[2] === 'sso') process.exit(await runSsoCommand(process.argv.slice(3)));
 
 type Flag = { name: string; value?: string; help: string };
 

@@ -102,8 +102,9 @@ export const Device = z.object({
   platform: Platform,
   ownership: Ownership,
   keyKind: KeyKind,
-  ownerId: z.string(),
-  ownerName: z.string(),
+  /** null when the owner's account was deleted (the device has no owner). */
+  ownerId: z.string().nullable(),
+  ownerName: z.string().nullable(),
   escrowEnabled: z.boolean(),
   lastCheckinAt: z.string().nullable(),
   keyStatus: KeyStatus,

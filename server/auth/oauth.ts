@@ -5,6 +5,9 @@
  * were for. Codes live 2 minutes and work once (a second use revokes the browser the first one
  * signed in); access tokens live ~10 minutes; refresh tokens rotate on every use, and presenting
  * a used refresh token revokes its whole family (the "connected browser"), per RFC 9700 §4.14.
+ * A browser's grant records the portal sign-in it rests on; a refresh fails once that sign-in is
+ * no longer accepted (disabled or deleted account, SSO sign-in past its maximum age, password
+ * sign-in turned off: sign-in-policy.ts).
  */
 import { createHash } from 'node:crypto';
 import type { TokenResponse } from '../../lib/api/contract.ts';
@@ -15,6 +18,8 @@ import { hashToken, randomToken, safeEqual } from '../crypto/secrets.ts';
 import type { Trx } from '../services/key-versions.ts';
 import type { UserTable } from '../db/schema.ts';
 import { browserName, findClientByRedirect, type OAuthClient } from './oauth-clients.ts';
+import { isActiveAccount, type AuthMethod } from './sessions.ts';
+import { signInStillValid } from './sign-in-policy.ts';
 
 export const EXTENSION_CLIENT_ID = 'keyward-extension';
 const CODE_SECONDS = 120;
@@ -48,8 +53,11 @@ export async function checkAuthorizeRequest(deps: AppDeps, q: Record<string, str
   return { params, client: await allowedClient(deps, params.redirectUri) };
 }
 
+/** How and when the portal sign-in a code (and then the browser's grant) rests on happened. */
+export type CodeSignIn = { method: AuthMethod; at: string };
+
 /** A one-time code for the allow-listed extension `p.redirectUri` belongs to (400 for any other). */
-export async function issueAuthorizationCode(deps: AppDeps, userId: string, p: AuthorizeParams): Promise<string> {
+export async function issueAuthorizationCode(deps: AppDeps, userId: string, p: AuthorizeParams, signIn: CodeSignIn = { method: 'password', at: nowIso(deps) }): Promise<string> {
   const client = await allowedClient(deps, p.redirectUri);
   const code = randomToken();
   const now = deps.clock.now();
@@ -65,6 +73,8 @@ export async function issueAuthorizationCode(deps: AppDeps, userId: string, p: A
       used_at: null,
       created_at: now.toISOString(),
       extension_id: client.id,
+      auth_method: signIn.method,
+      auth_time: signIn.at,
     })
     .execute();
   return code;
@@ -133,12 +143,15 @@ export async function exchangeAuthorizationCode(deps: AppDeps, req: CodeExchange
     if (Number(used.numUpdatedRows) !== 1) return revokeGrantOfCode(trx, code.code_hash, at);
     if (code.client_id !== req.client_id || code.redirect_uri !== req.redirect_uri || code.extension_id !== client.id) return null;
     if (!pkceMatches(req.code_verifier, code.code_challenge)) return null;
+    // An account disabled or deleted after the code was issued gets no browser.
+    const user = await trx.selectFrom('users').select(['disabled_at', 'deleted_at']).where('id', '=', code.user_id).executeTakeFirst();
+    if (!user || !isActiveAccount(user)) return null;
     const grantId = grantIdForCode(code.code_hash);
     await trx
       .insertInto('oauth_grants')
       .values({
         id: grantId, user_id: code.user_id, client_id: code.client_id, label: browserLabel(userAgent), created_at: at, last_used_at: at, revoked_at: null,
-        extension_id: client.id, os: operatingSystem(userAgent),
+        extension_id: client.id, os: operatingSystem(userAgent), auth_method: code.auth_method, auth_time: code.auth_time,
       })
       .execute();
     return issueTokens(trx, deps, grantId);
@@ -155,6 +168,11 @@ export async function refreshTokens(deps: AppDeps, refreshToken: string, clientI
     if (!row) return null;
     const grant = await trx.selectFrom('oauth_grants').selectAll().where('id', '=', row.grant_id).executeTakeFirstOrThrow();
     if (grant.revoked_at || row.expires_at <= at) return null;
+    // Disabled, deleted, an SSO sign-in past the provider's maximum age, or passwords turned off: signed out.
+    if (!(await signInStillValid(trx, { userId: grant.user_id, authMethod: grant.auth_method, authTime: grant.auth_time }, deps.clock.now()))) {
+      await trx.updateTable('oauth_grants').set({ revoked_at: at }).where('id', '=', grant.id).execute();
+      return null;
+    }
     const claimed = await trx.updateTable('oauth_tokens').set({ used_at: at }).where('token_hash', '=', row.token_hash).where('used_at', 'is', null).executeTakeFirst();
     if (row.used_at || Number(claimed.numUpdatedRows) !== 1) {
       // A refresh token presented twice: someone holds a copy. Sign the whole browser out.
@@ -182,6 +200,8 @@ export async function authenticateAccessToken(deps: AppDeps, bearer: string | nu
     .select(['oauth_tokens.expires_at as token_expires_at', 'oauth_grants.revoked_at as grant_revoked_at', 'oauth_grants.id as grant_id', 'oauth_grants.last_used_at as grant_last_used_at'])
     .where('oauth_tokens.token_hash', '=', hashToken(bearer))
     .where('oauth_tokens.kind', '=', 'access')
+    .where('users.disabled_at', 'is', null)
+    .where('users.deleted_at', 'is', null)
     .executeTakeFirst();
   if (!row || row.grant_revoked_at) throw new ApiFailure(401, 'unauthenticated');
   const now = deps.clock.now();

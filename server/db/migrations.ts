@@ -329,6 +329,70 @@ const fleet: Migration = {
   },
 };
 
+/**
+ * Single sign-on and account management: people signed in through the organisation's OpenID
+ * Connect provider are matched by (issuer, sub); accounts can be disabled, given a temporary
+ * password, or deleted (the row stays, reduced to its name, so audit events keep naming the
+ * person and devices point at an owner that no longer exists). Sessions, sign-in codes and
+ * extension grants record how their sign-in happened, so an SSO sign-in older than the
+ * provider's maximum session age stops refreshing. One row of provider settings; one row per
+ * sign-in in progress (state, nonce, PKCE verifier), bound to the browser by a cookie.
+ */
+const ssoAccounts: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('users').addColumn('disabled_at', 'text').execute();
+    await db.schema.alterTable('users').addColumn('deleted_at', 'text').execute();
+    await db.schema.alterTable('users').addColumn('oidc_issuer', 'text').execute();
+    await db.schema.alterTable('users').addColumn('oidc_subject', 'text').execute();
+    await db.schema.alterTable('users').addColumn('password_temporary_until', 'text').execute();
+    await db.schema.createIndex('users_oidc').unique().on('users').columns(['oidc_issuer', 'oidc_subject']).execute();
+    await db.schema.alterTable('sessions').addColumn('auth_method', 'text', (c) => c.notNull().defaultTo('password')).execute();
+    await db.schema.alterTable('sessions').addColumn('label', 'text', (c) => c.notNull().defaultTo('')).execute();
+    await db.schema.createIndex('sessions_user').on('sessions').column('user_id').execute();
+    await db.schema.alterTable('oauth_codes').addColumn('auth_method', 'text').execute();
+    await db.schema.alterTable('oauth_codes').addColumn('auth_time', 'text').execute();
+    await db.schema.alterTable('oauth_grants').addColumn('auth_method', 'text').execute();
+    await db.schema.alterTable('oauth_grants').addColumn('auth_time', 'text').execute();
+    await db.schema.createIndex('oauth_grants_user').on('oauth_grants').column('user_id').execute();
+
+    await db.schema
+      .createTable('sso_config')
+      .addColumn('id', 'integer', (c) => c.primaryKey())
+      .addColumn('enabled', 'integer', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('issuer', 'text', (c) => c.notNull())
+      .addColumn('client_id', 'text', (c) => c.notNull())
+      .addColumn('client_auth', 'text', (c) => c.notNull())
+      .addColumn('secret_ciphertext', 'text', (c) => c.notNull())
+      .addColumn('secret_wrapped_key', 'text', (c) => c.notNull())
+      .addColumn('secret_kek_id', 'text', (c) => c.notNull())
+      .addColumn('key_id', 'text', (c) => c.notNull())
+      .addColumn('redirect_uri', 'text', (c) => c.notNull())
+      .addColumn('scopes', 'text', (c) => c.notNull())
+      .addColumn('role_claim', 'text', (c) => c.notNull())
+      .addColumn('admin_values', 'text', (c) => c.notNull())
+      .addColumn('helpdesk_values', 'text', (c) => c.notNull())
+      .addColumn('max_session_hours', 'integer', (c) => c.notNull())
+      .addColumn('local_passwords', 'integer', (c) => c.notNull())
+      .addColumn('break_glass_user_id', 'text')
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('sso_logins')
+      .addColumn('id_hash', 'text', (c) => c.primaryKey())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('nonce', 'text', (c) => c.notNull())
+      .addColumn('code_verifier', 'text', (c) => c.notNull())
+      .addColumn('next', 'text', (c) => c.notNull())
+      .addColumn('link_user_id', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('sso_logins_expires').on('sso_logins').column('expires_at').execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_oauth_clients': oauthClients,
@@ -336,6 +400,7 @@ const migrations: Record<string, Migration> = {
   '0005_rate_limits': rateLimits,
   '0006_device_lifecycle': deviceLifecycle,
   '0010_fleet': fleet,
+  '0007_sso_accounts': ssoAccounts,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

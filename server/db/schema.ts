@@ -25,6 +25,15 @@ export type UserTable = {
   role: string;
   locale: string;
   created_at: string;
+  /** Set while an admin has the account disabled: no sign-in, no session, no extension. */
+  disabled_at: string | null;
+  /** Set when deleted: the row keeps only id and name (for the audit log); it never signs in again. */
+  deleted_at: string | null;
+  /** The OpenID Connect provider and subject this person signs in as (null: local account only). */
+  oidc_issuer: string | null;
+  oidc_subject: string | null;
+  /** Set when the password is a temporary one from an admin: valid until then, and must be changed. */
+  password_temporary_until: string | null;
 };
 
 export type DeviceTable = {
@@ -144,6 +153,9 @@ export type OauthCodeTable = {
   created_at: string;
   /** The allow-listed extension (oauth_clients.id) the code was issued for. */
   extension_id: string | null;
+  /** How and when the portal sign-in behind this code happened ('password' | 'sso'). */
+  auth_method: string | null;
+  auth_time: string | null;
 };
 
 export type OauthGrantTable = {
@@ -158,6 +170,9 @@ export type OauthGrantTable = {
   extension_id: string | null;
   /** The operating system named by the browser's user agent at sign-in ('' if none). */
   os: string | null;
+  /** How and when the portal sign-in behind this grant happened (null: before 0007, a password). */
+  auth_method: string | null;
+  auth_time: string | null;
 };
 
 /** An extension sign-in codes may be sent to (the OAuth client allow-list). */
@@ -182,6 +197,52 @@ export type SessionTable = {
   id_hash: string;
   user_id: string;
   csrf_token: string;
+  created_at: string;
+  expires_at: string;
+  /** 'password' or 'sso'. */
+  auth_method: string;
+  /** The browser as its user agent named it at sign-in ("Firefox on Linux"). */
+  label: string;
+};
+
+/** The organisation's OpenID Connect provider (one row, id 1) and whether local passwords still work. */
+export type SsoConfigTable = {
+  id: number;
+  enabled: number;
+  /** Shown on the button: "Sign in with <name>". */
+  name: string;
+  issuer: string;
+  client_id: string;
+  /** 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt'. */
+  client_auth: string;
+  /** The client secret, or the PKCS#8 private key for private_key_jwt, sealed with the KEK. */
+  secret_ciphertext: string;
+  secret_wrapped_key: string;
+  secret_kek_id: string;
+  /** `kid` of the private key ('' for none). */
+  key_id: string;
+  redirect_uri: string;
+  scopes: string;
+  role_claim: string;
+  /** Claim values that make someone an admin / helpdesk, one per line. */
+  admin_values: string;
+  helpdesk_values: string;
+  max_session_hours: number;
+  local_passwords: number;
+  /** The one account that may still sign in with a password when local passwords are off. */
+  break_glass_user_id: string | null;
+  updated_at: string;
+};
+
+/** A sign-in at the provider in progress, found by the hash of the browser's `kw_sso` cookie. */
+export type SsoLoginTable = {
+  id_hash: string;
+  state: string;
+  nonce: string;
+  code_verifier: string;
+  next: string;
+  /** Set when a signed-in local account asked to connect its provider account. */
+  link_user_id: string | null;
   created_at: string;
   expires_at: string;
 };
@@ -250,4 +311,6 @@ export type Database = {
   service_secrets: ServiceSecretTable;
   bulk_actions: BulkActionTable;
   device_change_counter: DeviceChangeCounterTable;
+  sso_config: SsoConfigTable;
+  sso_logins: SsoLoginTable;
 };

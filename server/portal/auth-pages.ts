@@ -16,8 +16,11 @@ import { clientBucket, consumeAll, retryAfterSeconds, waitMessage, type Bucket, 
 import { DEVICE_COOKIE, DEVICE_COOKIE_DAYS, DeviceCookies } from '../auth/device-cookies.ts';
 import { verifyPassword, hashPassword } from '../crypto/secrets.ts';
 import { createSession, endSession, SESSION_COOKIE } from '../auth/sessions.ts';
+import { browserLabel } from '../auth/oauth.ts';
+import { passwordSignInRefusal } from '../auth/sign-in-policy.ts';
 import { assertCsrf, clearSessionCookie, cookieOptions, csrfTokenFor, isLocale, LOCALE_COOKIE, safeNext } from './session.ts';
-import { csrfField, page, tr } from './layout.ts';
+import { csrfField, page, tr, type Html } from './layout.ts';
+import { ssoSignInOptions } from './sso-pages.ts';
 
 const DUMMY_HASH = hashPassword('keyward-timing-equalizer');
 
@@ -37,12 +40,12 @@ function signInBuckets(limit: number, email: string, ip: string, trustedNonce: s
   ];
 }
 
-function loginPage(c: AppContext, deps: AppDeps, next: string, email: string, error: string | null) {
+function loginPage(c: AppContext, deps: AppDeps, next: string, email: string, error: string | null, sso: Html | '' = '') {
   const csrf = csrfTokenFor(c, deps);
   return page(c, {
     title: tr(c, 'portal.sign_in_title'),
     csrf,
-    body: html`<form method="post" action="/login" class="card narrow" id="login-form">
+    body: html`${sso}<form method="post" action="/login" class="card narrow" id="login-form">
       ${csrfField(csrf)}<input type="hidden" name="next" value="${next}">
       ${error ? html`<p class="error" id="login-error" role="alert">${error}</p>` : ''}
       <label for="email">${tr(c, 'ui.email')}</label><input type="email" id="email" name="email" value="${email}" autocomplete="username" required ${error ? html`aria-describedby="login-error"` : ''}>
@@ -64,9 +67,10 @@ export function authPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     return c.redirect(session.user.role === 'user' ? '/devices' : '/admin/devices', 302);
   });
 
-  r.get('/login', (c) => {
+  r.get('/login', async (c) => {
     if (c.get('session')) return c.redirect(safeNext(c.req.query('next')), 302);
-    return c.html(loginPage(c, deps, safeNext(c.req.query('next')), '', null));
+    const next = safeNext(c.req.query('next'));
+    return c.html(loginPage(c, deps, next, '', null, await ssoSignInOptions(c, deps, next)));
   });
 
   r.post('/login', async (c) => {
@@ -83,12 +87,16 @@ export function authPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
       c.header('Retry-After', retryAfterSeconds(decision));
       return c.html(loginPage(c, deps, next, email, waitMessage(c.get('locale'), decision)), 429);
     }
-    const ok = user ? await verifyPassword(form.password ?? '', user.password_hash) : (await verifyPassword(form.password ?? '', await DUMMY_HASH), false);
-    if (!user || !ok) return c.html(loginPage(c, deps, next, email, tr(c, 'portal.sign_in_failed')), 401);
+    // An unknown email and an account without a password (single sign-on only) take as long as a wrong password.
+    const ok = user && user.password_hash !== '' ? await verifyPassword(form.password ?? '', user.password_hash) : (await verifyPassword(form.password ?? '', await DUMMY_HASH), false);
+    if (!user || !ok) return c.html(loginPage(c, deps, next, email, tr(c, 'portal.sign_in_failed'), await ssoSignInOptions(c, deps, next)), 401);
+    // The right password, but a disabled account, an expired temporary password, or passwords turned off.
+    const refusal = await passwordSignInRefusal(deps.db, user, deps.clock.now());
+    if (refusal) return c.html(loginPage(c, deps, next, email, tr(c, refusal.message, { provider: refusal.provider ?? '' }), await ssoSignInOptions(c, deps, next)), 403);
     // Always a fresh session id; one the browser already had ends here.
     const previous = c.get('session');
     if (previous) await endSession(deps, previous.idHash);
-    const session = await createSession(deps, user.id);
+    const session = await createSession(deps, user.id, { method: 'password', label: browserLabel(c.req.header('user-agent')) });
     setCookie(c, SESSION_COOKIE, session.token, cookieOptions(c, deps, deps.config.sessionHours * 3600));
     // Sent back only to the sign-in form, never by another site.
     setCookie(c, DEVICE_COOKIE, await deviceCookies.issue(deviceCookie, user.id), { ...cookieOptions(c, deps, DEVICE_COOKIE_DAYS * 86_400), sameSite: 'Strict', path: '/login' });

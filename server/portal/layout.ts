@@ -48,7 +48,7 @@ export function page(c: AppContext, o: PageOptions): Html {
   const nav = session
     ? html`<nav>
         ${link('/devices', tr(c, 'ui.my_devices'))}
-        ${link('/browsers', tr(c, 'portal.nav.browsers'))}
+        ${link('/browsers', tr(c, 'portal.nav.sessions'))}
         ${session.user.role !== 'user' ? link('/admin/devices', tr(c, 'portal.nav.admin')) : ''}
         ${session.user.role === 'admin' ? html`${link('/admin/policy', tr(c, 'portal.nav.policy'))}${link('/admin/users', tr(c, 'portal.nav.users'))}` : ''}
         <span class="who">${tr(c, 'portal.signed_in_as', { name: session.user.name })}</span>

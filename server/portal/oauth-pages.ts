@@ -69,7 +69,7 @@ export function oauthPages(deps: AppDeps): Hono<AppEnv> {
     // Even a denial goes back only to an allow-listed extension.
     const { params } = await checkAuthorizeRequest(deps, form);
     if (form.decision !== 'allow') return c.redirect(callbackUrl(params, { error: 'access_denied' }), 302);
-    const code = await issueAuthorizationCode(deps, session.user.id, params);
+    const code = await issueAuthorizationCode(deps, session.user.id, params, { method: session.authMethod, at: session.createdAt });
     return c.redirect(callbackUrl(params, { code }), 302);
   });
 

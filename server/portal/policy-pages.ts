@@ -2,7 +2,7 @@
  * Admin-only pages: the organisation's policy (escrow on/off, rotate after an IT reveal,
  * the check-in threshold behind M3 "hasn't checked in", what the extension may cache
  * offline, the support contact), one-time enrollment tokens for new devices, and the browser
- * extensions allowed to sign in (clients-section.ts). Every change is audited.
+ * extensions allowed to sign in (clients-section.ts) and single sign-on (sso-settings.ts). Every change is audited.
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
@@ -20,10 +20,11 @@ import { csrfField, page, tr, type Html } from './layout.ts';
 import { toLogin } from './device-pages.ts';
 import { listClients, type OAuthClient } from '../auth/oauth-clients.ts';
 import { clientsNotice, clientsSection } from './clients-section.ts';
+import { ssoNotice, ssoSection } from './sso-settings.ts';
 
 const TOKEN_DAYS = 7;
 
-function policyPage(c: AppContext, org: OrgTable, clients: OAuthClient[], csrf: string, notice: Html | string | null): Html {
+function policyPage(c: AppContext, org: OrgTable, clients: OAuthClient[], csrf: string, notice: Html | string | null, sso: Html): Html {
   const checked = (on: number) => (on === 1 ? 'checked' : '');
   return page(c, {
     title: tr(c, 'portal.policy_title'),
@@ -53,7 +54,8 @@ function policyPage(c: AppContext, org: OrgTable, clients: OAuthClient[], csrf: 
         <label for="label">${tr(c, 'portal.enrollment_label')}</label><input type="text" id="label" name="label" maxlength="200" required>
         <div class="actions"><button type="submit">${tr(c, 'portal.enrollment_create')}</button></div>
       </form>
-      ${clientsSection(c, clients, csrf)}`,
+      ${clientsSection(c, clients, csrf)}
+      ${sso}`,
   });
 }
 
@@ -64,8 +66,8 @@ export function policyPages(deps: AppDeps): Hono<AppEnv> {
   r.get('/policy', async (c) => {
     const session = adminSession(c);
     if (!session) return toLogin(c);
-    const saved = c.req.query('saved') === '1' ? tr(c, 'portal.policy_saved') : clientsNotice(c);
-    return c.html(policyPage(c, await getOrg(deps.db), await listClients(deps.db), session.csrf, saved));
+    const saved = c.req.query('saved') === '1' ? tr(c, 'portal.policy_saved') : clientsNotice(c) ?? ssoNotice(c);
+    return c.html(policyPage(c, await getOrg(deps.db), await listClients(deps.db), session.csrf, saved, await ssoSection(c, deps, session.csrf)));
   });
 
   r.post('/policy', async (c) => {
@@ -111,7 +113,7 @@ export function policyPages(deps: AppDeps): Hono<AppEnv> {
     });
     const server = new URL(c.req.url).origin;
     const notice = html`${tr(c, 'portal.enrollment_created', { days: TOKEN_DAYS, token })}<br><code>${tr(c, 'portal.enrollment_howto', { server })}</code>`;
-    return c.html(policyPage(c, await getOrg(deps.db), await listClients(deps.db), session.csrf, notice));
+    return c.html(policyPage(c, await getOrg(deps.db), await listClients(deps.db), session.csrf, notice, await ssoSection(c, deps, session.csrf)));
   });
 
   return r;

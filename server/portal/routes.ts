@@ -1,4 +1,4 @@
-/** The portal: sign-in, the user's device pages, connected browsers, OAuth consent, admin console, policy, users. */
+/** The portal: sign-in (password or the organisation's provider), the user's device pages, sessions and connected browsers, their password, OAuth consent, admin console, policy, users. */
 import { Hono } from 'hono';
 import type { AppDeps } from '../deps.ts';
 import type { AppEnv } from '../http/context.ts';
@@ -15,12 +15,18 @@ import { policyPages } from './policy-pages.ts';
 import { clientPages } from './clients-section.ts';
 import { usersPages } from './users-page.ts';
 import { deviceLifecyclePages } from './device-lifecycle-pages.ts';
+import { ssoPages } from './sso-pages.ts';
+import { accountPages, temporaryPasswordGate } from './account-pages.ts';
+import { ssoSettingsPages } from './sso-settings.ts';
 
 export function portalRoutes(deps: AppDeps, limiter: RateLimiter, refusals: RefusalLog): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   r.get('/favicon.ico', (c) => c.body(null, 204));
   r.use('*', portalSession(deps));
+  r.use('*', temporaryPasswordGate());
   r.route('/', authPages(deps, limiter));
+  r.route('/', ssoPages(deps, limiter));
+  r.route('/', accountPages(deps, limiter));
   r.route('/', devicePages(deps, limiter, refusals));
   r.route('/', browsersPage(deps));
   r.route('/', oauthPages(deps));
@@ -30,5 +36,6 @@ export function portalRoutes(deps: AppDeps, limiter: RateLimiter, refusals: Refu
   r.route('/admin', clientPages(deps));
   r.route('/admin', usersPages(deps));
   r.route('/admin', deviceLifecyclePages(deps));
+  r.route('/admin', ssoSettingsPages(deps));
   return r;
 }

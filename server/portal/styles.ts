@@ -33,4 +33,5 @@ header button{padding:.25rem .7rem}
 .field{display:flex;flex-direction:column}.card>form>.actions:last-child{margin-bottom:0}
 code{font-size:.9em;overflow-wrap:anywhere}
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.6rem 0}dl.meta dt{font-weight:500}dl.meta dd{margin:0}
+a.button{display:inline-block;padding:.5rem 1.1rem;border-radius:4px;background:#1f5fbf;color:#fff;text-decoration:none}a.button:hover{background:#184d9c}.danger{border-color:#a52414;color:#a52414}
 `;

@@ -8,7 +8,7 @@ import type { Role } from '../../lib/api/contract.ts';
 import { ApiFailure } from '../errors.ts';
 
 export type UserActor = { id: string; role: Role };
-export type DeviceFacts = { ownerId: string; ownership: string };
+export type DeviceFacts = { ownerId: string | null; ownership: string };
 
 export function isIt(user: UserActor): boolean {
   return user.role === 'helpdesk' || user.role === 'admin';

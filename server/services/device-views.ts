@@ -74,7 +74,7 @@ function volumeStatus(latest: OperationTable | undefined, stale: boolean, hasAct
 
 /** What a device's view is built from, loaded for many devices at once. */
 type ViewData = {
-  owners: Map<string, string>;
+  owners: Map<string, { name: string; deleted_at: string | null }>;
   volumes: Map<string, VolumeTable[]>;
   active: Map<string, Pick<KeyVersionTable, 'volume_id' | 'version' | 'protector_id'>[]>;
   /** Each volume's newest operation, by volume id. */
@@ -102,7 +102,7 @@ async function loadViewData(db: Db, devices: readonly DeviceTable[]): Promise<Vi
   const deviceIds = devices.map((d) => d.id);
   const ownerIds = [...new Set(devices.map((d) => d.owner_id))];
   const [owners, volumes, versions, ops] = await Promise.all([
-    db.selectFrom('users').select(['id', 'name']).where('id', 'in', ownerIds).execute(),
+    db.selectFrom('users').select(['id', 'name', 'deleted_at']).where('id', 'in', ownerIds).execute(),
     db.selectFrom('volumes').selectAll().where('device_id', 'in', deviceIds).orderBy('name').orderBy('id').execute(),
     db
       .selectFrom('key_versions')
@@ -129,7 +129,7 @@ async function loadViewData(db: Db, devices: readonly DeviceTable[]): Promise<Vi
       .execute(),
   ]);
   return {
-    owners: new Map(owners.map((o) => [o.id, o.name])),
+    owners: new Map(owners.map((o) => [o.id, { name: o.name, deleted_at: o.deleted_at }])),
     volumes: group(volumes, (v) => v.device_id),
     active: group(versions, (k) => k.device_id),
     latestOps: new Map(ops.map((o) => [o.volume_id, o])),
@@ -138,6 +138,7 @@ async function loadViewData(db: Db, devices: readonly DeviceTable[]): Promise<Vi
 
 function assembleView(org: OrgTable, device: DeviceTable, data: ViewData, stale: boolean): Device {
   const volumes = data.volumes.get(device.id) ?? [];
+  const owner = data.owners.get(device.owner_id);
   const versions = data.active.get(device.id) ?? [];
   let latest: OperationTable | undefined;
   const volumeViews: Volume[] = volumes.map((v) => {
@@ -164,8 +165,9 @@ function assembleView(org: OrgTable, device: DeviceTable, data: ViewData, stale:
     platform: device.platform as Device['platform'],
     ownership: device.ownership as Device['ownership'],
     keyKind: device.key_kind as Device['keyKind'],
-    ownerId: device.owner_id,
-    ownerName: data.owners.get(device.owner_id) ?? '',
+    // A deleted account keeps its row (for the audit log's names); its devices have no owner.
+    ownerId: owner && owner.deleted_at === null ? device.owner_id : null,
+    ownerName: owner && owner.deleted_at === null ? owner.name : null,
     escrowEnabled: escrowEnabledFor(device, org),
     lastCheckinAt: device.last_checkin_at,
     keyStatus: counted.length ? keyStatus : 'missing',
@@ -194,11 +196,13 @@ export async function indexedStates(db: Db, org: OrgTable, devices: readonly Dev
   const data = await loadViewData(db, devices);
   return devices.map((d) => {
     const versions = data.active.get(d.id) ?? [];
+    const owner = data.owners.get(d.owner_id);
     return {
       keyStatus: assembleView(org, d, data, false).keyStatus,
       keyStatusStale: assembleView(org, d, data, true).keyStatus,
       escrowMissing: (data.volumes.get(d.id) ?? []).some((v) => v.encrypted === 1 && !versions.some((k) => k.volume_id === v.id)),
-      ownerName: data.owners.get(d.owner_id) ?? '',
+      // A deleted owner's name is not searched for: the device has no owner now.
+      ownerName: owner && owner.deleted_at === null ? owner.name : '',
     };
   });
 }

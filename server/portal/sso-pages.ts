@@ -1,0 +1,203 @@
+/**
+ * Signing in with the organisation's OpenID Connect provider: `GET /sso/start` (the sign-in
+ * page's "Sign in with <provider>" link) and `POST /sso/link` (a password-signed-in person
+ * connecting their provider account) record the sign-in's `state`, `nonce` and PKCE verifier
+ * server-side, bound to this browser by an HttpOnly cookie, and send the browser to the
+ * provider; `GET /sso/callback` takes that record (once), lets openid-client check the answer,
+ * finds or creates the account and starts a portal session. Anything that goes wrong is a
+ * localized page saying what happened and what to do — never a 500. `GET /sso/jwks.json`
+ * publishes the public key for `private_key_jwt`.
+ */
+import { Hono } from 'hono';
+import { html } from 'hono/html';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { AppDeps } from '../deps.ts';
+import { nowIso } from '../deps.ts';
+import { ApiFailure } from '../errors.ts';
+import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
+import { readForm } from '../http/body.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
+import { hashToken, randomToken } from '../crypto/secrets.ts';
+import { browserLabel } from '../auth/oauth.ts';
+import { createSession, endSession, SESSION_COOKIE, type PortalSession } from '../auth/sessions.ts';
+import { enabledSso, openClientCredential, type StoredSso } from '../auth/oidc-settings.ts';
+import { OidcRelyingParty, SsoFailure, type SsoFailureReason } from '../auth/oidc.ts';
+import { accountForIdentity } from '../auth/oidc-accounts.ts';
+import { publicJwk } from '../auth/oidc-client-key.ts';
+import type { MessageId } from '../../lib/i18n/index.ts';
+import { assertCsrf, cookieOptions, safeNext } from './session.ts';
+import { csrfField, page, tr, type Html } from './layout.ts';
+import { toLogin } from './device-pages.ts';
+
+const SSO_COOKIE = 'kw_sso';
+const SSO_COOKIE_PATH = '/sso';
+/** Minutes a sign-in may spend at the provider. */
+const LOGIN_MINUTES = 10;
+
+type Failure = { status: 400 | 403 | 404 | 409 | 502; message: string; reason: string; detail?: string };
+
+const REASON_DETAILS: Partial<Record<SsoFailureReason, MessageId>> = {
+  state: 'portal.sso.reason.state',
+  nonce: 'portal.sso.reason.nonce',
+  expired: 'portal.sso.reason.expired',
+  signature: 'portal.sso.reason.signature',
+  claims: 'portal.sso.reason.claims',
+};
+
+function failureFor(c: AppContext, provider: string, error: SsoFailure): Failure {
+  switch (error.reason) {
+    case 'unreachable':
+      return { status: 502, reason: error.reason, message: tr(c, 'portal.sso.unreachable', { provider }) };
+    case 'misconfigured':
+      return { status: 502, reason: error.reason, message: tr(c, 'portal.sso.misconfigured', { provider }) };
+    case 'refused':
+      return { status: 400, reason: error.reason, message: tr(c, 'portal.sso.refused', { provider }) };
+    case 'no_email':
+      return { status: 400, reason: error.reason, message: tr(c, 'portal.sso.no_email', { provider }) };
+    default: {
+      const detail = REASON_DETAILS[error.reason];
+      return { status: 400, reason: error.reason, message: tr(c, 'portal.sso.rejected', { provider }), detail: detail ? tr(c, detail) : undefined };
+    }
+  }
+}
+
+function failurePage(c: AppContext, provider: string, failure: Failure) {
+  const csrf = c.get('session')?.csrf ?? '';
+  return c.html(
+    page(c, {
+      title: tr(c, 'portal.sso.failed_title', { provider: provider || tr(c, 'portal.sso.provider_fallback') }),
+      csrf,
+      body: html`<div class="notice" id="sso-error" data-status="${failure.status}" data-reason="${failure.reason}" role="alert">
+          <p class="error">${failure.message}</p>${failure.detail ? html`<p class="muted" id="sso-error-detail">${failure.detail}</p>` : ''}
+        </div>
+        <p><a href="/login">${tr(c, 'portal.sso.back_to_sign_in')}</a></p>`,
+    }),
+    failure.status,
+  );
+}
+
+/** The "Sign in with <provider>" link for the sign-in page ('' when single sign-on is off). */
+export async function ssoSignInOptions(c: AppContext, deps: AppDeps, next: string): Promise<Html | ''> {
+  const stored = await enabledSso(deps.db);
+  if (!stored) return '';
+  const { settings } = stored;
+  return html`<div class="card narrow" id="sso">
+      <p><a class="button" id="sso-sign-in" href="/sso/start?next=${encodeURIComponent(next)}">${tr(c, 'portal.sso.sign_in_with', { provider: settings.name })}</a></p>
+      <p class="muted" id="sso-password-note">${tr(c, settings.localPasswords ? 'portal.sso.or_password' : 'portal.sso.passwords_off_note')}</p>
+    </div>`;
+}
+
+/**
+ * The "Connect <provider>" form for a person signed in with a password whose account has no
+ * provider link yet ('' otherwise). Its page must allow the provider as a form target.
+ */
+export async function ssoLinkForm(c: AppContext, deps: AppDeps, session: PortalSession): Promise<Html | ''> {
+  const stored = await enabledSso(deps.db);
+  if (!stored || session.user.oidc_subject !== null || session.authMethod !== 'password') return '';
+  // The form's redirect to the provider is a form submission's navigation: CSP form-action must allow it.
+  c.set('formActionExtra', new URL(stored.settings.issuer).origin);
+  return html`<section class="card" id="sso-link" aria-labelledby="sso-link-title">
+      <h2 id="sso-link-title">${tr(c, 'portal.sso.link_title', { provider: stored.settings.name })}</h2>
+      <p>${tr(c, 'portal.sso.link_explain', { provider: stored.settings.name })}</p>
+      <form method="post" action="/sso/link">${csrfField(session.csrf)}<div class="actions"><button type="submit" id="sso-link-button">${tr(c, 'portal.sso.link_button', { provider: stored.settings.name })}</button></div></form>
+    </section>`;
+}
+
+export function ssoPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
+  const r = new Hono<AppEnv>();
+  const relyingParty = new OidcRelyingParty(deps);
+
+  /** Records a sign-in at the provider for this browser and sends the browser there. */
+  async function begin(c: AppContext, stored: StoredSso, next: string, linkUserId: string | null) {
+    const now = deps.clock.now();
+    // Generous (a whole office may share one address): it only bounds the sign-in records one client can make.
+    if (!(await limiter.hit(`sso:ip:${clientIp(c)}`, deps.config.rateLimits.loginPerMinute * 20, now.getTime()))) throw new ApiFailure(429, 'rate_limited');
+    let started: Awaited<ReturnType<OidcRelyingParty['start']>>;
+    try {
+      started = await relyingParty.start(stored);
+    } catch (error) {
+      if (!(error instanceof SsoFailure)) throw error;
+      console.warn(`keyward: single sign-on could not start (${error.reason}): ${error.message}`);
+      return failurePage(c, stored.settings.name, failureFor(c, stored.settings.name, error));
+    }
+    const token = randomToken();
+    await deps.db.deleteFrom('sso_logins').where('expires_at', '<=', now.toISOString()).execute();
+    await deps.db
+      .insertInto('sso_logins')
+      .values({
+        id_hash: hashToken(token),
+        state: started.checks.state,
+        nonce: started.checks.nonce,
+        code_verifier: started.checks.codeVerifier,
+        next,
+        link_user_id: linkUserId,
+        created_at: now.toISOString(),
+        expires_at: new Date(now.getTime() + LOGIN_MINUTES * 60_000).toISOString(),
+      })
+      .execute();
+    setCookie(c, SSO_COOKIE, token, { ...cookieOptions(c, deps, LOGIN_MINUTES * 60), path: SSO_COOKIE_PATH });
+    return c.redirect(started.url, 303);
+  }
+
+  // A link, not a form: starting a sign-in changes nothing, and the answer is bound to this browser's cookie.
+  r.get('/sso/start', async (c) => {
+    const stored = await enabledSso(deps.db);
+    if (!stored) return failurePage(c, '', { status: 404, reason: 'not_configured', message: tr(c, 'portal.sso.not_configured') });
+    return begin(c, stored, safeNext(c.req.query('next')), null);
+  });
+
+  r.post('/sso/link', async (c) => {
+    const session = c.get('session');
+    if (!session) return toLogin(c);
+    const form = await readForm(c, deps.config.maxBodyBytes);
+    assertCsrf(c, form);
+    const stored = await enabledSso(deps.db);
+    if (!stored) return failurePage(c, '', { status: 404, reason: 'not_configured', message: tr(c, 'portal.sso.not_configured') });
+    return begin(c, stored, '/browsers?linked=1', session.user.id);
+  });
+
+  r.get('/sso/callback', async (c) => {
+    const token = getCookie(c, SSO_COOKIE);
+    deleteCookie(c, SSO_COOKIE, { path: SSO_COOKIE_PATH });
+    const stored = await enabledSso(deps.db);
+    const provider = stored?.settings.name ?? '';
+    // The sign-in record works once: taken (deleted) before the provider's answer is looked at.
+    const login = token ? await deps.db.deleteFrom('sso_logins').where('id_hash', '=', hashToken(token)).returningAll().executeTakeFirst() : undefined;
+    const at = nowIso(deps);
+    if (!login || login.expires_at <= at) return failurePage(c, provider, { status: 400, reason: 'login_expired', message: tr(c, 'portal.sso.login_expired', { minutes: LOGIN_MINUTES }) });
+    if (!stored) return failurePage(c, '', { status: 404, reason: 'not_configured', message: tr(c, 'portal.sso.not_configured') });
+    let identity: Awaited<ReturnType<OidcRelyingParty['finish']>>;
+    try {
+      identity = await relyingParty.finish(stored, new URL(c.req.url).search, { state: login.state, nonce: login.nonce, codeVerifier: login.code_verifier });
+    } catch (error) {
+      if (!(error instanceof SsoFailure)) throw error;
+      console.warn(`keyward: single sign-on refused (${error.reason}): ${error.message}`);
+      return failurePage(c, provider, failureFor(c, provider, error));
+    }
+    const outcome = await accountForIdentity(deps, stored.settings, identity, login.link_user_id, { ip: clientIp(c), at, locale: c.get('locale') });
+    switch (outcome.kind) {
+      case 'disabled':
+        return failurePage(c, provider, { status: 403, reason: 'account_disabled', message: tr(c, 'portal.account.disabled_sign_in') });
+      case 'email_taken':
+        return failurePage(c, provider, { status: 409, reason: 'email_taken', message: tr(c, 'portal.sso.email_taken', { provider, email: outcome.email }) });
+      case 'already_linked':
+        return failurePage(c, provider, { status: 409, reason: 'already_linked', message: tr(c, 'portal.sso.already_linked', { provider }) });
+      case 'signed_in': {
+        // Always a fresh session id; one the browser already had ends here.
+        const previous = c.get('session');
+        if (previous) await endSession(deps, previous.idHash);
+        const session = await createSession(deps, outcome.user.id, { method: 'sso', label: browserLabel(c.req.header('user-agent')), maxHours: stored.settings.maxSessionHours });
+        setCookie(c, SESSION_COOKIE, session.token, cookieOptions(c, deps, Math.min(deps.config.sessionHours, stored.settings.maxSessionHours) * 3600));
+        return c.redirect(safeNext(login.next), 303);
+      }
+    }
+  });
+
+  r.get('/sso/jwks.json', async (c) => {
+    const stored = await enabledSso(deps.db);
+    const jwk = stored && stored.settings.clientAuth === 'private_key_jwt' ? publicJwk(openClientCredential(deps, stored.sealed), stored.settings.keyId) : null;
+    return c.json({ keys: jwk ? [jwk] : [] });
+  });
+
+  return r;
+}
