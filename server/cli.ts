@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `keyward <command> [flags]`: `serve` (the default), `verify-audit`, `rewrap-kek`, `help`.
+ * `keyward <command> [flags]`: `serve` (the default), `verify-audit`, the KEK rotation
+ * (`kek-add`, `rewrap-kek`, `kek-retire`), `help`.
  * `keyward --help`, `keyward help` and `keyward <command> --help` list the commands and flags.
  * Bad arguments and a database that cannot be used are one line on stderr and exit code 2 —
  * never a stack trace.
@@ -8,7 +9,11 @@
 import { parseArgs } from 'node:util';
 import { startKeywardServer } from './main.ts';
 import { runVerifyAudit } from './verify-audit.ts';
-import { rewrapAllKeys } from './rewrap.ts';
+import { existsSync } from 'node:fs';
+import { addKek, kekAddSteps, KekRotationRefused, retireOldKeks, rewrapAllKeys } from './rewrap.ts';
+import { defaultKekPath } from './crypto/kek.ts';
+import { defaultAuditKeyPath } from './crypto/audit-key.ts';
+import { DatabaseUnavailable } from './db/open.ts';
 import { parseTrustedProxies, splitProxyList } from './http/trusted-proxy.ts';
 
 type Flag = { name: string; value?: string; help: string };
@@ -39,9 +44,17 @@ const COMMANDS: Record<string, { summary: string; flags: Flag[] }> = {
       { name: 'checkpoints', value: 'FILE', help: 'a checkpoint file to check against (repeat for each instance); default <data>/audit-checkpoints.jsonl' },
     ],
   },
+  'kek-add': {
+    summary: 'KEK rotation, step 1: write a new KEK to <kek>.new, to be copied to every instance (needs --data or --kek-file)',
+    flags: [DATA, KEK_FILE],
+  },
   'rewrap-kek': {
-    summary: 're-wrap every escrowed key under a new KEK (the old one is kept as <kek>.old-<id>)',
-    flags: [DATA, DATABASE, KEK_FILE],
+    summary: 'KEK rotation, step 2: once every running instance holds <kek>.new, re-wrap every key under it, online and resumably; audited',
+    flags: [DATA, DATABASE, KEK_FILE, AUDIT_KEY_FILE],
+  },
+  'kek-retire': {
+    summary: 'KEK rotation, step 3: delete the old KEK files (<kek>.old-<id>) no key needs any more; audited',
+    flags: [DATA, DATABASE, KEK_FILE, AUDIT_KEY_FILE],
   },
   help: { summary: 'show this help (also keyward --help, keyward <command> --help)', flags: [] },
 };
@@ -113,6 +126,40 @@ const env = process.env;
 const kekFile = values['kek-file'] ?? env.KEYWARD_KEK_FILE;
 const auditKeyFile = values['audit-key-file'] ?? env.KEYWARD_AUDIT_KEY_FILE;
 
+/** The KEK commands act on files that must be named: a default ./data would quietly make a new, unrelated ring. */
+async function runKekCommand(name: 'kek-add' | 'rewrap-kek' | 'kek-retire'): Promise<void> {
+  const named = (flag: string) => tokens.some((t) => t.kind === 'option' && t.name === flag);
+  if (!named('data') && !kekFile) fail(`${name} needs the KEK your instances use: --kek-file FILE (or KEYWARD_KEK_FILE) or --data DIR for DIR/kek.key (keyward ${name} --help)`);
+  const ring = kekFile ?? defaultKekPath(values.data);
+  if (!existsSync(ring)) fail(`no KEK file at ${ring}: name the one your instances use with --kek-file or --data`);
+  const options = {
+    kekFile: ring,
+    auditKeyFile: auditKeyFile ?? defaultAuditKeyPath(values.data),
+    dataDir: values.data,
+    databaseUrl: values.database,
+    say: (line: string) => console.log(line),
+  };
+  try {
+    if (name === 'kek-add') {
+      const added = addKek(ring);
+      console.log(`keyward: ${added.created ? 'new KEK' : 'the KEK already added'} ${added.kek.id} is in ${added.path}. Next:`);
+      for (const step of kekAddSteps(ring)) console.log(`  ${step}`);
+    } else if (name === 'rewrap-kek') {
+      const done = await rewrapAllKeys(options);
+      console.log(`keyward: re-wrapped ${done.count} key versions under KEK ${done.to}; ${ring} is now that KEK (the old one kept as ${ring}.old-<id>). Next:`);
+      console.log(`  ${kekAddSteps(ring)[2]}`);
+    } else {
+      const done = await retireOldKeks(options);
+      for (const id of done.retired) console.log(`keyward: retired KEK ${id} (its file is deleted)`);
+      for (const k of done.kept) console.log(`keyward: kept KEK ${k.id}: ${k.rows} key versions still need it; run rewrap-kek first`);
+      if (done.retired.length === 0 && done.kept.length === 0) console.log('keyward: no old KEK to retire');
+    }
+  } catch (error) {
+    if (error instanceof KekRotationRefused || error instanceof DatabaseUnavailable) fail(error.message);
+    throw error;
+  }
+}
+
 async function run(): Promise<void> {
   if (command === 'serve') {
     const port = Number(values.port);
@@ -149,9 +196,8 @@ async function run(): Promise<void> {
     const report = await runVerifyAudit({ dataDir: values.data, databaseUrl: values.database, auditKeyFile, checkpointFiles });
     for (const line of report.lines) (report.exitCode === 2 ? console.error : console.log)(line);
     process.exit(report.exitCode);
-  } else if (command === 'rewrap-kek') {
-    const count = await rewrapAllKeys({ dataDir: values.data, databaseUrl: values.database, kekFile });
-    console.log(`re-wrapped ${count} key versions under the new KEK`);
+  } else if (command === 'kek-add' || command === 'rewrap-kek' || command === 'kek-retire') {
+    await runKekCommand(command);
   }
 }
 

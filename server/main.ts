@@ -17,6 +17,7 @@ import { defaultKekPath, kekBackupWarning, loadOrCreateKekFile, loadPreviousKeks
 import { auditKeyBackupWarning, defaultAuditKeyPath, loadOrCreateAuditKeyFile, type AuditKey } from './crypto/audit-key.ts';
 import { defaultCheckpointPath, defaultInstanceName, startCheckpointWriter, type CheckpointWriter } from './audit-checkpoints.ts';
 import { checkAuditChainAtStart } from './audit-seal.ts';
+import { missingKekProblem, recordCurrentKek, startKekRingWatcher } from './kek-ring.ts';
 import { ensureDirExists, ensurePrivateDir, ensurePrivateFile } from './private-files.ts';
 import { DEMO_USERS, seedDemo, ensureOrg } from './seed.ts';
 import { demoDeviceSpecs } from './demo-fleet.ts';
@@ -45,7 +46,9 @@ export type KeywardServerOptions = {
   auditCheckpointStdout?: boolean;
   /** How often the head is checkpointed when it has moved (default 5 s). */
   auditCheckpointIntervalMs?: number;
-  /** Names this instance in its checkpoints (default `<hostname>/<pid>`). */
+  /** How often the KEK ring's files are checked for changes (default 2 s). */
+  kekReloadIntervalMs?: number;
+  /** Names this instance in its checkpoints and KEK records (default `<hostname>/<pid>`). */
   instance?: string;
   clock?: Clock;
   config?: Partial<AppConfig>;
@@ -62,6 +65,8 @@ export type KeywardServer = {
   deps: AppDeps;
   fleet: SimulatedFleet | null;
   auditCheckpoints: CheckpointWriter;
+  /** Re-reads the KEK ring (SIGHUP). */
+  reloadKeks(): void;
   stop(): Promise<void>;
 };
 
@@ -90,11 +95,13 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
   const keyFiles: { label: string; path: string }[] = [];
   let kek = options.kek;
   let previousKeks: Kek[] = [];
+  let kekPath: string | null = null;
   if (!kek) {
     const loaded = loadOrCreateKekFile(options.kekFile ?? defaultKekPath(dataDir));
     if (loaded.created) warn(kekBackupWarning(loaded.path));
     kek = loaded.kek;
     previousKeks = loadPreviousKeks(loaded.path, kek);
+    kekPath = loaded.path;
     keyFiles.push({ label: 'the KEK file', path: loaded.path });
   }
   let auditKey = options.auditKey;
@@ -117,6 +124,13 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
   if (options.simulatedAgents) config.agentCheckinSeconds = Math.max(1, Math.round((options.checkinIntervalMs ?? 1000) / 1000));
   const deps: AppDeps = { db: opened.db, dbKind: opened.kind, kek, previousKeks, auditKey, clock: options.clock ?? systemClock, config };
   await checkAuditChainAtStart(deps, { checkpointPath, at: nowIso(deps), say, alert });
+  await recordCurrentKek(deps, nowIso(deps));
+  const kekProblem = await missingKekProblem(deps, kekPath ?? 'the KEK given');
+  if (kekProblem) {
+    await opened.close();
+    throw new Error(kekProblem);
+  }
+  const kekRing = kekPath ? await startKekRingWatcher(deps, { kekPath, instance: options.instance, intervalMs: options.kekReloadIntervalMs, alert }) : null;
 
   if (options.demo) {
     const seed = await seedDemo(deps);
@@ -173,9 +187,10 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
       await auditCheckpoints.stop().catch((error: unknown) => {
         alert(`keyward: writing the last audit checkpoint failed: ${error instanceof Error ? error.message : String(error)}`);
       });
+      await kekRing?.stop();
       await opened.close();
     })();
     return stopping;
   };
-  return { url, port, db: opened.db, deps, fleet, auditCheckpoints, stop };
+  return { url, port, db: opened.db, deps, fleet, auditCheckpoints, reloadKeks: () => void kekRing?.reload(), stop };
 }

@@ -188,6 +188,20 @@ export type ServiceSecretTable = {
   created_at: string;
 };
 
+/** A KEK the service knows of: `current` seals new keys, `previous` still opens some, `retired` none. */
+export type KekRingTable = {
+  kek_id: string;
+  state: string;
+  updated_at: string;
+};
+
+/** The KEK ids a running instance holds (JSON array), refreshed while it runs. */
+export type KekInstanceTable = {
+  instance: string;
+  kek_ids: string;
+  seen_at: string;
+};
+
 export type Database = {
   org: OrgTable;
   users: UserTable;
@@ -206,4 +220,6 @@ export type Database = {
   idempotency: IdempotencyTable;
   rate_limits: RateLimitTable;
   service_secrets: ServiceSecretTable;
+  kek_ring: KekRingTable;
+  kek_instances: KekInstanceTable;
 };
