@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `keyward <command> [flags]`: `serve` (the default), `verify-audit`, the KEK rotation
- * (`kek-add`, `rewrap-kek`, `kek-retire`), `help`.
+ * (`kek-add`, `rewrap-kek`, `kek-retire`), `init`, `demo-remove`, `help`.
  * `keyward --help`, `keyward help` and `keyward <command> --help` list the commands and flags.
  * Bad arguments and a database that cannot be used are one line on stderr and exit code 2 —
  * never a stack trace.
@@ -14,6 +14,10 @@ import { addKek, kekAddSteps, KekRotationRefused, retireOldKeks, rewrapAllKeys }
 import { defaultKekPath } from './crypto/kek.ts';
 import { defaultAuditKeyPath } from './crypto/audit-key.ts';
 import { DatabaseUnavailable } from './db/open.ts';
+import { openAdminSession } from './admin-session.ts';
+import { initOrganisation, InitRefused, validateInitInput } from './init.ts';
+import { removeDemoAccounts } from './demo-accounts.ts';
+import { readSecretLines } from './read-secret.ts';
 import { parseTrustedProxies, splitProxyList } from './http/trusted-proxy.ts';
 
 type Flag = { name: string; value?: string; help: string };
@@ -36,6 +40,20 @@ const COMMANDS: Record<string, { summary: string; flags: Flag[] }> = {
       { name: 'simulated-agents', help: 'run simulated devices against the service (demo)' },
       { name: 'trusted-proxy', value: 'CIDR[,CIDR…]', help: 'reverse proxies whose X-Forwarded-For/-Proto/-Host are believed (env KEYWARD_TRUSTED_PROXY)' },
     ],
+  },
+  init: {
+    summary: 'set up the organisation and its first admin (once; the password is typed, or piped as one line)',
+    flags: [
+      { name: 'org', value: 'NAME', help: "the organisation's name" },
+      { name: 'email', value: 'EMAIL', help: "the first admin's email (their sign-in)" },
+      { name: 'name', value: 'NAME', help: "the first admin's name" },
+      { name: 'support-contact', value: 'TEXT', help: 'who people should contact when no key is found; default your IT support' },
+      DATA, DATABASE, KEK_FILE, AUDIT_KEY_FILE,
+    ],
+  },
+  'demo-remove': {
+    summary: 'remove the demo accounts (published passwords): they can no longer sign in; audited',
+    flags: [DATA, DATABASE, KEK_FILE, AUDIT_KEY_FILE],
   },
   'verify-audit': {
     summary: 'check the audit log (keyed chain, head, signed checkpoints); exit 0 only when intact',
@@ -98,6 +116,10 @@ function parse() {
         'audit-checkpoint-file': { type: 'string' },
         'audit-checkpoint-stdout': { type: 'boolean', default: false },
         checkpoints: { type: 'string', multiple: true },
+        org: { type: 'string' },
+        email: { type: 'string' },
+        name: { type: 'string' },
+        'support-contact': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       tokens: true,
@@ -160,6 +182,45 @@ async function runKekCommand(name: 'kek-add' | 'rewrap-kek' | 'kek-retire'): Pro
   }
 }
 
+async function runAdminCommand(name: 'init' | 'demo-remove'): Promise<void> {
+  let password = '';
+  if (name === 'init') {
+    const missing = (['org', 'email', 'name'] as const).filter((f) => !values[f]);
+    if (missing.length > 0) fail(`init needs ${missing.map((f) => `--${f}`).join(', ')} (keyward init --help)`);
+    if (process.stdin.isTTY) {
+      const [first, again] = await readSecretLines([`Password for ${values.email}: `, 'The same password again: ']);
+      if (first !== again) fail('the two passwords differ; run init again');
+      password = first;
+    } else {
+      password = (await readSecretLines(['']))[0] ?? '';
+    }
+  }
+  const input = { orgName: values.org ?? '', email: values.email ?? '', name: values.name ?? '', password, supportContact: values['support-contact'] ?? 'your IT support' };
+  if (name === 'init') {
+    try {
+      validateInitInput(input);
+    } catch (error) {
+      if (error instanceof InitRefused) fail(error.message);
+      throw error;
+    }
+  }
+  const session = await openAdminSession({ dataDir: values.data, databaseUrl: values.database, kekFile, auditKeyFile });
+  try {
+    if (name === 'init') {
+      await initOrganisation(session.deps, input);
+      console.log(`keyward: organisation "${values.org}" is set up; ${values.email} is its admin. Start the service (keyward serve${values.data !== './data' ? ` --data ${values.data}` : ''}${values.database ? ' --database …' : ''}) and sign in.`);
+    } else {
+      const removed = await removeDemoAccounts(session.deps);
+      console.log(removed.length > 0 ? `keyward: removed the demo accounts ${removed.join(', ')} (they can no longer sign in)` : 'keyward: no demo account to remove');
+    }
+  } catch (error) {
+    if (error instanceof InitRefused) fail(error.message);
+    throw error;
+  } finally {
+    await session.close();
+  }
+}
+
 async function run(): Promise<void> {
   if (command === 'serve') {
     const port = Number(values.port);
@@ -196,6 +257,8 @@ async function run(): Promise<void> {
     const report = await runVerifyAudit({ dataDir: values.data, databaseUrl: values.database, auditKeyFile, checkpointFiles });
     for (const line of report.lines) (report.exitCode === 2 ? console.error : console.log)(line);
     process.exit(report.exitCode);
+  } else if (command === 'init' || command === 'demo-remove') {
+    await runAdminCommand(command);
   } else if (command === 'kek-add' || command === 'rewrap-kek' || command === 'kek-retire') {
     await runKekCommand(command);
   }

@@ -20,6 +20,7 @@ import { checkAuditChainAtStart } from './audit-seal.ts';
 import { missingKekProblem, recordCurrentKek, startKekRingWatcher } from './kek-ring.ts';
 import { ensureDirExists, ensurePrivateDir, ensurePrivateFile } from './private-files.ts';
 import { DEMO_USERS, seedDemo, ensureOrg } from './seed.ts';
+import { activeDemoAccounts } from './demo-accounts.ts';
 import { demoDeviceSpecs } from './demo-fleet.ts';
 import { startSimulatedFleet, type SimulatedFleet } from '../agent/simulated-fleet.ts';
 import { destroyExpiredKeyVersions } from './services/retention.ts';
@@ -137,7 +138,15 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
     say(seed.created ? 'keyward: demo organisation "Demo Org" created' : 'keyward: demo organisation already present (nothing seeded again)');
     for (const u of Object.values(DEMO_USERS)) say(`keyward: demo sign-in (${u.role}): ${u.email} / ${u.password}`);
   } else {
+    const demoAccounts = await activeDemoAccounts(deps);
+    if (demoAccounts.length > 0) {
+      await kekRing?.stop();
+      await opened.close();
+      throw new Error(`this database still has the demo accounts (${demoAccounts.join(', ')}), whose passwords are published: remove them with keyward demo-remove (same --data/--database), or start with --demo`);
+    }
     await ensureOrg(deps, { name: 'Keyward', supportContact: 'your IT support' });
+    const admin = await deps.db.selectFrom('users').select('id').where('role', '=', 'admin').where('password_hash', '!=', '').limit(1).executeTakeFirst();
+    if (!admin) warn(`keyward: nobody can sign in yet: create the organisation's first admin with keyward init --org NAME --email EMAIL --name NAME${options.dataDir ? ` --data ${dataDir}` : ''}${options.databaseUrl ? ' --database …' : ''}`);
   }
 
   const purge = () => destroyExpiredKeyVersions(deps, config.retiredRetentionDays).catch((error: unknown) => {

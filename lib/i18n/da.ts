@@ -304,4 +304,11 @@ export const da = {
   'portal.reason_min': 'Mindst {min} tegn.',
   // --- keyed audit log
   'portal.audit.action.audit.chain_sealed': 'Revisionsloggen blev forseglet med revisionsnøglen',
+  // --- operating Keyward
+  'portal.demo_account': 'Demokonto (offentliggjort adgangskode)',
+  'portal.audit.action.kek.rewrap_started': 'Nøglerotation: ompakker under en ny nøglekrypteringsnøgle',
+  'portal.audit.action.kek.rewrapped': 'Nøglerotation: alle nøgler ompakket under den nye nøglekrypteringsnøgle',
+  'portal.audit.action.kek.retired': 'Nøglerotation: gammel nøglekrypteringsnøgle udfaset',
+  'portal.audit.action.org.initialised': 'Organisationen oprettet med sin første administrator',
+  'portal.audit.action.demo.account_removed': 'Demokonto fjernet',
 } satisfies Catalog;

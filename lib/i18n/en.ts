@@ -308,6 +308,13 @@ export const en = {
   'portal.reason_min': 'At least {min} characters.',
   // --- keyed audit log
   'portal.audit.action.audit.chain_sealed': 'Audit log sealed with the audit key',
+  // --- operating Keyward
+  'portal.demo_account': 'Demo account (published password)',
+  'portal.audit.action.kek.rewrap_started': 'Key rotation: re-wrapping under a new key-encryption key',
+  'portal.audit.action.kek.rewrapped': 'Key rotation: every key re-wrapped under the new key-encryption key',
+  'portal.audit.action.kek.retired': 'Key rotation: old key-encryption key retired',
+  'portal.audit.action.org.initialised': 'Organisation set up with its first admin',
+  'portal.audit.action.demo.account_removed': 'Demo account removed',
 } as const;
 
 export type MessageId = keyof typeof en;

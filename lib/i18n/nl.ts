@@ -304,4 +304,11 @@ export const nl = {
   'portal.reason_min': 'Minstens {min} tekens.',
   // --- keyed audit log
   'portal.audit.action.audit.chain_sealed': 'Auditlogboek verzegeld met de auditsleutel',
+  // --- operating Keyward
+  'portal.demo_account': 'Demo-account (gepubliceerd wachtwoord)',
+  'portal.audit.action.kek.rewrap_started': 'Sleutelrotatie: opnieuw verpakken onder een nieuwe sleutelversleutelingssleutel',
+  'portal.audit.action.kek.rewrapped': 'Sleutelrotatie: alle sleutels opnieuw verpakt onder de nieuwe sleutelversleutelingssleutel',
+  'portal.audit.action.kek.retired': 'Sleutelrotatie: oude sleutelversleutelingssleutel buiten gebruik gesteld',
+  'portal.audit.action.org.initialised': 'Organisatie ingericht met de eerste beheerder',
+  'portal.audit.action.demo.account_removed': 'Demo-account verwijderd',
 } satisfies Catalog;

@@ -304,4 +304,11 @@ export const sv = {
   'portal.reason_min': 'Minst {min} tecken.',
   // --- keyed audit log
   'portal.audit.action.audit.chain_sealed': 'Granskningsloggen förseglades med granskningsnyckeln',
+  // --- operating Keyward
+  'portal.demo_account': 'Demokonto (publicerat lösenord)',
+  'portal.audit.action.kek.rewrap_started': 'Nyckelrotation: omsluter med en ny nyckelkrypteringsnyckel',
+  'portal.audit.action.kek.rewrapped': 'Nyckelrotation: alla nycklar omslutna med den nya nyckelkrypteringsnyckeln',
+  'portal.audit.action.kek.retired': 'Nyckelrotation: gammal nyckelkrypteringsnyckel avvecklad',
+  'portal.audit.action.org.initialised': 'Organisationen konfigurerad med sin första administratör',
+  'portal.audit.action.demo.account_removed': 'Demokonto borttaget',
 } satisfies Catalog;

@@ -11,20 +11,21 @@ export const CLI = fileURLToPath(new URL('../../server/cli.ts', import.meta.url)
 export type Run = { code: number | null; stdout: string; stderr: string };
 
 /** Runs `keyward …`; with `untilServing`, stops it (SIGTERM) once it says where it serves. */
-export function keyward(args: string[], options: { env?: Record<string, string>; untilServing?: boolean; cwd?: string } = {}): Promise<Run> {
+export function keyward(args: string[], options: { env?: Record<string, string>; untilServing?: boolean; cwd?: string; input?: string } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (options.input !== undefined) child.stdin?.end(options.input);
     let stdout = '';
     let stderr = '';
     let stopping = false;
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       if (options.untilServing && !stopping && stdout.includes('keyward: serving ')) {
         stopping = true;
         child.kill('SIGTERM');
       }
     });
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
     child.on('error', reject);
