@@ -39,6 +39,8 @@ const COMMANDS: Record<string, { summary: string; flags: Flag[] }> = {
       { name: 'demo', help: 'create the demo organisation on first start' },
       { name: 'simulated-agents', help: 'run simulated devices against the service (demo)' },
       { name: 'trusted-proxy', value: 'CIDR[,CIDR…]', help: 'reverse proxies whose X-Forwarded-For/-Proto/-Host are believed (env KEYWARD_TRUSTED_PROXY)' },
+      { name: 'tls-cert', value: 'FILE', help: 'serve HTTPS with this PEM certificate (chain); re-read on SIGHUP (env KEYWARD_TLS_CERT)' },
+      { name: 'tls-key', value: 'FILE', help: 'the PEM private key of --tls-cert; re-read on SIGHUP (env KEYWARD_TLS_KEY)' },
     ],
   },
   init: {
@@ -117,6 +119,8 @@ function parse() {
         'audit-checkpoint-stdout': { type: 'boolean', default: false },
         checkpoints: { type: 'string', multiple: true },
         org: { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
         email: { type: 'string' },
         name: { type: 'string' },
         'support-contact': { type: 'string' },
@@ -231,7 +235,11 @@ async function run(): Promise<void> {
     } catch (error) {
       fail(error instanceof Error ? error.message : String(error));
     }
+    const tlsCert = values['tls-cert'] ?? env.KEYWARD_TLS_CERT;
+    const tlsKey = values['tls-key'] ?? env.KEYWARD_TLS_KEY;
+    if (Boolean(tlsCert) !== Boolean(tlsKey)) fail('HTTPS needs both --tls-cert FILE and --tls-key FILE');
     const starting = startKeywardServer({
+      ...(tlsCert && tlsKey ? { tls: { certFile: tlsCert, keyFile: tlsKey } } : {}),
       port,
       host: values.host,
       dataDir: values.data,
@@ -251,6 +259,8 @@ async function run(): Promise<void> {
     };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
+    // SIGHUP: pick up a renewed TLS certificate and KEK files added for a rotation, without a restart.
+    process.on('SIGHUP', () => void starting.then((server) => server.reload(), () => undefined));
     await starting;
   } else if (command === 'verify-audit') {
     const checkpointFiles = values.checkpoints ?? (env.KEYWARD_AUDIT_CHECKPOINT_FILE ? [env.KEYWARD_AUDIT_CHECKPOINT_FILE] : undefined);

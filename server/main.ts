@@ -7,7 +7,9 @@
  */
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { createServer as createHttpsServer } from 'node:https';
 import { serve, type ServerType } from '@hono/node-server';
+import { isLoopbackHost, plainHttpWarning, readTlsPair, type TlsFiles, type TlsPair } from './tls.ts';
 import type { Kysely } from 'kysely';
 import { createApp } from './app.ts';
 import { defaultConfig, nowIso, systemClock, type AppConfig, type AppDeps, type Clock } from './deps.ts';
@@ -47,6 +49,8 @@ export type KeywardServerOptions = {
   auditCheckpointStdout?: boolean;
   /** How often the head is checkpointed when it has moved (default 5 s). */
   auditCheckpointIntervalMs?: number;
+  /** Serve HTTPS with this PEM certificate (chain) and key; both re-read on `reload()` (SIGHUP). */
+  tls?: TlsFiles;
   /** How often the KEK ring's files are checked for changes (default 2 s). */
   kekReloadIntervalMs?: number;
   /** Names this instance in its checkpoints and KEK records (default `<hostname>/<pid>`). */
@@ -68,6 +72,8 @@ export type KeywardServer = {
   auditCheckpoints: CheckpointWriter;
   /** Re-reads the KEK ring (SIGHUP). */
   reloadKeks(): void;
+  /** SIGHUP: re-reads the KEK ring and the TLS certificate; returns one line per problem. */
+  reload(): string[];
   stop(): Promise<void>;
 };
 
@@ -90,6 +96,15 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
     if (!options.quiet) alert(line);
   };
   const dataDir = options.dataDir ?? './data';
+  // Checked before anything else starts: a wrong path or a key that does not fit fails in one line.
+  let tlsPair: TlsPair | null = null;
+  if (options.tls) {
+    try {
+      tlsPair = readTlsPair(options.tls);
+    } catch (error) {
+      throw new Error(`cannot use the TLS certificate ${options.tls.certFile} with the key ${options.tls.keyFile}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    }
+  }
   // Also with PostgreSQL: the directory holds the key files and the checkpoints by default.
   ensurePrivateDir(dataDir);
   const opened = await openDatabase({ dataDir, databaseUrl: options.databaseUrl, pgSchema: options.pgSchema });
@@ -169,10 +184,39 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
 
   const app = createApp(deps);
   const host = options.host ?? '127.0.0.1';
-  const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host });
-  const port = await listen(server);
-  const url = `http://${host}:${port}`;
+  const tls = options.tls;
+  const server = tls
+    ? serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host, createServer: createHttpsServer, serverOptions: tlsPair ?? readTlsPair(tls) })
+    : serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host });
+  let port: number;
+  try {
+    port = await listen(server);
+  } catch (error) {
+    clearInterval(purgeTimer);
+    await auditCheckpoints.stop().catch(() => undefined);
+    await kekRing?.stop();
+    await opened.close();
+    const code = error instanceof Error && 'code' in error ? error.code : '';
+    if (code === 'EADDRINUSE') throw new Error(`port ${options.port ?? 8787} on ${host} is already in use (another Keyward or another service); choose another with --port N`);
+    if (code === 'EADDRNOTAVAIL') throw new Error(`${host} is not an address of this machine; choose another with --host`);
+    if (code === 'EACCES') throw new Error(`not allowed to listen on port ${options.port ?? 8787}; ports below 1024 need privileges: choose --port 8787 (or another above 1023) and forward to it`);
+    throw error;
+  }
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const url = `${tls ? 'https' : 'http'}://${urlHost}:${port}`;
   say(`keyward: serving ${url} (database: ${opened.location})`);
+  if (!tls && !isLoopbackHost(host)) warn(plainHttpWarning(host, port));
+  const reloadTls = (): string[] => {
+    if (!tls) return [];
+    try {
+      const pair = readTlsPair(tls);
+      if ('setSecureContext' in server && typeof server.setSecureContext === 'function') server.setSecureContext(pair);
+      say(`keyward: TLS certificate reloaded from ${tls.certFile}`);
+      return [];
+    } catch (error) {
+      return [`keyward: the TLS certificate was not reloaded (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); still serving the previous one`];
+    }
+  };
 
   let fleet: SimulatedFleet | null = null;
   if (options.simulatedAgents) {
@@ -201,5 +245,13 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
     })();
     return stopping;
   };
-  return { url, port, db: opened.db, deps, fleet, auditCheckpoints, reloadKeks: () => void kekRing?.reload(), stop };
+  return { url, port, db: opened.db, deps, fleet, auditCheckpoints, reloadKeks: () => void kekRing?.reload(),
+    reload: () => {
+      kekRing?.reload();
+      const problems = reloadTls();
+      for (const line of problems) alert(line);
+      return problems;
+    },
+    stop,
+  };
 }
