@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `keyward <command> [flags]`: `serve` (the default), `verify-audit`, the KEK rotation
- * (`kek-add`, `rewrap-kek`, `kek-retire`), `init`, `demo-remove`, `help`.
+ * (`kek-add`, `rewrap-kek`, `kek-retire`), `init`, `demo-remove`, `backup`, `restore`, `help`.
  * `keyward --help`, `keyward help` and `keyward <command> --help` list the commands and flags.
  * Bad arguments and a database that cannot be used are one line on stderr and exit code 2 —
  * never a stack trace.
@@ -18,6 +18,8 @@ import { openAdminSession } from './admin-session.ts';
 import { initOrganisation, InitRefused, validateInitInput } from './init.ts';
 import { removeDemoAccounts } from './demo-accounts.ts';
 import { readSecretLines } from './read-secret.ts';
+import { backup, BackupRefused, restoreSqlite } from './backup.ts';
+import { defaultCheckpointPath } from './audit-checkpoints.ts';
 import { parseTrustedProxies, splitProxyList } from './http/trusted-proxy.ts';
 
 type Flag = { name: string; value?: string; help: string };
@@ -56,6 +58,23 @@ const COMMANDS: Record<string, { summary: string; flags: Flag[] }> = {
   'demo-remove': {
     summary: 'remove the demo accounts (published passwords): they can no longer sign in; audited',
     flags: [DATA, DATABASE, KEK_FILE, AUDIT_KEY_FILE],
+  },
+  backup: {
+    summary: 'back up the database (SQLite online copy, or pg_dump) to --out and the KEK ring, audit key and checkpoints to --keys-out, kept apart',
+    flags: [
+      { name: 'out', value: 'DIR', help: 'where the database copy goes (a new directory)' },
+      { name: 'keys-out', value: 'DIR', help: 'where the key files and checkpoints go: not inside --out, and stored apart from it' },
+      DATA, DATABASE, KEK_FILE, AUDIT_KEY_FILE,
+      { name: 'audit-checkpoint-file', value: 'FILE', help: "this instance's checkpoint file; default <data>/audit-checkpoints.jsonl (env KEYWARD_AUDIT_CHECKPOINT_FILE)" },
+    ],
+  },
+  restore: {
+    summary: 'put a SQLite backup (--from) and its key backup (--keys-from) into a new data directory (PostgreSQL: pg_restore, see README)',
+    flags: [
+      { name: 'from', value: 'DIR', help: 'the database backup (--out of backup)' },
+      { name: 'keys-from', value: 'DIR', help: 'the key backup (--keys-out of backup)' },
+      DATA,
+    ],
   },
   'verify-audit': {
     summary: 'check the audit log (keyed chain, head, signed checkpoints); exit 0 only when intact',
@@ -119,6 +138,10 @@ function parse() {
         'audit-checkpoint-stdout': { type: 'boolean', default: false },
         checkpoints: { type: 'string', multiple: true },
         org: { type: 'string' },
+        out: { type: 'string' },
+        'keys-out': { type: 'string' },
+        from: { type: 'string' },
+        'keys-from': { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         email: { type: 'string' },
@@ -225,6 +248,30 @@ async function runAdminCommand(name: 'init' | 'demo-remove'): Promise<void> {
   }
 }
 
+async function runBackupCommand(name: 'backup' | 'restore'): Promise<void> {
+  const named = (flag: string) => tokens.some((t) => t.kind === 'option' && t.name === flag);
+  try {
+    if (name === 'backup') {
+      if (!values.out || !values['keys-out']) fail('backup needs --out DIR (the database copy) and --keys-out DIR (the keys, stored apart) (keyward backup --help)');
+      if (!named('data') && !kekFile) fail('backup needs the data directory (--data DIR) or --kek-file and --audit-key-file of the service');
+      const done = await backup({
+        dataDir: values.data, databaseUrl: values.database, out: values.out, keysOut: values['keys-out'],
+        kekFile: kekFile ?? defaultKekPath(values.data), auditKeyFile: auditKeyFile ?? defaultAuditKeyPath(values.data),
+        checkpointFiles: [values['audit-checkpoint-file'] ?? env.KEYWARD_AUDIT_CHECKPOINT_FILE ?? defaultCheckpointPath(values.data)],
+      });
+      console.log(`keyward: database backed up to ${done.database}`);
+      console.log(`keyward: KEK ring (${done.kekIds.join(', ')}), audit key and checkpoints backed up to ${values['keys-out']}: store them apart from the database backup`);
+    } else {
+      if (!values.from || !values['keys-from'] || !named('data')) fail('restore needs --from DIR, --keys-from DIR and --data DIR (a new data directory) (keyward restore --help)');
+      const restored = restoreSqlite({ from: values.from, keysFrom: values['keys-from'], dataDir: values.data });
+      console.log(`keyward: restored ${restored.length} files into ${values.data}; start it with keyward serve --data ${values.data}, then check it with keyward verify-audit --data ${values.data}`);
+    }
+  } catch (error) {
+    if (error instanceof BackupRefused || error instanceof DatabaseUnavailable) fail(error.message);
+    throw error;
+  }
+}
+
 async function run(): Promise<void> {
   if (command === 'serve') {
     const port = Number(values.port);
@@ -267,6 +314,8 @@ async function run(): Promise<void> {
     const report = await runVerifyAudit({ dataDir: values.data, databaseUrl: values.database, auditKeyFile, checkpointFiles });
     for (const line of report.lines) (report.exitCode === 2 ? console.error : console.log)(line);
     process.exit(report.exitCode);
+  } else if (command === 'backup' || command === 'restore') {
+    await runBackupCommand(command);
   } else if (command === 'init' || command === 'demo-remove') {
     await runAdminCommand(command);
   } else if (command === 'kek-add' || command === 'rewrap-kek' || command === 'kek-retire') {
