@@ -235,7 +235,8 @@ async function runAdminCommand(name: 'init' | 'demo-remove'): Promise<void> {
   try {
     if (name === 'init') {
       await initOrganisation(session.deps, input);
-      console.log(`keyward: organisation "${values.org}" is set up; ${values.email} is its admin. Start the service (keyward serve${values.data !== './data' ? ` --data ${values.data}` : ''}${values.database ? ' --database …' : ''}) and sign in.`);
+      const same = [values.data !== './data' ? `--data ${values.data}` : '', values.database ? '--database …' : '', kekFile ? `--kek-file ${kekFile}` : '', auditKeyFile ? `--audit-key-file ${auditKeyFile}` : ''].filter(Boolean).join(' ');
+      console.log(`keyward: organisation "${values.org}" is set up; ${values.email} is its admin. Start the service (keyward serve${same ? ` ${same}` : ''}) and sign in.`);
     } else {
       const removed = await removeDemoAccounts(session.deps);
       console.log(removed.length > 0 ? `keyward: removed the demo accounts ${removed.join(', ')} (they can no longer sign in)` : 'keyward: no demo account to remove');
