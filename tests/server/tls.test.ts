@@ -5,7 +5,7 @@
  * warning; a port in use and an unreachable PostgreSQL are one line with the fix, and the
  * database password never appears.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startKeywardServer } from '../../server/main.ts';
-import { keyward, noStackTrace } from './cli-run.ts';
+import { CLI, keyward, noStackTrace } from './cli-run.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'keyward-tls-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -81,6 +81,30 @@ describe('TLS and start-up errors', () => {
     expect(run.stderr).not.toContain('PLAIN HTTP');
     const half = await keyward(['serve', '--data', join(root, 'cli-data'), '--tls-cert', pair.cert]);
     expect([half.code, half.stderr.trim()]).toEqual([2, 'keyward: HTTPS needs both --tls-cert FILE and --tls-key FILE']);
+  }, 60_000);
+
+  it('SIGHUP makes a running `keyward serve` re-read its certificate', async () => {
+    const pair = selfSigned('hup');
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', join(root, 'hup-data'), '--tls-cert', pair.cert, '--tls-key', pair.key], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    const waiting: { text: string; resolve(): void }[] = [];
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      for (const w of waiting.filter((x) => stdout.includes(x.text))) w.resolve();
+    });
+    const seen = (text: string) => new Promise<void>((resolve) => {
+      if (stdout.includes(text)) resolve();
+      else waiting.push({ text, resolve });
+    });
+    try {
+      await seen('keyward: serving https://');
+      child.kill('SIGHUP');
+      await seen(`keyward: TLS certificate reloaded from ${pair.cert}`);
+      expect(child.exitCode).toBe(null);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('close', resolve));
+    }
   }, 60_000);
 
   it('plain HTTP on a non-loopback address is warned about loudly', async () => {
