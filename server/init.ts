@@ -8,6 +8,7 @@
  * `initOrganisation` without a password once it knows the person.
  */
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type { AppDeps } from './deps.ts';
 import { nowIso } from './deps.ts';
 import { appendAudit } from './audit.ts';
@@ -36,6 +37,8 @@ export async function initOrganisation(deps: AppDeps, input: InitInput): Promise
   const email = input.email.trim().toLowerCase();
   const passwordHash = await hashPassword(input.password);
   return deps.db.transaction().execute(async (trx) => {
+    // Two inits at once on PostgreSQL: the second waits here, then sees the first one's admin.
+    if (deps.dbKind === 'postgres') await sql`lock table users in share row exclusive mode`.execute(trx);
     const admins = await trx.selectFrom('users').select('email').where('role', '=', 'admin').where('password_hash', '!=', '').execute();
     const real = admins.filter((a) => !isDemoAccount(a.email));
     if (real.length > 0) throw new InitRefused(`this organisation is already set up (admin ${real[0].email}); add people on the admin console's Users page`);

@@ -14,6 +14,11 @@ import { verifyPassword } from '../../server/crypto/secrets.ts';
 import { createSession } from '../../server/auth/sessions.ts';
 import { DEMO_USERS } from '../../server/seed.ts';
 import { keyward, noStackTrace } from './cli-run.ts';
+import { openAdminSession } from '../../server/admin-session.ts';
+import { initOrganisation, InitRefused } from '../../server/init.ts';
+import { dropPostgresSchema } from '../../server/db/open.ts';
+import { PG_URL } from './harness.ts';
+import { randomBytes } from 'node:crypto';
 
 const root = mkdtempSync(join(tmpdir(), 'keyward-init-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -95,4 +100,19 @@ describe('first admin without the demo', () => {
     const init = await keyward(['init', '--data', dataDir, '--org', 'Real Org', '--email', 'admin@real.example', '--name', 'Real Admin'], { input: `${PASSWORD}\n` });
     expect(init.code).toBe(0);
   }, 90_000);
+
+  it('two inits at once on PostgreSQL: exactly one admin is created', async () => {
+    const schema = `kw_init_${process.pid}_${randomBytes(4).toString('hex')}`;
+    const sessions = await Promise.all([0, 1].map((i) => openAdminSession({ dataDir: join(root, `pg-${i}`), databaseUrl: PG_URL, pgSchema: schema, warn: () => undefined })));
+    try {
+      const results = await Promise.allSettled(sessions.map((s, i) => initOrganisation(s.deps, { orgName: `Org ${i}`, supportContact: 'it', email: `admin${i}@race.example`, name: `Admin ${i}`, password: PASSWORD })));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const refused = results.find((r) => r.status === 'rejected');
+      expect(refused?.status === 'rejected' && refused.reason instanceof InitRefused).toBe(true);
+      expect(await sessions[0].deps.db.selectFrom('users').select('email').where('role', '=', 'admin').execute()).toHaveLength(1);
+    } finally {
+      for (const s of sessions) await s.close();
+      await dropPostgresSchema(PG_URL, schema);
+    }
+  }, 60_000);
 });
