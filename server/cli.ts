@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `keyward <command> [flags]`: `serve` (the default), `verify-audit`, `rewrap-kek`, `help`.
+ * `keyward <command> [flags]`: `serve` (the default), `verify-audit`, the KEK rotation
+ * (`kek-add`, `rewrap-kek`, `kek-retire`), `init`, `demo-remove`, `backup`, `restore`, `help`.
  * `keyward --help`, `keyward help` and `keyward <command> --help` list the commands and flags.
  * Bad arguments and a database that cannot be used are one line on stderr and exit code 2 —
  * never a stack trace.
@@ -9,7 +10,17 @@
 import { parseArgs } from 'node:util';
 import { startKeywardServer } from './main.ts';
 import { runVerifyAudit } from './verify-audit.ts';
-import { rewrapAllKeys } from './rewrap.ts';
+import { existsSync } from 'node:fs';
+import { addKek, kekAddSteps, KekRotationRefused, retireOldKeks, rewrapAllKeys } from './rewrap.ts';
+import { defaultKekPath } from './crypto/kek.ts';
+import { defaultAuditKeyPath } from './crypto/audit-key.ts';
+import { DatabaseUnavailable } from './db/open.ts';
+import { openAdminSession } from './admin-session.ts';
+import { initOrganisation, InitRefused, validateInitInput } from './init.ts';
+import { removeDemoAccounts } from './demo-accounts.ts';
+import { readSecretLines } from './read-secret.ts';
+import { backup, BackupRefused, restoreSqlite } from './backup.ts';
+import { defaultCheckpointPath } from './audit-checkpoints.ts';
 import { parseTrustedProxies, splitProxyList } from './http/trusted-proxy.ts';
 import { runSsoCommand } from './sso-cli.ts';
 
@@ -35,6 +46,39 @@ const COMMANDS: Record<string, { summary: string; flags: Flag[] }> = {
       { name: 'demo', help: 'create the demo organisation on first start' },
       { name: 'simulated-agents', help: 'run simulated devices against the service (demo)' },
       { name: 'trusted-proxy', value: 'CIDR[,CIDR…]', help: 'reverse proxies whose X-Forwarded-For/-Proto/-Host are believed (env KEYWARD_TRUSTED_PROXY)' },
+      { name: 'tls-cert', value: 'FILE', help: 'serve HTTPS with this PEM certificate (chain); re-read on SIGHUP (env KEYWARD_TLS_CERT)' },
+      { name: 'tls-key', value: 'FILE', help: 'the PEM private key of --tls-cert; re-read on SIGHUP (env KEYWARD_TLS_KEY)' },
+    ],
+  },
+  init: {
+    summary: 'set up the organisation and its first admin (once; the password is typed, or piped as one line)',
+    flags: [
+      { name: 'org', value: 'NAME', help: "the organisation's name" },
+      { name: 'email', value: 'EMAIL', help: "the first admin's email (their sign-in)" },
+      { name: 'name', value: 'NAME', help: "the first admin's name" },
+      { name: 'support-contact', value: 'TEXT', help: 'who people should contact when no key is found; default your IT support' },
+      DATA, DATABASE, KEK_FILE, AUDIT_KEY_FILE,
+    ],
+  },
+  'demo-remove': {
+    summary: 'remove the demo accounts (published passwords): they can no longer sign in; audited',
+    flags: [DATA, DATABASE, KEK_FILE, AUDIT_KEY_FILE],
+  },
+  backup: {
+    summary: 'back up the database (SQLite online copy, or pg_dump) to --out and the KEK ring, audit key and checkpoints to --keys-out, kept apart',
+    flags: [
+      { name: 'out', value: 'DIR', help: 'where the database copy goes (a new directory)' },
+      { name: 'keys-out', value: 'DIR', help: 'where the key files and checkpoints go: not inside --out, and stored apart from it' },
+      DATA, DATABASE, KEK_FILE, AUDIT_KEY_FILE,
+      { name: 'audit-checkpoint-file', value: 'FILE', help: "this instance's checkpoint file; default <data>/audit-checkpoints.jsonl (env KEYWARD_AUDIT_CHECKPOINT_FILE)" },
+    ],
+  },
+  restore: {
+    summary: 'put a SQLite backup (--from) and its key backup (--keys-from) into a new data directory (PostgreSQL: pg_restore, see README)',
+    flags: [
+      { name: 'from', value: 'DIR', help: 'the database backup (--out of backup)' },
+      { name: 'keys-from', value: 'DIR', help: 'the key backup (--keys-out of backup)' },
+      DATA,
     ],
   },
   'verify-audit': {
@@ -44,9 +88,17 @@ const COMMANDS: Record<string, { summary: string; flags: Flag[] }> = {
       { name: 'checkpoints', value: 'FILE', help: 'a checkpoint file to check against (repeat for each instance); default <data>/audit-checkpoints.jsonl' },
     ],
   },
+  'kek-add': {
+    summary: 'KEK rotation, step 1: write a new KEK to <kek>.new, to be copied to every instance (needs --data or --kek-file)',
+    flags: [DATA, KEK_FILE],
+  },
   'rewrap-kek': {
-    summary: 're-wrap every escrowed key under a new KEK (the old one is kept as <kek>.old-<id>)',
-    flags: [DATA, DATABASE, KEK_FILE],
+    summary: 'KEK rotation, step 2: once every running instance holds <kek>.new, re-wrap every key under it, online and resumably; audited',
+    flags: [DATA, DATABASE, KEK_FILE, AUDIT_KEY_FILE],
+  },
+  'kek-retire': {
+    summary: 'KEK rotation, step 3: delete the old KEK files (<kek>.old-<id>) no key needs any more; audited',
+    flags: [DATA, DATABASE, KEK_FILE, AUDIT_KEY_FILE],
   },
   help: { summary: 'show this help (also keyward --help, keyward <command> --help)', flags: [] },
 };
@@ -90,6 +142,16 @@ function parse() {
         'audit-checkpoint-file': { type: 'string' },
         'audit-checkpoint-stdout': { type: 'boolean', default: false },
         checkpoints: { type: 'string', multiple: true },
+        org: { type: 'string' },
+        out: { type: 'string' },
+        'keys-out': { type: 'string' },
+        from: { type: 'string' },
+        'keys-from': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        email: { type: 'string' },
+        name: { type: 'string' },
+        'support-contact': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       tokens: true,
@@ -118,6 +180,104 @@ const env = process.env;
 const kekFile = values['kek-file'] ?? env.KEYWARD_KEK_FILE;
 const auditKeyFile = values['audit-key-file'] ?? env.KEYWARD_AUDIT_KEY_FILE;
 
+/** The KEK commands act on files that must be named: a default ./data would quietly make a new, unrelated ring. */
+async function runKekCommand(name: 'kek-add' | 'rewrap-kek' | 'kek-retire'): Promise<void> {
+  const named = (flag: string) => tokens.some((t) => t.kind === 'option' && t.name === flag);
+  if (!named('data') && !kekFile) fail(`${name} needs the KEK your instances use: --kek-file FILE (or KEYWARD_KEK_FILE) or --data DIR for DIR/kek.key (keyward ${name} --help)`);
+  const ring = kekFile ?? defaultKekPath(values.data);
+  if (!existsSync(ring)) fail(`no KEK file at ${ring}: name the one your instances use with --kek-file or --data`);
+  const options = {
+    kekFile: ring,
+    auditKeyFile: auditKeyFile ?? defaultAuditKeyPath(values.data),
+    dataDir: values.data,
+    databaseUrl: values.database,
+    say: (line: string) => console.log(line),
+  };
+  try {
+    if (name === 'kek-add') {
+      const added = addKek(ring);
+      console.log(`keyward: ${added.created ? 'new KEK' : 'the KEK already added'} ${added.kek.id} is in ${added.path}. Next:`);
+      for (const step of kekAddSteps(ring)) console.log(`  ${step}`);
+    } else if (name === 'rewrap-kek') {
+      const done = await rewrapAllKeys(options);
+      console.log(`keyward: re-wrapped ${done.count} key versions under KEK ${done.to}; ${ring} is now that KEK (the old one kept as ${ring}.old-<id>). Next:`);
+      console.log(`  ${kekAddSteps(ring)[2]}`);
+    } else {
+      const done = await retireOldKeks(options);
+      for (const id of done.retired) console.log(`keyward: retired KEK ${id} (its file is deleted)`);
+      for (const k of done.kept) console.log(`keyward: kept KEK ${k.id}: ${k.rows} key versions still need it; run rewrap-kek first`);
+      if (done.retired.length === 0 && done.kept.length === 0) console.log('keyward: no old KEK to retire');
+    }
+  } catch (error) {
+    if (error instanceof KekRotationRefused || error instanceof DatabaseUnavailable) fail(error.message);
+    throw error;
+  }
+}
+
+async function runAdminCommand(name: 'init' | 'demo-remove'): Promise<void> {
+  let password = '';
+  if (name === 'init') {
+    const missing = (['org', 'email', 'name'] as const).filter((f) => !values[f]);
+    if (missing.length > 0) fail(`init needs ${missing.map((f) => `--${f}`).join(', ')} (keyward init --help)`);
+    if (process.stdin.isTTY) {
+      const [first, again] = await readSecretLines([`Password for ${values.email}: `, 'The same password again: ']);
+      if (first !== again) fail('the two passwords differ; run init again');
+      password = first;
+    } else {
+      password = (await readSecretLines(['']))[0] ?? '';
+    }
+  }
+  const input = { orgName: values.org ?? '', email: values.email ?? '', name: values.name ?? '', password, supportContact: values['support-contact'] ?? 'your IT support' };
+  if (name === 'init') {
+    try {
+      validateInitInput(input);
+    } catch (error) {
+      if (error instanceof InitRefused) fail(error.message);
+      throw error;
+    }
+  }
+  const session = await openAdminSession({ dataDir: values.data, databaseUrl: values.database, kekFile, auditKeyFile });
+  try {
+    if (name === 'init') {
+      await initOrganisation(session.deps, input);
+      const same = [values.data !== './data' ? `--data ${values.data}` : '', values.database ? '--database …' : '', kekFile ? `--kek-file ${kekFile}` : '', auditKeyFile ? `--audit-key-file ${auditKeyFile}` : ''].filter(Boolean).join(' ');
+      console.log(`keyward: organisation "${values.org}" is set up; ${values.email} is its admin. Start the service (keyward serve${same ? ` ${same}` : ''}) and sign in.`);
+    } else {
+      const removed = await removeDemoAccounts(session.deps);
+      console.log(removed.length > 0 ? `keyward: removed the demo accounts ${removed.join(', ')} (they can no longer sign in)` : 'keyward: no demo account to remove');
+    }
+  } catch (error) {
+    if (error instanceof InitRefused) fail(error.message);
+    throw error;
+  } finally {
+    await session.close();
+  }
+}
+
+async function runBackupCommand(name: 'backup' | 'restore'): Promise<void> {
+  const named = (flag: string) => tokens.some((t) => t.kind === 'option' && t.name === flag);
+  try {
+    if (name === 'backup') {
+      if (!values.out || !values['keys-out']) fail('backup needs --out DIR (the database copy) and --keys-out DIR (the keys, stored apart) (keyward backup --help)');
+      if (!named('data') && !kekFile) fail('backup needs the data directory (--data DIR) or --kek-file and --audit-key-file of the service');
+      const done = await backup({
+        dataDir: values.data, databaseUrl: values.database, out: values.out, keysOut: values['keys-out'],
+        kekFile: kekFile ?? defaultKekPath(values.data), auditKeyFile: auditKeyFile ?? defaultAuditKeyPath(values.data),
+        checkpointFiles: [values['audit-checkpoint-file'] ?? env.KEYWARD_AUDIT_CHECKPOINT_FILE ?? defaultCheckpointPath(values.data)],
+      });
+      console.log(`keyward: database backed up to ${done.database}`);
+      console.log(`keyward: KEK ring (${done.kekIds.join(', ')}), audit key and checkpoints backed up to ${values['keys-out']}: store them apart from the database backup`);
+    } else {
+      if (!values.from || !values['keys-from'] || !named('data')) fail('restore needs --from DIR, --keys-from DIR and --data DIR (a new data directory) (keyward restore --help)');
+      const restored = restoreSqlite({ from: values.from, keysFrom: values['keys-from'], dataDir: values.data });
+      console.log(`keyward: restored ${restored.length} files into ${values.data}; start it with keyward serve --data ${values.data}, then check it with keyward verify-audit --data ${values.data}`);
+    }
+  } catch (error) {
+    if (error instanceof BackupRefused || error instanceof DatabaseUnavailable) fail(error.message);
+    throw error;
+  }
+}
+
 async function run(): Promise<void> {
   if (command === 'serve') {
     const port = Number(values.port);
@@ -128,7 +288,11 @@ async function run(): Promise<void> {
     } catch (error) {
       fail(error instanceof Error ? error.message : String(error));
     }
+    const tlsCert = values['tls-cert'] ?? env.KEYWARD_TLS_CERT;
+    const tlsKey = values['tls-key'] ?? env.KEYWARD_TLS_KEY;
+    if (Boolean(tlsCert) !== Boolean(tlsKey)) fail('HTTPS needs both --tls-cert FILE and --tls-key FILE');
     const starting = startKeywardServer({
+      ...(tlsCert && tlsKey ? { tls: { certFile: tlsCert, keyFile: tlsKey } } : {}),
       port,
       host: values.host,
       dataDir: values.data,
@@ -148,15 +312,20 @@ async function run(): Promise<void> {
     };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
+    // SIGHUP: pick up a renewed TLS certificate and KEK files added for a rotation, without a restart.
+    process.on('SIGHUP', () => void starting.then((server) => server.reload(), () => undefined));
     await starting;
   } else if (command === 'verify-audit') {
     const checkpointFiles = values.checkpoints ?? (env.KEYWARD_AUDIT_CHECKPOINT_FILE ? [env.KEYWARD_AUDIT_CHECKPOINT_FILE] : undefined);
     const report = await runVerifyAudit({ dataDir: values.data, databaseUrl: values.database, auditKeyFile, checkpointFiles });
     for (const line of report.lines) (report.exitCode === 2 ? console.error : console.log)(line);
     process.exit(report.exitCode);
-  } else if (command === 'rewrap-kek') {
-    const count = await rewrapAllKeys({ dataDir: values.data, databaseUrl: values.database, kekFile });
-    console.log(`re-wrapped ${count} key versions under the new KEK`);
+  } else if (command === 'backup' || command === 'restore') {
+    await runBackupCommand(command);
+  } else if (command === 'init' || command === 'demo-remove') {
+    await runAdminCommand(command);
+  } else if (command === 'kek-add' || command === 'rewrap-kek' || command === 'kek-retire') {
+    await runKekCommand(command);
   }
 }
 

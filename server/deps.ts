@@ -63,6 +63,8 @@ export type AppDeps = {
   kek: Kek;
   /** Older KEKs still needed to open rows not yet re-wrapped. */
   previousKeks?: Kek[];
+  /** Re-reads the KEK ring from disk (a row sealed under a KEK this instance does not hold yet). */
+  reloadKeks?: () => void;
   /** Keys the audit chain (HMAC) and signs its checkpoints; kept outside the database. */
   auditKey: AuditKey;
   clock: Clock;
@@ -73,6 +75,13 @@ export function nowIso(deps: Pick<AppDeps, 'clock'>): string {
   return deps.clock.now().toISOString();
 }
 
-export function findKek(deps: Pick<AppDeps, 'kek' | 'previousKeks'>): (id: string) => Kek | undefined {
-  return (id) => (id === deps.kek.id ? deps.kek : deps.previousKeks?.find((k) => k.id === id));
+export function findKek(deps: Pick<AppDeps, 'kek' | 'previousKeks' | 'reloadKeks'>): (id: string) => Kek | undefined {
+  const find = (id: string) => (id === deps.kek.id ? deps.kek : deps.previousKeks?.find((k) => k.id === id));
+  return (id) => {
+    const found = find(id);
+    if (found || !deps.reloadKeks) return found;
+    // Another instance may have re-wrapped this row under a KEK whose file just arrived here.
+    deps.reloadKeks();
+    return find(id);
+  };
 }

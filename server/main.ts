@@ -7,7 +7,9 @@
  */
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { createServer as createHttpsServer } from 'node:https';
 import { serve, type ServerType } from '@hono/node-server';
+import { isLoopbackHost, plainHttpWarning, readTlsPair, type TlsFiles, type TlsPair } from './tls.ts';
 import type { Kysely } from 'kysely';
 import { createApp } from './app.ts';
 import { defaultConfig, nowIso, systemClock, type AppConfig, type AppDeps, type Clock } from './deps.ts';
@@ -17,8 +19,10 @@ import { defaultKekPath, kekBackupWarning, loadOrCreateKekFile, loadPreviousKeks
 import { auditKeyBackupWarning, defaultAuditKeyPath, loadOrCreateAuditKeyFile, type AuditKey } from './crypto/audit-key.ts';
 import { defaultCheckpointPath, defaultInstanceName, startCheckpointWriter, type CheckpointWriter } from './audit-checkpoints.ts';
 import { checkAuditChainAtStart } from './audit-seal.ts';
+import { missingKekProblem, recordCurrentKek, startKekRingWatcher } from './kek-ring.ts';
 import { ensureDirExists, ensurePrivateDir, ensurePrivateFile } from './private-files.ts';
 import { DEMO_USERS, seedDemo, ensureOrg } from './seed.ts';
+import { activeDemoAccounts } from './demo-accounts.ts';
 import { demoDeviceSpecs } from './demo-fleet.ts';
 import { startSimulatedFleet, type SimulatedFleet } from '../agent/simulated-fleet.ts';
 import { destroyExpiredKeyVersions, pruneFinishedOperations } from './services/retention.ts';
@@ -46,7 +50,11 @@ export type KeywardServerOptions = {
   auditCheckpointStdout?: boolean;
   /** How often the head is checkpointed when it has moved (default 5 s). */
   auditCheckpointIntervalMs?: number;
-  /** Names this instance in its checkpoints (default `<hostname>/<pid>`). */
+  /** Serve HTTPS with this PEM certificate (chain) and key; both re-read on `reload()` (SIGHUP). */
+  tls?: TlsFiles;
+  /** How often the KEK ring's files are checked for changes (default 2 s). */
+  kekReloadIntervalMs?: number;
+  /** Names this instance in its checkpoints and KEK records (default `<hostname>/<pid>`). */
   instance?: string;
   clock?: Clock;
   config?: Partial<AppConfig>;
@@ -63,6 +71,10 @@ export type KeywardServer = {
   deps: AppDeps;
   fleet: SimulatedFleet | null;
   auditCheckpoints: CheckpointWriter;
+  /** Re-reads the KEK ring (SIGHUP). */
+  reloadKeks(): void;
+  /** SIGHUP: re-reads the KEK ring and the TLS certificate; returns one line per problem. */
+  reload(): string[];
   stop(): Promise<void>;
 };
 
@@ -85,17 +97,28 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
     if (!options.quiet) alert(line);
   };
   const dataDir = options.dataDir ?? './data';
+  // Checked before anything else starts: a wrong path or a key that does not fit fails in one line.
+  let tlsPair: TlsPair | null = null;
+  if (options.tls) {
+    try {
+      tlsPair = readTlsPair(options.tls);
+    } catch (error) {
+      throw new Error(`cannot use the TLS certificate ${options.tls.certFile} with the key ${options.tls.keyFile}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    }
+  }
   // Also with PostgreSQL: the directory holds the key files and the checkpoints by default.
   ensurePrivateDir(dataDir);
   const opened = await openDatabase({ dataDir, databaseUrl: options.databaseUrl, pgSchema: options.pgSchema });
   const keyFiles: { label: string; path: string }[] = [];
   let kek = options.kek;
   let previousKeks: Kek[] = [];
+  let kekPath: string | null = null;
   if (!kek) {
     const loaded = loadOrCreateKekFile(options.kekFile ?? defaultKekPath(dataDir));
     if (loaded.created) warn(kekBackupWarning(loaded.path));
     kek = loaded.kek;
     previousKeks = loadPreviousKeks(loaded.path, kek);
+    kekPath = loaded.path;
     keyFiles.push({ label: 'the KEK file', path: loaded.path });
   }
   let auditKey = options.auditKey;
@@ -118,13 +141,28 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
   if (options.simulatedAgents) config.agentCheckinSeconds = Math.max(1, Math.round((options.checkinIntervalMs ?? 1000) / 1000));
   const deps: AppDeps = { db: opened.db, dbKind: opened.kind, kek, previousKeks, auditKey, clock: options.clock ?? systemClock, config };
   await checkAuditChainAtStart(deps, { checkpointPath, at: nowIso(deps), say, alert });
+  await recordCurrentKek(deps, nowIso(deps));
+  const kekProblem = await missingKekProblem(deps, kekPath ?? 'the KEK given');
+  if (kekProblem) {
+    await opened.close();
+    throw new Error(kekProblem);
+  }
+  const kekRing = kekPath ? await startKekRingWatcher(deps, { kekPath, instance: options.instance, intervalMs: options.kekReloadIntervalMs, alert }) : null;
 
   if (options.demo) {
     const seed = await seedDemo(deps);
     say(seed.created ? 'keyward: demo organisation "Demo Org" created' : 'keyward: demo organisation already present (nothing seeded again)');
     for (const u of Object.values(DEMO_USERS)) say(`keyward: demo sign-in (${u.role}): ${u.email} / ${u.password}`);
   } else {
+    const demoAccounts = await activeDemoAccounts(deps);
+    if (demoAccounts.length > 0) {
+      await kekRing?.stop();
+      await opened.close();
+      throw new Error(`this database still has the demo accounts (${demoAccounts.join(', ')}), whose passwords are published: remove them with keyward demo-remove (same --data/--database), or start with --demo`);
+    }
     await ensureOrg(deps, { name: 'Keyward', supportContact: 'your IT support' });
+    const admin = await deps.db.selectFrom('users').select('id').where('role', '=', 'admin').where('password_hash', '!=', '').limit(1).executeTakeFirst();
+    if (!admin) warn(`keyward: nobody can sign in yet: create the organisation's first admin with keyward init --org NAME --email EMAIL --name NAME${options.dataDir ? ` --data ${dataDir}` : ''}${options.databaseUrl ? ' --database …' : ''}`);
   }
 
   // Devices from before the device index (or changed while no instance ran) are indexed now, not on the first console visit.
@@ -154,10 +192,39 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
 
   const app = createApp(deps);
   const host = options.host ?? '127.0.0.1';
-  const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host });
-  const port = await listen(server);
-  const url = `http://${host}:${port}`;
+  const tls = options.tls;
+  const server = tls
+    ? serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host, createServer: createHttpsServer, serverOptions: tlsPair ?? readTlsPair(tls) })
+    : serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host });
+  let port: number;
+  try {
+    port = await listen(server);
+  } catch (error) {
+    clearInterval(purgeTimer);
+    await auditCheckpoints.stop().catch(() => undefined);
+    await kekRing?.stop();
+    await opened.close();
+    const code = error instanceof Error && 'code' in error ? error.code : '';
+    if (code === 'EADDRINUSE') throw new Error(`port ${options.port ?? 8787} on ${host} is already in use (another Keyward or another service); choose another with --port N`);
+    if (code === 'EADDRNOTAVAIL') throw new Error(`${host} is not an address of this machine; choose another with --host`);
+    if (code === 'EACCES') throw new Error(`not allowed to listen on port ${options.port ?? 8787}; ports below 1024 need privileges: choose --port 8787 (or another above 1023) and forward to it`);
+    throw error;
+  }
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const url = `${tls ? 'https' : 'http'}://${urlHost}:${port}`;
   say(`keyward: serving ${url} (database: ${opened.location})`);
+  if (!tls && !isLoopbackHost(host)) warn(plainHttpWarning(host, port));
+  const reloadTls = (): string[] => {
+    if (!tls) return [];
+    try {
+      const pair = readTlsPair(tls);
+      if ('setSecureContext' in server && typeof server.setSecureContext === 'function') server.setSecureContext(pair);
+      say(`keyward: TLS certificate reloaded from ${tls.certFile}`);
+      return [];
+    } catch (error) {
+      return [`keyward: the TLS certificate was not reloaded (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); still serving the previous one`];
+    }
+  };
 
   let fleet: SimulatedFleet | null = null;
   if (options.simulatedAgents) {
@@ -181,9 +248,18 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
       await auditCheckpoints.stop().catch((error: unknown) => {
         alert(`keyward: writing the last audit checkpoint failed: ${error instanceof Error ? error.message : String(error)}`);
       });
+      await kekRing?.stop();
       await opened.close();
     })();
     return stopping;
   };
-  return { url, port, db: opened.db, deps, fleet, auditCheckpoints, stop };
+  return { url, port, db: opened.db, deps, fleet, auditCheckpoints, reloadKeks: () => void kekRing?.reload(),
+    reload: () => {
+      kekRing?.reload();
+      const problems = reloadTls();
+      for (const line of problems) alert(line);
+      return problems;
+    },
+    stop,
+  };
 }

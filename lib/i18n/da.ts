@@ -493,4 +493,11 @@ export const da = {
   'portal.audit.action.sso.configured': 'Indstillinger for single sign-on ændret',
   'portal.audit.action.session.ended': 'Session afsluttet',
   'portal.audit.action.browser.revoked': 'Forbundet browser logget ud',
+  // --- operating Keyward
+  'portal.demo_account': 'Demokonto (offentliggjort adgangskode)',
+  'portal.audit.action.kek.rewrap_started': 'Nøglerotation: ompakker under en ny nøglekrypteringsnøgle',
+  'portal.audit.action.kek.rewrapped': 'Nøglerotation: alle nøgler ompakket under den nye nøglekrypteringsnøgle',
+  'portal.audit.action.kek.retired': 'Nøglerotation: gammel nøglekrypteringsnøgle udfaset',
+  'portal.audit.action.org.initialised': 'Organisationen oprettet med sin første administrator',
+  'portal.audit.action.demo.account_removed': 'Demokonto fjernet',
 } satisfies Catalog;

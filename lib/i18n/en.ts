@@ -497,6 +497,13 @@ export const en = {
   'portal.audit.action.sso.configured': 'Single sign-on settings changed',
   'portal.audit.action.session.ended': 'Session ended',
   'portal.audit.action.browser.revoked': 'Connected browser signed out',
+  // --- operating Keyward
+  'portal.demo_account': 'Demo account (published password)',
+  'portal.audit.action.kek.rewrap_started': 'Key rotation: re-wrapping under a new key-encryption key',
+  'portal.audit.action.kek.rewrapped': 'Key rotation: every key re-wrapped under the new key-encryption key',
+  'portal.audit.action.kek.retired': 'Key rotation: old key-encryption key retired',
+  'portal.audit.action.org.initialised': 'Organisation set up with its first admin',
+  'portal.audit.action.demo.account_removed': 'Demo account removed',
 } as const;
 
 export type MessageId = keyof typeof en;

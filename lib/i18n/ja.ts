@@ -493,4 +493,11 @@ export const ja = {
   'portal.audit.action.sso.configured': 'シングル サインオン設定の変更',
   'portal.audit.action.session.ended': 'セッションの終了',
   'portal.audit.action.browser.revoked': '接続済みブラウザーのサインアウト',
+  // --- operating Keyward
+  'portal.demo_account': 'デモアカウント（パスワード公開済み）',
+  'portal.audit.action.kek.rewrap_started': '鍵ローテーション: 新しい鍵暗号化鍵で再ラップ中',
+  'portal.audit.action.kek.rewrapped': '鍵ローテーション: すべての鍵を新しい鍵暗号化鍵で再ラップしました',
+  'portal.audit.action.kek.retired': '鍵ローテーション: 古い鍵暗号化鍵を廃止しました',
+  'portal.audit.action.org.initialised': '組織と最初の管理者を設定しました',
+  'portal.audit.action.demo.account_removed': 'デモアカウントを削除しました',
 } satisfies Catalog;

@@ -493,4 +493,11 @@ export const nl = {
   'portal.audit.action.sso.configured': 'Instellingen voor eenmalige aanmelding gewijzigd',
   'portal.audit.action.session.ended': 'Sessie beëindigd',
   'portal.audit.action.browser.revoked': 'Gekoppelde browser afgemeld',
+  // --- operating Keyward
+  'portal.demo_account': 'Demo-account (gepubliceerd wachtwoord)',
+  'portal.audit.action.kek.rewrap_started': 'Sleutelrotatie: opnieuw verpakken onder een nieuwe sleutelversleutelingssleutel',
+  'portal.audit.action.kek.rewrapped': 'Sleutelrotatie: alle sleutels opnieuw verpakt onder de nieuwe sleutelversleutelingssleutel',
+  'portal.audit.action.kek.retired': 'Sleutelrotatie: oude sleutelversleutelingssleutel buiten gebruik gesteld',
+  'portal.audit.action.org.initialised': 'Organisatie ingericht met de eerste beheerder',
+  'portal.audit.action.demo.account_removed': 'Demo-account verwijderd',
 } satisfies Catalog;

@@ -493,4 +493,11 @@ export const sv = {
   'portal.audit.action.sso.configured': 'Inställningar för enkel inloggning ändrade',
   'portal.audit.action.session.ended': 'Session avslutad',
   'portal.audit.action.browser.revoked': 'Ansluten webbläsare utloggad',
+  // --- operating Keyward
+  'portal.demo_account': 'Demokonto (publicerat lösenord)',
+  'portal.audit.action.kek.rewrap_started': 'Nyckelrotation: omsluter med en ny nyckelkrypteringsnyckel',
+  'portal.audit.action.kek.rewrapped': 'Nyckelrotation: alla nycklar omslutna med den nya nyckelkrypteringsnyckeln',
+  'portal.audit.action.kek.retired': 'Nyckelrotation: gammal nyckelkrypteringsnyckel avvecklad',
+  'portal.audit.action.org.initialised': 'Organisationen konfigurerad med sin första administratör',
+  'portal.audit.action.demo.account_removed': 'Demokonto borttaget',
 } satisfies Catalog;

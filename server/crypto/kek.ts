@@ -5,7 +5,7 @@
  * KEK wraps so a later re-wrap knows which KEK each row needs.
  */
 import { randomBytes, createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { loadOrCreateKeyFile, readKeyFile } from './key-file.ts';
 import { restrictFile } from '../private-files.ts';
@@ -39,16 +39,54 @@ export function loadOrCreateKekFile(path: string): LoadedKek {
  * `<kek>.old-<id>` (kept after a re-wrap), so rows sealed under either still open.
  */
 export function loadPreviousKeks(kekPath: string, current: Kek): Kek[] {
+  const seen = new Set([current.id]);
+  const ring: Kek[] = [];
+  for (const file of kekRingFiles(kekPath)) {
+    restrictFile(file);
+    const kek = kekFromBytes(readKeyFile(file));
+    if (!seen.has(kek.id)) ring.push(kek);
+    seen.add(kek.id);
+  }
+  return ring;
+}
+
+/** The ring's other files: `<kek>.new` (added for a rotation) and `<kek>.old-<id>` (kept after a re-wrap). */
+export function kekRingFiles(kekPath: string): string[] {
   const dir = dirname(kekPath);
   const name = basename(kekPath);
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f === `${name}.new` || f.startsWith(`${name}.old-`))
+    .map((f) => join(dir, f));
+}
+
+/** The path a KEK added for a rotation is written to, next to the KEK file. */
+export function addedKekPath(kekPath: string): string {
+  return `${kekPath}.new`;
+}
+
+/**
+ * Reads the whole ring as it is on disk now: the KEK file (which must exist: a running
+ * instance never creates a new KEK behind an operator's back) and the others beside it.
+ */
+export function readKekRing(kekPath: string): { current: Kek; previous: Kek[] } {
+  restrictFile(kekPath);
+  const current = kekFromBytes(readKeyFile(kekPath));
+  return { current, previous: loadPreviousKeks(kekPath, current) };
+}
+
+/** Changes whenever a ring file appears, goes, or is rewritten: cheap enough to poll. */
+export function kekRingSignature(kekPath: string): string {
+  return [kekPath, ...kekRingFiles(kekPath)]
     .map((f) => {
-      restrictFile(join(dir, f));
-      return kekFromBytes(readKeyFile(join(dir, f)));
+      try {
+        const st = statSync(f);
+        return `${f}:${st.mtimeMs}:${st.size}`;
+      } catch {
+        return `${f}:-`;
+      }
     })
-    .filter((k) => k.id !== current.id);
+    .join('|');
 }
 
 export function kekBackupWarning(path: string): string {

@@ -393,6 +393,25 @@ const ssoAccounts: Migration = {
   },
 };
 
+/** The KEK key ring's shared state: which KEK seals new keys, which KEKs each running instance holds. */
+const operate: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('kek_ring')
+      .addColumn('kek_id', 'text', (c) => c.primaryKey())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('kek_instances')
+      .addColumn('instance', 'text', (c) => c.primaryKey())
+      .addColumn('kek_ids', 'text', (c) => c.notNull())
+      .addColumn('seen_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('key_versions_kek').on('key_versions').column('kek_id').execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_oauth_clients': oauthClients,
@@ -401,6 +420,7 @@ const migrations: Record<string, Migration> = {
   '0006_device_lifecycle': deviceLifecycle,
   '0010_fleet': fleet,
   '0007_sso_accounts': ssoAccounts,
+  '0008_operate': operate,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

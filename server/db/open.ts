@@ -125,7 +125,10 @@ async function openPostgres(url: string, schema: string | undefined, max: number
     });
   } catch (error) {
     await db.destroy();
-    throw error;
+    if (error instanceof Error && error.message.startsWith('database migration')) throw error;
+    const password = URL.canParse(url) ? decodeURIComponent(new URL(url).password) : '';
+    const reason = connectionFailure(error);
+    throw new DatabaseUnavailable(`cannot reach PostgreSQL at ${location}: ${password ? reason.replaceAll(password, '***') : reason}`);
   }
   return { db, kind: 'postgres', location, close: () => db.destroy() };
 }

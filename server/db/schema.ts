@@ -291,6 +291,20 @@ export type BulkActionTable = {
   updated_at: string;
 };
 
+/** A KEK the service knows of: `current` seals new keys, `previous` still opens some, `retired` none. */
+export type KekRingTable = {
+  kek_id: string;
+  state: string;
+  updated_at: string;
+};
+
+/** The KEK ids a running instance holds (JSON array), refreshed while it runs. */
+export type KekInstanceTable = {
+  instance: string;
+  kek_ids: string;
+  seen_at: string;
+};
+
 export type Database = {
   org: OrgTable;
   users: UserTable;
@@ -313,4 +327,6 @@ export type Database = {
   device_change_counter: DeviceChangeCounterTable;
   sso_config: SsoConfigTable;
   sso_logins: SsoLoginTable;
+  kek_ring: KekRingTable;
+  kek_instances: KekInstanceTable;
 };

@@ -10,6 +10,7 @@ import { LOCALES, t } from '../../lib/i18n/index.ts';
 import type { MessageId } from '../../lib/i18n/index.ts';
 import type { AppContext } from '../http/context.ts';
 import { STYLES } from './styles.ts';
+import { isDemoAccount } from '../demo-accounts.ts';
 
 export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -51,7 +52,7 @@ export function page(c: AppContext, o: PageOptions): Html {
         ${link('/browsers', tr(c, 'portal.nav.sessions'))}
         ${session.user.role !== 'user' ? link('/admin/devices', tr(c, 'portal.nav.admin')) : ''}
         ${session.user.role === 'admin' ? html`${link('/admin/policy', tr(c, 'portal.nav.policy'))}${link('/admin/users', tr(c, 'portal.nav.users'))}` : ''}
-        <span class="who">${tr(c, 'portal.signed_in_as', { name: session.user.name })}</span>
+        <span class="who">${tr(c, 'portal.signed_in_as', { name: session.user.name })}${isDemoAccount(session.user.email) ? html` <strong class="demo-badge">${tr(c, 'portal.demo_account')}</strong>` : ''}</span>
         <form method="post" action="/logout" class="inline">${csrfField(o.csrf)}<button type="submit">${tr(c, 'ui.sign_out')}</button></form>
       </nav>`
     : '';

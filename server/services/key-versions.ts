@@ -8,6 +8,7 @@ import type { Database, KeyVersionTable } from '../db/schema.ts';
 import type { AppDeps } from '../deps.ts';
 import { findKek } from '../deps.ts';
 import { openSecret, sealSecret } from '../crypto/envelope.ts';
+import type { Kek } from '../crypto/kek.ts';
 
 export type Trx = Transaction<Database>;
 
@@ -29,7 +30,7 @@ export async function lockVolume(trx: Trx, deps: Pick<AppDeps, 'dbKind'>, volume
   await q.executeTakeFirst();
 }
 
-export async function insertKeyVersion(trx: Trx, deps: Pick<AppDeps, 'kek'>, v: NewKeyVersion): Promise<{ id: string; version: number }> {
+export async function insertKeyVersion(trx: Trx, deps: Pick<AppDeps, 'kek' | 'previousKeks' | 'reloadKeks' | 'dbKind'>, v: NewKeyVersion): Promise<{ id: string; version: number }> {
   const last = await trx
     .selectFrom('key_versions')
     .select('version')
@@ -39,7 +40,7 @@ export async function insertKeyVersion(trx: Trx, deps: Pick<AppDeps, 'kek'>, v: 
     .executeTakeFirst();
   const id = randomUUID();
   const version = (last?.version ?? 0) + 1;
-  const sealed = sealSecret(deps.kek, { recordId: id, deviceId: v.deviceId, kind: v.kind, version }, v.secret);
+  const sealed = sealSecret(await sealingKek(trx, deps), { recordId: id, deviceId: v.deviceId, kind: v.kind, version }, v.secret);
   await trx
     .insertInto('key_versions')
     .values({
@@ -61,7 +62,19 @@ export async function insertKeyVersion(trx: Trx, deps: Pick<AppDeps, 'kek'>, v: 
   return { id, version };
 }
 
-export function openKeyVersion(deps: Pick<AppDeps, 'kek' | 'previousKeks'>, row: KeyVersionTable, kind: string): string {
+/**
+ * The KEK new keys are sealed with: the one the database names current (a rotation switches it
+ * for every instance at once), when this instance holds it; otherwise this instance's own.
+ */
+async function sealingKek(trx: Trx, deps: Pick<AppDeps, 'kek' | 'previousKeks' | 'reloadKeks' | 'dbKind'>): Promise<Kek> {
+  let q = trx.selectFrom('kek_ring').select('kek_id').where('state', '=', 'current');
+  // Shared lock: a re-wrap switching the current KEK waits for this row to commit, so it is sure to see it.
+  if (deps.dbKind === 'postgres') q = q.forShare();
+  const row = await q.executeTakeFirst();
+  return (row && findKek(deps)(row.kek_id)) || deps.kek;
+}
+
+export function openKeyVersion(deps: Pick<AppDeps, 'kek' | 'previousKeks' | 'reloadKeks'>, row: KeyVersionTable, kind: string): string {
   return openSecret(
     findKek(deps),
     { recordId: row.id, deviceId: row.device_id, kind, version: row.version },

@@ -6,45 +6,18 @@
  * `keyward` command answers --help and bad input with plain lines, never a stack trace, and
  * `verify-audit` refuses what it cannot check without creating anything.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../server/db/open.ts';
 import { startKeywardServer } from '../../server/main.ts';
+import { keyward, noStackTrace } from './cli-run.ts';
 import { createEnrollmentToken, enrollDevice } from '../../server/services/agent-enroll.ts';
 
-const CLI = fileURLToPath(new URL('../../server/cli.ts', import.meta.url));
 const mode = (path: string) => statSync(path).mode & 0o777;
 
-type Run = { code: number | null; stdout: string; stderr: string };
-
-/** Runs `keyward …`; with `untilServing`, stops it (SIGTERM) once it says where it serves. */
-function keyward(args: string[], options: { env?: Record<string, string>; untilServing?: boolean } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let stopping = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (options.untilServing && !stopping && stdout.includes('keyward: serving ')) {
-        stopping = true;
-        child.kill('SIGTERM');
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 const warnings = (text: string) => text.split('\n').filter((l) => l.startsWith('keyward: warning:'));
-const noStackTrace = (r: Run) => expect(`${r.stdout}${r.stderr}`).not.toMatch(/^\s+at /m);
 
 let root: string;
 beforeAll(() => {
