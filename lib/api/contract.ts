@@ -66,6 +66,8 @@ export const DeviceNotice = z.object({
   message: z.enum(['M3', 'M4']),
   cause: FailureCause.nullable(),
   at: z.string(),
+  /** M4 only: what was done — a key the owner stored, a rotation the owner asked for, or one IT asked for. */
+  origin: z.enum(['stored', 'owner_rotation', 'it_rotation']).nullable().optional(),
 });
 export type DeviceNotice = z.infer<typeof DeviceNotice>;
 

@@ -9,7 +9,7 @@ export const da = {
   'flow.M2': 'Genoprettelsesnøglen til enheden kunne ikke opdateres. Åbn enheden for at få flere oplysninger.',
   'flow.M3.title': 'Vi kunne ikke uploade din genoprettelsesnøgle.',
   'flow.M3.wrong_key': 'Den nøgle, du har angivet, låser ikke disken op. Kontrollér, at du har angivet den rigtige nøgle, og prøv igen. Hvis problemet fortsætter, kan du rotere nøglen i stedet.',
-  'flow.M3.not_checked_in': 'Enheden har ikke tjekket ind i et stykke tid. Vælg Status > Kontrollér adgang på enhedens side, og gem derefter nøglen igen.',
+  'flow.M3.not_checked_in': 'Enheden har ikke tjekket ind i et stykke tid. Vælg Kontrollér adgang nedenfor, og gem nøglen igen, når enheden har tjekket ind.',
   'flow.M3.escrow_disabled': 'Din organisation har ikke aktiveret deponering af nøgler for denne enhed. Kontakt IT-support, og fortæl, at du stadig ikke kan gemme nøglen.',
   'flow.M3.device_error': 'Enheden rapporterede en fejl under rotationen af nøglen. Prøv igen, eller roter nøglen i stedet.',
   'flow.M4': 'Din genoprettelsesnøgle er blevet bekræftet og roteret, og den nye nøgle er gemt. Hvis du bliver låst ude af enheden, skal du logge på og vælge Hent genoprettelsesnøgle.',
@@ -304,4 +304,19 @@ export const da = {
   'portal.reason_min': 'Mindst {min} tegn.',
   // --- keyed audit log
   'portal.audit.action.audit.chain_sealed': 'Revisionsloggen blev forseglet med revisionsnøglen',
+  // --- Live device state, messages that fit, language, popup and vault
+  'flow.M4.owner_rotation': 'Din genoprettelsesnøgle er blevet roteret, som du bad om, og den nye nøgle er gemt. Hvis du bliver låst ude af enheden, skal du logge på og vælge Hent genoprettelsesnøgle.',
+  'flow.M4.it_rotation': 'IT har roteret enhedens genoprettelsesnøgle, og den nye nøgle er gemt. Hvis du bliver låst ude af enheden, skal du logge på og vælge Hent genoprettelsesnøgle.',
+  'flow.M2.here': 'Genoprettelsesnøglen til enheden kunne ikke gemmes. Detaljerne står i enhedens status på denne side.',
+  'flow.no_key_personal': 'Der er endnu ikke gemt nogen genoprettelsesnøgle til denne enhed. Gem den under Gem genoprettelsesnøgle på denne side.',
+  'flow.key_replaced': 'Denne nøgle er blevet erstattet af en ny – vælg Hent genoprettelsesnøgle.',
+  'flow.rotating': 'Rotation anmodet. Enheden roterer nøglen, næste gang den tjekker ind; siden opdateres af sig selv.',
+  'flow.store_sent': 'Sendt. Resultatet vises i enhedens status øverst på siden.',
+  'portal.it_notice.title': 'Den seneste anmodning for enheden blev ikke fuldført.',
+  'portal.it_notice.wrong_key': 'Den nøgle, ejeren indtastede, låser ikke disken op. Ejeren kan gemme den igen, eller du kan rotere nøglen.',
+  'portal.it_notice.not_checked_in': 'Enheden har ikke tjekket ind i et stykke tid, så anmodningen venter. Vælg Kontrollér adgang, eller bed ejeren om at starte enheden.',
+  'portal.it_notice.escrow_disabled': 'Deponering er slået fra for enheden, så ejerens nøgle blev afvist. Slå deponering til; derefter kan ejeren gemme nøglen igen.',
+  'portal.it_notice.device_error': 'Enheden rapporterede en fejl under den seneste handling. Roter nøglen for at prøve igen.',
+  'portal.rotate_confirm': 'Den nuværende nøgle holder op med at virke, når enheden har roteret den. Hent derefter den nye nøgle med Hent genoprettelsesnøgle.',
+  'portal.rotate_now': 'Roter nu',
 } satisfies Catalog;

@@ -9,7 +9,7 @@ export const en = {
   'flow.M2': "Couldn't update the recovery key for this device. Open the device for details.",
   'flow.M3.title': "We couldn't upload your recovery key.",
   'flow.M3.wrong_key': 'The key you entered does not unlock the disk. Check that you entered the correct key and try again. If the problem persists, rotate the key instead.',
-  'flow.M3.not_checked_in': "The device hasn't checked in for a while. On the device page choose Status > Check access, then store the key again.",
+  'flow.M3.not_checked_in': 'The device hasn\'t checked in for a while. Choose Check access below, then store the key again once the device has checked in.',
   'flow.M3.escrow_disabled': "Your organisation hasn't enabled key escrow for this device. Contact IT support and tell them you still can't store the key.",
   'flow.M3.device_error': 'The device reported an error while rotating the key. Try again, or rotate the key instead.',
   'flow.M4': 'Your recovery key was verified and rotated, and the new key is stored. If you are ever locked out, sign in and choose Get recovery key.',
@@ -308,6 +308,21 @@ export const en = {
   'portal.reason_min': 'At least {min} characters.',
   // --- keyed audit log
   'portal.audit.action.audit.chain_sealed': 'Audit log sealed with the audit key',
+  // --- Live device state, messages that fit, language, popup and vault
+  'flow.M4.owner_rotation': 'Your recovery key was rotated as you asked, and the new key is stored. If you are ever locked out, sign in and choose Get recovery key.',
+  'flow.M4.it_rotation': 'IT rotated the recovery key of this device, and the new key is stored. If you are ever locked out, sign in and choose Get recovery key.',
+  'flow.M2.here': 'Couldn\'t store the recovery key for this device. The details are in the device status on this page.',
+  'flow.no_key_personal': 'No recovery key is stored for this device yet. Store it under Store recovery key on this page.',
+  'flow.key_replaced': 'This key was replaced by a new one — choose Get recovery key.',
+  'flow.rotating': 'Rotation requested. The device rotates its key the next time it checks in; this page updates by itself.',
+  'flow.store_sent': 'Sent. The outcome appears in the device status at the top of this page.',
+  'portal.it_notice.title': 'The last request for this device didn\'t complete.',
+  'portal.it_notice.wrong_key': 'The key the owner typed does not unlock the disk. The owner can store it again, or you can rotate the key.',
+  'portal.it_notice.not_checked_in': 'The device hasn\'t checked in for a while, so the request is waiting. Choose Check access, or ask the owner to start the device.',
+  'portal.it_notice.escrow_disabled': 'Escrow is off for this device, so the owner\'s key was refused. Turn escrow on; the owner can then store the key again.',
+  'portal.it_notice.device_error': 'The device reported an error during the last operation. Rotate the key to try again.',
+  'portal.rotate_confirm': 'The current key stops working once the device has rotated it. Get the new key afterwards with Get recovery key.',
+  'portal.rotate_now': 'Rotate now',
 } as const;
 
 export type MessageId = keyof typeof en;

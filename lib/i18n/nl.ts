@@ -9,7 +9,7 @@ export const nl = {
   'flow.M2': 'Kan de herstelsleutel voor het apparaat niet bijwerken. Open het apparaat voor meer informatie.',
   'flow.M3.title': 'De herstelsleutel kan niet worden geüpload.',
   'flow.M3.wrong_key': 'De sleutel die u hebt opgegeven, ontgrendelt de schijf niet. Controleer of u de juiste sleutel hebt opgegeven en probeer het opnieuw. Draai de sleutel handmatig als het probleem zich blijft voordoen.',
-  'flow.M3.not_checked_in': 'Het apparaat is al enige tijd niet ingecheckt. Selecteer op de apparaatpagina Status > Toegang controleren en sla de sleutel daarna opnieuw op.',
+  'flow.M3.not_checked_in': 'Het apparaat is al enige tijd niet ingecheckt. Selecteer hieronder Toegang controleren en sla de sleutel opnieuw op zodra het apparaat is ingecheckt.',
   'flow.M3.escrow_disabled': 'Uw organisatie heeft sleutelbewaring voor dit apparaat niet ingeschakeld. Neem contact op met IT-ondersteuning en laat weten dat u de sleutel nog steeds niet kunt opslaan.',
   'flow.M3.device_error': 'Het apparaat heeft een fout gemeld bij het draaien van de sleutel. Probeer het opnieuw of draai de sleutel handmatig.',
   'flow.M4': 'Uw herstelsleutel is geverifieerd en gedraaid, en de nieuwe sleutel is opgeslagen. Meld u aan en selecteer Herstelsleutel ophalen als u ooit geen toegang meer hebt tot uw apparaat.',
@@ -304,4 +304,19 @@ export const nl = {
   'portal.reason_min': 'Minstens {min} tekens.',
   // --- keyed audit log
   'portal.audit.action.audit.chain_sealed': 'Auditlogboek verzegeld met de auditsleutel',
+  // --- Live device state, messages that fit, language, popup and vault
+  'flow.M4.owner_rotation': 'Uw herstelsleutel is op uw verzoek gedraaid, en de nieuwe sleutel is opgeslagen. Meld u aan en selecteer Herstelsleutel ophalen als u ooit geen toegang meer hebt tot uw apparaat.',
+  'flow.M4.it_rotation': 'IT heeft de herstelsleutel van dit apparaat gedraaid, en de nieuwe sleutel is opgeslagen. Meld u aan en selecteer Herstelsleutel ophalen als u ooit geen toegang meer hebt tot uw apparaat.',
+  'flow.M2.here': 'Kan de herstelsleutel voor dit apparaat niet opslaan. De details staan in de apparaatstatus op deze pagina.',
+  'flow.no_key_personal': 'Er is nog geen herstelsleutel voor dit apparaat opgeslagen. Sla deze op onder Herstelsleutel opslaan op deze pagina.',
+  'flow.key_replaced': 'Deze sleutel is vervangen door een nieuwe. Selecteer Herstelsleutel ophalen.',
+  'flow.rotating': 'Draaien aangevraagd. Het apparaat draait de sleutel bij de volgende check-in; deze pagina wordt vanzelf bijgewerkt.',
+  'flow.store_sent': 'Verzonden. Het resultaat verschijnt in de apparaatstatus boven aan deze pagina.',
+  'portal.it_notice.title': 'De laatste aanvraag voor dit apparaat is niet voltooid.',
+  'portal.it_notice.wrong_key': 'De sleutel die de eigenaar heeft getypt, ontgrendelt de schijf niet. De eigenaar kan hem opnieuw opslaan, of u kunt de sleutel draaien.',
+  'portal.it_notice.not_checked_in': 'Het apparaat is al enige tijd niet ingecheckt, dus de aanvraag wacht. Selecteer Toegang controleren of vraag de eigenaar het apparaat te starten.',
+  'portal.it_notice.escrow_disabled': 'Sleutelbewaring staat uit voor dit apparaat, dus de sleutel van de eigenaar is geweigerd. Schakel sleutelbewaring in; daarna kan de eigenaar de sleutel opnieuw opslaan.',
+  'portal.it_notice.device_error': 'Het apparaat heeft een fout gemeld tijdens de laatste bewerking. Draai de sleutel om het opnieuw te proberen.',
+  'portal.rotate_confirm': 'De huidige sleutel werkt niet meer zodra het apparaat hem heeft gedraaid. Haal daarna de nieuwe sleutel op met Herstelsleutel ophalen.',
+  'portal.rotate_now': 'Nu draaien',
 } satisfies Catalog;

@@ -9,7 +9,7 @@ export const sv = {
   'flow.M2': 'Det gick inte att uppdatera enhetens återställningsnyckel. Öppna enheten för mer information.',
   'flow.M3.title': 'Det gick inte att ladda upp återställningsnyckeln.',
   'flow.M3.wrong_key': 'Nyckeln du angav låser inte upp disken. Kontrollera att du har angett rätt nyckel och försök igen. Om problemet kvarstår kan du rotera nyckeln i stället.',
-  'flow.M3.not_checked_in': 'Enheten har inte checkat in på ett tag. Välj Status > Kontrollera åtkomst på enhetens sida och lagra sedan nyckeln igen.',
+  'flow.M3.not_checked_in': 'Enheten har inte checkat in på ett tag. Välj Kontrollera åtkomst nedan och lagra sedan nyckeln igen när enheten har checkat in.',
   'flow.M3.escrow_disabled': 'Organisationen har inte aktiverat nyckeldeponering för den här enheten. Kontakta IT-supporten och meddela att du fortfarande inte kan lagra nyckeln.',
   'flow.M3.device_error': 'Enheten rapporterade ett fel när nyckeln skulle roteras. Försök igen eller rotera nyckeln i stället.',
   'flow.M4': 'Din återställningsnyckel har verifierats och roterats, och den nya nyckeln har lagrats. Om du skulle låsas ute från enheten loggar du in och väljer Hämta återställningsnyckel.',
@@ -304,4 +304,19 @@ export const sv = {
   'portal.reason_min': 'Minst {min} tecken.',
   // --- keyed audit log
   'portal.audit.action.audit.chain_sealed': 'Granskningsloggen förseglades med granskningsnyckeln',
+  // --- Live device state, messages that fit, language, popup and vault
+  'flow.M4.owner_rotation': 'Din återställningsnyckel har roterats som du bad om, och den nya nyckeln har lagrats. Om du skulle låsas ute från enheten loggar du in och väljer Hämta återställningsnyckel.',
+  'flow.M4.it_rotation': 'IT har roterat enhetens återställningsnyckel, och den nya nyckeln har lagrats. Om du skulle låsas ute från enheten loggar du in och väljer Hämta återställningsnyckel.',
+  'flow.M2.here': 'Det gick inte att lagra enhetens återställningsnyckel. Information finns i enhetens status på den här sidan.',
+  'flow.no_key_personal': 'Ingen återställningsnyckel har lagrats för den här enheten ännu. Lagra den under Lagra återställningsnyckel på den här sidan.',
+  'flow.key_replaced': 'Den här nyckeln har ersatts av en ny – välj Hämta återställningsnyckel.',
+  'flow.rotating': 'Rotering begärd. Enheten roterar nyckeln nästa gång den checkar in; sidan uppdateras av sig själv.',
+  'flow.store_sent': 'Skickat. Resultatet visas i enhetens status högst upp på sidan.',
+  'portal.it_notice.title': 'Den senaste begäran för enheten slutfördes inte.',
+  'portal.it_notice.wrong_key': 'Nyckeln som ägaren angav låser inte upp disken. Ägaren kan lagra den igen, eller så kan du rotera nyckeln.',
+  'portal.it_notice.not_checked_in': 'Enheten har inte checkat in på ett tag, så begäran väntar. Välj Kontrollera åtkomst eller be ägaren att starta enheten.',
+  'portal.it_notice.escrow_disabled': 'Nyckeldeponering är avstängd för enheten, så ägarens nyckel avvisades. Aktivera deponering; sedan kan ägaren lagra nyckeln igen.',
+  'portal.it_notice.device_error': 'Enheten rapporterade ett fel under den senaste åtgärden. Rotera nyckeln för att försöka igen.',
+  'portal.rotate_confirm': 'Den nuvarande nyckeln slutar fungera när enheten har roterat den. Hämta sedan den nya nyckeln med Hämta återställningsnyckel.',
+  'portal.rotate_now': 'Rotera nu',
 } satisfies Catalog;

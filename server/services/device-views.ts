@@ -51,20 +51,31 @@ export function operationView(op: OperationTable, stale: boolean): Operation {
   };
 }
 
-function noticeFor(op: OperationTable | undefined, stale: boolean): DeviceNotice | null {
-  if (!op) return null;
+/**
+ * A refusal because escrow was off stops counting once IT turns escrow on: the person is not
+ * left with "Needs attention" and "ask IT" for something IT has already fixed.
+ */
+function isOutdatedFailure(op: OperationTable, escrowOn: boolean): boolean {
+  return op.state === 'failed' && op.failure_cause === 'escrow_disabled' && escrowOn;
+}
+
+function noticeFor(op: OperationTable | undefined, stale: boolean, device: DeviceTable, escrowOn: boolean): DeviceNotice | null {
+  if (!op || isOutdatedFailure(op, escrowOn)) return null;
   const cause = effectiveCause(op, stale);
   if (op.state === 'failed') return { message: 'M3', cause: cause ?? 'device_error', at: op.updated_at };
   if (op.state === 'queued' && cause === 'not_checked_in') return { message: 'M3', cause, at: op.updated_at };
-  if (op.state === 'succeeded' && op.kind !== 'upload') return { message: 'M4', cause: null, at: op.updated_at };
+  if (op.state === 'succeeded' && op.kind !== 'upload') {
+    const origin = op.kind === 'verify-and-rotate' ? 'stored' : op.requested_by === device.owner_id ? 'owner_rotation' : 'it_rotation';
+    return { message: 'M4', cause: null, at: op.updated_at, origin };
+  }
   return null;
 }
 
 const STATUS_RANK: Record<KeyStatus, number> = { failed: 3, missing: 2, pending: 1, escrowed: 0 };
 
-function volumeStatus(latest: OperationTable | undefined, stale: boolean, hasActive: boolean): KeyStatus {
+function volumeStatus(latest: OperationTable | undefined, stale: boolean, hasActive: boolean, escrowOn: boolean): KeyStatus {
   if (latest && isOpen(latest)) return effectiveCause(latest, stale) ? 'failed' : 'pending';
-  if (latest && latest.state === 'failed') return 'failed';
+  if (latest && latest.state === 'failed' && !isOutdatedFailure(latest, escrowOn)) return 'failed';
   return hasActive ? 'escrowed' : 'missing';
 }
 
@@ -82,13 +93,14 @@ export async function buildDeviceView(db: Db, org: OrgTable, device: DeviceTable
     db.selectFrom('operations').selectAll().where('device_id', '=', device.id).orderBy('created_at', 'desc').orderBy('id').limit(50).execute(),
   ]);
   const stale = hasNotCheckedIn(device, org, now);
+  const escrowOn = escrowEnabledFor(device, org);
   const volumeViews: Volume[] = volumes.map((v) => {
     const active = versions.filter((k) => k.volume_id === v.id);
     const latest = ops.find((o) => o.volume_id === v.id);
     return {
       id: v.id,
       name: v.name,
-      keyStatus: volumeStatus(latest, stale, active.length > 0),
+      keyStatus: volumeStatus(latest, stale, active.length > 0, escrowOn),
       activeVersion: active.length ? active[active.length - 1].version : null,
       protectorIds: active.map((k) => k.protector_id).filter((p): p is string => p !== null),
     };
@@ -103,12 +115,12 @@ export async function buildDeviceView(db: Db, org: OrgTable, device: DeviceTable
     keyKind: device.key_kind as Device['keyKind'],
     ownerId: device.owner_id,
     ownerName: owner?.name ?? '',
-    escrowEnabled: escrowEnabledFor(device, org),
+    escrowEnabled: escrowOn,
     lastCheckinAt: device.last_checkin_at,
     keyStatus: volumeViews.length ? keyStatus : 'missing',
     volumes: volumeViews,
     operation: latest ? operationView(latest, stale) : null,
-    notice: noticeFor(latest, stale),
+    notice: noticeFor(latest, stale, device, escrowOn),
     updatedAt: device.updated_at,
   };
 }
