@@ -34,11 +34,11 @@ export function noticeBlock(c: AppContext, device: Device, csrf: string, forOwne
   if (n.message === 'M4' && !forOwner) return html``;
   if (n.message === 'M4') {
     const origin = n.origin ?? 'stored';
-    return html`<div class="notice ok" id="notice" data-notice="M4" data-origin="${origin}" role="status"><p>${tr(c, M4_TEXT[origin])}</p></div>`;
+    return html`<div class="notice ok" id="notice" data-notice="M4" data-origin="${origin}" data-at="${n.at}" role="status"><p>${tr(c, M4_TEXT[origin])}</p></div>`;
   }
   const cause = n.cause ?? 'device_error';
   const checkAccess = cause === 'not_checked_in' ? checkAccessForm(device, csrf, tr(c, 'ui.check_access'), 'notice-check-access', forOwner ? undefined : 'admin') : '';
-  return html`<div class="notice" id="notice" data-notice="M3" data-cause="${cause}" role="alert">
+  return html`<div class="notice" id="notice" data-notice="M3" data-cause="${cause}" data-at="${n.at}" role="alert">
     <h2>${tr(c, forOwner ? 'flow.M3.title' : 'portal.it_notice.title')}</h2><p>${tr(c, forOwner ? `flow.M3.${cause}` : `portal.it_notice.${cause}`)}</p>${checkAccess}</div>`;
 }
 
