@@ -90,7 +90,7 @@ export const Device = z.object({
 export type Device = z.infer<typeof Device>;
 
 export const Me = z.object({
-  user: z.object({ id: z.string(), email: z.string(), name: z.string(), role: Role, locale: Locale }),
+  user: z.object({ id: z.string(), email: z.string(), name: z.string(), role: Role, /** Picked by the person; null until they pick one (then the browser's language is used). */ locale: Locale.nullable() }),
   org: z.object({
     name: z.string(),
     supportContact: z.string(),

@@ -229,7 +229,7 @@ export const da = {
   'ext.auto_lock_minutes': 'Lås boksen efter så mange minutters inaktivitet',
   'ext.clipboard_seconds': 'Ryd en kopieret nøgle fra udklipsholderen efter (sekunder)',
   'ext.language': 'Sprog',
-  'ext.language_browser': 'Samme som browseren',
+  'ext.language_browser': 'Automatisk: sproget valgt i portalen, ellers browserens',
   'ext.account': 'Konto',
   'ext.sign_in_opened': 'Gør logonet færdigt under den nye fane.',
   'ext.vault': 'Boks',

@@ -233,7 +233,7 @@ export const en = {
   'ext.auto_lock_minutes': 'Lock the vault after this many idle minutes',
   'ext.clipboard_seconds': 'Clear a copied key from the clipboard after (seconds)',
   'ext.language': 'Language',
-  'ext.language_browser': 'Same as the browser',
+  'ext.language_browser': 'Automatic: the language picked on the portal, else the browser\'s',
   'ext.account': 'Account',
   'ext.sign_in_opened': 'Finish signing in in the new tab.',
   'ext.vault': 'Vault',

@@ -229,7 +229,7 @@ export const ja = {
   'ext.auto_lock_minutes': '操作がないときに保管庫をロックするまでの時間 (分)',
   'ext.clipboard_seconds': 'コピーしたキーをクリップボードから消去するまでの時間 (秒)',
   'ext.language': '言語',
-  'ext.language_browser': 'ブラウザーと同じ',
+  'ext.language_browser': '自動: ポータルで選択した言語、なければブラウザーの言語',
   'ext.account': 'アカウント',
   'ext.sign_in_opened': '新しいタブでサインインを完了してください。',
   'ext.vault': '保管庫',

@@ -229,7 +229,7 @@ export const nl = {
   'ext.auto_lock_minutes': 'De kluis vergrendelen na zoveel minuten inactiviteit',
   'ext.clipboard_seconds': 'Een gekopieerde sleutel van het klembord wissen na (seconden)',
   'ext.language': 'Taal',
-  'ext.language_browser': 'Zelfde als de browser',
+  'ext.language_browser': 'Automatisch: de taal die in de portal is gekozen, anders die van de browser',
   'ext.account': 'Uw account',
   'ext.sign_in_opened': 'Voltooi het aanmelden op het nieuwe tabblad.',
   'ext.vault': 'Kluis',

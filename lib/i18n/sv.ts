@@ -229,7 +229,7 @@ export const sv = {
   'ext.auto_lock_minutes': 'Lås valvet efter så här många minuters inaktivitet',
   'ext.clipboard_seconds': 'Töm en kopierad nyckel från Urklipp efter (sekunder)',
   'ext.language': 'Språk',
-  'ext.language_browser': 'Samma som webbläsaren',
+  'ext.language_browser': 'Automatiskt: språket som valts i portalen, annars webbläsarens',
   'ext.account': 'Konto',
   'ext.sign_in_opened': 'Slutför inloggningen på den nya fliken.',
   'ext.vault': 'Valv',
