@@ -1,10 +1,12 @@
 /**
  * Portal panel "Get recovery key": reveals the key through the background (audited by the
- * service), shows it with a countdown and hides it after five minutes; "no key" names the
- * organisation's support contact.
+ * service), shows it with a countdown and hides it after five minutes, or as soon as the page's
+ * live state shows another active key for the volume (the device rotated it), saying why;
+ * "no key" says what the service says (Store for a personal device, else IT's contact).
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { RevealedKey } from '../lib/api/contract.ts';
+import { usePageActiveVersion } from './page-state.ts';
 import { RevealedKeyView } from './RevealedKeyView.tsx';
 import { sendMessage } from './send.ts';
 import { useVolumes, VolumePicker } from './VolumePicker.tsx';
@@ -15,13 +17,19 @@ type View =
   | { name: 'loading' }
   | { name: 'shown'; revealed: RevealedKey; shownAt: number; offline: boolean }
   | { name: 'hidden' }
-  | { name: 'no_key'; contact: string }
+  | { name: 'replaced' }
+  | { name: 'no_key'; message: string }
   | { name: 'error'; message: string };
 
 export function GetPanel({ deviceId }: { deviceId: string }) {
   const text = useText();
   const [view, setView] = useState<View>({ name: 'idle' });
   const { volumes, volumeId, choose } = useVolumes(deviceId);
+  const shown = view.name === 'shown' ? view.revealed : null;
+  const activeOnPage = usePageActiveVersion(shown?.volumeId ?? null);
+  useEffect(() => {
+    if (shown && activeOnPage !== null && activeOnPage !== String(shown.version)) setView({ name: 'replaced' });
+  }, [activeOnPage, shown]);
 
   async function reveal() {
     setView({ name: 'loading' });
@@ -29,8 +37,9 @@ export function GetPanel({ deviceId }: { deviceId: string }) {
     if (!reply) return setView({ name: 'error', message: text('ext.error_generic') });
     if (reply.ok) return setView({ name: 'shown', revealed: reply.key, shownAt: Date.now(), offline: reply.offline });
     if (reply.error.code === 'no_key') {
+      if (reply.error.message) return setView({ name: 'no_key', message: reply.error.message });
       const state = await sendMessage('state.get', {}).catch(() => null);
-      return setView({ name: 'no_key', contact: state?.supportContact ?? '' });
+      return setView({ name: 'no_key', message: text('flow.no_key', { contact: state?.supportContact ?? '' }) });
     }
     setView({ name: 'error', message: failureText(text, reply.error) });
   }
@@ -49,7 +58,8 @@ export function GetPanel({ deviceId }: { deviceId: string }) {
           </>
         )}
         {view.name === 'hidden' && <p class="kw-muted" data-keyward-message="hidden">{text('flow.hidden_after')}</p>}
-        {view.name === 'no_key' && <div class="kw-notice kw-warn" data-keyward-message="no_key">{text('flow.no_key', { contact: view.contact })}</div>}
+        {view.name === 'replaced' && <p class="kw-muted" data-keyward-message="replaced">{text('flow.key_replaced')}</p>}
+        {view.name === 'no_key' && <div class="kw-notice kw-warn" data-keyward-message="no_key">{view.message}</div>}
         {view.name === 'error' && <div class="kw-notice kw-bad" role="alert">{view.message}</div>}
       </div>
       {view.name !== 'shown' && (

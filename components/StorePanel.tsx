@@ -1,36 +1,38 @@
 /**
  * Portal panel "Store recovery key": the key twice with live validation (lib/keys), M1
- * under the confirm field when they differ (nothing is sent), then Save → the device
- * verifies and rotates → pending → M4, or M3 with its cause; toast M2 when the request
- * could not be submitted at all.
+ * under the confirm field when they differ (nothing is sent), then Save. What happens next
+ * ("Saving…", then M4, or M3 with its cause) is shown by the page's live part, the one
+ * place outcomes are written (page-state.ts), so panel and page cannot disagree; toast M2
+ * when the request could not be submitted at all.
  */
 import type { ComponentChildren, RefObject } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import type { KeyKind } from '../lib/api/contract.ts';
 import { describeKeyError, parseRecoveryKey } from '../lib/keys/index.ts';
-import { CheckAccess } from './CheckAccess.tsx';
+import { pageStateChanged } from './page-state.ts';
 import { sendMessage } from './send.ts';
-import { immediateOutcome, outcomeOf, samePhase, type Phase } from './store-outcome.ts';
 import { useVolumes, VolumePicker } from './VolumePicker.tsx';
 import { failureText, useLocale, useText } from './text.tsx';
 
-const POLL_MS = 1000;
+type Phase = 'editing' | 'saving' | 'sent';
+
 const LIVE_ERRORS = new Set(['bad_char', 'too_long']);
 
 type KeyFieldProps = {
-  id: string; name: string; label: string; inputRef: RefObject<HTMLInputElement>; value: string; disabled: boolean;
+  id: string; name: string; label: string; hint?: string; inputRef: RefObject<HTMLInputElement>; value: string; disabled: boolean;
   invalid: boolean; onInput: (value: string) => void; onBlur: () => void; children: ComponentChildren;
 };
 
 /** A recovery-key input with its label and the live message area under it (`<id>-msg`). */
-function KeyField({ id, name, label, inputRef, value, disabled, invalid, onInput, onBlur, children }: KeyFieldProps) {
+function KeyField({ id, name, label, hint, inputRef, value, disabled, invalid, onInput, onBlur, children }: KeyFieldProps) {
   return (
     <div class="kw-field">
       <label for={id}>{label}</label>
+      {hint && <p class="kw-muted kw-hint" id={`${id}-hint`} data-keyward-hint="">{hint}</p>}
       <input
         id={id} ref={inputRef} class="kw-input kw-mono" name={name} autocomplete="off" spellcheck={false}
         autocapitalize="characters" value={value} disabled={disabled}
-        aria-invalid={invalid ? 'true' : 'false'} aria-describedby={`${id}-msg`}
+        aria-invalid={invalid ? 'true' : 'false'} aria-describedby={hint ? `${id}-hint ${id}-msg` : `${id}-msg`}
         onInput={(e) => onInput(e.currentTarget.value)} onBlur={onBlur}
       />
       <div id={`${id}-msg`} aria-live="polite">{children}</div>
@@ -46,7 +48,7 @@ export function StorePanel({ deviceId, kind }: { deviceId: string; kind: KeyKind
   const [keyBlurred, setKeyBlurred] = useState(false);
   const [confirmBlurred, setConfirmBlurred] = useState(false);
   const [attempted, setAttempted] = useState(false);
-  const [phase, setPhase] = useState<Phase>({ name: 'editing' });
+  const [phase, setPhase] = useState<Phase>('editing');
   const [toast, setToast] = useState<string | null>(null);
   const keyInput = useRef<HTMLInputElement>(null);
   const confirmInput = useRef<HTMLInputElement>(null);
@@ -60,26 +62,6 @@ export function StorePanel({ deviceId, kind }: { deviceId: string; kind: KeyKind
   const same = parsed?.ok && parsedConfirm?.ok ? parsed.normalized === parsedConfirm.normalized : key.trim() === confirmKey.trim();
   const showMismatch = !same && (attempted || (confirmBlurred && confirmKey.length > 0));
 
-  const watched = phase.name === 'pending' || (phase.name === 'failed' && phase.cause === 'not_checked_in') ? phase : null;
-  useEffect(() => {
-    if (!watched?.operationId || watched.since === undefined) return;
-    const { operationId, since } = watched;
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout>;
-    const poll = async () => {
-      const reply = await sendMessage('device.get', { deviceId }).catch(() => null);
-      if (stopped) return;
-      const outcome = reply?.ok ? outcomeOf(reply.device, operationId, since) : null;
-      if (outcome && !samePhase(outcome, phase)) setPhase(outcome);
-      if (!outcome || (outcome.name === 'failed' && outcome.cause === 'not_checked_in')) timer = setTimeout(poll, POLL_MS);
-    };
-    timer = setTimeout(poll, POLL_MS);
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
-  }, [watched?.operationId, watched?.name]);
-
   async function save(event: Event) {
     event.preventDefault();
     setAttempted(true);
@@ -92,8 +74,7 @@ export function StorePanel({ deviceId, kind }: { deviceId: string; kind: KeyKind
       confirmInput.current?.focus();
       return;
     }
-    setPhase({ name: 'saving' });
-    const since = Date.now();
+    setPhase('saving');
     const reply = await sendMessage('key.store', { deviceId, volumeId, key: parsed.normalized, confirmKey: parsedConfirm.normalized })
       .catch(() => null);
     if (reply?.ok) {
@@ -102,18 +83,21 @@ export function StorePanel({ deviceId, kind }: { deviceId: string; kind: KeyKind
       setAttempted(false);
       setKeyBlurred(false);
       setConfirmBlurred(false);
-      setPhase(immediateOutcome(reply.operation) ?? { name: 'pending', operationId: reply.operation.id, since });
+      setPhase('sent');
+      pageStateChanged();
       return;
     }
+    // A refusal because escrow is off is recorded: the page shows it as M3 with its cause.
     if (reply && reply.error.code === 'escrow_disabled') {
-      setPhase({ name: 'failed', cause: 'escrow_disabled' });
+      setPhase('sent');
+      pageStateChanged();
       return;
     }
-    setPhase({ name: 'editing' });
-    setToast(reply ? `${text('flow.M2')} ${failureText(text, reply.error)}` : text('flow.M2'));
+    setPhase('editing');
+    setToast(reply ? `${text('flow.M2.here')} ${failureText(text, reply.error)}` : text('flow.M2.here'));
   }
 
-  const busy = phase.name === 'saving' || phase.name === 'pending';
+  const busy = phase === 'saving';
   return (
     <section class="kw-panel" aria-label={text('ui.store_key')} data-keyward-store="">
       {toast && (
@@ -125,7 +109,7 @@ export function StorePanel({ deviceId, kind }: { deviceId: string; kind: KeyKind
       <form onSubmit={save} noValidate>
         <VolumePicker id="kw-store-volume" volumes={volumes} value={volumeId} onChange={choose} disabled={busy} />
         <KeyField
-          id="kw-key" name="key" label={text('ui.recovery_key')} inputRef={keyInput} value={key} disabled={busy}
+          id="kw-key" name="key" label={text('ui.recovery_key')} hint={text(`portal.key_hint.${kind}`)} inputRef={keyInput} value={key} disabled={busy}
           invalid={!!keyError} onInput={setKey} onBlur={() => setKeyBlurred(true)}
         >
           {keyError ? <span class="kw-error" data-keyward-error="key">{keyError}</span>
@@ -140,15 +124,7 @@ export function StorePanel({ deviceId, kind }: { deviceId: string; kind: KeyKind
         <button type="submit" class="kw-button" disabled={busy}>{text('ui.save')}</button>
       </form>
       <div aria-live="polite">
-        {busy && <div class="kw-notice kw-info" data-keyward-message="pending">{text('flow.pending')}</div>}
-        {phase.name === 'verified' && <div class="kw-notice kw-ok" data-keyward-message="M4">{text('flow.M4')}</div>}
-        {phase.name === 'failed' && (
-          <div class="kw-notice kw-bad" data-keyward-message="M3" data-keyward-cause={phase.cause}>
-            <strong>{text('flow.M3.title')}</strong>
-            {text(`flow.M3.${phase.cause}`)}
-            {phase.cause === 'not_checked_in' && <CheckAccess deviceId={deviceId} />}
-          </div>
-        )}
+        {phase === 'sent' && <p class="kw-muted" data-keyward-message="sent">{text('flow.store_sent')}</p>}
       </div>
     </section>
   );

@@ -46,7 +46,7 @@ export async function createUser(deps: AppDeps, u: { orgId: string; email: strin
   const id = randomUUID();
   await deps.db
     .insertInto('users')
-    .values({ id, org_id: u.orgId, email: u.email.toLowerCase(), name: u.name, password_hash: await hashPassword(u.password), role: u.role, locale: u.locale ?? 'en', created_at: deps.clock.now().toISOString() })
+    .values({ id, org_id: u.orgId, email: u.email.toLowerCase(), name: u.name, password_hash: await hashPassword(u.password), role: u.role, locale: u.locale ?? '', created_at: deps.clock.now().toISOString() })
     .execute();
   return id;
 }

@@ -33,7 +33,7 @@ export function createHandlers(vault: VaultPort, session: VaultSession): Handler
         online: sync.online,
         vault: vaultState,
         lastSyncAt: sync.lastSyncAt,
-        locale: settings.locale ?? account?.locale ?? effectiveLocale(settings),
+        locale: effectiveLocale(settings, account),
       };
     },
     'devices.cached': async () => ({ devices: (await vault.listDevices()).map(toCachedDevice) }),

@@ -36,8 +36,12 @@ function clamp(n: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, Number.isFinite(n) ? n : min));
 }
 
-export function effectiveLocale(settings: Settings): Locale {
-  return settings.locale ?? pickLocale(navigator.languages?.join(',') || navigator.language);
+/**
+ * The extension's language: the one picked in its options, else the one the person picked on
+ * the portal (the account's, from the last sync), else the browser's UI language.
+ */
+export function effectiveLocale(settings: Settings, account: Pick<AccountInfo, 'locale'> | null): Locale {
+  return settings.locale ?? account?.locale ?? pickLocale(browser.i18n.getUILanguage());
 }
 
 export async function readTokens(): Promise<StoredTokens | null> {
@@ -55,7 +59,8 @@ export type AccountInfo = {
   name: string;
   email: string;
   supportContact: string;
-  locale: Locale;
+  /** The language the person picked on the portal; null until they pick one. */
+  locale: Locale | null;
   /** Organisation policy: keep revealed keys in the vault (`keys`) or only statuses (`metadata`). */
   offlineCache: 'keys' | 'metadata';
 };

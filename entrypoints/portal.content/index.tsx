@@ -16,6 +16,7 @@ import type { ContentScriptContext } from 'wxt/utils/content-script-context';
 import type { KeyKind, Locale } from '../../lib/api/contract.ts';
 import { LOCALES } from '../../lib/i18n/index.ts';
 import { GetPanel } from '../../components/GetPanel.tsx';
+import { followPageState } from '../../components/page-state.ts';
 import { sendMessage } from '../../components/send.ts';
 import { StorePanel } from '../../components/StorePanel.tsx';
 import { STYLES } from '../../components/styles.ts';
@@ -35,6 +36,8 @@ export default defineContentScript({
     for (const anchor of document.querySelectorAll<HTMLElement>('[data-keyward-panel]')) {
       await mountPanel(ctx, anchor, locale);
     }
+    const deviceId = document.querySelector<HTMLElement>('[data-keyward-device]')?.dataset.keywardDevice;
+    if (deviceId) ctx.onInvalidated(followPageState(() => void sendMessage('device.get', { deviceId }).catch(() => null)));
   },
 });
 

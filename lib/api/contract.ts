@@ -93,6 +93,8 @@ export const DeviceNotice = z.object({
   message: z.enum(['M3', 'M4']),
   cause: FailureCause.nullable(),
   at: z.string(),
+  /** M4 only: what was done — a key the owner stored, a rotation the owner asked for, or one IT asked for. */
+  origin: z.enum(['stored', 'owner_rotation', 'it_rotation']).nullable().optional(),
 });
 export type DeviceNotice = z.infer<typeof DeviceNotice>;
 
@@ -118,7 +120,7 @@ export const Device = z.object({
 export type Device = z.infer<typeof Device>;
 
 export const Me = z.object({
-  user: z.object({ id: z.string(), email: z.string(), name: z.string(), role: Role, locale: Locale }),
+  user: z.object({ id: z.string(), email: z.string(), name: z.string(), role: Role, /** Picked by the person; null until they pick one (then the browser's language is used). */ locale: Locale.nullable() }),
   org: z.object({
     name: z.string(),
     supportContact: z.string(),

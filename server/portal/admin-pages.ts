@@ -24,8 +24,9 @@ import type { PortalSession } from '../auth/sessions.ts';
 import { assertCsrf } from './session.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
 import { isMessageId } from '../../lib/i18n/index.ts';
-import { actorOf, toLogin } from './device-pages.ts';
-import { COUNTDOWN_SCRIPT, escrowProblemBlocks, noticeBlock, retiredBlock, revealedKeyBlock, statusBadge, statusCard, volumesTable } from './device-render.ts';
+import { actorOf, rotateControl, toLogin } from './device-pages.ts';
+import { COUNTDOWN_SCRIPT, revealedKeyBlock, statusBadge } from './device-render.ts';
+import { LIVE_SCRIPT, liveRegion } from './device-live.ts';
 import { lifecycleSection } from './device-lifecycle-pages.ts';
 import { auditFilterForm, auditPager, auditTable, filterFieldLabel, type AuditView } from './audit-render.ts';
 
@@ -52,21 +53,15 @@ function deviceAuditSection(c: AppContext, deviceId: string, events: AuditEvent[
 /** `events`: the device's newest audit events, or `null` for someone who may not read the audit log. */
 function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[] | null, csrf: string, retentionDays: number, state: AdminState): Html {
   const personal = device.ownership === 'personal';
-  const rotateForm = html`<form method="post" action="/devices/${device.id}/rotate">${csrfField(csrf)}<input type="hidden" name="back" value="admin">
-    ${device.volumes.length > 1 ? html`<span class="field"><label for="rotate-volume">${tr(c, 'portal.volume')}</label><select id="rotate-volume" name="volumeId">${device.volumes.map((v) => html`<option value="${v.id}">${v.name}</option>`)}</select></span>` : ''}
-    <button type="submit" id="rotate">${tr(c, 'ui.rotate')}</button></form>`;
+  const rotateForm = rotateControl(c, device, csrf, 'admin');
   return page(c, {
     title: device.name,
     csrf,
-    script: state.revealed ? COUNTDOWN_SCRIPT : undefined,
+    script: state.revealed ? `${COUNTDOWN_SCRIPT}\n${LIVE_SCRIPT}` : LIVE_SCRIPT,
     body: html`
       <p class="crumb"><a href="/admin/devices">← ${tr(c, 'portal.admin_devices')}</a></p>
       ${state.info ? html`<p class="info" role="status">${state.info}</p>` : ''}
-      ${retiredBlock(c, device, retentionDays)}
-      ${noticeBlock(c, device, false)}
-      ${escrowProblemBlocks(c, device)}
-      ${statusCard(c, device, true)}
-      ${volumesTable(c, device, true)}
+      ${liveRegion(c, device, csrf, 'it', retentionDays)}
       <section class="card" id="reveal" aria-labelledby="reveal-title">
         <h2 id="reveal-title">${tr(c, 'ui.get_key')}</h2>
         ${personal
@@ -120,8 +115,16 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter, refusals: Refusa
     if (!session) return toLogin(c);
     const device = await deviceFor(c);
     const events = await deviceEvents(session, device.id);
-    const info = c.req.query('rotated') === '1' ? tr(c, 'portal.rotate_queued') : c.req.query('checked') === '1' ? tr(c, 'portal.check_access_sent') : null;
+    const info = c.req.query('checked') === '1' ? tr(c, 'portal.check_access_sent') : null;
     return c.html(adminDevicePage(c, device, events, session.csrf, deps.config.retiredRetentionDays, { info }));
+  });
+
+  // The live part of the device page, fetched again by its script (device-live.ts).
+  r.get('/devices/:id/live', async (c) => {
+    const session = itSession(c);
+    if (!session) throw new ApiFailure(401, 'unauthenticated');
+    c.header('cache-control', 'no-store');
+    return c.html(liveRegion(c, await deviceFor(c), session.csrf, 'it', deps.config.retiredRetentionDays));
   });
 
   r.post('/devices/:id/reveal', async (c) => {

@@ -25,7 +25,8 @@ import { auditQueryString, parseAuditQuery, type ParsedAuditQuery } from '../ser
 import type { PortalSession } from '../auth/sessions.ts';
 import { assertCsrf, formatTime } from './session.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
-import { COUNTDOWN_SCRIPT, escrowProblemBlocks, noticeBlock, retiredBlock, revealedKeyBlock, statusBadge, statusCard, volumesTable } from './device-render.ts';
+import { checkAccessForm, COUNTDOWN_SCRIPT, revealedKeyBlock, statusBadge } from './device-render.ts';
+import { LIVE_SCRIPT, liveRegion } from './device-live.ts';
 import { auditFilterForm, auditPager, auditTable, filterFieldLabel, type AuditView } from './audit-render.ts';
 
 /** The owner's device page shows this many of the device's newest events; the rest are a link away. */
@@ -62,9 +63,8 @@ function ownerAuditSection(c: AppContext, device: Device, events: AuditEvent[]):
   </section>`;
 }
 
-const INFO_FLAGS: Record<string, 'flow.pending' | 'portal.rotate_queued' | 'portal.check_access_sent'> = {
-  stored: 'flow.pending',
-  rotated: 'portal.rotate_queued',
+/** One-off answers after a form; "saving" and "rotation requested" are drawn from the device's state instead. */
+const INFO_FLAGS: Record<string, 'portal.check_access_sent'> = {
   checked: 'portal.check_access_sent',
 };
 
@@ -119,25 +119,29 @@ function luksStoreHint(c: AppContext): Html {
   </section>`;
 }
 
+/** Rotate asks once more before acting: the current key stops working once the device has rotated it. */
+export function rotateControl(c: AppContext, device: Device, csrf: string, back?: 'admin'): Html {
+  return html`<details class="confirm" id="rotate-confirm"><summary>${tr(c, 'ui.rotate')}</summary>
+    <form method="post" action="/devices/${device.id}/rotate">${csrfField(csrf)}${back ? html`<input type="hidden" name="back" value="${back}">` : ''}
+      <p>${tr(c, 'portal.rotate_confirm')}</p>
+      ${device.volumes.length > 1 ? html`<span class="field"><label for="rotate-volume">${tr(c, 'portal.volume')}</label>${volumeSelect(device, 'rotate-volume')}</span>` : ''}
+      <button type="submit" id="rotate">${tr(c, 'portal.rotate_now')}</button>
+    </form></details>`;
+}
+
 export function devicePage(c: AppContext, device: Device, csrf: string, retentionDays: number, state: DevicePageState): Html {
   return page(c, {
     title: device.name,
     csrf,
     toast: state.toast,
-    script: state.revealed ? COUNTDOWN_SCRIPT : undefined,
+    script: state.revealed ? `${COUNTDOWN_SCRIPT}\n${LIVE_SCRIPT}` : LIVE_SCRIPT,
     body: html`
       <p class="crumb"><a href="/devices">← ${tr(c, 'ui.my_devices')}</a></p>
       ${state.info ? html`<p class="info" id="info" role="status">${state.info}</p>` : ''}
-      ${retiredBlock(c, device, retentionDays)}
-      ${noticeBlock(c, device)}
-      ${escrowProblemBlocks(c, device)}
-      ${statusCard(c, device, false)}
-      ${volumesTable(c, device, device.keyKind === 'bitlocker')}
+      ${liveRegion(c, device, csrf, 'owner', retentionDays)}
       ${device.retiredAt ? '' : html`<div class="actions">
-        <form method="post" action="/devices/${device.id}/check-access">${csrfField(csrf)}<button type="submit" id="check-access">${tr(c, 'ui.check_access')}</button></form>
-        <form method="post" action="/devices/${device.id}/rotate">${csrfField(csrf)}${
-          device.volumes.length > 1 ? html`<span class="field"><label for="rotate-volume">${tr(c, 'portal.volume')}</label>${volumeSelect(device, 'rotate-volume')}</span>` : ''
-        }<button type="submit" id="rotate">${tr(c, 'ui.rotate')}</button></form>
+        ${checkAccessForm(device, csrf, tr(c, 'ui.check_access'), 'check-access')}
+        ${rotateControl(c, device, csrf)}
       </div>`}
       ${getSection(c, device, csrf, state.revealed, state.getError)}
       ${device.retiredAt ? '' : device.keyKind === 'luks' ? luksStoreHint(c) : storeSection(c, device, csrf, state.store ?? {})}
@@ -184,7 +188,17 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter, refusals: Refus
     if (!isOwner(actorOf(session), device)) return c.redirect(`/admin/devices/${device.id}`, 302);
     const flag = Object.keys(INFO_FLAGS).find((k) => c.req.query(k) === '1');
     const { events } = await listAuditEvents(deps, { ownerId: session.user.id, deviceId: device.id }, OWNER_PAGE_EVENTS);
-    return c.html(devicePage(c, device, session.csrf, deps.config.retiredRetentionDays, { info: flag ? tr(c, INFO_FLAGS[flag]) : null, toast: c.req.query('toast') === 'M2' ? tr(c, 'flow.M2') : null, events }));
+    return c.html(devicePage(c, device, session.csrf, deps.config.retiredRetentionDays, { info: flag ? tr(c, INFO_FLAGS[flag]) : null, toast: c.req.query('toast') === 'M2' ? tr(c, 'flow.M2.here') : null, events }));
+  });
+
+  // The live part of the device page, fetched again by its script (device-live.ts).
+  r.get('/devices/:id/live', async (c) => {
+    const session = c.get('session');
+    if (!session) throw new ApiFailure(401, 'unauthenticated');
+    const device = await ownDevice(c, session);
+    if (!isOwner(actorOf(session), device)) throw new ApiFailure(404, 'not_found');
+    c.header('cache-control', 'no-store');
+    return c.html(liveRegion(c, device, session.csrf, 'owner', deps.config.retiredRetentionDays));
   });
 
   // Every event of one device, page by page, for its owner (admins have the whole log; helpdesk none of it).
@@ -225,10 +239,10 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter, refusals: Refus
         error.code === 'keys_mismatch' ? { store: { confirmError: tr(c, 'flow.M1') } }
         : error.code === 'invalid_key' ? { store: { keyError: message } }
         : error.code === 'luks_passphrase_refused' ? { toast: message }
-        : { toast: tr(c, 'flow.M2') };
+        : { toast: tr(c, 'flow.M2.here') };
       return c.html(devicePage(c, device, session.csrf, deps.config.retiredRetentionDays, state), error.status === 500 ? 400 : error.status);
     }
-    return c.redirect(`/devices/${id}?stored=1`, 303);
+    return c.redirect(`/devices/${id}`, 303);
   });
 
   r.post('/devices/:id/reveal', async (c) => {
@@ -256,7 +270,7 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter, refusals: Refus
     assertCsrf(c, form);
     const id = c.req.param('id');
     await requestRotation(deps, refusals, actorOf(session), id, form.volumeId || undefined, { ip: clientIp(c), locale: c.get('locale') });
-    return c.redirect(`${form.back === 'admin' ? '/admin' : ''}/devices/${id}?rotated=1`, 303);
+    return c.redirect(form.back === 'admin' ? `/admin/devices/${id}?rotated=1` : `/devices/${id}`, 303);
   });
 
   r.post('/devices/:id/check-access', async (c) => {

@@ -6,7 +6,9 @@
 import { html } from 'hono/html';
 import type { Device, KeyKind, Platform, RevealedKey } from '../../lib/api/contract.ts';
 import type { AppContext } from '../http/context.ts';
-import { tr, type Html } from './layout.ts';
+import { isMessageId } from '../../lib/i18n/index.ts';
+import type { MessageId } from '../../lib/i18n/en.ts';
+import { csrfField, tr, type Html } from './layout.ts';
 import { formatTime } from './session.ts';
 
 /** Product names: shown as their makers write them, in every language. */
@@ -17,17 +19,34 @@ export function statusBadge(c: AppContext, status: Device['keyStatus']): Html {
   return html`<span class="badge ${status}" data-key-status="${status}">${tr(c, `ui.status.${status}`)}</span>`;
 }
 
-/** M3 or M4 for the device page; IT's console leaves out M4, which speaks to the owner. */
-export function noticeBlock(c: AppContext, device: Device, forOwner = true): Html {
+const M4_TEXT = { stored: 'flow.M4', owner_rotation: 'flow.M4.owner_rotation', it_rotation: 'flow.M4.it_rotation' } as const;
+
+/** The device's own Check access control, next to the message that asks for it. */
+export function checkAccessForm(device: Device, csrf: string, label: string, id: string, back?: 'admin'): Html {
+  return html`<form method="post" action="/devices/${device.id}/check-access">${csrfField(csrf)}${back ? html`<input type="hidden" name="back" value="${back}">` : ''}<button type="submit" id="${id}">${label}</button></form>`;
+}
+
+/**
+ * M3 or M4 for the device page. The owner reads M4 worded for what happened (their store, their
+ * rotation, IT's rotation) and M3 with its cause; "hasn't checked in" carries the Check access
+ * button it names. IT's console leaves out M4, which speaks to the owner, and words M3 for IT.
+ */
+export function noticeBlock(c: AppContext, device: Device, csrf: string, forOwner = true): Html {
   const n = device.notice;
   if (!n) return html``;
   if (n.message === 'M4' && !forOwner) return html``;
-  if (n.message === 'M4') return html`<div class="notice ok" id="notice" data-notice="M4" role="status"><p>${tr(c, 'flow.M4')}</p></div>`;
+  if (n.message === 'M4') {
+    const origin = n.origin ?? 'stored';
+    return html`<div class="notice ok" id="notice" data-notice="M4" data-origin="${origin}" data-at="${n.at}" role="status"><p>${tr(c, M4_TEXT[origin])}</p></div>`;
+  }
   const cause = n.cause ?? 'device_error';
-  // IT also reads the device's own words (paths, the tool's message), which help find the cause.
+  const checkAccess = cause === 'not_checked_in' ? checkAccessForm(device, csrf, tr(c, 'ui.check_access'), 'notice-check-access', forOwner ? undefined : 'admin') : '';
+  // IT reads M3 worded for IT where there is such a wording, and the device's own words (paths, the tool's message).
+  const itText = `portal.it_notice.${cause}`;
+  const text: MessageId = !forOwner && isMessageId(itText) ? itText : `flow.M3.${cause}`;
   const detail = !forOwner && device.operation?.detail ? html`<p class="muted" id="device-detail">${tr(c, 'portal.device_said', { detail: device.operation.detail })}</p>` : '';
-  return html`<div class="notice" id="notice" data-notice="M3" data-cause="${cause}" role="alert">
-    <h2>${tr(c, 'flow.M3.title')}</h2><p>${tr(c, `flow.M3.${cause}`)}</p>${detail}</div>`;
+  return html`<div class="notice" id="notice" data-notice="M3" data-cause="${cause}" data-at="${n.at}" role="alert">
+    <h2>${tr(c, forOwner ? 'flow.M3.title' : 'portal.it_notice.title')}</h2><p>${tr(c, text)}</p>${detail}${checkAccess}</div>`;
 }
 
 /** Each volume whose escrowed key the device found no longer works: what it found and what to do. */
@@ -61,14 +80,19 @@ export function statusCard(c: AppContext, device: Device, showOwner: boolean): H
   </section>`;
 }
 
-export function volumesTable(c: AppContext, device: Device, showProtectors: boolean): Html {
+/**
+ * Volumes with their key status. Version numbers mean something to IT only (`showVersions`);
+ * every row carries its active version for the live script, which hides a revealed key once
+ * it is no longer the active one.
+ */
+export function volumesTable(c: AppContext, device: Device, showProtectors: boolean, showVersions = true): Html {
   return html`<div class="scroll"><table id="volumes">
     <caption class="sr">${tr(c, 'portal.volumes')}</caption>
-    <tr><th scope="col">${tr(c, 'portal.volume')}</th><th scope="col">${tr(c, 'portal.key_status')}</th><th scope="col">${tr(c, 'portal.key_version')}</th>${showProtectors ? html`<th scope="col">${tr(c, 'portal.protector_ids')}</th>` : ''}</tr>
+    <tr><th scope="col">${tr(c, 'portal.volume')}</th><th scope="col">${tr(c, 'portal.key_status')}</th>${showVersions ? html`<th scope="col">${tr(c, 'portal.key_version')}</th>` : ''}${showProtectors ? html`<th scope="col">${tr(c, 'portal.protector_ids')}</th>` : ''}</tr>
     ${device.volumes.map(
-      (v) => html`<tr data-volume="${v.id}"><th scope="row">${v.name}</th><td>${v.encrypted === false ? html`<span class="badge missing" data-key-status="not-encrypted">${tr(c, 'portal.not_encrypted')}</span>` : statusBadge(c, v.keyStatus)}${
+      (v) => html`<tr data-volume="${v.id}" data-active-version="${v.activeVersion ?? ''}"><th scope="row">${v.name}</th><td>${v.encrypted === false ? html`<span class="badge missing" data-key-status="not-encrypted">${tr(c, 'portal.not_encrypted')}</span>` : statusBadge(c, v.keyStatus)}${
         v.keyVerifiedAt ? html`<br><span class="muted">${tr(c, 'portal.key_proved')}: ${formatTime(c.get('locale'), v.keyVerifiedAt)}</span>` : ''
-      }</td><td>${v.activeVersion ?? '—'}</td>${
+      }</td>${showVersions ? html`<td>${v.activeVersion ?? '—'}</td>` : ''}${
         showProtectors ? html`<td>${v.protectorIds.length ? v.protectorIds.map((p) => html`<code>${p}</code><br>`) : '—'}</td>` : ''
       }</tr>`,
     )}
@@ -80,11 +104,11 @@ export function volumesTable(c: AppContext, device: Device, showProtectors: bool
  * then says so in the live region (the ticking countdown itself is not announced).
  */
 export function revealedKeyBlock(c: AppContext, key: RevealedKey): Html {
-  return html`<div class="card" id="revealed" data-seconds="${key.hideAfterSeconds}">
+  return html`<div class="card" id="revealed" data-seconds="${key.hideAfterSeconds}" data-volume="${key.volumeId}" data-version="${key.version}">
     <p id="revealed-label"><strong>${tr(c, 'ext.key_label', { volume: key.volumeName })}</strong>${key.protectorId ? html`<br><span class="muted">${tr(c, 'ext.protector_id', { id: '' })}</span><code>${key.protectorId}</code>` : ''}</p>
     <p class="key" id="revealed-key" aria-labelledby="revealed-label">${key.key}</p>
     <p class="muted" id="countdown" role="timer" data-template="${tr(c, 'flow.hides_in', { time: '{time}' })}">${tr(c, 'flow.hides_in', { time: formatSeconds(key.hideAfterSeconds) })}</p>
-    <p id="revealed-hidden" role="status" data-hidden="${tr(c, 'flow.hidden_after')}"></p>
+    <p id="revealed-hidden" role="status" data-hidden="${tr(c, 'flow.hidden_after')}" data-replaced="${tr(c, 'flow.key_replaced')}"></p>
   </div>`;
 }
 
@@ -96,7 +120,7 @@ export const COUNTDOWN_SCRIPT = `(function(){
 var box=document.getElementById('revealed');if(!box)return;
 var key=document.getElementById('revealed-key'),out=document.getElementById('countdown');
 var end=Date.now()+1000*Number(box.getAttribute('data-seconds'));
-function tick(){var s=Math.max(0,Math.round((end-Date.now())/1000));
+function tick(){if(!key||!key.parentNode)return;var s=Math.max(0,Math.round((end-Date.now())/1000));
 if(s<=0){if(key&&key.parentNode)key.parentNode.removeChild(key);out.textContent='';var done=document.getElementById('revealed-hidden');if(done)done.textContent=done.getAttribute('data-hidden');return;}
 var m=Math.floor(s/60),r=s%60;out.textContent=out.getAttribute('data-template').replace('{time}',m+':'+(r<10?'0':'')+r);setTimeout(tick,1000);}
 tick();})();`;

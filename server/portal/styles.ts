@@ -20,6 +20,7 @@ table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;
 .notice{border:1px solid #dde1e7;border-left:4px solid #c0392b;background:#fff;padding:.7rem 1rem;margin:1rem 0;border-radius:4px}.notice.ok{border-left-color:#2e8b57}.notice.explain{border-left-color:#1a55a8}
 .notice h2{font-size:1rem;margin:0 0 .3rem}.notice p{margin:.2rem 0}.error{color:#a52414;margin:.2rem 0}.muted{color:#545d6b}.hint{color:#545d6b;font-size:.9em;margin:.15rem 0 .3rem}
 .toast{position:sticky;top:0;z-index:5;background:#a52414;color:#fff;padding:.7rem 1.2rem;text-align:center}
+details.confirm{display:inline-block}details.confirm>summary{display:inline-block;list-style:none;padding:.4rem 1rem;cursor:pointer;border:1px solid #8a94a3;border-radius:4px;background:#fff}details.confirm>summary::-webkit-details-marker{display:none}details.confirm[open]>form{border:1px solid #e3b341;background:#fff8e5;padding:.6rem 1rem;margin:.5rem 0;border-radius:4px}
 .info{background:#e8f1fb;border:1px solid #b7d0ee;padding:.6rem 1rem;margin:1rem 0;border-radius:4px}
 label{display:block;margin:.6rem 0 .2rem;font-weight:500}input[type=text],input[type=email],input[type=password],input[type=number],textarea,select{font:inherit;padding:.4rem .5rem;border:1px solid #8a94a3;border-radius:4px;background:#fff;color:inherit}
 input[type=text],input[type=email],input[type=password],textarea{width:100%;max-width:32rem}

@@ -194,7 +194,7 @@ export function usersPages(deps: AppDeps): Hono<AppEnv> {
       // The same form sent twice at once: the second finds the email taken here.
       const inserted = await trx
         .insertInto('users')
-        .values({ id, org_id: org.id, email, name, password_hash: passwordHash, role, locale: c.get('locale'), created_at: change.at })
+        .values({ id, org_id: org.id, email, name, password_hash: passwordHash, role, locale: '', created_at: change.at })
         .onConflict((oc) => oc.column('email').doNothing())
         .executeTakeFirst();
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) return false;

@@ -3,6 +3,7 @@
  * validates its body with the contract's schemas and leaves every access decision to
  * `services/access.ts`.
  */
+import { LOCALES } from '../../lib/i18n/index.ts';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { OfflineRevealReport, RevealRequest, StoreKeyRequest, type Me } from '../../lib/api/contract.ts';
@@ -60,7 +61,7 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter, refusals: Refusal
     const { user } = await caller(c);
     const org = await getOrg(deps.db);
     const me: Me = {
-      user: { id: user.id, email: user.email, name: user.name, role: user.role as Role, locale: user.locale as Me['user']['locale'] },
+      user: { id: user.id, email: user.email, name: user.name, role: user.role as Role, locale: LOCALES.find((l) => l === user.locale) ?? null },
       org: { name: org.name, supportContact: org.support_contact, offlineCache: org.offline_cache === 'metadata' ? 'metadata' : 'keys' },
     };
     return c.json(me);

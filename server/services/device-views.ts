@@ -53,22 +53,33 @@ export function operationView(op: OperationTable, stale: boolean): Operation {
   };
 }
 
-function noticeFor(op: OperationTable | undefined, stale: boolean): DeviceNotice | null {
-  if (!op) return null;
+/**
+ * A refusal because escrow was off stops counting once IT turns escrow on: the person is not
+ * left with "Needs attention" and "ask IT" for something IT has already fixed.
+ */
+function isOutdatedFailure(op: OperationTable, escrowOn: boolean): boolean {
+  return op.state === 'failed' && op.failure_cause === 'escrow_disabled' && escrowOn;
+}
+
+function noticeFor(op: OperationTable | undefined, stale: boolean, device: DeviceTable, escrowOn: boolean): DeviceNotice | null {
+  if (!op || isOutdatedFailure(op, escrowOn)) return null;
   const cause = effectiveCause(op, stale);
   if (op.state === 'failed') return { message: 'M3', cause: cause ?? 'device_error', at: op.updated_at };
   if (op.state === 'queued' && cause === 'not_checked_in') return { message: 'M3', cause, at: op.updated_at };
-  if (op.state === 'succeeded' && op.kind !== 'upload') return { message: 'M4', cause: null, at: op.updated_at };
+  if (op.state === 'succeeded' && op.kind !== 'upload') {
+    const origin = op.kind === 'verify-and-rotate' ? 'stored' : op.requested_by === device.owner_id ? 'owner_rotation' : 'it_rotation';
+    return { message: 'M4', cause: null, at: op.updated_at, origin };
+  }
   return null;
 }
 
 const STATUS_RANK: Record<KeyStatus, number> = { broken: 4, failed: 3, missing: 2, pending: 1, escrowed: 0 };
 
-function volumeStatus(latest: OperationTable | undefined, stale: boolean, hasActive: boolean, escrowProblem: string | null): KeyStatus {
+function volumeStatus(latest: OperationTable | undefined, stale: boolean, hasActive: boolean, escrowProblem: string | null, escrowOn: boolean): KeyStatus {
   if (latest && isOpen(latest)) return effectiveCause(latest, stale) ? 'failed' : 'pending';
   // The device says the escrowed key no longer opens the volume: "escrowed" would be a false comfort.
   if (hasActive && escrowProblem !== null) return 'broken';
-  if (latest && latest.state === 'failed') return 'failed';
+  if (latest && latest.state === 'failed' && !isOutdatedFailure(latest, escrowOn)) return 'failed';
   return hasActive ? 'escrowed' : 'missing';
 }
 
@@ -141,6 +152,7 @@ function assembleView(org: OrgTable, device: DeviceTable, data: ViewData, stale:
   const owner = data.owners.get(device.owner_id);
   const versions = data.active.get(device.id) ?? [];
   let latest: OperationTable | undefined;
+  const escrowOn = escrowEnabledFor(device, org);
   const volumeViews: Volume[] = volumes.map((v) => {
     const active = versions.filter((k) => k.volume_id === v.id);
     const op = data.latestOps.get(v.id);
@@ -148,7 +160,7 @@ function assembleView(org: OrgTable, device: DeviceTable, data: ViewData, stale:
     return {
       id: v.id,
       name: v.name,
-      keyStatus: v.encrypted === 1 || active.length > 0 ? volumeStatus(op, stale, active.length > 0, v.escrow_problem) : 'missing',
+      keyStatus: v.encrypted === 1 || active.length > 0 ? volumeStatus(op, stale, active.length > 0, v.escrow_problem, escrowOn) : 'missing',
       activeVersion: active.length ? active[active.length - 1].version : null,
       protectorIds: active.map((k) => k.protector_id).filter((p): p is string => p !== null),
       encrypted: v.encrypted === 1,
@@ -168,12 +180,12 @@ function assembleView(org: OrgTable, device: DeviceTable, data: ViewData, stale:
     // A deleted account keeps its row (for the audit log's names); its devices have no owner.
     ownerId: owner && owner.deleted_at === null ? device.owner_id : null,
     ownerName: owner && owner.deleted_at === null ? owner.name : null,
-    escrowEnabled: escrowEnabledFor(device, org),
+    escrowEnabled: escrowOn,
     lastCheckinAt: device.last_checkin_at,
     keyStatus: counted.length ? keyStatus : 'missing',
     volumes: volumeViews,
     operation: latest ? operationView(latest, stale) : null,
-    notice: noticeFor(latest, stale),
+    notice: noticeFor(latest, stale, device, escrowOn),
     retiredAt: device.retired_at,
     updatedAt: device.updated_at,
   };

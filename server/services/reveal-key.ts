@@ -50,7 +50,9 @@ export async function revealRecoveryKey(deps: AppDeps, refusals: RefusalLog, use
     const attempt = { action: 'reveal' as const, actor: user, deviceId: device.id, volumeId: req.volumeId, reason: req.reason, ip: meta.ip };
     checkAttempt(attempt, () => assertCanReveal(user, facts, req.reason));
     const org = await trx.selectFrom('org').selectAll().orderBy('created_at').limit(1).executeTakeFirstOrThrow();
-    const noKey = () => new ApiFailure(404, 'no_key', { detail: t(meta.locale, 'flow.no_key', { contact: org.support_contact }) });
+    // The owner of a personal device can fix this themselves (Store recovery key); anyone else needs IT.
+    const selfService = device.ownership === 'personal' && isOwner(user, facts);
+    const noKey = () => new ApiFailure(404, 'no_key', { detail: selfService ? t(meta.locale, 'flow.no_key_personal') : t(meta.locale, 'flow.no_key', { contact: org.support_contact }) });
     const volume = await volumeWithKey(trx, device.id, req.volumeId);
     if (!volume) throw noKey();
     // Volume before audit head, as every writer takes them: a rotation completing now cannot

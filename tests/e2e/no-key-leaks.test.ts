@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatRecoveryKey, generateRecoveryKey } from '../../lib/keys/index.ts';
 import { chromiumDriverOf, E2E_BROWSERS, launchDriver } from '../support/browsers.ts';
 import { sendFromContentScript } from '../support/content-world.ts';
-import type { ExtensionDriver, Tab } from '../support/driver.ts';
+import { until, type ExtensionDriver, type Tab } from '../support/driver.ts';
 import { containsKey, dumpExtensionStorage, openDevicePage, openPopup, readStorage, setUpExtension } from '../support/extension.ts';
 import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
 
@@ -31,12 +31,15 @@ describe.each(E2E_BROWSERS)('no key leaves the shadow root or the vault in clear
     await service?.close();
   });
 
+  /** Saves through the panel and waits for the page's live part to show a new outcome. */
   async function storeAndWait(key: string, outcome: 'M3' | 'M4'): Promise<void> {
     const store = portal.panel('store');
+    const before = await portal.page.attribute('#notice', 'data-at');
     await store.fill({ label: 'Recovery key' }, key);
     await store.fill({ label: 'Confirm recovery key' }, key.toLowerCase());
     await store.click({ button: 'Save' });
-    await store.waitFor(`[data-keyward-message="${outcome}"]`, 20_000);
+    const seen = async () => ({ at: await portal.page.attribute('#notice', 'data-at'), notice: await portal.page.attribute('#notice', 'data-notice') });
+    await until(seen, (now) => now.at !== before && now.notice === outcome, `a new ${outcome} on the page`, 20_000);
   }
 
   it('stores three keys and reveals keys through the panel and the popup', async () => {

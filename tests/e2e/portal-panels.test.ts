@@ -2,11 +2,12 @@
  * Main path in the portal, in Chromium and in Firefox: on the demo user's device page of a
  * service with a port, the extension mounts its Store and Get panels in closed shadow roots
  * page scripts cannot reach, styled by the extension's stylesheet under the portal's CSP;
- * nothing mounts on another origin; mismatched keys give M1 and send nothing; a wrong key
- * ends in M3 (wrong key); the personal Mac's real key is verified, rotated and escrowed by
- * its simulated agent → M4; Get recovery key shows the new key with a countdown (hidden
- * after five minutes, checked on Chromium's content-script clock) and the reveal is audited;
- * a silent device gives M3 with Check access; the panels speak the portal page's language.
+ * nothing mounts on another origin; mismatched keys give M1 and send nothing; after Save the
+ * page's live part (the one place outcomes are written) shows M3 (wrong key), then for the real
+ * key M4 in place of that M3, without a reload; Get recovery key shows the new key with a
+ * countdown (hidden after five minutes, checked on Chromium's content-script clock) and the
+ * reveal is audited; a key the device rotates away is hidden at once, saying why; a silent
+ * device gives M3 with the Check access button; the panels speak the portal page's language.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -81,11 +82,11 @@ describe.each(E2E_BROWSERS)('portal panels in %s', (browserName) => {
     }
   });
 
-  it("says no key was found, with the organisation's support contact, before any key is stored", async () => {
+  it('on the personal Mac with nothing stored yet, Get points at Store recovery key', async () => {
     const get = page.panel('get');
     await get.click({ button: 'Get recovery key' });
     expect(await get.waitForText('[data-keyward-message="no_key"]'))
-      .toBe('No recovery key was found for this device. Contact IT support: it-support@demo.keyward.test, +46 8 123 456 00');
+      .toBe('No recovery key is stored for this device yet. Store it under Store recovery key on this page.');
   });
 
   it('shows M1 under the confirm field for two different keys and sends nothing', async () => {
@@ -101,18 +102,24 @@ describe.each(E2E_BROWSERS)('portal panels in %s', (browserName) => {
     await until(() => store.text('[data-keyward-error="key"]'), (t) => /^Character 29 \(.!.\) is not allowed/.test(t ?? ''), 'the malformed-key message');
   });
 
-  it('ends in M3 with the wrong-key cause when the key does not unlock the disk', async () => {
+  it('ends in M3 with the wrong-key cause on the page, without a reload, when the key does not unlock the disk', async () => {
+    const url = await page.url();
     await storeKey('AU2A-PHMK-WBGX-PWKX-M3X3-VAPY', 'au2a phmk wbgx pwkx m3x3 vapy');
-    const store = page.panel('store');
-    expect(await store.waitForText('[data-keyward-message="M3"]', 20_000)).toContain('does not unlock the disk');
-    expect(await store.attribute('[data-keyward-message="M3"]', 'data-keyward-cause')).toBe('wrong_key');
+    expect(await page.panel('store').waitForText('[data-keyward-message="sent"]')).toContain('device status at the top of this page');
+    expect(await page.page.waitForText('#device-live #notice[data-notice="M3"]', 20_000)).toContain('does not unlock the disk');
+    expect(await page.page.attribute('#notice', 'data-cause')).toBe('wrong_key');
+    expect(await page.url()).toBe(url);
   });
 
-  it("verifies, rotates and escrows the personal Mac's real key → M4", async () => {
+  it("verifies, rotates and escrows the personal Mac's real key → M4 on the page in place of the earlier M3", async () => {
     const device = fleetDevice(service, 'Personal MacBook');
     const current = formatRecoveryKey('filevault', device.volumes[0].currentKey());
     await storeKey(current, current);
-    expect(await page.panel('store').waitForText('[data-keyward-message="M4"]', 20_000)).toContain('verified and rotated');
+    expect(await page.page.waitForText('#device-live #notice[data-notice="M4"]', 20_000)).toContain('verified and rotated');
+    expect(await page.page.count('[data-notice="M3"]')).toBe(0);
+    expect(await page.page.count('#pending')).toBe(0);
+    expect(await page.page.attribute('#device-status [data-key-status]', 'data-key-status')).toBe('escrowed');
+    expect(await page.panel('store').count('[data-keyward-message="M4"], [data-keyward-message="M3"]')).toBe(0);
     expect(device.volumes[0].currentKey()).not.toBe(current.replace(/-/g, ''));
 
     const popup = await openPopup(driver);
@@ -151,20 +158,35 @@ describe.each(E2E_BROWSERS)('portal panels in %s', (browserName) => {
     });
   }
 
+  it('hides a shown key the moment the device rotates it away, saying why', async () => {
+    const get = page.panel('get');
+    if ((await get.count('[data-keyward-key]')) === 0) await get.click({ button: 'Get recovery key' });
+    const device = fleetDevice(service, 'Personal MacBook');
+    const shownKey = await get.waitForText('[data-keyward-key]');
+    const other = await openDevicePage(driver, service.url, device.deviceId);
+    await other.page.click('#rotate-confirm summary');
+    await other.page.click('#rotate');
+    await other.page.waitFor('#pending, #notice[data-origin="owner_rotation"]');
+    await other.close();
+    expect(await get.waitForText('[data-keyward-message="replaced"]', 20_000)).toBe('This key was replaced by a new one — choose Get recovery key.');
+    expect(await get.count('[data-keyward-key]')).toBe(0);
+    expect(formatRecoveryKey('filevault', device.volumes[0].currentKey())).not.toBe(shownKey);
+    expect(await page.page.waitForText('#notice[data-notice="M4"]')).toContain('rotated as you asked');
+  });
+
   it('shows M3 "hasn\'t checked in" with Check access when the device is silent, then M4 once it checks in', async () => {
     const corporate = fleetDevice(service, 'Corporate MacBook');
     await service.db.updateTable('org').set({ checkin_threshold_minutes: 0 }).execute();
     await service.fleet!.stop();
     await openDevicePage(driver, service.url, corporate.deviceId, page);
     await storeKey(formatRecoveryKey('filevault', corporate.volumes[0].currentKey()), corporate.volumes[0].currentKey());
-    const store = page.panel('store');
-    expect(await store.waitForText('[data-keyward-message="M3"]', 20_000)).toContain("The device hasn't checked in for a while.");
-    expect(await store.attribute('[data-keyward-message="M3"]', 'data-keyward-cause')).toBe('not_checked_in');
-    await store.click({ button: 'Check access' });
-    await until(() => store.text('[data-keyward-message="M3"]'), (t) => t?.includes('The device was asked to check in now.') ?? false, 'the check-access answer');
+    expect(await page.page.waitForText('#notice[data-notice="M3"]', 20_000)).toContain("The device hasn't checked in for a while. Choose Check access below");
+    expect(await page.page.attribute('#notice', 'data-cause')).toBe('not_checked_in');
+    await page.page.click('#notice-check-access');
+    expect(await page.page.waitForText('#info')).toBe('The device was asked to check in now.');
 
     await corporate.checkInNow();
-    await store.waitFor('[data-keyward-message="M4"]', 20_000);
+    await page.page.waitFor('#notice[data-notice="M4"]', 20_000);
   });
 
   it("speaks the portal page's language (Swedish): labels and M1", async () => {

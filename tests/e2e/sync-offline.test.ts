@@ -93,7 +93,7 @@ describe.each(E2E_BROWSERS)('sync and offline in %s', (browserName) => {
     await store.fill({ label: 'Recovery key' }, corporateKey);
     await store.fill({ label: 'Confirm recovery key' }, corporateKey);
     await store.click({ button: 'Save' });
-    expect(await store.waitForText('[data-keyward-toast="M2"]')).toContain("Couldn't update the recovery key for this device.");
+    expect(await store.waitForText('[data-keyward-toast="M2"]')).toContain("Couldn't store the recovery key for this device.");
     await portal.close();
   });
 
