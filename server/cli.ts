@@ -100,6 +100,7 @@ const COMMANDS: Record<string, { summary: string; flags: Flag[] }> = {
     summary: 'KEK rotation, step 3: delete the old KEK files (<kek>.old-<id>) no key needs any more; audited',
     flags: [DATA, DATABASE, KEK_FILE, AUDIT_KEY_FILE],
   },
+  sso: { summary: 'single sign-on settings: sso show, sso configure … (keyward sso --help)', flags: [] },
   help: { summary: 'show this help (also keyward --help, keyward <command> --help)', flags: [] },
 };
 

@@ -29,6 +29,10 @@ const consoleOutput: CliOutput = { out: (line) => console.log(line), err: (line)
 const USAGE = 'usage: keyward sso show | keyward sso configure --name … --issuer … --client-id … [--client-secret-file F | --private-key-file F] … (see README › Single sign-on)';
 
 export async function runSsoCommand(argv: string[], io: CliOutput = consoleOutput, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') {
+    io.out(USAGE);
+    return 0;
+  }
   let parsed;
   try {
     parsed = parseArgs({
