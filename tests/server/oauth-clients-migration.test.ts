@@ -3,44 +3,23 @@
  * the built extension's Chrome and Firefox entries are listed, and browsers connected before
  * the upgrade — through any extension, since nothing was checked then — are signed out.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CHROME_EXTENSION_ID, CHROME_REDIRECT_URI, FIREFOX_GECKO_ID } from '../../lib/extension-identity.ts';
 import { firefoxRedirectUri } from '../../server/auth/oauth-clients.ts';
 import { migrateTo, migrateToLatest } from '../../server/db/migrations.ts';
-import { dropPostgresSchema } from '../../server/db/open.ts';
-import { createNodeSqliteDialect, openSqliteFile } from '../../server/db/sqlite-dialect.ts';
-import { PG_URL } from './harness.ts';
-
-type Raw = { db: Kysely<unknown>; schema?: string; close(): Promise<void> };
-
-function openRaw(kind: 'sqlite' | 'postgres'): Raw {
-  if (kind === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'keyward-migrate-'));
-    const db = new Kysely<unknown>({ dialect: createNodeSqliteDialect(openSqliteFile(join(dir, 'keyward.db'))) });
-    return { db, close: async () => { await db.destroy(); rmSync(dir, { recursive: true, force: true }); } };
-  }
-  const schema = `kw_migrate_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: PG_URL, max: 2, options: `-c search_path=${schema}` }) }) });
-  return { db, schema, close: async () => { await db.destroy(); await dropPostgresSchema(PG_URL, schema); } };
-}
+import { openRawDatabase, type RawDatabase } from './raw-database.ts';
 
 describe.each(['sqlite', 'postgres'] as const)('migration 0002_oauth_clients (%s)', (kind) => {
-  let raw: Raw | null = null;
+  let raw: RawDatabase | null = null;
   afterEach(async () => {
     await raw?.close();
     raw = null;
   });
 
   it('lists the built extension and signs out the browsers connected before the upgrade', async () => {
-    raw = openRaw(kind);
+    raw = await openRawDatabase(kind);
     const { db, schema } = raw;
-    if (schema) await sql`create schema ${sql.id(schema)}`.execute(db);
     await migrateTo(db, '0001_initial', schema);
     const at = '2026-01-01T00:00:00.000Z';
     await sql`insert into org (id, name, support_contact, escrow_enabled, rotate_after_reveal, checkin_threshold_minutes, offline_cache, created_at) values ('org', 'Org', 'it', 1, 1, 60, 'keys', ${at})`.execute(db);

@@ -7,19 +7,18 @@
  * the public key but never the secret. An upgrade to 0007_sso_accounts keeps existing sessions
  * and extension sign-ins working (they count as password sign-ins).
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runSsoCommand } from '../../server/sso-cli.ts';
 import { migrateTo, migrateToLatest } from '../../server/db/migrations.ts';
-import { dropPostgresSchema, openDatabase } from '../../server/db/open.ts';
-import { createNodeSqliteDialect, openSqliteFile } from '../../server/db/sqlite-dialect.ts';
+import { openDatabase } from '../../server/db/open.ts';
 import { signInStillValid } from '../../server/auth/sign-in-policy.ts';
-import { createHarness, PG_URL, portalLogin, postForm, type FormCredentials, type Harness } from './harness.ts';
+import { createHarness, portalLogin, postForm, type FormCredentials, type Harness } from './harness.ts';
+import { openRawDatabase, type RawDatabase } from './raw-database.ts';
 
 const FORM = {
   enabled: '1', name: 'Contoso ID', issuer: 'https://login.contoso.example', clientId: 'keyward', clientAuth: 'client_secret_basic', clientSecret: 's3cret-value',
@@ -122,30 +121,16 @@ describe('keyward sso (command line)', () => {
   });
 });
 
-type Raw = { db: Kysely<unknown>; schema?: string; close(): Promise<void> };
-
-function openRaw(kind: 'sqlite' | 'postgres'): Raw {
-  if (kind === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'keyward-migrate-'));
-    const db = new Kysely<unknown>({ dialect: createNodeSqliteDialect(openSqliteFile(join(dir, 'keyward.db'))) });
-    return { db, close: async () => { await db.destroy(); rmSync(dir, { recursive: true, force: true }); } };
-  }
-  const schema = `kw_migrate_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: PG_URL, max: 2, options: `-c search_path=${schema}` }) }) });
-  return { db, schema, close: async () => { await db.destroy(); await dropPostgresSchema(PG_URL, schema); } };
-}
-
 describe.each(['sqlite', 'postgres'] as const)('migration 0007_sso_accounts (%s)', (kind) => {
-  let raw: Raw | null = null;
+  let raw: RawDatabase | null = null;
   afterEach(async () => {
     await raw?.close();
     raw = null;
   });
 
   it('keeps the sessions and extension sign-ins made before it working, as password sign-ins', async () => {
-    raw = openRaw(kind);
+    raw = await openRawDatabase(kind);
     const { db, schema } = raw;
-    if (schema) await sql`create schema ${sql.id(schema)}`.execute(db);
     await migrateTo(db, '0004_audit_views', schema);
     const at = new Date().toISOString();
     await sql`insert into org (id, name, support_contact, escrow_enabled, rotate_after_reveal, checkin_threshold_minutes, offline_cache, created_at) values ('org', 'Org', 'it', 1, 1, 60, 'keys', ${at})`.execute(db);
