@@ -20,6 +20,7 @@ import { readKeyFile } from './crypto/key-file.ts';
 import { rewrapRecord } from './crypto/envelope.ts';
 import { auditKeyFromBytes, type AuditKey } from './crypto/audit-key.ts';
 import { appendAudit } from './audit.ts';
+import { rewrapSsoSecret, ssoSecretNeedsKek } from './auth/oidc-settings.ts';
 import { systemClock, type Clock } from './deps.ts';
 
 /** A step cannot be taken now; the message says why and what to do. */
@@ -96,7 +97,8 @@ export async function rewrapAllKeys(o: KekCommandOptions): Promise<RewrapResult>
   try {
     const current = await opened.db.selectFrom('kek_ring').select('kek_id').where('state', '=', 'current').executeTakeFirst();
     const remaining = await opened.db.selectFrom('key_versions').select('kek_id').where('kek_id', '!=', next.id).where('wrapped_key', '!=', '').limit(1).executeTakeFirst();
-    if (next.id === ring.current.id && current?.kek_id === next.id && !remaining) {
+    const ssoRemaining = await opened.db.selectFrom('sso_config').select('id').where('secret_kek_id', '!=', next.id).where('secret_wrapped_key', '!=', '').executeTakeFirst();
+    if (next.id === ring.current.id && current?.kek_id === next.id && !remaining && !ssoRemaining) {
       throw new KekRotationRefused(`every key is already sealed under the current KEK ${next.id}; to rotate, run keyward kek-add --kek-file ${o.kekFile} first`);
     }
     // Nobody may be handed a row they cannot open: wait for every running instance to hold the new KEK.
@@ -141,8 +143,10 @@ export async function rewrapAllKeys(o: KekCommandOptions): Promise<RewrapResult>
       if (done === 0) break;
       say(`keyward: re-wrapped ${count} key versions…`);
     }
+    // The single sign-on client secret is sealed with the KEK too.
+    const ssoSecret = await rewrapSsoSecret(opened.db, find, next);
     await opened.db.transaction().execute(async (trx) => {
-      await appendAudit(trx, deps, clock.now().toISOString(), { actorId: null, actorKind: 'system', action: 'kek.rewrapped', detail: { to: next.id, count } });
+      await appendAudit(trx, deps, clock.now().toISOString(), { actorId: null, actorKind: 'system', action: 'kek.rewrapped', detail: { to: next.id, count, ssoSecret } });
     });
     if (next.id !== ring.current.id) {
       // Copy, then replace in one rename: a running instance never sees the ring without its KEK file.
@@ -171,7 +175,7 @@ export async function retireOldKeks(o: KekCommandOptions): Promise<RetireResult>
       const used = await opened.db.selectFrom('key_versions').select((eb) => eb.fn.countAll<string | number>().as('n')).where('kek_id', '=', kek.id).where('wrapped_key', '!=', '').executeTakeFirstOrThrow();
       const rows = Number(used.n);
       const state = await opened.db.selectFrom('kek_ring').select('state').where('kek_id', '=', kek.id).executeTakeFirst();
-      if (rows > 0 || state?.state === 'current') {
+      if (rows > 0 || state?.state === 'current' || (await ssoSecretNeedsKek(opened.db, kek.id))) {
         result.kept.push({ id: kek.id, rows });
         continue;
       }

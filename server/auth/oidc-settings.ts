@@ -13,7 +13,8 @@ import { findKek } from '../deps.ts';
 import type { Database, SsoConfigTable } from '../db/schema.ts';
 import { ApiFailure } from '../errors.ts';
 import { appendAudit, type ActorKind } from '../audit.ts';
-import { openSecret, sealSecret, type RecordBinding } from '../crypto/envelope.ts';
+import { openSecret, rewrapRecord, sealSecret, type KekRing, type RecordBinding } from '../crypto/envelope.ts';
+import type { Kek } from '../crypto/kek.ts';
 import type { Trx } from '../services/key-versions.ts';
 import { isUsableClientKey } from './oidc-client-key.ts';
 
@@ -91,6 +92,28 @@ export async function enabledSso(db: Kysely<Database> | Trx): Promise<StoredSso 
 
 function binding(clientAuth: string): RecordBinding {
   return { recordId: 'sso_config', deviceId: '', kind: `oidc:${clientAuth}`, version: 1 };
+}
+
+/**
+ * Re-wraps the sealed client secret under `next` (KEK rotation, server/rewrap.ts); true when
+ * it changed. Only if nobody saved new settings meanwhile.
+ */
+export async function rewrapSsoSecret(db: Kysely<Database> | Trx, keks: KekRing, next: Kek): Promise<boolean> {
+  const row = await db.selectFrom('sso_config').selectAll().where('secret_kek_id', '!=', next.id).where('secret_wrapped_key', '!=', '').executeTakeFirst();
+  if (!row) return false;
+  const sealed = rewrapRecord(keks, next, binding(row.client_auth), { ciphertext: row.secret_ciphertext, wrappedKey: row.secret_wrapped_key, kekId: row.secret_kek_id });
+  await db
+    .updateTable('sso_config')
+    .set({ secret_wrapped_key: sealed.wrappedKey, secret_kek_id: sealed.kekId })
+    .where('id', '=', row.id)
+    .where('secret_wrapped_key', '=', row.secret_wrapped_key)
+    .execute();
+  return true;
+}
+
+/** Whether the sealed client secret still needs KEK `kekId` (it may not be retired then). */
+export async function ssoSecretNeedsKek(db: Kysely<Database>, kekId: string): Promise<boolean> {
+  return (await db.selectFrom('sso_config').select('id').where('secret_kek_id', '=', kekId).where('secret_wrapped_key', '!=', '').executeTakeFirst()) !== undefined;
 }
 
 /** The client secret (or PEM private key) in clear, for the moment a request needs it. */
