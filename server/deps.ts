@@ -7,6 +7,7 @@ import type { Database } from './db/schema.ts';
 import type { DbKind } from './db/open.ts';
 import type { Kek } from './crypto/kek.ts';
 import type { AuditKey } from './crypto/audit-key.ts';
+import type { LookupCache } from './db/lookup-cache.ts';
 
 export type Clock = { now(): Date };
 
@@ -69,6 +70,8 @@ export type AppDeps = {
   auditKey: AuditKey;
   clock: Clock;
   config: AppConfig;
+  /** Org row and access-token caches (SQLite only; its plugin must be on `db`, see withLookupCache). */
+  lookupCache?: LookupCache;
 };
 
 export function nowIso(deps: Pick<AppDeps, 'clock'>): string {

@@ -27,6 +27,7 @@ import { demoDeviceSpecs } from './demo-fleet.ts';
 import { startSimulatedFleet, type SimulatedFleet } from '../agent/simulated-fleet.ts';
 import { destroyExpiredKeyVersions, pruneFinishedOperations } from './services/retention.ts';
 import { refreshDeviceIndex } from './services/device-index.ts';
+import { cachedLookups } from './db/lookup-cache.ts';
 
 export type KeywardServerOptions = {
   port?: number;
@@ -139,7 +140,7 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
   }
   const config: AppConfig = { ...defaultConfig, ...options.config };
   if (options.simulatedAgents) config.agentCheckinSeconds = Math.max(1, Math.round((options.checkinIntervalMs ?? 1000) / 1000));
-  const deps: AppDeps = { db: opened.db, dbKind: opened.kind, kek, previousKeks, auditKey, clock: options.clock ?? systemClock, config };
+  const deps: AppDeps = { ...cachedLookups(opened.db, opened.kind), dbKind: opened.kind, kek, previousKeks, auditKey, clock: options.clock ?? systemClock, config };
   await checkAuditChainAtStart(deps, { checkpointPath, at: nowIso(deps), say, alert });
   await recordCurrentKek(deps, nowIso(deps));
   const kekProblem = await missingKekProblem(deps, kekPath ?? 'the KEK given');
@@ -253,7 +254,7 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
     })();
     return stopping;
   };
-  return { url, port, db: opened.db, deps, fleet, auditCheckpoints, reloadKeks: () => void kekRing?.reload(),
+  return { url, port, db: deps.db, deps, fleet, auditCheckpoints, reloadKeks: () => void kekRing?.reload(),
     reload: () => {
       kekRing?.reload();
       const problems = reloadTls();

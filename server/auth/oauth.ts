@@ -9,6 +9,7 @@
  * no longer accepted (disabled or deleted account, SSO sign-in past its maximum age, password
  * sign-in turned off: sign-in-policy.ts).
  */
+import type { CachedAccess } from '../db/lookup-cache.ts';
 import { createHash } from 'node:crypto';
 import type { TokenResponse } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
@@ -192,27 +193,37 @@ export async function refreshTokens(deps: AppDeps, refreshToken: string, clientI
  */
 export async function authenticateAccessToken(deps: AppDeps, bearer: string | null): Promise<UserTable> {
   if (!bearer) throw new ApiFailure(401, 'unauthenticated');
+  const tokenHash = hashToken(bearer);
+  const read = () => readAccess(deps, tokenHash);
+  const access = deps.lookupCache ? await deps.lookupCache.accessFor(deps.db, tokenHash, read) : await read();
+  if (!access) throw new ApiFailure(401, 'unauthenticated');
+  const now = deps.clock.now();
+  if (access.tokenExpiresAt <= now.toISOString()) throw new ApiFailure(401, 'session_expired');
+  const stale = new Date(now.getTime() - LAST_USED_RESOLUTION_MS).toISOString();
+  if (access.grantLastUsedAt <= stale) {
+    // Conditional, so requests arriving together write once.
+    await deps.db.updateTable('oauth_grants').set({ last_used_at: now.toISOString() }).where('id', '=', access.grantId).where('last_used_at', '<=', stale).execute();
+    deps.lookupCache?.markUsed(tokenHash, now.toISOString());
+  }
+  return access.user;
+}
+
+/** The account, browser and expiry an access token stands for; null when it lets nobody in. */
+async function readAccess(deps: AppDeps, tokenHash: string): Promise<CachedAccess | null> {
   const row = await deps.db
     .selectFrom('oauth_tokens')
     .innerJoin('oauth_grants', 'oauth_grants.id', 'oauth_tokens.grant_id')
     .innerJoin('users', 'users.id', 'oauth_grants.user_id')
     .selectAll('users')
     .select(['oauth_tokens.expires_at as token_expires_at', 'oauth_grants.revoked_at as grant_revoked_at', 'oauth_grants.id as grant_id', 'oauth_grants.last_used_at as grant_last_used_at'])
-    .where('oauth_tokens.token_hash', '=', hashToken(bearer))
+    .where('oauth_tokens.token_hash', '=', tokenHash)
     .where('oauth_tokens.kind', '=', 'access')
     .where('users.disabled_at', 'is', null)
     .where('users.deleted_at', 'is', null)
     .executeTakeFirst();
-  if (!row || row.grant_revoked_at) throw new ApiFailure(401, 'unauthenticated');
-  const now = deps.clock.now();
-  if (row.token_expires_at <= now.toISOString()) throw new ApiFailure(401, 'session_expired');
-  const { token_expires_at: _expires, grant_revoked_at: _revoked, grant_id: grantId, grant_last_used_at: lastUsedAt, ...user } = row;
-  const stale = new Date(now.getTime() - LAST_USED_RESOLUTION_MS).toISOString();
-  if (lastUsedAt <= stale) {
-    // Conditional, so requests arriving together write once.
-    await deps.db.updateTable('oauth_grants').set({ last_used_at: now.toISOString() }).where('id', '=', grantId).where('last_used_at', '<=', stale).execute();
-  }
-  return user;
+  if (!row || row.grant_revoked_at) return null;
+  const { token_expires_at: tokenExpiresAt, grant_revoked_at: _revoked, grant_id: grantId, grant_last_used_at: grantLastUsedAt, ...user } = row;
+  return { user, grantId, tokenExpiresAt, grantLastUsedAt };
 }
 
 export type ConnectedBrowser = { id: string; name: string; browser: string; os: string; extensionId: string; createdAt: string; lastUsedAt: string };

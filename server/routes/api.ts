@@ -16,7 +16,7 @@ import type { RateLimiter } from '../http/rate-limit.ts';
 import type { RefusalLog } from '../services/refusals.ts';
 import { assertRevealRate } from '../http/reveal-rate.ts';
 import { assertCanView, auditScopeOf, isIt } from '../services/access.ts';
-import { buildDeviceView, findDevice, getOrg, listOwnDeviceViews } from '../services/device-views.ts';
+import { buildDeviceView, findDevice, listOwnDeviceViews, orgFor } from '../services/device-views.ts';
 import { currentChangeSeq, refreshDeviceIndex } from '../services/device-index.ts';
 import { listDirectory, parseDirectoryQuery } from '../services/device-directory.ts';
 import { storeRecoveryKey } from '../services/store-key.ts';
@@ -59,7 +59,7 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter, refusals: Refusal
 
   api.get('/me', async (c) => {
     const { user } = await caller(c);
-    const org = await getOrg(deps.db);
+    const org = await orgFor(deps, deps.db);
     const me: Me = {
       user: { id: user.id, email: user.email, name: user.name, role: user.role as Role, locale: LOCALES.find((l) => l === user.locale) ?? null },
       org: { name: org.name, supportContact: org.support_contact, offlineCache: org.offline_cache === 'metadata' ? 'metadata' : 'keys' },
@@ -80,7 +80,7 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter, refusals: Refusal
     await refreshDeviceIndex(deps);
     // Taken before the read: whatever is numbered later comes again next time and nothing is skipped.
     const cursor = await currentChangeSeq(deps);
-    const devices = await listOwnDeviceViews(deps.db, await getOrg(deps.db), deps.clock.now(), user.id, after);
+    const devices = await listOwnDeviceViews(deps.db, await orgFor(deps, deps.db), deps.clock.now(), user.id, after);
     return c.json({ devices, cursor: String(cursor) });
   });
 
@@ -89,7 +89,7 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter, refusals: Refusal
     const device = await findDevice(deps.db, c.req.param('id'));
     if (!device) throw new ApiFailure(404, 'not_found');
     assertCanView(actor, { ownerId: device.owner_id, ownership: device.ownership });
-    return c.json(await buildDeviceView(deps.db, await getOrg(deps.db), device, deps.clock.now()));
+    return c.json(await buildDeviceView(deps.db, await orgFor(deps, deps.db), device, deps.clock.now()));
   });
 
   api.post('/devices/:id/keys', async (c) => {
@@ -117,7 +117,7 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter, refusals: Refusal
     await requestCheckAccess(deps, actor, c.req.param('id'));
     const device = await findDevice(deps.db, c.req.param('id'));
     if (!device) throw new ApiFailure(404, 'not_found');
-    return c.json(await buildDeviceView(deps.db, await getOrg(deps.db), device, deps.clock.now()), 202);
+    return c.json(await buildDeviceView(deps.db, await orgFor(deps, deps.db), device, deps.clock.now()), 202);
   });
 
   api.get('/audit', async (c) => {

@@ -11,14 +11,14 @@ import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { appendAudit } from '../audit.ts';
 import type { DeviceTable } from '../db/schema.ts';
-import { escrowEnabledFor, getOrg } from './device-views.ts';
+import { escrowEnabledFor, orgFor } from './device-views.ts';
 import { lockVolume, touchDevice } from './key-versions.ts';
 import { queueOperation } from './operations.ts';
 import { taskFor } from './agent-checkin.ts';
 
 export async function startAgentEscrow(deps: AppDeps, device: DeviceTable, req: z.infer<typeof StartEscrowRequest>): Promise<AgentTask> {
   const at = nowIso(deps);
-  if (!escrowEnabledFor(device, await getOrg(deps.db))) throw new ApiFailure(403, 'escrow_disabled');
+  if (!escrowEnabledFor(device, await orgFor(deps, deps.db))) throw new ApiFailure(403, 'escrow_disabled');
   return deps.db.transaction().execute(async (trx) => {
     const volume = await trx.selectFrom('volumes').selectAll().where('device_id', '=', device.id).where('ref', '=', req.volumeRef).executeTakeFirst();
     if (!volume) throw new ApiFailure(404, 'not_found', { field: 'volumeRef' });

@@ -5,12 +5,18 @@
  */
 import type { Kysely } from 'kysely';
 import { DeviceErrorCause, type Device, type DeviceNotice, type EscrowProblem, type FailureCause, type KeyStatus, type Operation, type Volume } from '../../lib/api/contract.ts';
+import type { AppDeps } from '../deps.ts';
 import type { Database, DeviceTable, KeyVersionTable, OperationTable, OrgTable, VolumeTable } from '../db/schema.ts';
 
 export type Db = Kysely<Database>;
 
 export async function getOrg(db: Db): Promise<OrgTable> {
   return db.selectFrom('org').selectAll().orderBy('created_at').limit(1).executeTakeFirstOrThrow();
+}
+
+/** The org row through the instance's cache when it has one; `db` is the executor in hand (a transaction or deps.db). */
+export async function orgFor(deps: Pick<AppDeps, 'lookupCache'>, db: Db): Promise<OrgTable> {
+  return deps.lookupCache ? deps.lookupCache.orgRow(db, () => getOrg(db)) : getOrg(db);
 }
 
 export async function findDevice(db: Db, id: string): Promise<DeviceTable | undefined> {

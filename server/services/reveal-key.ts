@@ -23,6 +23,7 @@ import { queueRotation } from './operations.ts';
 import { checkAttempt, type RefusalLog } from './refusals.ts';
 import type { RequestMeta } from './store-key.ts';
 import type { VolumeTable } from '../db/schema.ts';
+import { orgFor } from './device-views.ts';
 
 export type RevealOutcome = { key: RevealedKey; rotationQueued: boolean };
 
@@ -49,7 +50,7 @@ export async function revealRecoveryKey(deps: AppDeps, refusals: RefusalLog, use
     const facts = { ownerId: device.owner_id, ownership: device.ownership };
     const attempt = { action: 'reveal' as const, actor: user, deviceId: device.id, volumeId: req.volumeId, reason: req.reason, ip: meta.ip };
     checkAttempt(attempt, () => assertCanReveal(user, facts, req.reason));
-    const org = await trx.selectFrom('org').selectAll().orderBy('created_at').limit(1).executeTakeFirstOrThrow();
+    const org = await orgFor(deps, trx);
     // The owner of a personal device can fix this themselves (Store recovery key); anyone else needs IT.
     const selfService = device.ownership === 'personal' && isOwner(user, facts);
     const noKey = () => new ApiFailure(404, 'no_key', { detail: selfService ? t(meta.locale, 'flow.no_key_personal') : t(meta.locale, 'flow.no_key', { contact: org.support_contact }) });

@@ -12,7 +12,7 @@ import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { appendAudit } from '../audit.ts';
 import { assertCanStore, type UserActor } from './access.ts';
-import { escrowEnabledFor, hasNotCheckedIn, operationView } from './device-views.ts';
+import { escrowEnabledFor, hasNotCheckedIn, operationView, orgFor } from './device-views.ts';
 import { insertKeyVersion, lockVolume, touchDevice } from './key-versions.ts';
 import { queueOperation } from './operations.ts';
 import { checkAttempt, type RefusalLog } from './refusals.ts';
@@ -48,7 +48,7 @@ export async function storeRecoveryKey(deps: AppDeps, refusals: RefusalLog, user
     const volume = await pickVolume(trx, device.id, req.volumeId);
     // Locked before the idempotency check, so a retry racing its original waits and then finds it.
     await lockVolume(trx, deps, volume.id);
-    const org = await trx.selectFrom('org').selectAll().orderBy('created_at').limit(1).executeTakeFirstOrThrow();
+    const org = await orgFor(deps, trx);
     const stale = hasNotCheckedIn(device, org, deps.clock.now());
     const idemKey = req.idempotencyKey ? `store:${user.id}:${device.id}:${req.idempotencyKey}` : null;
 

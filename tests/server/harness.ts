@@ -4,6 +4,7 @@
  * people, and small helpers to act as the extension (Bearer tokens via the real OAuth
  * endpoint) and as a device agent (the real agent API).
  */
+import { cachedLookups } from '../../server/db/lookup-cache.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,7 +60,7 @@ export async function createHarness(kind: DbKind = 'sqlite', config: Partial<App
   const clock = new TestClock();
   // In its default file, so `verify-audit` on the data directory checks the log with it.
   const auditKey = loadOrCreateAuditKeyFile(defaultAuditKeyPath(dataDir)).auditKey;
-  const deps: AppDeps = { db: opened.db, dbKind: opened.kind, kek: generateKek(), auditKey, clock, config: { ...defaultConfig, ...config } };
+  const deps: AppDeps = { ...cachedLookups(opened.db, opened.kind), dbKind: opened.kind, kek: generateKek(), auditKey, clock, config: { ...defaultConfig, ...config } };
   const app = createApp(deps);
   const org = await ensureOrg(deps, { name: 'Test Org', supportContact: 'helpdesk@test.example' });
   const person = async (email: string, role: string): Promise<Person> => {
