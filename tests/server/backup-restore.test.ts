@@ -116,6 +116,14 @@ describe('backup and restore', () => {
     await admin.connect();
     await admin.query(`create database ${database}`);
     cleanups.push(async () => {
+      // A closed pool may still be saying goodbye on its sockets: forcing the drop then would
+      // kill a connection mid-close (an uncaught FATAL in its client). Wait for them to go.
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        const left = await admin.query('select count(*)::int as n from pg_stat_activity where datname = $1', [database]);
+        if (left.rows[0].n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       await admin.query(`drop database if exists ${database} with (force)`);
       await admin.end();
     });
