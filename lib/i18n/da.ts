@@ -515,4 +515,12 @@ export const da = {
   'portal.it_notice.device_error': 'Enheden rapporterede en fejl under den seneste handling. Roter nøglen for at prøve igen.',
   'portal.rotate_confirm': 'Den nuværende nøgle holder op med at virke, når enheden har roteret den. Hent derefter den nye nøgle med Hent genoprettelsesnøgle.',
   'portal.rotate_now': 'Roter nu',
+  // --- popup and vault, copy buttons, dates, audit details
+  'ext.unlock_offline_prompt': 'Deponeringstjenesten kan ikke nås. Angiv boksens adgangsudtryk for at se kopien, der er gemt på denne computer.',
+  'ext.vault_unlock_intro': 'Lås boksen op for at se gemte nøgler offline og gemme kopier af de nøgler, du henter.',
+  'ext.vault_forgot': 'Har du glemt boksens adgangsudtryk?',
+  'ext.vault_reset_explain': 'Start forfra med et nyt adgangsudtryk: de nøgler, der er gemt på denne computer til offlinebrug, slettes. Du forbliver logget ind, og du kan hente nøgler online som før.',
+  'ext.vault_reset_confirm': 'Slet gemte nøgler og start forfra',
+  'ext.vault_reset_cancel': 'Behold dem',
+  'ext.vault_reset_done': 'De gemte nøgler er slettet. Angiv et nyt adgangsudtryk til boksen for igen at have nøgler tilgængelige offline.',
 } satisfies Catalog;

@@ -519,6 +519,14 @@ export const en = {
   'portal.it_notice.device_error': 'The device reported an error during the last operation. Rotate the key to try again.',
   'portal.rotate_confirm': 'The current key stops working once the device has rotated it. Get the new key afterwards with Get recovery key.',
   'portal.rotate_now': 'Rotate now',
+  // --- popup and vault, copy buttons, dates, audit details
+  'ext.unlock_offline_prompt': 'The escrow service cannot be reached. Enter your vault passphrase to see the copy saved on this computer.',
+  'ext.vault_unlock_intro': 'Unlock the vault to see saved keys offline and to save copies of the keys you get.',
+  'ext.vault_forgot': 'Forgot the vault passphrase?',
+  'ext.vault_reset_explain': 'Start over with a new passphrase: the keys saved on this computer for offline use are deleted. You stay signed in, and getting keys online works as before.',
+  'ext.vault_reset_confirm': 'Delete saved keys and start over',
+  'ext.vault_reset_cancel': 'Keep them',
+  'ext.vault_reset_done': 'The saved keys were deleted. Set a new vault passphrase to keep keys available offline again.',
 } as const;
 
 export type MessageId = keyof typeof en;

@@ -515,4 +515,12 @@ export const ja = {
   'portal.it_notice.device_error': '最後の操作中にデバイスがエラーを報告しました。もう一度試すには、キーをローテーションしてください。',
   'portal.rotate_confirm': 'デバイスがローテーションすると、現在のキーは使用できなくなります。その後、[回復キーを取得する] で新しいキーを取得してください。',
   'portal.rotate_now': '今すぐローテーション',
+  // --- popup and vault, copy buttons, dates, audit details
+  'ext.unlock_offline_prompt': 'エスクロー サービスに接続できません。このコンピューターに保存されたコピーを表示するには、保管庫のパスフレーズを入力してください。',
+  'ext.vault_unlock_intro': '保管庫のロックを解除すると、保存されたキーをオフラインで表示でき、取得したキーのコピーを保存できます。',
+  'ext.vault_forgot': '保管庫のパスフレーズを忘れた場合',
+  'ext.vault_reset_explain': '新しいパスフレーズでやり直します。オフライン用にこのコンピューターに保存されたキーは削除されます。サインインしたままで、オンラインでのキーの取得はこれまでどおり使用できます。',
+  'ext.vault_reset_confirm': '保存されたキーを削除してやり直す',
+  'ext.vault_reset_cancel': '削除しない',
+  'ext.vault_reset_done': '保存されたキーを削除しました。キーを再びオフラインで使用できるようにするには、新しい保管庫のパスフレーズを設定してください。',
 } satisfies Catalog;

@@ -515,4 +515,12 @@ export const nl = {
   'portal.it_notice.device_error': 'Het apparaat heeft een fout gemeld tijdens de laatste bewerking. Draai de sleutel om het opnieuw te proberen.',
   'portal.rotate_confirm': 'De huidige sleutel werkt niet meer zodra het apparaat hem heeft gedraaid. Haal daarna de nieuwe sleutel op met Herstelsleutel ophalen.',
   'portal.rotate_now': 'Nu draaien',
+  // --- popup and vault, copy buttons, dates, audit details
+  'ext.unlock_offline_prompt': 'De escrowservice is niet bereikbaar. Voer de wachtwoordzin van je kluis in om de kopie te zien die op deze computer is opgeslagen.',
+  'ext.vault_unlock_intro': 'Ontgrendel de kluis om opgeslagen sleutels offline te zien en kopieën te bewaren van de sleutels die je ophaalt.',
+  'ext.vault_forgot': 'Wachtwoordzin van de kluis vergeten?',
+  'ext.vault_reset_explain': 'Begin opnieuw met een nieuwe wachtwoordzin: de sleutels die op deze computer voor offline gebruik zijn opgeslagen, worden verwijderd. Je blijft aangemeld en sleutels online ophalen werkt zoals voorheen.',
+  'ext.vault_reset_confirm': 'Opgeslagen sleutels verwijderen en opnieuw beginnen',
+  'ext.vault_reset_cancel': 'Bewaren',
+  'ext.vault_reset_done': 'De opgeslagen sleutels zijn verwijderd. Stel een nieuwe wachtwoordzin voor de kluis in om sleutels weer offline beschikbaar te hebben.',
 } satisfies Catalog;

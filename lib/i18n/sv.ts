@@ -515,4 +515,12 @@ export const sv = {
   'portal.it_notice.device_error': 'Enheten rapporterade ett fel under den senaste åtgärden. Rotera nyckeln för att försöka igen.',
   'portal.rotate_confirm': 'Den nuvarande nyckeln slutar fungera när enheten har roterat den. Hämta sedan den nya nyckeln med Hämta återställningsnyckel.',
   'portal.rotate_now': 'Rotera nu',
+  // --- popup and vault, copy buttons, dates, audit details
+  'ext.unlock_offline_prompt': 'Det går inte att nå depositionstjänsten. Ange valvets lösenfras för att se kopian som är sparad på den här datorn.',
+  'ext.vault_unlock_intro': 'Lås upp valvet för att se sparade nycklar utan anslutning och spara kopior av nycklarna du hämtar.',
+  'ext.vault_forgot': 'Har du glömt valvets lösenfras?',
+  'ext.vault_reset_explain': 'Börja om med en ny lösenfras: nycklarna som är sparade på den här datorn för användning utan anslutning raderas. Du förblir inloggad och kan hämta nycklar online som förut.',
+  'ext.vault_reset_confirm': 'Radera sparade nycklar och börja om',
+  'ext.vault_reset_cancel': 'Behåll dem',
+  'ext.vault_reset_done': 'De sparade nycklarna har raderats. Ange en ny lösenfras för valvet för att åter ha nycklar tillgängliga utan anslutning.',
 } satisfies Catalog;
