@@ -43,6 +43,11 @@ describe('admin policy and enrollment tokens', () => {
     expect(res.res.status).toBe(200);
     const token = /(kwe_[A-Za-z0-9_-]+)/.exec(res.text)?.[1] ?? '';
     expect(token).not.toBe('');
+    // The command to run carries the real token and the driver and volume options.
+    const command = /<code id="enroll-command">([^<]*)<\/code>/.exec(res.text)?.[1] ?? '';
+    expect(command).toBe(`sudo npx keyward-agent enroll --server ${server.url} --token ${token} --driver luks --volume /dev/…`);
+    expect(res.text).not.toContain('&lt;token&gt;');
+    expect(res.text).toContain('on a Mac use --driver filevault, on Windows --driver bitlocker');
     const { deviceId } = await enrollMac(token);
     const device = await server.db.selectFrom('devices').innerJoin('users', 'users.id', 'devices.owner_id').select(['users.email', 'devices.ownership']).where('devices.id', '=', deviceId).executeTakeFirstOrThrow();
     expect(device).toEqual({ email: DEMO_USERS.user.email, ownership: 'personal' });
