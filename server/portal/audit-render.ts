@@ -10,6 +10,7 @@ import { en } from '../../lib/i18n/en.ts';
 import { isMessageId } from '../../lib/i18n/index.ts';
 import type { AppContext } from '../http/context.ts';
 import { auditQueryString, type AuditFilterFields } from '../services/audit-filter.ts';
+import { auditDetails } from './audit-details.ts';
 import { tr, type Html } from './layout.ts';
 import { formatTime } from './session.ts';
 
@@ -55,7 +56,7 @@ export function auditTable(c: AppContext, events: AuditEvent[], view: AuditView)
         e.actorId ? html`<a href="${filtered(view, { actorId: e.actorId })}">${e.actorName ?? e.actorKind}</a>` : (e.actorName ?? e.actorKind)
       }</td><td>${actionLabel(c, e.action)}<a href="${filtered(view, { action: e.action })}"><code class="muted">${e.action}</code></a></td>${
         showDevice ? html`<td>${e.deviceId ? html`<a href="${filtered(view, { deviceId: e.deviceId })}">${e.deviceName ?? e.deviceId}</a>` : '—'}</td>` : ''
-      }<td>${Object.entries(e.detail).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => html`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}<br>`)}</td></tr>`,
+      }<td>${auditDetails(c, e.detail)}</td></tr>`,
     )}
   </table></div>`;
 }
