@@ -52,7 +52,7 @@ export function DeviceList({ state, devices, onReveal, onLock, onOpenSettings }:
           {text('ext.no_vault')} <button type="button" class="kw-link" onClick={onOpenSettings}>{text('ext.open_settings')}</button>
         </p>
       )}
-      <p class="kw-muted" style="margin:8px 0 0">
+      <p class="kw-muted" style="margin:8px 0 0" data-keyward-last-sync="">
         {state.lastSyncAt ? text('ext.last_sync', { time: formatTime(state.locale, state.lastSyncAt) ?? '' }) : text('ext.never_synced')}
       </p>
     </section>

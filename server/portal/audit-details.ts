@@ -2,6 +2,7 @@
  * An audit event's details in words: each field under its name in the reader's language
  * (`portal.audit.field.<key>`), times in the portal's date format, yes/no, ownership and roles
  * as the rest of the portal names them. A field the portal has no words for keeps its key.
+ * Owners are not shown key version numbers.
  */
 import { html } from 'hono/html';
 import type { AuditEvent } from '../../lib/api/contract.ts';
@@ -29,8 +30,11 @@ function fieldValue(c: AppContext, key: string, value: unknown): string {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
-export function auditDetails(c: AppContext, detail: AuditEvent['detail']): Html[] {
+/** Fields only IT sees: key version numbers mean nothing to an owner. */
+const IT_ONLY = new Set(['version']);
+
+export function auditDetails(c: AppContext, detail: AuditEvent['detail'], options: { forOwner: boolean }): Html[] {
   return Object.entries(detail)
-    .filter(([, v]) => v !== null && v !== undefined)
+    .filter(([k, v]) => v !== null && v !== undefined && !(options.forOwner && IT_ONLY.has(k)))
     .map(([k, v]) => html`<span data-field="${k}">${fieldName(c, k)}: ${fieldValue(c, k, v)}</span><br>`);
 }

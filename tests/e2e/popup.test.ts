@@ -78,6 +78,9 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
     expect(await popup.page.text(status(corporate.deviceId))).toBe('Key escrowed');
     expect(await popup.page.attribute(status(personal.deviceId), 'data-keyward-status')).toBe('missing');
     expect(Number(await popup.evaluate(() => document.documentElement.dataset.popupStatusMs, null))).toBeGreaterThan(0);
+    // The same date format as the portal's (lib/i18n/format.ts): "Nov 22, 2026, 1:05 PM", no seconds.
+    const synced = /^Synced [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}\s[AP]M$/;
+    await until(() => popup.page.text('[data-keyward-last-sync]'), (t) => synced.test(t ?? ''), 'the last sync time in the portal\'s format');
     await popup.close();
   });
 
@@ -278,13 +281,24 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
     const options = await openOptions(driver);
     await options.page.click({ button: 'Lock' });
     await options.page.waitFor('[data-keyward-options-unlock]');
-    const messages: (string | null)[] = [];
-    for (const guess of ['wrong guess one', 'wrong guess two', 'wrong guess three']) {
+    // Each answer is a new message element (submitting removes the previous one): record them all.
+    await options.evaluate(() => {
+      const answers: string[] = [];
+      (window as unknown as { unlockAnswers: string[] }).unlockAnswers = answers;
+      new MutationObserver((records) => {
+        for (const record of records) {
+          for (const node of record.addedNodes) {
+            if (node instanceof HTMLElement && node.matches('[data-keyward-unlock-error]')) answers.push(node.textContent ?? '');
+          }
+        }
+      }).observe(document.body, { subtree: true, childList: true });
+    }, null);
+    const answers = () => options.evaluate(() => (window as unknown as { unlockAnswers: string[] }).unlockAnswers, null);
+    let messages: string[] = [];
+    for (const [i, guess] of ['wrong guess one', 'wrong guess two', 'wrong guess three'].entries()) {
       await options.page.fill('#kw-passphrase', guess);
       await options.page.click({ button: 'Unlock' });
-      // Submitting clears the previous answer; then wait for this guess's answer.
-      await until(() => options.page.count('[data-keyward-unlock-error]'), (n) => n === 0, 'the previous answer cleared');
-      messages.push(await until(() => options.page.text('[data-keyward-unlock-error]'), (t) => t !== null, 'the answer to the guess', 20_000));
+      messages = await until(answers, (seen) => seen.length === i + 1, 'the answer to the guess', 30_000);
     }
     expect(messages.slice(0, 2)).toEqual(['Wrong passphrase. Try again.', 'Wrong passphrase. Try again.']);
     expect(messages[2]).toMatch(/^Too many attempts\. Try again in (10|9) seconds\.$/);

@@ -97,7 +97,7 @@ describe.each(E2E_BROWSERS)('sync and offline in %s', (browserName) => {
     expect(await popup.page.waitForText('[data-keyward-unlock] p')).toBe('The escrow service cannot be reached. Enter your vault passphrase to see the copy saved on this computer.');
     await popup.page.fill({ label: 'Vault passphrase' }, 'offline vault passphrase');
     await popup.page.click({ button: 'Unlock' });
-    expect(await popup.page.waitForText('[data-keyward-key]', 20_000)).toBe(corporateKey);
+    expect(await popup.page.waitForText('[data-keyward-key]', 45_000)).toBe(corporateKey);
     expect(await popup.page.text('[data-keyward-retrieve]')).toContain('Offline: shown from the vault on this computer');
 
     const store = portal.panel('store');
