@@ -106,7 +106,7 @@ describe.each(E2E_BROWSERS)('sync and offline in %s', (browserName) => {
     await store.click({ button: 'Save' });
     expect(await store.waitForText('[data-keyward-toast="M2"]')).toContain("Couldn't store the recovery key for this device.");
     await portal.close();
-  });
+  }, 90_000); // includes a vault unlock (scrypt): slow on a loaded machine
 
   it('reports the offline reveal to the audit log when back online', async () => {
     service = await startTestService({ port: service.port, dataDir: service.dataDir });
