@@ -5,6 +5,7 @@ import type { ComponentChildren } from 'preact';
 import type { Locale } from '../lib/api/contract.ts';
 import { t, type MessageId } from '../lib/i18n/index.ts';
 import { en } from '../lib/i18n/en.ts';
+import { formatWait } from '../lib/i18n/format.ts';
 import type { FailureCode } from '../lib/client/messages.ts';
 
 const LocaleContext = createContext<Locale>('en');
@@ -35,8 +36,12 @@ const FAILURE_TEXT: Partial<Record<FailureCode, MessageId>> = {
   bad_state: 'ext.error_generic',
 };
 
-/** A failure's text in the UI's language (the service's own message for codes we do not know). */
-export function failureText(text: Text, error: { code: FailureCode; message: string }): string {
+/**
+ * A failure's text in the UI's language (the service's own message for codes we do not know).
+ * With the locale, a lockout says how long to wait.
+ */
+export function failureText(text: Text, error: { code: FailureCode; message: string; retryAfterMs?: number }, locale?: Locale): string {
+  if (error.retryAfterMs !== undefined && locale) return text('error.rate_limited_wait', { wait: formatWait(locale, error.retryAfterMs) });
   const mapped = FAILURE_TEXT[error.code];
   if (mapped) return text(mapped);
   const id = `error.${error.code}`;

@@ -65,6 +65,8 @@ export function createHandlers(vault: VaultPort, session: VaultSession): Handler
     'vault.change': ({ oldPassphrase, newPassphrase }) => session.change(oldPassphrase, newPassphrase),
     'vault.unlock': ({ passphrase }) => session.unlock(passphrase),
     'vault.lock': () => session.lock(),
+    // Signing in is the proof of identity that stands in for the forgotten passphrase.
+    'vault.reset': async () => ((await isSignedIn()) ? session.reset() : failure('not_signed_in', 'Sign in first.')),
     'key.reveal': ({ deviceId, volumeId }) => revealRecoveryKey(vault, session, deviceId, volumeId),
     'key.store': ({ deviceId, volumeId, key, confirmKey }) => storeRecoveryKey(deviceId, key, confirmKey, volumeId),
     'device.get': async ({ deviceId }) => {

@@ -58,6 +58,10 @@ export function openVaultPort() {
     async lock(): Promise<void> {
       (await vault()).lock();
     },
+    /** Forgotten passphrase: drops the cached keys and the passphrase (see Vault.reset). */
+    async reset(): Promise<void> {
+      await (await vault()).reset();
+    },
     async exportSession(): Promise<string | null> {
       const v = await vault();
       return v.isUnlocked() ? toBase64(v.exportSessionKey()) : null;

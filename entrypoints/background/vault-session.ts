@@ -11,13 +11,20 @@ import { readSettings } from './settings.ts';
 export const AUTOLOCK_ALARM = 'keyward-autolock';
 const MIN_PASSPHRASE_LENGTH = 8;
 
+/** A lockout, with how long it lasts, so the person is told when to try again. */
+function lockedOut(retryAt: number): Done {
+  const wait = failure('rate_limited', 'Too many wrong passphrases. Wait and try again.');
+  return { ok: false, error: { ...wait.error, retryAfterMs: Math.max(0, retryAt - Date.now()) } };
+}
+
 function asDone(result: UnlockOutcome): Done {
   if (result.ok) return { ok: true };
   switch (result.code) {
     case 'wrong_passphrase':
-      return failure('wrong_passphrase', 'Wrong passphrase.');
+      // The guess that starts a lockout says so at once, rather than on the next try.
+      return result.retryAt ? lockedOut(result.retryAt) : failure('wrong_passphrase', 'Wrong passphrase.');
     case 'locked_out':
-      return failure('rate_limited', 'Too many wrong passphrases. Wait and try again.');
+      return result.retryAt ? lockedOut(result.retryAt) : failure('rate_limited', 'Too many wrong passphrases. Wait and try again.');
     case 'passphrase_too_short':
       return failure('weak_passphrase', 'The passphrase is too short.');
     case 'not_initialized':
@@ -95,7 +102,14 @@ export function createVaultSession(vault: VaultPort) {
     return { ok: true };
   }
 
-  return { state, setup, unlock, change, lock, touch, resume };
+  /** Forgotten passphrase: locks, then deletes the cached keys and the passphrase; a new one can be set. */
+  async function reset(): Promise<Done> {
+    await lock();
+    await vault.reset();
+    return { ok: true };
+  }
+
+  return { state, setup, unlock, change, lock, reset, touch, resume };
 }
 
 export type VaultSession = ReturnType<typeof createVaultSession>;

@@ -132,7 +132,7 @@ function OptionsBody({ initialState, initialSettings, onLocale }: Props & { onLo
         <p class="kw-muted" aria-live="polite" style="margin-bottom:0">{accountNote}</p>
       </section>
 
-      <VaultSection vault={state.vault} onChange={refresh} />
+      <VaultSection vault={state.vault} signedIn={state.signedIn} onChange={refresh} />
 
       <section class="kw-card" aria-labelledby="kw-prefs-title">
         <h2 class="kw-title" id="kw-prefs-title">{text('ext.settings')}</h2>

@@ -1,14 +1,21 @@
-/** Options › Vault: set the passphrase, change it, lock — with a progress bar while deriving. */
+/**
+ * Options › Vault: set the passphrase, unlock, change it, lock — with a progress bar while
+ * deriving — and, for a forgotten passphrase, start over by deleting the keys saved on this
+ * computer (after a confirmation; the sign-in and getting keys online are not affected).
+ */
 import { useState } from 'preact/hooks';
 import type { VaultState } from '../../lib/client/messages.ts';
 import { useVaultProgress } from '../../components/progress.ts';
 import { sendMessage } from '../../components/send.ts';
-import { failureText, useText } from '../../components/text.tsx';
+import { failureText, useLocale, useText } from '../../components/text.tsx';
+import { UnlockForm } from '../../components/UnlockForm.tsx';
 
 const MIN_LENGTH = 8;
 
-export function VaultSection({ vault, onChange }: { vault: VaultState; onChange: () => Promise<void> }) {
+export function VaultSection({ vault, signedIn, onChange }: { vault: VaultState; signedIn: boolean; onChange: () => Promise<void> }) {
   const text = useText();
+  const locale = useLocale();
+  const [resetting, setResetting] = useState(false);
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [confirm, setConfirm] = useState('');
@@ -25,7 +32,7 @@ export function VaultSection({ vault, onChange }: { vault: VaultState; onChange:
       ? await sendMessage('vault.setup', { passphrase: next })
       : await sendMessage('vault.change', { oldPassphrase: current, newPassphrase: next });
     setProgress(null);
-    if (!reply.ok) return setMessage({ kind: 'bad', text: failureText(text, reply.error) });
+    if (!reply.ok) return setMessage({ kind: 'bad', text: failureText(text, reply.error, locale) });
     setCurrent('');
     setNext('');
     setConfirm('');
@@ -38,6 +45,13 @@ export function VaultSection({ vault, onChange }: { vault: VaultState; onChange:
     await onChange();
   }
 
+  async function reset() {
+    const reply = await sendMessage('vault.reset', {});
+    setResetting(false);
+    setMessage(reply.ok ? { kind: 'ok', text: text('ext.vault_reset_done') } : { kind: 'bad', text: failureText(text, reply.error, locale) });
+    await onChange();
+  }
+
   const stateText = vault === 'none' ? text('ext.vault_none') : vault === 'locked' ? text('ext.vault_locked') : text('ext.vault_unlocked');
   return (
     <section class="kw-card" aria-labelledby="kw-vault-title">
@@ -47,6 +61,11 @@ export function VaultSection({ vault, onChange }: { vault: VaultState; onChange:
         <span data-keyward-vault={vault}>{stateText}</span>
         {vault === 'unlocked' && <button type="button" class="kw-button kw-secondary kw-small" onClick={lock}>{text('ui.lock')}</button>}
       </div>
+      {vault === 'locked' && (
+        <div class="kw-card" style="margin-bottom:12px" data-keyward-options-unlock="">
+          <UnlockForm prompt="ext.vault_unlock_intro" autoFocus={false} onUnlocked={() => void onChange()} />
+        </div>
+      )}
       <form onSubmit={submit} data-keyward-vault-form={vault === 'none' ? 'set' : 'change'}>
         {vault !== 'none' && (
           <div class="kw-field">
@@ -68,6 +87,21 @@ export function VaultSection({ vault, onChange }: { vault: VaultState; onChange:
         </div>
         <button type="submit" class="kw-button" disabled={progress !== null}>{vault === 'none' ? text('ext.vault_set') : text('ext.vault_change')}</button>
       </form>
+      {vault !== 'none' && signedIn && (
+        <div style="margin-top:16px" data-keyward-vault-reset="">
+          {!resetting ? (
+            <button type="button" class="kw-link" onClick={() => setResetting(true)}>{text('ext.vault_forgot')}</button>
+          ) : (
+            <div class="kw-notice kw-warn" role="alertdialog" aria-labelledby="kw-reset-explain">
+              <p id="kw-reset-explain" style="margin-top:0">{text('ext.vault_reset_explain')}</p>
+              <span class="kw-row">
+                <button type="button" class="kw-button kw-small" onClick={() => void reset()}>{text('ext.vault_reset_confirm')}</button>
+                <button type="button" class="kw-button kw-secondary kw-small" onClick={() => setResetting(false)}>{text('ext.vault_reset_cancel')}</button>
+              </span>
+            </div>
+          )}
+        </div>
+      )}
     </section>
   );
 }

@@ -2,6 +2,7 @@
 import type { CachedDevice, ExtensionState } from '../../lib/client/messages.ts';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { useText } from '../../components/text.tsx';
+import { formatTime } from '../../lib/i18n/format.ts';
 
 type Props = {
   state: ExtensionState;
@@ -51,8 +52,8 @@ export function DeviceList({ state, devices, onReveal, onLock, onOpenSettings }:
           {text('ext.no_vault')} <button type="button" class="kw-link" onClick={onOpenSettings}>{text('ext.open_settings')}</button>
         </p>
       )}
-      <p class="kw-muted" style="margin:8px 0 0">
-        {state.lastSyncAt ? text('ext.last_sync', { time: new Date(state.lastSyncAt).toLocaleString(state.locale) }) : text('ext.never_synced')}
+      <p class="kw-muted" style="margin:8px 0 0" data-keyward-last-sync="">
+        {state.lastSyncAt ? text('ext.last_sync', { time: formatTime(state.locale, state.lastSyncAt) ?? '' }) : text('ext.never_synced')}
       </p>
     </section>
   );

@@ -1,6 +1,7 @@
 /**
  * The popup: device list with key-status badges from the local cache, quick retrieve
- * (unlock if needed → reveal → key with countdown, hidden after five minutes), copy with
+ * (reveal → key with countdown, hidden after five minutes; the vault passphrase only for an
+ * offline copy), copy with
  * clipboard clearing, "Sync now", and the offline, locked and signed-out states.
  */
 import { useEffect, useState } from 'preact/hooks';
@@ -56,12 +57,14 @@ function PopupBody({ initialState, initialDevices }: Props) {
   }
 
   async function reveal(device: CachedDevice, volumeId?: string) {
-    const current = await sendMessage('state.get', {});
-    setState(current);
-    if (current.vault === 'locked') return setRetrieve({ name: 'unlock', device });
+    // Online, the signed-in extension is enough, as on the portal: the vault passphrase guards only
+    // the copies kept for offline use, so it is asked for only when the service cannot be reached.
     setRetrieve({ name: 'loading', device });
-    const reply = await sendMessage('key.reveal', { deviceId: device.id, volumeId });
-    if (reply.ok) {
+    const [current, reply] = await Promise.all([sendMessage('state.get', {}), sendMessage('key.reveal', { deviceId: device.id, volumeId })]);
+    setState(current);
+    if (!reply.ok && reply.error.code === 'locked') {
+      setRetrieve({ name: 'unlock', device });
+    } else if (reply.ok) {
       setRetrieve({ name: 'shown', device, revealed: reply.key, shownAt: Date.now(), offline: reply.offline });
     } else if (reply.error.code === 'no_key') {
       setRetrieve({ name: 'error', device, message: text('flow.no_key', { contact: current.supportContact ?? '' }) });

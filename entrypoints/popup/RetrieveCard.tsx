@@ -1,4 +1,4 @@
-/** The popup's quick-retrieve card: unlock prompt, the key with its countdown and Copy, or why not. */
+/** The popup's quick-retrieve card: the key with its countdown and Copy, the unlock prompt for an offline copy, or why not. */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { RevealedKey } from '../../lib/api/contract.ts';
 import type { CachedDevice } from '../../lib/client/messages.ts';
@@ -6,7 +6,7 @@ import { sha256Hex } from '../../components/clipboard.ts';
 import { RevealedKeyView } from '../../components/RevealedKeyView.tsx';
 import { sendMessage } from '../../components/send.ts';
 import { useText } from '../../components/text.tsx';
-import { UnlockForm } from './UnlockForm.tsx';
+import { UnlockForm } from '../../components/UnlockForm.tsx';
 
 export type Retrieve =
   | { name: 'none' }
@@ -50,7 +50,7 @@ export function RetrieveCard({ retrieve, onReveal, onClose, onHidden }: Props) {
         <button type="button" class="kw-link" onClick={() => onClose()}>{text('ext.back')}</button>
       </div>
       <div aria-live="polite" style="margin-top:8px">
-        {retrieve.name === 'unlock' && <UnlockForm onUnlocked={() => void onReveal(retrieve.device)} />}
+        {retrieve.name === 'unlock' && <UnlockForm prompt="ext.unlock_offline_prompt" onUnlocked={() => void onReveal(retrieve.device)} />}
         {retrieve.name === 'loading' && <p class="kw-muted">{text('ext.retrieving')}</p>}
         {retrieve.name === 'shown' && (
           <>

@@ -48,7 +48,8 @@ export type ExtensionState = {
 };
 
 export type FailureCode = ClientErrorCode | 'not_signed_in' | 'no_vault' | 'locked' | 'wrong_passphrase' | 'weak_passphrase' | 'not_cached' | 'bad_state';
-export type Failure = { ok: false; error: { code: FailureCode; message: string } };
+/** `retryAfterMs`: for a lockout (`rate_limited`), how long until trying again is allowed. */
+export type Failure = { ok: false; error: { code: FailureCode; message: string; retryAfterMs?: number } };
 export type Done<T = Record<never, never>> = ({ ok: true } & T) | Failure;
 
 export type RevealOutcome = { key: RevealedKey; offline: boolean };
@@ -67,6 +68,8 @@ export type MessageMap = {
   'vault.change': { request: { oldPassphrase: string; newPassphrase: string }; response: Done };
   'vault.unlock': { request: { passphrase: string }; response: Done };
   'vault.lock': { request: Record<never, never>; response: Done };
+  /** Forgotten passphrase: wipes the cached keys and the passphrase; only for a signed-in extension. */
+  'vault.reset': { request: Record<never, never>; response: Done };
   'key.reveal': { request: { deviceId: string; volumeId?: string }; response: Done<RevealOutcome> };
   'key.store': { request: { deviceId: string; volumeId?: string; key: string; confirmKey: string }; response: Done<{ operation: Operation }> };
   'device.get': { request: { deviceId: string }; response: Done<{ device: Device }> };

@@ -10,6 +10,7 @@
  *   await vault.setup(passphrase, onProgress);                // first time; leaves it unlocked
  *   await vault.unlock(passphrase, onProgress);               // onProgress(fraction 0..1)
  *   vault.lock();                                             // zeroes the key in memory
+ *   await vault.reset();                                      // forgotten passphrase: keys and passphrase gone, back to setup
  *   const sk = vault.exportSessionKey();                      // Uint8Array(32), for storage.session ONLY
  *   await vault.resumeFromSessionKey(sk);                     // after a service-worker restart
  *   await vault.changePassphrase(old, next, onProgress);      // atomic re-encryption; re-export sk after

@@ -225,6 +225,24 @@ export class Vault {
     });
   }
 
+  /**
+   * Starts over after a forgotten passphrase: the cached keys, the passphrase and the lockout
+   * are deleted, as are outbox entries holding a secret (no one can decrypt them any more).
+   * Device metadata and the offline-reveal reports stay, so statuses still show and the
+   * service still learns of every offline reveal.
+   */
+  reset(): Promise<void> {
+    return this.#exclusive(async () => {
+      this.lock();
+      const db = this.#db;
+      await db.transaction('rw', db.keys, db.outbox, db.meta, async () => {
+        await db.keys.clear();
+        await db.outbox.filter((row) => row.secret !== null).delete();
+        await db.meta.bulkDelete(['vault', 'unlock']);
+      });
+    });
+  }
+
   /** Forgets the data key (the buffer is zeroed). Metadata stays readable. */
   lock(): void {
     this.#dataKey?.fill(0);

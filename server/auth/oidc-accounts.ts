@@ -7,7 +7,7 @@
  * mapped to helpdesk/admin, everyone else a user). Creations, links and role changes are audited.
  */
 import { randomUUID } from 'node:crypto';
-import type { Locale, Role } from '../../lib/api/contract.ts';
+import type { Role } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import type { UserTable } from '../db/schema.ts';
 import { appendAudit } from '../audit.ts';
@@ -26,8 +26,7 @@ export type SsoAccountOutcome =
   /** Linking: the provider account already belongs to another Keyward account, or this one has another. */
   | { kind: 'already_linked' };
 
-/** `locale`: the page language at a first sign-in becomes the new account's language. */
-type Meta = { ip: string; at: string; locale: Locale };
+type Meta = { ip: string; at: string };
 
 async function byIdentity(trx: Trx, identity: ProviderIdentity): Promise<UserTable | undefined> {
   return trx.selectFrom('users').selectAll().where('oidc_issuer', '=', identity.issuer).where('oidc_subject', '=', identity.subject).executeTakeFirst();
@@ -72,7 +71,9 @@ export async function accountForIdentity(deps: AppDeps, settings: SsoSettings, i
     }
     const org = await getOrg(trx);
     const user: UserTable = {
-      id: randomUUID(), org_id: org.id, email: identity.email, name: identity.name, password_hash: '', role, locale: meta.locale, created_at: meta.at,
+      id: randomUUID(), org_id: org.id, email: identity.email, name: identity.name, password_hash: '', role,
+      // No language chosen yet (like an account an admin creates): the portal and the extension follow the browser.
+      locale: '', created_at: meta.at,
       disabled_at: null, deleted_at: null, oidc_issuer: identity.issuer, oidc_subject: identity.subject, password_temporary_until: null,
     };
     // A first sign-in in two tabs at once: the second insert meets the first's (issuer, sub) and signs in to it.

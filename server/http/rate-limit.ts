@@ -15,6 +15,7 @@ import { isIP } from 'node:net';
 import { sql, type Kysely } from 'kysely';
 import type { Locale } from '../../lib/api/contract.ts';
 import { t } from '../../lib/i18n/index.ts';
+import { formatWait } from '../../lib/i18n/format.ts';
 import type { Database } from '../db/schema.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
@@ -164,12 +165,7 @@ export function clientBucket(ip: string): string {
   return `${groups.slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16)).join(':')}::/64`;
 }
 
-/** "45 seconds", "3 minutes", "1 hour" in the reader's language, rounded up. */
-export function formatWait(locale: Locale, ms: number): string {
-  const seconds = Math.max(1, Math.ceil(ms / 1000));
-  const [value, unit] = seconds < 60 ? [seconds, 'second'] : seconds < 3600 ? [Math.ceil(seconds / 60), 'minute'] : [Math.ceil(seconds / 3600), 'hour'];
-  return new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'long' }).format(value);
-}
+export { formatWait } from '../../lib/i18n/format.ts';
 
 export function retryAfterSeconds(decision: RateDecision): string {
   return String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));

@@ -10,6 +10,7 @@ import { en } from '../../lib/i18n/en.ts';
 import { isMessageId } from '../../lib/i18n/index.ts';
 import type { AppContext } from '../http/context.ts';
 import { auditQueryString, type AuditFilterFields } from '../services/audit-filter.ts';
+import { auditDetails } from './audit-details.ts';
 import { tr, type Html } from './layout.ts';
 import { formatTime } from './session.ts';
 
@@ -45,6 +46,8 @@ function filtered(view: AuditView, change: Partial<AuditFilterFields>): string {
 export function auditTable(c: AppContext, events: AuditEvent[], view: AuditView): Html {
   const locale = c.get('locale');
   const showDevice = !view.oneDevice;
+  // The owner's own pages live outside /admin; owners are shown no key version numbers.
+  const forOwner = !view.path.startsWith('/admin/');
   if (events.length === 0) return html`<p id="audit-empty">${tr(c, 'portal.audit.no_events')}</p>`;
   return html`<div class="scroll"><table id="audit">
     <tr><th scope="col">#</th><th scope="col">${tr(c, 'portal.audit.time')}</th><th scope="col">${tr(c, 'portal.audit.actor')}</th><th scope="col">${tr(c, 'portal.audit.action')}</th>${
@@ -55,7 +58,7 @@ export function auditTable(c: AppContext, events: AuditEvent[], view: AuditView)
         e.actorId ? html`<a href="${filtered(view, { actorId: e.actorId })}">${e.actorName ?? e.actorKind}</a>` : (e.actorName ?? e.actorKind)
       }</td><td>${actionLabel(c, e.action)}<a href="${filtered(view, { action: e.action })}"><code class="muted">${e.action}</code></a></td>${
         showDevice ? html`<td>${e.deviceId ? html`<a href="${filtered(view, { deviceId: e.deviceId })}">${e.deviceName ?? e.deviceId}</a>` : '—'}</td>` : ''
-      }<td>${Object.entries(e.detail).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => html`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}<br>`)}</td></tr>`,
+      }<td>${auditDetails(c, e.detail, { forOwner })}</td></tr>`,
     )}
   </table></div>`;
 }

@@ -54,7 +54,7 @@ export function deviceLifecyclePages(deps: AppDeps): Hono<AppEnv> {
       title: tr(c, 'portal.reenroll_button'),
       csrf: session.csrf,
       body: html`<p class="crumb"><a href="/admin/devices/${id}">←</a></p>
-        <div class="info" id="reenroll-token" role="status">${tr(c, 'portal.reenroll_created', { days: REENROLL_TOKEN_DAYS, token })}<br><code>${tr(c, 'portal.reenroll_howto', { server })}</code></div>`,
+        <div class="info" id="reenroll-token" role="status">${tr(c, 'portal.reenroll_created', { days: REENROLL_TOKEN_DAYS, token })}<br><code>${tr(c, 'portal.reenroll_howto', { server, token })}</code></div>`,
     }));
   });
 

@@ -112,7 +112,9 @@ export function policyPages(deps: AppDeps): Hono<AppEnv> {
       return created;
     });
     const server = new URL(c.req.url).origin;
-    const notice = html`${tr(c, 'portal.enrollment_created', { days: TOKEN_DAYS, token })}<br><code>${tr(c, 'portal.enrollment_howto', { server })}</code>`;
+    // The command as it is typed, with the real token: the admin copies it as a whole.
+    const command = `sudo npx keyward-agent enroll --server ${server} --token ${token} --driver luks --volume /dev/…`;
+    const notice = html`${tr(c, 'portal.enrollment_created', { days: TOKEN_DAYS, token })}<br>${tr(c, 'portal.enrollment_howto')}<br><code id="enroll-command">${command}</code>`;
     return c.html(policyPage(c, await getOrg(deps.db), await listClients(deps.db), session.csrf, notice, await ssoSection(c, deps, session.csrf)));
   });
 

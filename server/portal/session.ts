@@ -76,7 +76,5 @@ export function safeNext(next: string | undefined): string {
   return next;
 }
 
-export function formatTime(locale: Locale, iso: string | null): string | null {
-  if (!iso) return null;
-  return new Date(iso).toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short' });
-}
+/** The portal's dates: the same per-locale format as the extension's. */
+export { formatTime } from '../../lib/i18n/format.ts';

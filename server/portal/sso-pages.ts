@@ -174,7 +174,7 @@ export function ssoPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
       console.warn(`keyward: single sign-on refused (${error.reason}): ${error.message}`);
       return failurePage(c, provider, failureFor(c, provider, error));
     }
-    const outcome = await accountForIdentity(deps, stored.settings, identity, login.link_user_id, { ip: clientIp(c), at, locale: c.get('locale') });
+    const outcome = await accountForIdentity(deps, stored.settings, identity, login.link_user_id, { ip: clientIp(c), at });
     switch (outcome.kind) {
       case 'disabled':
         return failurePage(c, provider, { status: 403, reason: 'account_disabled', message: tr(c, 'portal.account.disabled_sign_in') });

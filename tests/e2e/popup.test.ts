@@ -1,9 +1,11 @@
 /**
  * The popup, in Chromium and in Firefox: the user's devices with key-status badges from the
- * local cache; quick retrieve (unlock with progress → key with countdown → hidden after five
- * minutes); lock and unlock, also by the auto-lock alarm; copy, with the clipboard cleared
- * after the delay only if it still holds the key; BitLocker volumes; changing the vault
- * passphrase; pointing the extension at another service signs it out first. In Chromium also:
+ * local cache; quick retrieve online without the vault passphrase, even with the vault locked
+ * (key with countdown → hidden after five minutes); unlock on the options page with progress;
+ * lock, also by the auto-lock alarm; copy, with the clipboard cleared after the delay only if
+ * it still holds the key; BitLocker volumes; changing the vault passphrase; a lockout that says
+ * how long to wait; starting over after a forgotten vault passphrase; pointing the extension at
+ * another service signs it out first. In Chromium also:
  * the vault stays unlocked when the service worker is stopped and restarted, the offscreen
  * clipboard helper obeys only the extension, and a browser restart keeps the sign-in.
  */
@@ -17,7 +19,7 @@ import { ChromiumDriver } from '../support/chromium-driver.ts';
 import { sendFromContentScript } from '../support/content-world.ts';
 import { until, type ExtensionDriver, type Tab } from '../support/driver.ts';
 import {
-  configureService, fastForwardPageClock, getAlarm, openDevicePage, openOptions, openPopup, readStorage, setAlarm, setUpExtension, stopServiceWorker,
+  configureService, dumpExtensionStorage, fastForwardPageClock, getAlarm, openDevicePage, openOptions, openPopup, readStorage, setAlarm, setUpExtension, stopServiceWorker,
 } from '../support/extension.ts';
 import { auditActions, screenshotPath } from '../support/evidence.ts';
 import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
@@ -25,12 +27,27 @@ import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../s
 const PASSPHRASE = 'correct horse battery staple';
 const GET_CORPORATE = { button: 'Get recovery key: Corporate MacBook (simulated)' };
 
-/** From the locked popup: Get on the corporate Mac, unlock with the passphrase, wait for the key. */
-async function unlockForCorporateKey(popup: Tab): Promise<void> {
+/** Online, Get in the popup shows the key at once, vault locked or not: no passphrase prompt. */
+async function getCorporateKeyWithoutPassphrase(popup: Tab): Promise<void> {
   await popup.page.click(GET_CORPORATE);
-  await popup.page.fill({ label: 'Vault passphrase' }, PASSPHRASE);
-  await popup.page.click({ button: 'Unlock' });
   await popup.page.waitFor('[data-keyward-key]', 20_000);
+  expect(await popup.page.count('[data-keyward-unlock]')).toBe(0);
+}
+
+/** Options › Vault: unlock with a passphrase; answers the message shown, or '' once unlocked. */
+async function unlockInOptions(driver: ExtensionDriver, passphrase: string): Promise<string> {
+  const options = await openOptions(driver);
+  try {
+    await options.page.waitFor('[data-keyward-options-unlock]');
+    await options.page.fill('#kw-passphrase', passphrase);
+    await options.page.click({ button: 'Unlock' });
+    return await until(
+      async () => ((await options.page.count('[data-keyward-vault="unlocked"]')) === 1 ? '' : await options.page.text('[data-keyward-unlock-error]')),
+      (t) => t !== null, 'the vault unlocked or an error', 20_000,
+    ) ?? '';
+  } finally {
+    await options.close();
+  }
 }
 
 const readClipboard = (tab: Tab) => tab.evaluate(() => navigator.clipboard.readText(), null);
@@ -61,31 +78,23 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
     expect(await popup.page.text(status(corporate.deviceId))).toBe('Key escrowed');
     expect(await popup.page.attribute(status(personal.deviceId), 'data-keyward-status')).toBe('missing');
     expect(Number(await popup.evaluate(() => document.documentElement.dataset.popupStatusMs, null))).toBeGreaterThan(0);
+    // The same date format as the portal's (lib/i18n/format.ts): "Nov 22, 2026, 1:05 PM", no seconds.
+    const synced = /^Synced [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}\s[AP]M$/;
+    await until(() => popup.page.text('[data-keyward-last-sync]'), (t) => synced.test(t ?? ''), 'the last sync time in the portal\'s format');
     await popup.close();
   });
 
-  it('locks, then unlocks with a progress indicator, shows the key with a countdown and hides it after five minutes', async () => {
+  it('with the vault locked, Get shows the key online without the passphrase, with a countdown, and hides it after five minutes', async () => {
     const popup = await openPopup(driver);
     await popup.page.click('[data-keyward-vault="unlocked"]');
     await popup.page.waitFor('[data-keyward-vault="locked"]');
 
     const corporate = fleetDevice(service, 'Corporate MacBook');
     await popup.page.click(GET_CORPORATE);
-    await popup.page.fill({ label: 'Vault passphrase' }, PASSPHRASE);
-    await popup.evaluate(() => {
-      const seen: number[] = [];
-      (window as unknown as { progressSeen: number[] }).progressSeen = seen;
-      new MutationObserver(() => {
-        const bar = document.querySelector('progress');
-        if (bar) seen.push(bar.value);
-      }).observe(document.body, { subtree: true, childList: true, attributes: true });
-    }, null);
-    await popup.page.click({ button: 'Unlock' });
     expect(await popup.page.waitForText('[data-keyward-key]', 20_000)).toBe(formatRecoveryKey('filevault', corporate.volumes[0].currentKey()));
+    expect(await popup.page.count('[data-keyward-unlock]'), 'no passphrase prompt online').toBe(0);
+    expect(await popup.page.count('[data-keyward-vault="locked"]'), 'the vault stays locked').toBe(1);
     expect(await popup.page.text('[data-keyward-countdown]')).toMatch(/^Hidden in (5:00|4:5\d)$/);
-    const progress = await popup.evaluate(() => (window as unknown as { progressSeen: number[] }).progressSeen, null);
-    expect(progress.length).toBeGreaterThan(1);
-    expect(progress.some((v) => v > 0 && v < 1)).toBe(true);
     if (browserName === 'chromium') await popup.screenshot(screenshotPath('popup.png'));
 
     await fastForwardPageClock(popup, 120_000);
@@ -133,8 +142,26 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
     await popup.close();
   });
 
-  it('schedules auto-lock at the configured idle time; when it fires the vault locks and the session key is wiped', async () => {
+  it('unlocks on the options page with a progress indicator; schedules auto-lock at the configured idle time; when it fires the vault locks and the session key is wiped', async () => {
+    const options = await openOptions(driver);
+    await options.page.fill('#kw-passphrase', PASSPHRASE);
+    await options.evaluate(() => {
+      const seen: number[] = [];
+      (window as unknown as { progressSeen: number[] }).progressSeen = seen;
+      new MutationObserver(() => {
+        const bar = document.querySelector('[data-keyward-unlock] progress');
+        if (bar instanceof HTMLProgressElement) seen.push(bar.value);
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    }, null);
+    await options.page.click({ button: 'Unlock' });
+    await options.page.waitFor('[data-keyward-vault="unlocked"]', 20_000);
+    const progress = await options.evaluate(() => (window as unknown as { progressSeen: number[] }).progressSeen, null);
+    expect(progress.length).toBeGreaterThan(1);
+    expect(progress.some((v) => v > 0 && v < 1)).toBe(true);
+    await options.close();
+
     const popup = await openPopup(driver);
+    await popup.page.waitFor('[data-keyward-vault="unlocked"]');
     const scheduled = await getAlarm(popup, 'keyward-autolock');
     expect(scheduled).toBeDefined();
     const minutesAhead = (scheduled!.scheduledTime - Date.now()) / 60_000;
@@ -149,9 +176,9 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
       return popup.page.count('[data-keyward-vault="locked"]');
     }, (n) => n === 1, 'the vault to lock', 10_000);
     expect((await readStorage(popup, 'session')).vaultSession).toBeUndefined();
-
-    await unlockForCorporateKey(popup);
+    await getCorporateKeyWithoutPassphrase(popup);
     await popup.close();
+    expect(await unlockInOptions(driver, PASSPHRASE)).toBe('');
   });
 
   it('copies the key and clears the clipboard after the delay, only if it still holds the key', async () => {
@@ -203,8 +230,9 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
       const reopened = await openPopup(driver);
       await reopened.page.waitFor('[data-keyward-vault="locked"]', 10_000);
       expect((await readStorage(reopened, 'session')).vaultSession).toBeUndefined();
-      await unlockForCorporateKey(reopened);
+      await getCorporateKeyWithoutPassphrase(reopened);
       await reopened.close();
+      expect(await unlockInOptions(driver, PASSPHRASE)).toBe('');
     });
 
     it('a portal content script cannot make the clipboard helper clear what the user copied', async () => {
@@ -245,19 +273,61 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
     await options.page.waitFor('[data-keyward-vault="locked"]');
     await options.close();
 
+    expect(await unlockInOptions(driver, PASSPHRASE)).toBe('Wrong passphrase. Try again.');
+    expect(await unlockInOptions(driver, 'a brand new passphrase')).toBe('');
+  });
+
+  it('after too many wrong passphrases says how long to wait; a forgotten passphrase is reset by deleting the saved keys', async () => {
+    const options = await openOptions(driver);
+    await options.page.click({ button: 'Lock' });
+    await options.page.waitFor('[data-keyward-options-unlock]');
+    // Each answer is a new message element (submitting removes the previous one): record them all.
+    await options.evaluate(() => {
+      const answers: string[] = [];
+      (window as unknown as { unlockAnswers: string[] }).unlockAnswers = answers;
+      new MutationObserver((records) => {
+        for (const record of records) {
+          for (const node of record.addedNodes) {
+            if (node instanceof HTMLElement && node.matches('[data-keyward-unlock-error]')) answers.push(node.textContent ?? '');
+          }
+        }
+      }).observe(document.body, { subtree: true, childList: true });
+    }, null);
+    const answers = () => options.evaluate(() => (window as unknown as { unlockAnswers: string[] }).unlockAnswers, null);
+    let messages: string[] = [];
+    for (const [i, guess] of ['wrong guess one', 'wrong guess two', 'wrong guess three'].entries()) {
+      await options.page.fill('#kw-passphrase', guess);
+      await options.page.click({ button: 'Unlock' });
+      messages = await until(answers, (seen) => seen.length === i + 1, 'the answer to the guess', 30_000);
+    }
+    expect(messages.slice(0, 2)).toEqual(['Wrong passphrase. Try again.', 'Wrong passphrase. Try again.']);
+    expect(messages[2]).toMatch(/^Too many attempts\. Try again in (10|9) seconds\.$/);
+
+    await options.page.click({ button: 'Forgot the vault passphrase?' });
+    expect(await options.page.text('[data-keyward-vault-reset]')).toContain('You stay signed in');
+    await options.page.click({ button: 'Delete saved keys and start over' });
+    await options.page.waitFor('[data-keyward-vault="none"]');
+    expect(await options.page.text('[data-keyward-vault-message="ok"]')).toContain('The saved keys were deleted.');
+    const cached = JSON.parse(await dumpExtensionStorage(options)) as { databases: Record<string, { keys: unknown[] }> };
+    expect(cached.databases['keyward-vault'].keys).toEqual([]);
+    expect((await readStorage(options, 'local')).tokens, 'still signed in').toBeDefined();
+    await options.close();
+
     const popup = await openPopup(driver);
-    await popup.page.click(GET_CORPORATE);
-    await popup.page.fill({ label: 'Vault passphrase' }, PASSPHRASE);
-    await popup.page.click({ button: 'Unlock' });
-    await until(() => popup.page.text('main'), (t) => t?.includes('Wrong passphrase. Try again.') ?? false, 'the wrong-passphrase message', 20_000);
-    await popup.page.fill({ label: 'Vault passphrase' }, 'a brand new passphrase');
-    await popup.page.click({ button: 'Unlock' });
-    await popup.page.waitFor('[data-keyward-key]', 20_000);
+    expect(await popup.page.count('[data-keyward-state="signed-out"]')).toBe(0);
+    await getCorporateKeyWithoutPassphrase(popup);
     await popup.close();
+
+    const again = await openOptions(driver);
+    await again.page.fill('#kw-new', PASSPHRASE);
+    await again.page.fill('#kw-confirm-pass', PASSPHRASE);
+    await again.page.click({ button: 'Set passphrase' });
+    await again.page.waitFor('[data-keyward-vault="unlocked"]', 30_000);
+    await again.close();
   });
 
   if (browserName === 'chromium') {
-    it('after a browser restart: still signed in, statuses shown from the cache, vault locked', async () => {
+    it('after a browser restart: still signed in, statuses shown from the cache, vault locked, Get works online without the passphrase', async () => {
       const profile = (driver as ChromiumDriver).browser.profileDir;
       await (driver as ChromiumDriver).close({ keepProfile: true });
       driver = await ChromiumDriver.launch(profile);
@@ -265,8 +335,7 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
       await popup.page.waitFor('[data-keyward-vault="locked"]');
       expect(await popup.page.attribute(status(fleetDevice(service, 'Corporate MacBook').deviceId), 'data-keyward-status')).toBe('escrowed');
       expect(await popup.page.count('[data-keyward-state="signed-out"]')).toBe(0);
-      await popup.page.click(GET_CORPORATE);
-      await popup.page.waitFor('[data-keyward-unlock]');
+      await getCorporateKeyWithoutPassphrase(popup);
       await popup.close();
     });
   }

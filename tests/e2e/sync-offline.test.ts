@@ -1,7 +1,7 @@
 /**
  * Sync and offline: the scheduled sync alarm brings service-side changes into the cached
  * statuses; with the escrow service down, the popup shows the offline state and still shows
- * a key saved (encrypted) in the vault; the portal panel shows toast M2 when a key cannot be
+ * a key saved (encrypted) in the vault, asking for the vault passphrase if it is locked; the portal panel shows toast M2 when a key cannot be
  * submitted; back online, "Sync now" reports the offline reveal to the service's audit log;
  * the `offlineCache: metadata` policy empties the key cache; a browser revoked from the
  * portal is signed out and forgets its cached devices and keys, and the portal keeps its own
@@ -89,13 +89,24 @@ describe.each(E2E_BROWSERS)('sync and offline in %s', (browserName) => {
     expect(await popup.page.text('[data-keyward-retrieve]')).toContain('Offline: shown from the vault on this computer');
     expect(await popup.page.text(corporateStatus())).toBe('Key escrowed');
 
+    // Offline, the vault passphrase guards the saved copy: locked, the popup asks for it.
+    await popup.page.click({ button: 'Back' });
+    await popup.page.click('[data-keyward-vault="unlocked"]');
+    await popup.page.waitFor('[data-keyward-vault="locked"]');
+    await getCorporateKey(popup);
+    expect(await popup.page.waitForText('[data-keyward-unlock] p')).toBe('The escrow service cannot be reached. Enter your vault passphrase to see the copy saved on this computer.');
+    await popup.page.fill({ label: 'Vault passphrase' }, 'offline vault passphrase');
+    await popup.page.click({ button: 'Unlock' });
+    expect(await popup.page.waitForText('[data-keyward-key]', 45_000)).toBe(corporateKey);
+    expect(await popup.page.text('[data-keyward-retrieve]')).toContain('Offline: shown from the vault on this computer');
+
     const store = portal.panel('store');
     await store.fill({ label: 'Recovery key' }, corporateKey);
     await store.fill({ label: 'Confirm recovery key' }, corporateKey);
     await store.click({ button: 'Save' });
     expect(await store.waitForText('[data-keyward-toast="M2"]')).toContain("Couldn't store the recovery key for this device.");
     await portal.close();
-  });
+  }, 90_000); // includes a vault unlock (scrypt): slow on a loaded machine
 
   it('reports the offline reveal to the audit log when back online', async () => {
     service = await startTestService({ port: service.port, dataDir: service.dataDir });

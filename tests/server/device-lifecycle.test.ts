@@ -83,8 +83,10 @@ describe.each(['sqlite', 'postgres'] as const)('device lifecycle (%s)', (kind) =
     const tokenPage = await postForm(h.app, `/admin/devices/${mac.deviceId}/reenroll-token`, admin, {});
     expect(tokenPage.status).toBe(200);
     expect(tokenPage.headers.get('cache-control')).toBe('no-store');
-    const token = /kwe_[A-Za-z0-9_-]+/.exec(await tokenPage.text())?.[0] ?? '';
+    const tokenHtml = await tokenPage.text();
+    const token = /kwe_[A-Za-z0-9_-]+/.exec(tokenHtml)?.[0] ?? '';
     expect(token).not.toBe('');
+    expect(tokenHtml, 'the command carries the real token').toContain(`--token ${token} (with the same --driver and --volume options as before)`);
 
     const again = await call(h.app, 'POST', '/api/v1/agent/enroll', null, { token, name: 'Mac (reinstalled)', platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD', encrypted: true }] });
     expect(again.status).toBe(201);

@@ -43,6 +43,18 @@ describe('admin policy and enrollment tokens', () => {
     expect(res.res.status).toBe(200);
     const token = /(kwe_[A-Za-z0-9_-]+)/.exec(res.text)?.[1] ?? '';
     expect(token).not.toBe('');
+    // The command to run carries the real token and the driver and volume options.
+    const command = /<code id="enroll-command">([^<]*)<\/code>/.exec(res.text)?.[1] ?? '';
+    expect(command).toBe(`sudo npx keyward-agent enroll --server ${server.url} --token ${token} --driver luks --volume /dev/…`);
+    expect(res.text).not.toContain('&lt;token&gt;');
+    expect(res.text).toContain('on a Mac use --driver filevault, on Windows --driver bitlocker');
+
+    // The audit log says what happened in words, not as raw `key: value` pairs.
+    const audit = await admin.get('/admin/audit?action=enrollment_token.created');
+    const row = /<tr data-action="enrollment_token.created"[^]*?<\/tr>/.exec(audit.text)?.[0] ?? '';
+    expect(row).toContain('Ownership: Personal');
+    expect(row).toContain('Label: Dana laptop');
+    expect(row).not.toContain('ownership: personal');
     const { deviceId } = await enrollMac(token);
     const device = await server.db.selectFrom('devices').innerJoin('users', 'users.id', 'devices.owner_id').select(['users.email', 'devices.ownership']).where('devices.id', '=', deviceId).executeTakeFirstOrThrow();
     expect(device).toEqual({ email: DEMO_USERS.user.email, ownership: 'personal' });

@@ -141,6 +141,34 @@ describe('vault setup and unlock', () => {
   });
 });
 
+describe('reset after a forgotten passphrase', () => {
+  it('deletes the cached keys, the passphrase, the lockout and queued secrets; keeps device statuses and offline-reveal reports', async () => {
+    const clock = testClock();
+    const name = freshDbName();
+    const vault = await openTestVault(name, { now: clock.now });
+    await vault.setup(PASSPHRASE);
+    await vault.putDevices([device('d1', 'Corporate Mac')], 'cursor-1');
+    await vault.putKey({ deviceId: 'd1', volumeId: 'v1', kind: 'filevault', version: 1, key: KEY });
+    await vault.enqueue({ kind: 'store_key', deviceId: 'd1', payload: { volumeId: 'v1' }, secret: KEY, idempotencyKey: 'store-1' });
+    await vault.enqueue({ kind: 'offline_reveal', deviceId: 'd1', payload: { volumeId: 'v1', version: 1 }, idempotencyKey: 'reveal-1' });
+    vault.lock();
+    for (const guess of ['a wrong one', 'another one', 'third guess']) await expectVaultError(vault.unlock(guess), 'wrong_passphrase');
+    await expectVaultError(vault.unlock(PASSPHRASE), 'locked_out');
+
+    await vault.reset();
+    expect(await vault.isInitialized()).toBe(false);
+    expect(await vault.status()).toMatchObject({ unlocked: false, failedAttempts: 0, lockedOutUntil: null });
+    const rows = await snapshot(name);
+    expect(rows.keys).toEqual([]);
+    expect(rows.vault).toBeUndefined();
+    expect(rows.outbox.map((row) => row.id)).toEqual(['reveal-1']);
+    expect((await vault.listDevices()).map((d) => d.id)).toEqual(['d1']);
+
+    await vault.setup('a new passphrase');
+    expect(await vault.getKey('d1', 'v1')).toBeNull();
+  });
+});
+
 describe('lock and session', () => {
   it('lock zeroes the data key in memory and makes keys unreadable', async () => {
     const seen: Uint8Array[] = [];

@@ -1,18 +1,23 @@
-/** Vault passphrase prompt with a progress bar while the key is derived (scrypt). */
+/**
+ * Vault passphrase prompt with a progress bar while the key is derived (scrypt); a lockout
+ * says how long to wait. Used by the popup (offline copies) and the options page.
+ */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { useVaultProgress } from '../../components/progress.ts';
-import { sendMessage } from '../../components/send.ts';
-import { failureText, useText } from '../../components/text.tsx';
+import { useVaultProgress } from './progress.ts';
+import { sendMessage } from './send.ts';
+import { failureText, useLocale, useText } from './text.tsx';
+import type { MessageId } from '../lib/i18n/index.ts';
 
-export function UnlockForm({ onUnlocked }: { onUnlocked: () => void }) {
+export function UnlockForm({ onUnlocked, prompt, autoFocus = true }: { onUnlocked: () => void; prompt: MessageId; autoFocus?: boolean }) {
   const text = useText();
+  const locale = useLocale();
   const [passphrase, setPassphrase] = useState('');
   const [progress, setProgress] = useVaultProgress();
   const [error, setError] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
-    input.current?.focus();
+    if (autoFocus) input.current?.focus();
   }, []);
 
   async function submit(event: Event) {
@@ -25,14 +30,14 @@ export function UnlockForm({ onUnlocked }: { onUnlocked: () => void }) {
       setPassphrase('');
       onUnlocked();
     } else {
-      setError(failureText(text, reply.error));
+      setError(failureText(text, reply.error, locale));
       input.current?.select();
     }
   }
 
   return (
     <form onSubmit={submit} data-keyward-unlock="">
-      <p class="kw-muted" style="margin-top:0">{text('ext.unlock_prompt')}</p>
+      <p class="kw-muted" style="margin-top:0">{text(prompt)}</p>
       <div class="kw-field">
         <label for="kw-passphrase">{text('ui.passphrase')}</label>
         <input
@@ -48,7 +53,7 @@ export function UnlockForm({ onUnlocked }: { onUnlocked: () => void }) {
             <span class="kw-muted">{text('ext.unlocking', { percent: Math.round(progress * 100) })}</span>
           </div>
         )}
-        {error && <p class="kw-error">{error}</p>}
+        {error && <p class="kw-error" data-keyward-unlock-error="">{error}</p>}
       </div>
       <button type="submit" class="kw-button" disabled={progress !== null || passphrase.length === 0}>{text('ui.unlock')}</button>
     </form>
