@@ -165,21 +165,10 @@ function valueList(text: string, field: string): string[] {
 }
 
 /** What an admin submits; `credential` is empty to keep the stored one. */
-export type SsoInput = {
-  enabled: boolean;
-  name: string;
-  issuer: string;
-  clientId: string;
-  clientAuth: ClientAuthMethod;
+/** What an admin submits: the settings, plus the secret (or key) and the break-glass admin's email. */
+export type SsoInput = Omit<SsoSettings, 'breakGlassUserId' | 'updatedAt'> & {
+  /** The client secret, or the PEM private key for `private_key_jwt`. */
   credential: string;
-  keyId: string;
-  redirectUri: string;
-  scopes: string;
-  roleClaim: string;
-  adminValues: string[];
-  helpdeskValues: string[];
-  maxSessionHours: number;
-  localPasswords: boolean;
   /** Email of the break-glass admin (required when local passwords are off). */
   breakGlassEmail: string;
 };
