@@ -13,7 +13,7 @@ import { appendAudit } from '../audit.ts';
 import type { DeviceTable } from '../db/schema.ts';
 import { escrowEnabledFor, orgFor } from './device-views.ts';
 import { lockVolume, touchDevice } from './key-versions.ts';
-import { queueOperation } from './operations.ts';
+import { claimOperation, queueOperation } from './key-lifecycle.ts';
 import { taskFor } from './agent-checkin.ts';
 
 export async function startAgentEscrow(deps: AppDeps, device: DeviceTable, req: z.infer<typeof StartEscrowRequest>): Promise<AgentTask> {
@@ -25,7 +25,7 @@ export async function startAgentEscrow(deps: AppDeps, device: DeviceTable, req: 
     if (volume.encrypted !== 1) throw new ApiFailure(409, 'conflict', { field: 'volumeRef' });
     await lockVolume(trx, deps, volume.id);
     const op = await queueOperation(trx, { deviceId: device.id, volumeId: volume.id, kind: 'rotate', requestedBy: device.id, at });
-    await trx.updateTable('operations').set({ state: 'in_progress', claimed_at: at }).where('id', '=', op.id).execute();
+    await claimOperation(trx, op.id, at);
     await appendAudit(trx, deps, at, {
       actorId: device.id, actorKind: 'agent', action: 'escrow.started', deviceId: device.id, volumeId: volume.id, detail: { operationId: op.id, purpose: req.purpose },
     });

@@ -5,7 +5,7 @@
  * shows as "Escrowed key no longer works" at once.
  */
 import type { z } from 'zod';
-import type { EscrowProblem, VerificationResultRequest } from '../../lib/api/contract.ts';
+import type { VerificationResultRequest } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
@@ -47,7 +47,7 @@ export async function recordVerification(deps: AppDeps, device: DeviceTable, req
       // Checked now, so not due again before the policy's interval: repeating cannot make it work.
       await trx.updateTable('volumes').set({ key_verified_at: at }).where('id', '=', volume.id).execute();
       // What the cheap check already found (slot removed or changed) says more than "rejected".
-      await recordEscrowProblem(trx, deps, device.id, volume, (volume.escrow_problem as EscrowProblem | null) ?? 'key_rejected', at);
+      await recordEscrowProblem(trx, deps, device.id, volume, volume.escrow_problem ?? 'key_rejected', at);
     }
     await touchDevice(trx, device.id, at);
     return { state: req.works ? ('ok' as const) : ('broken' as const) };

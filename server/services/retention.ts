@@ -7,8 +7,9 @@
 import type { AppDeps } from '../deps.ts';
 import { nowIso } from '../deps.ts';
 import { appendAudit } from '../audit.ts';
-
-export const DESTROYED = '';
+import { FINISHED_KEY_VERSION_STATES, FINISHED_OPERATION_STATES } from '../db/states.ts';
+import { destroyKeyVersion } from './key-lifecycle.ts';
+import { DESTROYED } from './key-versions.ts';
 
 export async function destroyExpiredKeyVersions(deps: AppDeps, retentionDays: number): Promise<number> {
   const cutoff = new Date(deps.clock.now().getTime() - retentionDays * 86_400_000).toISOString();
@@ -19,7 +20,7 @@ export async function destroyExpiredKeyVersions(deps: AppDeps, retentionDays: nu
     const outOfRetention = await trx
       .selectFrom('key_versions')
       .select(columns)
-      .where('state', 'in', ['retired', 'rejected'])
+      .where('state', 'in', FINISHED_KEY_VERSION_STATES)
       .where('updated_at', '<', cutoff)
       .where('ciphertext', '!=', DESTROYED)
       .execute();
@@ -32,9 +33,7 @@ export async function destroyExpiredKeyVersions(deps: AppDeps, retentionDays: nu
     const seen = new Set(outOfRetention.map((v) => v.id));
     const expired = [...outOfRetention, ...ofRetiredDevices.filter((v) => !seen.has(v.id))];
     for (const v of expired) {
-      // A retired device's still-active key is retired as it is destroyed: nothing may try to open it.
-      const state = v.state === 'retired' || v.state === 'rejected' ? {} : { state: 'retired' };
-      await trx.updateTable('key_versions').set({ ciphertext: DESTROYED, wrapped_key: DESTROYED, ...state }).where('id', '=', v.id).execute();
+      await destroyKeyVersion(trx, v);
       await appendAudit(trx, deps, at, { actorId: null, actorKind: 'system', action: 'key.destroyed', deviceId: v.device_id, volumeId: v.volume_id, detail: { version: v.version, retentionDays } });
     }
     return expired.length;
@@ -60,7 +59,7 @@ export async function pruneFinishedOperations(deps: AppDeps, retentionDays: numb
       const batch = await trx
         .selectFrom('operations as o')
         .select('o.id')
-        .where('o.state', 'in', ['succeeded', 'failed'])
+        .where('o.state', 'in', FINISHED_OPERATION_STATES)
         .where('o.updated_at', '<', cutoff)
         .where(({ exists, selectFrom }) =>
           exists(
