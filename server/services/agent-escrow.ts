@@ -15,13 +15,13 @@ import { escrowEnabledFor, orgFor } from './device-views.ts';
 import { lockVolume, touchDevice } from './key-versions.ts';
 import { claimOperation, queueOperation } from './key-lifecycle.ts';
 import { taskFor } from './agent-checkin.ts';
+import { ownVolumeByRef } from './volumes.ts';
 
 export async function startAgentEscrow(deps: AppDeps, device: DeviceTable, req: z.infer<typeof StartEscrowRequest>): Promise<AgentTask> {
   const at = nowIso(deps);
   if (!escrowEnabledFor(device, await orgFor(deps, deps.db))) throw new ApiFailure(403, 'escrow_disabled');
   return deps.db.transaction().execute(async (trx) => {
-    const volume = await trx.selectFrom('volumes').selectAll().where('device_id', '=', device.id).where('ref', '=', req.volumeRef).executeTakeFirst();
-    if (!volume) throw new ApiFailure(404, 'not_found', { field: 'volumeRef' });
+    const volume = await ownVolumeByRef(trx, device.id, req.volumeRef);
     if (volume.encrypted !== 1) throw new ApiFailure(409, 'conflict', { field: 'volumeRef' });
     await lockVolume(trx, deps, volume.id);
     const op = await queueOperation(trx, { deviceId: device.id, volumeId: volume.id, kind: 'rotate', requestedBy: device.id, at });

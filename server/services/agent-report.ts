@@ -19,6 +19,7 @@ import { deviceKeyKind, type OperationState } from '../db/states.ts';
 import { activateVersion, addPending, addUploaded, failOperation, rejectUnconfirmed, retireActive, succeedOperation, succeedUploads } from './key-lifecycle.ts';
 import { lockVolume, newestActiveVersion, openKeyVersion, touchDevice, type Trx } from './key-versions.ts';
 import { markEscrowProved } from './escrow-health.ts';
+import { ownVolumeByRef } from './volumes.ts';
 
 function normalizeAgentKey(kind: KeyKind, key: string, locale: Locale): string {
   const parsed = parseRecoveryKey(kind, key);
@@ -122,8 +123,7 @@ export async function uploadProtectors(
   const items = req.protectors.map((p) => ({ protectorId: normalizeProtector(kind, p.protectorId), key: normalizeAgentKey(kind, p.key, locale) }));
   const at = nowIso(deps);
   return deps.db.transaction().execute(async (trx) => {
-    const volume = await trx.selectFrom('volumes').selectAll().where('device_id', '=', device.id).where('ref', '=', req.volumeRef).executeTakeFirst();
-    if (!volume) throw new ApiFailure(404, 'not_found', { field: 'volumeRef' });
+    const volume = await ownVolumeByRef(trx, device.id, req.volumeRef);
     await lockVolume(trx, deps, volume.id);
     const active = await trx.selectFrom('key_versions').selectAll().where('volume_id', '=', volume.id).where('state', '=', 'active').execute();
     let stored = 0;

@@ -24,10 +24,15 @@ export async function findDevice(db: Db, id: string): Promise<DeviceTable | unde
   return db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** The instant before which a last check-in makes a device stale (the organisation's threshold). */
+export function staleBefore(org: Pick<OrgTable, 'checkin_threshold_minutes'>, now: Date): string {
+  return new Date(now.getTime() - org.checkin_threshold_minutes * 60_000).toISOString();
+}
+
 /** True when the device's last check-in is older than the organisation's threshold. */
 export function hasNotCheckedIn(device: Pick<DeviceTable, 'last_checkin_at'>, org: OrgTable, now: Date): boolean {
   if (!device.last_checkin_at) return true;
-  return now.getTime() - Date.parse(device.last_checkin_at) > org.checkin_threshold_minutes * 60_000;
+  return Date.parse(device.last_checkin_at) < Date.parse(staleBefore(org, now));
 }
 
 export function escrowEnabledFor(device: Pick<DeviceTable, 'escrow_enabled'>, org: OrgTable): boolean {

@@ -11,8 +11,13 @@ import { FINISHED_KEY_VERSION_STATES, FINISHED_OPERATION_STATES } from '../db/st
 import { destroyKeyVersion } from './key-lifecycle.ts';
 import { DESTROYED } from './key-versions.ts';
 
+/** The instant before which what finished is older than the retention period. */
+function retentionCutoff(deps: Pick<AppDeps, 'clock'>, retentionDays: number): string {
+  return new Date(deps.clock.now().getTime() - retentionDays * 86_400_000).toISOString();
+}
+
 export async function destroyExpiredKeyVersions(deps: AppDeps, retentionDays: number): Promise<number> {
-  const cutoff = new Date(deps.clock.now().getTime() - retentionDays * 86_400_000).toISOString();
+  const cutoff = retentionCutoff(deps, retentionDays);
   const at = nowIso(deps);
   return deps.db.transaction().execute(async (trx) => {
     // Two lookups, each on its own index, rather than one OR that PostgreSQL answers with a full scan.
@@ -51,7 +56,7 @@ const PRUNE_BATCH = 1_000;
  * One audit event says how many were pruned. Returns the number of operations deleted.
  */
 export async function pruneFinishedOperations(deps: AppDeps, retentionDays: number): Promise<number> {
-  const cutoff = new Date(deps.clock.now().getTime() - retentionDays * 86_400_000).toISOString();
+  const cutoff = retentionCutoff(deps, retentionDays);
   await deps.db.deleteFrom('idempotency').where('created_at', '<', cutoff).execute();
   let total = 0;
   for (;;) {
