@@ -2,14 +2,14 @@
  * The values the service's state and kind columns hold, each defined once. Those the API also
  * speaks of (operation kinds and states, failure causes, key kinds, key statuses, escrow
  * problems, ownership) are the contract's own types; the rest exist only in the database.
- * A device's key kind and ownership stay text in the row type (rows are built as text in many
- * places); they are read into their types here, checked.
+ * A device's platform, key kind and ownership stay text in the row type (rows are built as text
+ * in many places); they are read into their types here, checked.
  * Transitions between key-version and operation states: services/key-lifecycle.ts.
  */
-import { KeyKind, Ownership, type EscrowProblem, type FailureCause, type KeyStatus, type OperationKind, type OperationState } from '../../lib/api/contract.ts';
+import { KeyKind, Ownership, Platform, type EscrowProblem, type FailureCause, type KeyStatus, type OperationKind, type OperationState } from '../../lib/api/contract.ts';
 
 export type { EscrowProblem, FailureCause, KeyStatus, OperationKind, OperationState };
-export { KeyKind, Ownership };
+export { KeyKind, Ownership, Platform };
 
 /** A key version: typed by a person, made by the agent, in use, or kept until destroyed. */
 export type KeyVersionState = 'candidate' | 'pending' | 'active' | 'retired' | 'rejected';
@@ -45,6 +45,11 @@ export type BulkActionState = 'running' | 'done';
 
 /** A KEK in the key ring: `current` seals new keys, `previous` still opens some, `retired` none. */
 export type KekState = 'current' | 'previous' | 'retired';
+
+/** The operating system a device runs, as enrollment stored it. */
+export function devicePlatform(device: { platform: string }): Platform {
+  return Platform.parse(device.platform);
+}
 
 /** The kind of key a device escrows, as enrollment stored it. */
 export function deviceKeyKind(device: { key_kind: string }): KeyKind {

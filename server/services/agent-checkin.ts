@@ -139,11 +139,11 @@ export async function checkIn(
       .execute();
     const out: AgentTask[] = [];
     for (const op of ops) {
-      if (op.state === 'in_progress') {
+      const again = op.state === 'in_progress';
+      // The rows are this transaction's (locked on PostgreSQL), so the claim holds; if not, it is not handed out.
+      if (!(again ? await handOutAgain(trx, op.id, at) : await claimOperation(trx, op.id, at))) continue;
+      if (again) {
         await appendAudit(trx, deps, at, { actorId: device.id, actorKind: 'agent', action: 'operation.handed_out_again', deviceId: device.id, volumeId: op.volume_id, detail: { operationId: op.id } });
-        await handOutAgain(trx, op.id, at);
-      } else {
-        await claimOperation(trx, op.id, at);
       }
       out.push(await taskFor(trx, deps, device, op.id, op.kind, op.volume_id, op.candidate_version_id));
     }

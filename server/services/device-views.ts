@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import { DeviceErrorCause, type Device, type DeviceNotice, type EscrowProblem, type FailureCause, type KeyStatus, type Operation, type Volume } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import type { Database, DeviceTable, KeyVersionTable, OperationTable, OrgTable, VolumeTable } from '../db/schema.ts';
-import { deviceKeyKind, deviceOwnership } from '../db/states.ts';
+import { deviceKeyKind, deviceOwnership, devicePlatform } from '../db/states.ts';
 
 export type Db = Kysely<Database>;
 
@@ -186,7 +186,7 @@ function assembleView(org: OrgTable, device: DeviceTable, data: ViewData, stale:
   return {
     id: device.id,
     name: device.name,
-    platform: device.platform as Device['platform'],
+    platform: devicePlatform(device),
     ownership: deviceOwnership(device),
     keyKind: deviceKeyKind(device),
     // A deleted account keeps its row (for the audit log's names); its devices have no owner.
