@@ -17,7 +17,7 @@
  *   rejectUnconfirmedOfDevice      candidate, pending → rejected  the device was retired
  *   retireActive                   active → retired         the disk holds another key for the protector
  *   retireProtectorsGone           active → retired         the protector is no longer on the disk
- *   destroyKeyVersion              active → retired         (any state: key material erased)
+ *   destroyKeyVersion              candidate, pending, active → retired  (key material erased in every state)
  *   retired, rejected: final.
  *
  * Operations
@@ -35,7 +35,8 @@
  * Bulk actions: running → done (finishBulkAction).
  */
 import { randomUUID } from 'node:crypto';
-import type { OperationTable } from '../db/schema.ts';
+import type { Updateable } from 'kysely';
+import type { KeyVersionTable, OperationTable } from '../db/schema.ts';
 import { isFinishedKeyVersion, OPEN_OPERATION_STATES, UNCONFIRMED_KEY_VERSION_STATES, type FailureCause, type KeyVersionState, type OperationKind, type OperationState } from '../db/states.ts';
 import { DESTROYED, insertKeyVersion, type NewKeyVersion, type Trx } from './key-versions.ts';
 
@@ -58,6 +59,20 @@ export const OPERATION_TRANSITIONS: Readonly<Record<OperationState, readonly Ope
 
 function moved(result: { numUpdatedRows: bigint }): number {
   return Number(result.numUpdatedRows);
+}
+
+type KeyVersionChange = Updateable<KeyVersionTable> & { state: KeyVersionState; updated_at: string };
+type OperationChange = Updateable<OperationTable> & { state: OperationState; updated_at: string };
+
+/** The listed key versions that are in one of `from` get `change`; returns how many. */
+async function moveKeyVersions(trx: Trx, versionIds: readonly string[], from: readonly KeyVersionState[], change: KeyVersionChange): Promise<number> {
+  if (versionIds.length === 0) return 0;
+  return moved(await trx.updateTable('key_versions').set(change).where('id', 'in', [...versionIds]).where('state', 'in', [...from]).executeTakeFirst());
+}
+
+/** The operation gets `change` if it is in one of `from`; true when it did. */
+async function moveOperation(trx: Trx, operationId: string, from: readonly OperationState[], change: OperationChange): Promise<boolean> {
+  return moved(await trx.updateTable('operations').set(change).where('id', '=', operationId).where('state', 'in', [...from]).executeTakeFirst()) === 1;
 }
 
 // --- Key versions -----------------------------------------------------------------------
@@ -97,13 +112,8 @@ export type Activation = {
  * pending nor active (then nothing changed).
  */
 export async function activateVersion(trx: Trx, a: Activation, at: string): Promise<boolean> {
-  const activated = await trx
-    .updateTable('key_versions')
-    .set({ state: 'active', protector_id: a.protectorId, updated_at: at })
-    .where('id', '=', a.versionId)
-    .where('state', 'in', ['pending', 'active'])
-    .executeTakeFirst();
-  if (moved(activated) !== 1) return false;
+  const activated = await moveKeyVersions(trx, [a.versionId], ['pending', 'active'], { state: 'active', protector_id: a.protectorId, updated_at: at });
+  if (activated !== 1) return false;
   await trx
     .updateTable('key_versions')
     .set({ state: 'retired', updated_at: at })
@@ -122,20 +132,12 @@ export async function activateVersion(trx: Trx, a: Activation, at: string): Prom
 
 /** A typed key superseded by a newer one before the device took it. */
 export async function rejectCandidate(trx: Trx, versionId: string, at: string): Promise<boolean> {
-  const result = await trx.updateTable('key_versions').set({ state: 'rejected', updated_at: at }).where('id', '=', versionId).where('state', '=', 'candidate').executeTakeFirst();
-  return moved(result) === 1;
+  return (await moveKeyVersions(trx, [versionId], ['candidate'], { state: 'rejected', updated_at: at })) === 1;
 }
 
 /** The keys a failed operation carried (its candidate and pending key), where still unconfirmed. */
-export async function rejectUnconfirmed(trx: Trx, versionIds: readonly string[], at: string): Promise<number> {
-  if (versionIds.length === 0) return 0;
-  const result = await trx
-    .updateTable('key_versions')
-    .set({ state: 'rejected', updated_at: at })
-    .where('id', 'in', [...versionIds])
-    .where('state', 'in', UNCONFIRMED_KEY_VERSION_STATES)
-    .executeTakeFirst();
-  return moved(result);
+export function rejectUnconfirmed(trx: Trx, versionIds: readonly string[], at: string): Promise<number> {
+  return moveKeyVersions(trx, versionIds, UNCONFIRMED_KEY_VERSION_STATES, { state: 'rejected', updated_at: at });
 }
 
 /** Every unconfirmed key of a device that is being retired. */
@@ -150,10 +152,8 @@ export async function rejectUnconfirmedOfDevice(trx: Trx, deviceId: string, at: 
 }
 
 /** Active keys replaced by another key the disk holds for the same protector. */
-export async function retireActive(trx: Trx, versionIds: readonly string[], at: string): Promise<number> {
-  if (versionIds.length === 0) return 0;
-  const result = await trx.updateTable('key_versions').set({ state: 'retired', updated_at: at }).where('id', 'in', [...versionIds]).where('state', '=', 'active').executeTakeFirst();
-  return moved(result);
+export function retireActive(trx: Trx, versionIds: readonly string[], at: string): Promise<number> {
+  return moveKeyVersions(trx, versionIds, ['active'], { state: 'retired', updated_at: at });
 }
 
 /** A volume's active keys of protectors the device no longer lists (normalized ids, at least one). */
@@ -222,57 +222,28 @@ export async function recordRefusedOperation(trx: Trx, op: NewOperation, cause: 
 }
 
 /** Hands a queued operation to the agent. False when it is no longer queued. */
-export async function claimOperation(trx: Trx, operationId: string, at: string): Promise<boolean> {
-  const result = await trx
-    .updateTable('operations')
-    .set({ state: 'in_progress', claimed_at: at, updated_at: at })
-    .where('id', '=', operationId)
-    .where('state', '=', 'queued')
-    .executeTakeFirst();
-  return moved(result) === 1;
+export function claimOperation(trx: Trx, operationId: string, at: string): Promise<boolean> {
+  return moveOperation(trx, operationId, ['queued'], { state: 'in_progress', claimed_at: at, updated_at: at });
 }
 
 /** Hands an operation the agent took earlier and did not finish to it again (a new lease). */
-export async function handOutAgain(trx: Trx, operationId: string, at: string): Promise<boolean> {
-  const result = await trx
-    .updateTable('operations')
-    .set({ state: 'in_progress', claimed_at: at, updated_at: at })
-    .where('id', '=', operationId)
-    .where('state', '=', 'in_progress')
-    .executeTakeFirst();
-  return moved(result) === 1;
+export function handOutAgain(trx: Trx, operationId: string, at: string): Promise<boolean> {
+  return moveOperation(trx, operationId, ['in_progress'], { state: 'in_progress', claimed_at: at, updated_at: at });
 }
 
 /** A queued request replaced by a newer one. False when the agent already has it (then it runs). */
-export async function supersedeOperation(trx: Trx, operationId: string, at: string): Promise<boolean> {
-  const result = await trx
-    .updateTable('operations')
-    .set({ state: 'failed', detail: 'superseded', updated_at: at })
-    .where('id', '=', operationId)
-    .where('state', '=', 'queued')
-    .executeTakeFirst();
-  return moved(result) === 1;
+export function supersedeOperation(trx: Trx, operationId: string, at: string): Promise<boolean> {
+  return moveOperation(trx, operationId, ['queued'], { state: 'failed', detail: 'superseded', updated_at: at });
 }
 
-export async function succeedOperation(trx: Trx, operationId: string, at: string): Promise<boolean> {
-  const result = await trx
-    .updateTable('operations')
-    .set({ state: 'succeeded', failure_cause: null, updated_at: at })
-    .where('id', '=', operationId)
-    .where('state', 'in', OPEN_OPERATION_STATES)
-    .executeTakeFirst();
-  return moved(result) === 1;
+/** The agent reported the operation done. */
+export function succeedOperation(trx: Trx, operationId: string, at: string): Promise<boolean> {
+  return moveOperation(trx, operationId, OPEN_OPERATION_STATES, { state: 'succeeded', failure_cause: null, updated_at: at });
 }
 
 /** The operation failed for `cause`; `detail` is what the device said (shown for device errors). */
-export async function failOperation(trx: Trx, operationId: string, cause: FailureCause, detail: string | null, at: string): Promise<boolean> {
-  const result = await trx
-    .updateTable('operations')
-    .set({ state: 'failed', failure_cause: cause, detail, updated_at: at })
-    .where('id', '=', operationId)
-    .where('state', 'in', OPEN_OPERATION_STATES)
-    .executeTakeFirst();
-  return moved(result) === 1;
+export function failOperation(trx: Trx, operationId: string, cause: FailureCause, detail: string | null, at: string): Promise<boolean> {
+  return moveOperation(trx, operationId, OPEN_OPERATION_STATES, { state: 'failed', failure_cause: cause, detail, updated_at: at });
 }
 
 /** The volume's `upload` tasks the agent holds, finished by the upload itself. */
