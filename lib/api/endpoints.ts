@@ -1,0 +1,189 @@
+/**
+ * Every JSON endpoint the extension and the device agent use, described once: method, path,
+ * how the caller proves who it is, the request body and query, and the answer (schemas from
+ * contract.ts; every error answer is `ApiError`). The service mounts its routes from this
+ * table (server/http/endpoint-route.ts), both clients call through it (lib/api/request.ts),
+ * and the OpenAPI document is generated from it (server/openapi.ts).
+ */
+import type { z } from 'zod';
+import {
+  AgentTask, AuditList, AuditQuery, CheckinRequest, CheckinResponse, CompleteOperationRequest, CompleteOperationResponse, Device, DeviceList,
+  DeviceListQuery, EnrollRequest, EnrollResponse, EscrowPendingRequest, EscrowPendingResponse, Me, OfflineRevealReport, OfflineRevealResponse,
+  Operation, RevealedKey, RevealRequest, RotateRequest, StartEscrowRequest, StoreKeyRequest, TokenRequest, TokenResponse,
+  UploadProtectorsRequest, UploadProtectorsResponse, VerificationKeyRequest, VerificationKeyResponse, VerificationResultRequest,
+  VerificationResultResponse,
+} from './contract.ts';
+
+export type HttpMethod = 'GET' | 'POST';
+
+/**
+ * How the caller proves who it is: a person's OAuth access token (Bearer), the device's agent
+ * credential (Bearer), a one-time enrollment token inside the body, or nothing beyond the
+ * body itself (the token endpoint, where the grant is the proof).
+ */
+export type AuthKind = 'user-bearer' | 'agent-credential' | 'enrollment-token' | 'none';
+
+export type BodySpec = {
+  readonly schema: z.ZodType;
+  /** An empty body is read as `{}`. */
+  readonly optional?: boolean;
+  /** `json-or-form` also takes `application/x-www-form-urlencoded` (the OAuth token endpoint). */
+  readonly encoding?: 'json' | 'json-or-form';
+};
+
+export type EndpointSpec = {
+  readonly method: HttpMethod;
+  /** The full path; `:name` marks a path parameter. */
+  readonly path: `/${string}`;
+  readonly auth: AuthKind;
+  /** One line for the OpenAPI document. */
+  readonly summary: string;
+  readonly body?: BodySpec;
+  /** Query parameters; each is text, a repeated one is refused, an empty one counts as absent. */
+  readonly query?: z.ZodObject;
+  readonly response: { readonly status: 200 | 201 | 202; readonly schema: z.ZodType };
+};
+
+/** Keeps the literal path and the exact schemas in the endpoint's type. */
+export function defineEndpoint<const E extends EndpointSpec>(endpoint: E): E {
+  return endpoint;
+}
+
+/** `'/a/:id/b/:op'` → `'id' | 'op'`. */
+export type PathParamName<Path extends string> = Path extends `${string}/:${infer Name}/${infer Rest}`
+  ? Name | PathParamName<`/${Rest}`>
+  : Path extends `${string}/:${infer Name}`
+    ? Name
+    : never;
+
+export type PathParams<E extends EndpointSpec> = { readonly [Name in PathParamName<E['path']>]: string };
+
+/** What a client gives to call the endpoint: path parameters, body and query, each only when the endpoint has them. */
+export type EndpointRequest<E extends EndpointSpec> = ([PathParamName<E['path']>] extends [never] ? { params?: undefined } : { params: PathParams<E> })
+  & (E['body'] extends BodySpec ? { body: z.input<E['body']['schema']> } : { body?: undefined })
+  & (E['query'] extends z.ZodObject ? { query?: z.input<E['query']> } : { query?: undefined });
+
+/** The answer as a client has it after validation. */
+export type EndpointAnswer<E extends EndpointSpec> = z.output<E['response']['schema']>;
+
+/** The answer as the service sends it (what the schema accepts). */
+export type EndpointReply<E extends EndpointSpec> = z.input<E['response']['schema']>;
+
+/** The body as a handler has it after validation. */
+export type ValidBody<E extends EndpointSpec> = E['body'] extends BodySpec ? z.output<E['body']['schema']> : undefined;
+
+/** The query as a handler has it after validation. */
+export type ValidQuery<E extends EndpointSpec> = E['query'] extends z.ZodObject ? z.output<E['query']> : undefined;
+
+const API = '/api/v1';
+const AGENT_API = '/api/v1/agent';
+
+/** The extension's endpoints (a person signed in with OAuth). */
+export const userEndpoints = {
+  me: defineEndpoint({
+    method: 'GET', path: `${API}/me`, auth: 'user-bearer', summary: 'The signed-in user and organisation',
+    response: { status: 200, schema: Me },
+  }),
+  listDevices: defineEndpoint({
+    method: 'GET', path: `${API}/devices`, auth: 'user-bearer',
+    summary: 'Own devices, or with ?cursor= only those changed since an earlier answer; IT: ?scope=all pages through the fleet (after=next) with the console\'s filters',
+    query: DeviceListQuery,
+    response: { status: 200, schema: DeviceList },
+  }),
+  getDevice: defineEndpoint({
+    method: 'GET', path: `${API}/devices/:id`, auth: 'user-bearer', summary: 'One device',
+    response: { status: 200, schema: Device },
+  }),
+  storeKey: defineEndpoint({
+    method: 'POST', path: `${API}/devices/:id/keys`, auth: 'user-bearer', summary: 'Store a personal recovery key (candidate; the device verifies and rotates it)',
+    body: { schema: StoreKeyRequest },
+    response: { status: 202, schema: Operation },
+  }),
+  revealKey: defineEndpoint({
+    method: 'POST', path: `${API}/devices/:id/reveal`, auth: 'user-bearer', summary: 'Reveal the escrowed key (audited; rate limited)',
+    body: { schema: RevealRequest, optional: true },
+    response: { status: 200, schema: RevealedKey },
+  }),
+  rotateKey: defineEndpoint({
+    method: 'POST', path: `${API}/devices/:id/rotate`, auth: 'user-bearer', summary: 'Ask the device to rotate the key of a volume (default: its first)',
+    body: { schema: RotateRequest, optional: true },
+    response: { status: 202, schema: Operation },
+  }),
+  checkAccess: defineEndpoint({
+    method: 'POST', path: `${API}/devices/:id/check-access`, auth: 'user-bearer', summary: 'Ask the device to check in now; answers the device',
+    response: { status: 202, schema: Device },
+  }),
+  listAudit: defineEndpoint({
+    method: 'GET', path: `${API}/audit`, auth: 'user-bearer',
+    summary: 'Audit events, newest first, one page at a time (admins: all; owners: their devices; helpdesk: 403 forbidden). Filters deviceId, actorId, action, from (inclusive), to (exclusive; a date alone includes that day); page on with before=nextCursor; limit up to 200',
+    query: AuditQuery,
+    response: { status: 200, schema: AuditList },
+  }),
+  reportOfflineReveals: defineEndpoint({
+    method: 'POST', path: `${API}/audit/offline-reveals`, auth: 'user-bearer',
+    summary: 'Report reveals done offline from the vault (rate limited). Each entry must be a key version the caller revealed online, at a time between that reveal and now; any other entry refuses the whole report (400 offline_reveal_invalid, field reveals.<index>.<field>)',
+    body: { schema: OfflineRevealReport },
+    response: { status: 200, schema: OfflineRevealResponse },
+  }),
+} as const;
+
+/** The OAuth token endpoint (sign-in and refresh of the extension). */
+export const oauthEndpoints = {
+  token: defineEndpoint({
+    method: 'POST', path: '/oauth/token', auth: 'none', summary: 'Token endpoint (form or JSON): authorization_code with code_verifier, or refresh_token',
+    body: { schema: TokenRequest, encoding: 'json-or-form' },
+    response: { status: 200, schema: TokenResponse },
+  }),
+} as const;
+
+/** The device agent's endpoints. */
+export const agentEndpoints = {
+  enroll: defineEndpoint({
+    method: 'POST', path: `${AGENT_API}/enroll`, auth: 'enrollment-token', summary: 'Enroll a device with a one-time token',
+    body: { schema: EnrollRequest },
+    response: { status: 201, schema: EnrollResponse },
+  }),
+  checkin: defineEndpoint({
+    method: 'POST', path: `${AGENT_API}/checkin`, auth: 'agent-credential', summary: 'Check in; receive tasks',
+    body: { schema: CheckinRequest, optional: true },
+    response: { status: 200, schema: CheckinResponse },
+  }),
+  escrowPending: defineEndpoint({
+    method: 'POST', path: `${AGENT_API}/operations/:id/escrow`, auth: 'agent-credential', summary: 'Escrow a new key as pending before it touches the disk',
+    body: { schema: EscrowPendingRequest },
+    response: { status: 201, schema: EscrowPendingResponse },
+  }),
+  complete: defineEndpoint({
+    method: 'POST', path: `${AGENT_API}/operations/:id/complete`, auth: 'agent-credential', summary: 'Report the outcome of an operation',
+    body: { schema: CompleteOperationRequest },
+    response: { status: 200, schema: CompleteOperationResponse },
+  }),
+  uploadProtectors: defineEndpoint({
+    method: 'POST', path: `${AGENT_API}/protectors`, auth: 'agent-credential', summary: 'Upload keys already on the disk (BitLocker protectors)',
+    body: { schema: UploadProtectorsRequest },
+    response: { status: 200, schema: UploadProtectorsResponse },
+  }),
+  startEscrow: defineEndpoint({
+    method: 'POST', path: `${AGENT_API}/operations`, auth: 'agent-credential',
+    summary: 'Start escrowing a new key of the agent\'s own for a volume (enrollment, repair); the task is handed to the caller',
+    body: { schema: StartEscrowRequest },
+    response: { status: 201, schema: AgentTask },
+  }),
+  verificationKey: defineEndpoint({
+    method: 'POST', path: `${AGENT_API}/verification/key`, auth: 'agent-credential',
+    summary: 'The escrowed key of a volume, for the device\'s full check (audited as a device verification)',
+    body: { schema: VerificationKeyRequest },
+    response: { status: 200, schema: VerificationKeyResponse },
+  }),
+  reportVerification: defineEndpoint({
+    method: 'POST', path: `${AGENT_API}/verification/result`, auth: 'agent-credential', summary: 'Whether the escrowed key opened the volume',
+    body: { schema: VerificationResultRequest },
+    response: { status: 200, schema: VerificationResultResponse },
+  }),
+} as const;
+
+/** The whole table. */
+export const endpoints: readonly EndpointSpec[] = [...Object.values(userEndpoints), ...Object.values(oauthEndpoints), ...Object.values(agentEndpoints)];
+
+/** Paths under which every route must be in the table (portal pages and assets are elsewhere). */
+export const JSON_API_PREFIXES: readonly string[] = ['/api/', '/oauth/token'];
