@@ -50,9 +50,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }),
   );
 
-  app.route('/api/v1/agent', agentRoutes(deps));
-  app.route('/api/v1', apiRoutes(deps, limiter, refusals));
-  app.route('/oauth', oauthTokenRoutes(deps));
+  // The JSON endpoints carry their full paths (lib/api/endpoints.ts).
+  app.route('/', agentRoutes(deps));
+  app.route('/', apiRoutes(deps, limiter, refusals));
+  app.route('/', oauthTokenRoutes(deps));
   app.route('/', portalRoutes(deps, limiter, refusals));
 
   app.notFound((c) => {
