@@ -6,12 +6,35 @@
  */
 import { z } from 'zod';
 import * as contract from '../lib/api/contract.ts';
-import { endpoints, type AuthKind, type EndpointSpec } from '../lib/api/endpoints.ts';
+import { allEndpoints, type AuthKind, type EndpointName, type EndpointSpec } from '../lib/api/endpoints.ts';
 
 /** Where the document is served (the one JSON route under `/api/` that is not in the table: it describes the table). */
 export const OPENAPI_DOCUMENT_PATH = '/api/v1/openapi.json';
 
 type JsonObject = { [key: string]: unknown };
+
+/** One line per endpoint for readers of the document (kept here, out of the extension's bundle). */
+const SUMMARIES: Record<EndpointName, string> = {
+  me: 'The signed-in user and organisation',
+  listDevices: 'Own devices, or with ?cursor= only those changed since an earlier answer; IT: ?scope=all pages through the fleet (after=next) with the console\'s filters',
+  getDevice: 'One device',
+  storeKey: 'Store a personal recovery key (candidate; the device verifies and rotates it)',
+  revealKey: 'Reveal the escrowed key (audited; rate limited)',
+  rotateKey: 'Ask the device to rotate the key of a volume (default: its first)',
+  checkAccess: 'Ask the device to check in now; answers the device',
+  listAudit: 'Audit events, newest first, one page at a time (admins: all; owners: their devices; helpdesk: 403 forbidden). Filters deviceId, actorId, action, from (inclusive), to (exclusive; a date alone includes that day); page on with before=nextCursor; limit up to 200',
+  reportOfflineReveals: 'Report reveals done offline from the vault (rate limited). Each entry must be a key version the caller revealed online, at a time between that reveal and now; any other entry refuses the whole report (400 offline_reveal_invalid, field reveals.<index>.<field>)',
+  token: 'Token endpoint (form or JSON): authorization_code with code_verifier, or refresh_token',
+  enroll: 'Enroll a device with a one-time token',
+  checkin: 'Check in; receive tasks',
+  escrowPending: 'Escrow a new key as pending before it touches the disk',
+  complete: 'Report the outcome of an operation',
+  uploadProtectors: 'Upload keys already on the disk (BitLocker protectors)',
+  startEscrow: 'Start escrowing a new key of the agent\'s own for a volume (enrollment, repair); the task is handed to the caller',
+  verificationKey: 'The escrowed key of a volume, for the device\'s full check (audited as a device verification)',
+  reportVerification: 'Whether the escrowed key opened the volume',
+};
+const summaryOf: Readonly<Record<string, string | undefined>> = SUMMARIES;
 
 const SECURITY: Record<AuthKind, JsonObject[]> = {
   'user-bearer': [{ accessToken: [] }],
@@ -61,13 +84,13 @@ function buildDocument(): JsonObject {
     return [...inPath, ...inQuery];
   }
 
-  function operation(endpoint: EndpointSpec): JsonObject {
+  function operation(name: string, endpoint: EndpointSpec): JsonObject {
     const params = parameters(endpoint);
     const body = endpoint.body;
     const bodySchema = body ? schemaRef(body.schema) : null;
     const mediaTypes = body?.encoding === 'json-or-form' ? ['application/json', 'application/x-www-form-urlencoded'] : ['application/json'];
     return {
-      summary: endpoint.summary,
+      summary: summaryOf[name] ?? name,
       ...(params.length > 0 ? { parameters: params } : {}),
       security: SECURITY[endpoint.auth],
       ...(bodySchema ? { requestBody: { required: !body?.optional, content: Object.fromEntries(mediaTypes.map((type) => [type, { schema: bodySchema }])) } } : {}),
@@ -79,9 +102,9 @@ function buildDocument(): JsonObject {
   }
 
   const paths: Record<string, Record<string, JsonObject>> = {};
-  for (const endpoint of endpoints) {
+  for (const [name, endpoint] of Object.entries(allEndpoints)) {
     const path = openApiPath(endpoint.path);
-    paths[path] = { ...paths[path], [endpoint.method.toLowerCase()]: operation(endpoint) };
+    paths[path] = { ...paths[path], [endpoint.method.toLowerCase()]: operation(name, endpoint) };
   }
   return {
     openapi: '3.1.0',

@@ -36,8 +36,6 @@ export type EndpointSpec = {
   /** The full path; `:name` marks a path parameter. */
   readonly path: `/${string}`;
   readonly auth: AuthKind;
-  /** One line for the OpenAPI document. */
-  readonly summary: string;
   readonly body?: BodySpec;
   /** Query parameters; each is text, a repeated one is refused, an empty one counts as absent. */
   readonly query?: z.ZodObject;
@@ -81,47 +79,44 @@ const AGENT_API = '/api/v1/agent';
 /** The extension's endpoints (a person signed in with OAuth). */
 export const userEndpoints = {
   me: defineEndpoint({
-    method: 'GET', path: `${API}/me`, auth: 'user-bearer', summary: 'The signed-in user and organisation',
+    method: 'GET', path: `${API}/me`, auth: 'user-bearer',
     response: { status: 200, schema: Me },
   }),
   listDevices: defineEndpoint({
     method: 'GET', path: `${API}/devices`, auth: 'user-bearer',
-    summary: 'Own devices, or with ?cursor= only those changed since an earlier answer; IT: ?scope=all pages through the fleet (after=next) with the console\'s filters',
     query: DeviceListQuery,
     response: { status: 200, schema: DeviceList },
   }),
   getDevice: defineEndpoint({
-    method: 'GET', path: `${API}/devices/:id`, auth: 'user-bearer', summary: 'One device',
+    method: 'GET', path: `${API}/devices/:id`, auth: 'user-bearer',
     response: { status: 200, schema: Device },
   }),
   storeKey: defineEndpoint({
-    method: 'POST', path: `${API}/devices/:id/keys`, auth: 'user-bearer', summary: 'Store a personal recovery key (candidate; the device verifies and rotates it)',
+    method: 'POST', path: `${API}/devices/:id/keys`, auth: 'user-bearer',
     body: { schema: StoreKeyRequest },
     response: { status: 202, schema: Operation },
   }),
   revealKey: defineEndpoint({
-    method: 'POST', path: `${API}/devices/:id/reveal`, auth: 'user-bearer', summary: 'Reveal the escrowed key (audited; rate limited)',
+    method: 'POST', path: `${API}/devices/:id/reveal`, auth: 'user-bearer',
     body: { schema: RevealRequest, optional: true },
     response: { status: 200, schema: RevealedKey },
   }),
   rotateKey: defineEndpoint({
-    method: 'POST', path: `${API}/devices/:id/rotate`, auth: 'user-bearer', summary: 'Ask the device to rotate the key of a volume (default: its first)',
+    method: 'POST', path: `${API}/devices/:id/rotate`, auth: 'user-bearer',
     body: { schema: RotateRequest, optional: true },
     response: { status: 202, schema: Operation },
   }),
   checkAccess: defineEndpoint({
-    method: 'POST', path: `${API}/devices/:id/check-access`, auth: 'user-bearer', summary: 'Ask the device to check in now; answers the device',
+    method: 'POST', path: `${API}/devices/:id/check-access`, auth: 'user-bearer',
     response: { status: 202, schema: Device },
   }),
   listAudit: defineEndpoint({
     method: 'GET', path: `${API}/audit`, auth: 'user-bearer',
-    summary: 'Audit events, newest first, one page at a time (admins: all; owners: their devices; helpdesk: 403 forbidden). Filters deviceId, actorId, action, from (inclusive), to (exclusive; a date alone includes that day); page on with before=nextCursor; limit up to 200',
     query: AuditQuery,
     response: { status: 200, schema: AuditList },
   }),
   reportOfflineReveals: defineEndpoint({
     method: 'POST', path: `${API}/audit/offline-reveals`, auth: 'user-bearer',
-    summary: 'Report reveals done offline from the vault (rate limited). Each entry must be a key version the caller revealed online, at a time between that reveal and now; any other entry refuses the whole report (400 offline_reveal_invalid, field reveals.<index>.<field>)',
     body: { schema: OfflineRevealReport },
     response: { status: 200, schema: OfflineRevealResponse },
   }),
@@ -130,7 +125,7 @@ export const userEndpoints = {
 /** The OAuth token endpoint (sign-in and refresh of the extension). */
 export const oauthEndpoints = {
   token: defineEndpoint({
-    method: 'POST', path: '/oauth/token', auth: 'none', summary: 'Token endpoint (form or JSON): authorization_code with code_verifier, or refresh_token',
+    method: 'POST', path: '/oauth/token', auth: 'none',
     body: { schema: TokenRequest, encoding: 'json-or-form' },
     response: { status: 200, schema: TokenResponse },
   }),
@@ -139,51 +134,52 @@ export const oauthEndpoints = {
 /** The device agent's endpoints. */
 export const agentEndpoints = {
   enroll: defineEndpoint({
-    method: 'POST', path: `${AGENT_API}/enroll`, auth: 'enrollment-token', summary: 'Enroll a device with a one-time token',
+    method: 'POST', path: `${AGENT_API}/enroll`, auth: 'enrollment-token',
     body: { schema: EnrollRequest },
     response: { status: 201, schema: EnrollResponse },
   }),
   checkin: defineEndpoint({
-    method: 'POST', path: `${AGENT_API}/checkin`, auth: 'agent-credential', summary: 'Check in; receive tasks',
+    method: 'POST', path: `${AGENT_API}/checkin`, auth: 'agent-credential',
     body: { schema: CheckinRequest, optional: true },
     response: { status: 200, schema: CheckinResponse },
   }),
   escrowPending: defineEndpoint({
-    method: 'POST', path: `${AGENT_API}/operations/:id/escrow`, auth: 'agent-credential', summary: 'Escrow a new key as pending before it touches the disk',
+    method: 'POST', path: `${AGENT_API}/operations/:id/escrow`, auth: 'agent-credential',
     body: { schema: EscrowPendingRequest },
     response: { status: 201, schema: EscrowPendingResponse },
   }),
   complete: defineEndpoint({
-    method: 'POST', path: `${AGENT_API}/operations/:id/complete`, auth: 'agent-credential', summary: 'Report the outcome of an operation',
+    method: 'POST', path: `${AGENT_API}/operations/:id/complete`, auth: 'agent-credential',
     body: { schema: CompleteOperationRequest },
     response: { status: 200, schema: CompleteOperationResponse },
   }),
   uploadProtectors: defineEndpoint({
-    method: 'POST', path: `${AGENT_API}/protectors`, auth: 'agent-credential', summary: 'Upload keys already on the disk (BitLocker protectors)',
+    method: 'POST', path: `${AGENT_API}/protectors`, auth: 'agent-credential',
     body: { schema: UploadProtectorsRequest },
     response: { status: 200, schema: UploadProtectorsResponse },
   }),
   startEscrow: defineEndpoint({
     method: 'POST', path: `${AGENT_API}/operations`, auth: 'agent-credential',
-    summary: 'Start escrowing a new key of the agent\'s own for a volume (enrollment, repair); the task is handed to the caller',
     body: { schema: StartEscrowRequest },
     response: { status: 201, schema: AgentTask },
   }),
   verificationKey: defineEndpoint({
     method: 'POST', path: `${AGENT_API}/verification/key`, auth: 'agent-credential',
-    summary: 'The escrowed key of a volume, for the device\'s full check (audited as a device verification)',
     body: { schema: VerificationKeyRequest },
     response: { status: 200, schema: VerificationKeyResponse },
   }),
   reportVerification: defineEndpoint({
-    method: 'POST', path: `${AGENT_API}/verification/result`, auth: 'agent-credential', summary: 'Whether the escrowed key opened the volume',
+    method: 'POST', path: `${AGENT_API}/verification/result`, auth: 'agent-credential',
     body: { schema: VerificationResultRequest },
     response: { status: 200, schema: VerificationResultResponse },
   }),
 } as const;
 
-/** The whole table. */
-export const endpoints: readonly EndpointSpec[] = [...Object.values(userEndpoints), ...Object.values(oauthEndpoints), ...Object.values(agentEndpoints)];
+/** The whole table, by name. */
+export const allEndpoints = { ...userEndpoints, ...oauthEndpoints, ...agentEndpoints } as const;
+export type EndpointName = keyof typeof allEndpoints;
+
+export const endpoints: readonly EndpointSpec[] = Object.values(allEndpoints);
 
 /** Paths under which every route must be in the table (portal pages and assets are elsewhere). */
 export const JSON_API_PREFIXES: readonly string[] = ['/api/', '/oauth/token'];
