@@ -181,5 +181,10 @@ export type EndpointName = keyof typeof allEndpoints;
 
 export const endpoints: readonly EndpointSpec[] = Object.values(allEndpoints);
 
-/** Paths under which every route must be in the table (portal pages and assets are elsewhere). */
-export const JSON_API_PREFIXES: readonly string[] = ['/api/', '/oauth/token'];
+/**
+ * The JSON API's paths: everything under `/api/` and the token endpoint. Every route there is
+ * in the table, except the OpenAPI document that describes it; portal pages and assets are elsewhere.
+ */
+export function isJsonApiPath(path: string): boolean {
+  return path.startsWith('/api/') || path === '/oauth/token';
+}

@@ -1,9 +1,9 @@
 /**
- * Typed client for the Keyward API (`/api/v1`), used by the extension's background: calls the
+ * Typed client for the Keyward API (`/api/v1`), used by the extension's background. Calls the
  * endpoints as the table describes them (lib/api/endpoints.ts), sends the Bearer access token,
- * validates every answer with the endpoint's schema, and never throws: each call resolves to `{ ok, data }` or
- * `{ ok: false, error: { code, message } }` (`network` when the service cannot be reached,
- * `invalid_response` when it answers something the contract does not allow).
+ * validates every answer with the endpoint's schema, and never throws: each call resolves to
+ * `{ ok, data }` or `{ ok: false, error: { code, message } }` (`network` when the service
+ * cannot be reached, `invalid_response` when it answers something the contract does not allow).
  */
 import type { z } from 'zod';
 import { ApiError, type ErrorCode, type OfflineRevealReport, type RevealRequest, type StoreKeyRequest } from '../api/contract.ts';

@@ -6,7 +6,7 @@
  * body its schema accepts — requests built by the clients' own request builder.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentEndpoints, endpoints, JSON_API_PREFIXES, oauthEndpoints, userEndpoints, type EndpointAnswer, type EndpointRequest, type EndpointSpec } from '../../lib/api/endpoints.ts';
+import { agentEndpoints, endpoints, isJsonApiPath, oauthEndpoints, userEndpoints, type EndpointAnswer, type EndpointRequest, type EndpointSpec } from '../../lib/api/endpoints.ts';
 import { prepareRequest, type AnyEndpointRequest } from '../../lib/api/request.ts';
 import { EXTENSION_CLIENT_ID } from '../../server/auth/oauth.ts';
 import { OPENAPI_DOCUMENT_PATH, openApiPath } from '../../server/openapi.ts';
@@ -16,13 +16,9 @@ import { call, createHarness, enrollMac, FV_KEY_1, FV_KEY_2, FV_KEY_3, tokensFor
 const routeKey = (method: string, path: string) => `${method.toUpperCase()} ${path}`;
 const tableRoutes = new Set(endpoints.map((e) => routeKey(e.method, e.path)));
 
-function underJsonApi(path: string): boolean {
-  return JSON_API_PREFIXES.some((prefix) => path.startsWith(prefix));
-}
-
 /** The app's routes under the JSON API prefixes. Middleware (`use`) is listed with method ALL: not a route. */
 function jsonApiRoutes(h: Harness): Set<string> {
-  return new Set(h.app.routes.filter((r) => underJsonApi(r.path) && r.method !== 'ALL').map((r) => routeKey(r.method, r.path)));
+  return new Set(h.app.routes.filter((r) => isJsonApiPath(r.path) && r.method !== 'ALL').map((r) => routeKey(r.method, r.path)));
 }
 
 describe.each(['sqlite', 'postgres'] as const)('the endpoint table and the service (%s)', (kind) => {
@@ -51,7 +47,7 @@ describe.each(['sqlite', 'postgres'] as const)('the endpoint table and the servi
   });
 
   it('what is registered there for any method is middleware only: it answers no method of its own', async () => {
-    const anyMethod = [...new Set(h.app.routes.filter((r) => underJsonApi(r.path) && r.method === 'ALL').map((r) => r.path))];
+    const anyMethod = [...new Set(h.app.routes.filter((r) => isJsonApiPath(r.path) && r.method === 'ALL').map((r) => r.path))];
     expect(anyMethod.length).toBeGreaterThan(0);
     for (const path of anyMethod) {
       const res = await call(h.app, 'PUT', path.replace('*', 'anything'), h.people.admin.token, {});
