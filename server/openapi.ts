@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import * as contract from '../lib/api/contract.ts';
-import { allEndpoints, type AuthKind, type EndpointName, type EndpointSpec } from '../lib/api/endpoints.ts';
+import { allEndpoints, ERROR_ANSWER, type AuthKind, type EndpointName, type EndpointSpec } from '../lib/api/endpoints.ts';
 
 /** Where the document is served (the one JSON route under `/api/` that is not in the table: it describes the table). */
 export const OPENAPI_DOCUMENT_PATH = '/api/v1/openapi.json';
@@ -96,7 +96,7 @@ function buildDocument(): JsonObject {
       ...(bodySchema ? { requestBody: { required: !body?.optional, content: Object.fromEntries(mediaTypes.map((type) => [type, { schema: bodySchema }])) } } : {}),
       responses: {
         [endpoint.response.status]: { description: 'OK', content: { 'application/json': { schema: schemaRef(endpoint.response.schema) } } },
-        '4XX': { description: 'Error (localized message)', content: { 'application/json': { schema: schemaRef(contract.ApiError) } } },
+        '4XX': { description: 'Error (localized message)', content: { 'application/json': { schema: schemaRef(ERROR_ANSWER) } } },
       },
     };
   }

@@ -1,13 +1,13 @@
 /**
  * Every JSON endpoint the extension and the device agent use, described once: method, path,
  * how the caller proves who it is, the request body and query, and the answer (schemas from
- * contract.ts; every error answer is `ApiError`). The service mounts its routes from this
+ * contract.ts; every error answer is `ERROR_ANSWER`). The service mounts its routes from this
  * table (server/http/endpoint-route.ts), both clients call through it (lib/api/request.ts),
  * and the OpenAPI document is generated from it (server/openapi.ts).
  */
 import type { z } from 'zod';
 import {
-  AgentTask, AuditList, AuditQuery, CheckinRequest, CheckinResponse, CompleteOperationRequest, CompleteOperationResponse, Device, DeviceList,
+  AgentTask, ApiError, AuditList, AuditQuery, CheckinRequest, CheckinResponse, CompleteOperationRequest, CompleteOperationResponse, Device, DeviceList,
   DeviceListQuery, EnrollRequest, EnrollResponse, EscrowPendingRequest, EscrowPendingResponse, Me, OfflineRevealReport, OfflineRevealResponse,
   Operation, RevealedKey, RevealRequest, RotateRequest, StartEscrowRequest, StoreKeyRequest, TokenRequest, TokenResponse,
   UploadProtectorsRequest, UploadProtectorsResponse, VerificationKeyRequest, VerificationKeyResponse, VerificationResultRequest,
@@ -72,6 +72,9 @@ export type ValidBody<E extends EndpointSpec> = E['body'] extends BodySpec ? z.o
 
 /** The query as a handler has it after validation. */
 export type ValidQuery<E extends EndpointSpec> = E['query'] extends z.ZodObject ? z.output<E['query']> : undefined;
+
+/** Every endpoint's error answer (4xx, 5xx): `{ error: { code, message, field? } }`, the message in the caller's language. */
+export const ERROR_ANSWER = ApiError;
 
 const API = '/api/v1';
 const AGENT_API = '/api/v1/agent';

@@ -6,8 +6,8 @@
  * cannot be reached, `invalid_response` when it answers something the contract does not allow).
  */
 import type { z } from 'zod';
-import { ApiError, type ErrorCode, type OfflineRevealReport, type RevealRequest, type StoreKeyRequest } from '../api/contract.ts';
-import { userEndpoints, type EndpointAnswer, type EndpointRequest, type EndpointSpec } from '../api/endpoints.ts';
+import { type ErrorCode, type OfflineRevealReport, type RevealRequest, type StoreKeyRequest } from '../api/contract.ts';
+import { ERROR_ANSWER, userEndpoints, type EndpointAnswer, type EndpointRequest, type EndpointSpec } from '../api/endpoints.ts';
 import { prepareRequest, type AnyEndpointRequest, type PreparedRequest } from '../api/request.ts';
 
 export type ClientErrorCode = ErrorCode | 'network' | 'invalid_response';
@@ -90,7 +90,7 @@ export async function readResponse<T>(response: Response, schema: z.ZodType<T>):
     if (parsed.success) return { ok: true, data: parsed.data };
     return { ok: false, error: { code: 'invalid_response', message: 'The escrow service sent an unexpected answer.', status: response.status } };
   }
-  const apiError = ApiError.safeParse(body);
+  const apiError = ERROR_ANSWER.safeParse(body);
   if (apiError.success) {
     const { code, message, field } = apiError.data.error;
     return { ok: false, error: { code, message, status: response.status, ...(field ? { field } : {}) } };
