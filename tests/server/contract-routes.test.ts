@@ -8,7 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentEndpoints, endpoints, isJsonApiPath, oauthEndpoints, userEndpoints, type EndpointAnswer, type EndpointRequest, type EndpointSpec } from '../../lib/api/endpoints.ts';
 import { prepareRequest, type AnyEndpointRequest } from '../../lib/api/request.ts';
+import { DeviceListQuery } from '../../lib/api/contract.ts';
 import { EXTENSION_CLIENT_ID } from '../../server/auth/oauth.ts';
+import { DirectoryQuery } from '../../server/services/device-directory.ts';
 import { OPENAPI_DOCUMENT_PATH, openApiPath } from '../../server/openapi.ts';
 import { createEnrollmentToken } from '../../server/services/agent-enroll.ts';
 import { call, createHarness, enrollMac, FV_KEY_1, FV_KEY_2, FV_KEY_3, tokensFor, type Harness } from './harness.ts';
@@ -20,6 +22,12 @@ const tableRoutes = new Set(endpoints.map((e) => routeKey(e.method, e.path)));
 function jsonApiRoutes(h: Harness): Set<string> {
   return new Set(h.app.routes.filter((r) => isJsonApiPath(r.path) && r.method !== 'ALL').map((r) => routeKey(r.method, r.path)));
 }
+
+describe('the endpoint table\'s queries', () => {
+  it('GET /api/v1/devices?scope=all passes on every filter of the console\'s device directory', () => {
+    expect(Object.keys(DirectoryQuery.shape).filter((name) => !(name in DeviceListQuery.shape))).toEqual([]);
+  });
+});
 
 describe.each(['sqlite', 'postgres'] as const)('the endpoint table and the service (%s)', (kind) => {
   let h: Harness;
