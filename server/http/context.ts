@@ -8,6 +8,8 @@ import type { Locale } from '../../lib/api/contract.ts';
 import { pickLocale } from '../../lib/i18n/index.ts';
 import type { PortalSession } from '../auth/sessions.ts';
 import type { ResolvedClient } from './trusted-proxy.ts';
+import type { ApiUser } from './api-auth.ts';
+import type { DeviceTable } from '../db/schema.ts';
 
 export type AppEnv = {
   Variables: {
@@ -18,6 +20,9 @@ export type AppEnv = {
     formActionExtra: string;
     /** Set by `clientResolver` (trusted-proxy.ts) before anything else runs. */
     client: ResolvedClient;
+    /** API routes: who is calling, set by their auth middleware (api-auth.ts) before the route runs. */
+    apiUser: ApiUser;
+    agentDevice: DeviceTable;
   };
 };
 
