@@ -555,4 +555,10 @@ export const da = {
   'portal.audit.field.source': 'Kilde',
   'portal.audit.yes': 'Ja',
   'portal.audit.no': 'Nej',
+  // --- serial
+  'portal.serial_number': 'Serienummer',
+  'portal.serial_unknown': 'Ikke rapporteret af enheden',
+  'portal.fleet.search_hint_serial': 'Enhedsnavn, ejerens navn eller e-mail, eller starten af et serienummer',
+  'portal.audit.action.device.serial_changed': 'Serienummeret blev ændret',
+  'portal.audit.field.serialNumber': 'Serienummer',
 } satisfies Catalog;

@@ -559,6 +559,12 @@ export const en = {
   'portal.audit.field.source': 'Source',
   'portal.audit.yes': 'Yes',
   'portal.audit.no': 'No',
+  // --- serial
+  'portal.serial_number': 'Serial number',
+  'portal.serial_unknown': 'Not reported by the device',
+  'portal.fleet.search_hint_serial': 'Device name, owner name or email, or the start of a serial number',
+  'portal.audit.action.device.serial_changed': 'Serial number changed',
+  'portal.audit.field.serialNumber': 'Serial number',
 } as const;
 
 export type MessageId = keyof typeof en;

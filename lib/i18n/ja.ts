@@ -555,4 +555,10 @@ export const ja = {
   'portal.audit.field.source': 'ソース',
   'portal.audit.yes': 'はい',
   'portal.audit.no': 'いいえ',
+  // --- serial
+  'portal.serial_number': 'シリアル番号',
+  'portal.serial_unknown': 'デバイスから報告されていません',
+  'portal.fleet.search_hint_serial': 'デバイス名、所有者の名前またはメールアドレス、またはシリアル番号の先頭部分',
+  'portal.audit.action.device.serial_changed': 'シリアル番号が変更されました',
+  'portal.audit.field.serialNumber': 'シリアル番号',
 } satisfies Catalog;

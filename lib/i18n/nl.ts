@@ -555,4 +555,10 @@ export const nl = {
   'portal.audit.field.source': 'Bron',
   'portal.audit.yes': 'Ja',
   'portal.audit.no': 'Nee',
+  // --- serial
+  'portal.serial_number': 'Serienummer',
+  'portal.serial_unknown': 'Niet gemeld door het apparaat',
+  'portal.fleet.search_hint_serial': 'Apparaatnaam, naam of e-mail van de eigenaar, of het begin van een serienummer',
+  'portal.audit.action.device.serial_changed': 'Serienummer gewijzigd',
+  'portal.audit.field.serialNumber': 'Serienummer',
 } satisfies Catalog;

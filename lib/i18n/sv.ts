@@ -555,4 +555,10 @@ export const sv = {
   'portal.audit.field.source': 'Källa',
   'portal.audit.yes': 'Ja',
   'portal.audit.no': 'Nej',
+  // --- serial
+  'portal.serial_number': 'Serienummer',
+  'portal.serial_unknown': 'Inte rapporterat av enheten',
+  'portal.fleet.search_hint_serial': 'Enhetsnamn, ägarens namn eller e-post, eller början av ett serienummer',
+  'portal.audit.action.device.serial_changed': 'Serienumret ändrades',
+  'portal.audit.field.serialNumber': 'Serienummer',
 } satisfies Catalog;
