@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Device } from '../../lib/api/contract.ts';
 import { t } from '../../lib/i18n/index.ts';
 import { createEnrollmentToken } from '../../server/services/agent-enroll.ts';
+import { listDirectory } from '../../server/services/device-directory.ts';
 import { call, createHarness, portalLogin, TestAgent, type Harness } from './harness.ts';
 
 describe.each(['sqlite', 'postgres'] as const)('device serial number (%s)', (kind) => {
@@ -103,6 +104,20 @@ describe.each(['sqlite', 'postgres'] as const)('device serial number (%s)', (kin
   it('a serial number with a space inside (virtual machines have them) is taken as it is', async () => {
     const agent = await enroll('VMware guest', 'VMware-56 4d 2b 1f 89 7a 3c 4e-a8 1b 9c 7d 2e 5f 6a 1b');
     expect(await storedSerial(agent.deviceId)).toBe('VMware-56 4d 2b 1f 89 7a 3c 4e-a8 1b 9c 7d 2e 5f 6a 1b');
+  });
+
+  it('a serial prefix matches byte by byte, punctuation included, whatever the database\'s collation', async () => {
+    for (const serial of ['ZQ-C1', 'ZQC2', 'ZQ.3', 'zq-c4']) await enroll(`Prefix ${serial}`, serial);
+    // Sorted here: the page's order is by name, in the database's own collation.
+    const serials = async (q: string) => (await listDirectory(h.deps, { q })).devices.map((d) => d.serialNumber ?? '').sort();
+    expect(await serials('zq-')).toEqual(['ZQ-C1', 'zq-c4']);
+    expect(await serials('ZQ.')).toEqual(['ZQ.3']);
+    expect(await serials('zqc')).toEqual(['ZQC2']);
+    expect(await serials('zq')).toEqual(['ZQ-C1', 'ZQ.3', 'ZQC2', 'zq-c4']);
+    if (kind === 'postgres') {
+      const column = await sql<{ collation_name: string | null }>`select collation_name from information_schema.columns where table_schema = current_schema() and table_name = 'devices' and column_name = 'serial_search'`.execute(h.deps.db);
+      expect(column.rows).toEqual([{ collation_name: 'C' }]);
+    }
   });
 
   it('the owner sees the serial number on their device page, or that the device has not reported one', async () => {
