@@ -7,14 +7,14 @@ import {
   ApiError, AuditList, AuditQuery, CheckinRequest, CheckinResponse, CompleteOperationRequest, Device, DeviceList, EnrollRequest, EnrollResponse,
   EscrowPendingRequest, EscrowPendingResponse, Me, OfflineRevealReport, OfflineRevealResponse, Operation, RevealedKey, RevealRequest,
   StoreKeyRequest, TokenResponse, UploadProtectorsRequest,
-  AgentTask, StartEscrowRequest, VerificationKeyRequest, VerificationKeyResponse, VerificationResultRequest,
+  AgentTask, StartEscrowRequest, VerificationKeyRequest, VerificationKeyResponse, VerificationResultRequest, SetLocaleRequest,
 } from '../lib/api/contract.ts';
 
 const schemas = {
   ApiError, AuditList, AuditQuery, CheckinRequest, CheckinResponse, CompleteOperationRequest, Device, DeviceList, EnrollRequest, EnrollResponse,
   EscrowPendingRequest, EscrowPendingResponse, Me, OfflineRevealReport, OfflineRevealResponse, Operation, RevealedKey, RevealRequest,
   StoreKeyRequest, TokenResponse, UploadProtectorsRequest,
-  AgentTask, StartEscrowRequest, VerificationKeyRequest, VerificationKeyResponse, VerificationResultRequest,
+  AgentTask, StartEscrowRequest, VerificationKeyRequest, VerificationKeyResponse, VerificationResultRequest, SetLocaleRequest,
 };
 type SchemaName = keyof typeof schemas;
 
@@ -63,6 +63,7 @@ export function openApiDocument(): unknown {
     },
     paths: {
       '/api/v1/me': { get: op('The signed-in user and organisation', 'user', { status: 200, schema: 'Me' }) },
+      '/api/v1/me/locale': { put: op('Save the language picked in the extension (null: follow the browser); the portal uses it too', 'user', { status: 200, schema: 'SetLocaleRequest' }, 'SetLocaleRequest') },
       '/api/v1/devices': { get: op('Own devices (IT: ?scope=all); ?cursor= for changes since an earlier answer', 'user', { status: 200, schema: 'DeviceList' }) },
       '/api/v1/devices/{id}': { get: op('One device', 'user', { status: 200, schema: 'Device' }) },
       '/api/v1/devices/{id}/keys': { post: op('Store a personal recovery key (candidate; the device verifies and rotates it)', 'user', { status: 202, schema: 'Operation' }, 'StoreKeyRequest') },

@@ -130,6 +130,10 @@ export const Me = z.object({
 });
 export type Me = z.infer<typeof Me>;
 
+/** `PUT /api/v1/me/locale`: the person's language for portal and extension; null goes back to following the browser. */
+export const SetLocaleRequest = z.object({ locale: Locale.nullable() });
+export type SetLocaleRequest = z.infer<typeof SetLocaleRequest>;
+
 /** `cursor`: the delta-sync cursor to send next time; `next`: the following page of `scope=all`. */
 export const DeviceList = z.object({ devices: z.array(Device), cursor: z.string(), next: z.string().optional() });
 export type DeviceList = z.infer<typeof DeviceList>;

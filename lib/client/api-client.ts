@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import {
-  ApiError, AuditList, Device, DeviceList, ErrorCode, Me, OfflineRevealResponse, Operation, RevealedKey,
+  ApiError, AuditList, Device, DeviceList, ErrorCode, Me, OfflineRevealResponse, Operation, RevealedKey, SetLocaleRequest,
   type AuditQuery, type OfflineRevealReport, type RevealRequest, type StoreKeyRequest,
 } from '../api/contract.ts';
 
@@ -65,6 +65,8 @@ export function createApiClient(options: ApiClientOptions) {
 
   return {
     me: () => call('GET', '/api/v1/me', Me),
+    /** Saves the person's language to the account (null: follow the browser). */
+    setLocale: (locale: SetLocaleRequest['locale']) => call('PUT', '/api/v1/me/locale', SetLocaleRequest, { locale }),
     listDevices: (cursor?: string) =>
       call('GET', cursor ? `/api/v1/devices?cursor=${encodeURIComponent(cursor)}` : '/api/v1/devices', DeviceList),
     getDevice: (deviceId: string) => call('GET', `/api/v1/devices/${encodeURIComponent(deviceId)}`, Device),

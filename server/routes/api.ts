@@ -6,7 +6,7 @@
 import { LOCALES } from '../../lib/i18n/index.ts';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { OfflineRevealReport, RevealRequest, StoreKeyRequest, type Me } from '../../lib/api/contract.ts';
+import { OfflineRevealReport, RevealRequest, SetLocaleRequest, StoreKeyRequest, type Me } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { authenticateAccessToken } from '../auth/oauth.ts';
@@ -65,6 +65,14 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter, refusals: Refusal
       org: { name: org.name, supportContact: org.support_contact, offlineCache: org.offline_cache === 'metadata' ? 'metadata' : 'keys' },
     };
     return c.json(me);
+  });
+
+  // The language picked in the extension: the portal uses it too. '' (none) follows the browser again.
+  api.put('/me/locale', async (c) => {
+    const { user } = await caller(c);
+    const body = await readJson(c, SetLocaleRequest, max);
+    await deps.db.updateTable('users').set({ locale: body.locale ?? '' }).where('id', '=', user.id).execute();
+    return c.json({ locale: body.locale });
   });
 
   api.get('/devices', async (c) => {
