@@ -55,6 +55,12 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter, refusals: Refusal
     return me;
   });
 
+  // The language picked in the extension: the portal uses it too. null follows the browser again.
+  mount(api.setLocale, async ({ caller: { user }, body }) => {
+    await deps.db.updateTable('users').set({ locale: body.locale ?? '' }).where('id', '=', user.id).execute();
+    return { locale: body.locale };
+  });
+
   mount(api.listDevices, async ({ caller: { user, actor }, query }) => {
     if (query.scope === 'all' && !isIt(actor)) throw new ApiFailure(403, 'forbidden');
     if (query.scope === 'all') {
