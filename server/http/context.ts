@@ -18,6 +18,10 @@ export type AppEnv = {
     formActionExtra: string;
     /** Set by `clientResolver` (trusted-proxy.ts) before anything else runs. */
     client: ResolvedClient;
+    /** Set by the portal's `requireSession` (portal/guards.ts) on the routes it guards. */
+    signedIn: PortalSession;
+    /** Set by the portal's `csrfForm` (portal/guards.ts): the posted form, its CSRF token checked. */
+    form: Record<string, string>;
   };
 };
 

@@ -5,20 +5,20 @@
  * person's other sessions and is audited. Guessing the current password is rate limited.
  */
 import { Hono, type MiddlewareHandler } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import { html } from 'hono/html';
 import type { AppDeps } from '../deps.ts';
 import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
-import { readForm } from '../http/body.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import { verifyPassword } from '../crypto/secrets.ts';
 import type { PortalSession } from '../auth/sessions.ts';
 import { changeOwnPassword } from '../services/accounts.ts';
 import type { MessageId } from '../../lib/i18n/index.ts';
-import { assertCsrf, formatTime } from './session.ts';
+import { formatTime } from './session.ts';
+import { csrfForm, requireSession } from './guards.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
-import { toLogin } from './device-pages.ts';
 
 const PASSWORD_PATH = '/account/password';
 /** What someone with a temporary password may still reach: this page, signing out or in another way, the language switch. */
@@ -61,23 +61,20 @@ export function accountPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> 
   const r = new Hono<AppEnv>();
 
   /** Only accounts with a Keyward password have one to change. */
-  function localSession(c: AppContext): PortalSession | null {
-    const session = c.get('session');
-    if (session && session.user.password_hash === '') throw new ApiFailure(404, 'not_found', { detail: tr(c, 'portal.account.no_password') });
-    return session;
-  }
+  const withPassword = createMiddleware<AppEnv>(async (c, next) => {
+    if (c.get('signedIn').user.password_hash === '') throw new ApiFailure(404, 'not_found', { detail: tr(c, 'portal.account.no_password') });
+    await next();
+  });
+  const localAccount = [requireSession(), withPassword] as const;
 
-  r.get(PASSWORD_PATH, (c) => {
-    const session = localSession(c);
-    if (!session) return toLogin(c);
+  r.get(PASSWORD_PATH, ...localAccount, (c) => {
+    const session = c.get('signedIn');
     return c.html(passwordPage(c, session, { done: c.req.query('done') === '1' }));
   });
 
-  r.post(PASSWORD_PATH, async (c) => {
-    const session = localSession(c);
-    if (!session) return toLogin(c);
-    const form = await readForm(c, deps.config.maxBodyBytes);
-    assertCsrf(c, form);
+  r.post(PASSWORD_PATH, ...localAccount, csrfForm(deps.config.maxBodyBytes), async (c) => {
+    const session = c.get('signedIn');
+    const form = c.get('form');
     if (!(await limiter.hit(`password:user:${session.user.id}`, deps.config.rateLimits.loginPerMinute, deps.clock.now().getTime()))) throw new ApiFailure(429, 'rate_limited');
     const current = form.current ?? '';
     const password = form.password ?? '';

@@ -9,11 +9,9 @@ import type { AppDeps } from '../deps.ts';
 import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
-import { readForm } from '../http/body.ts';
 import { addClient, browserName, CLIENT_BROWSERS, parseClientForm, removeClient, type OAuthClient } from '../auth/oauth-clients.ts';
-import { adminSession, assertCsrf } from './session.ts';
+import { csrfForm, requireRole, requireSession } from './guards.ts';
 import { csrfField, tr, type Html } from './layout.ts';
-import { toLogin } from './device-pages.ts';
 
 const NOTICES = { added: 'portal.clients.added', removed: 'portal.clients.removed' } as const;
 
@@ -50,13 +48,11 @@ export function clientsSection(c: AppContext, clients: OAuthClient[], csrf: stri
 
 export function clientPages(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
-  const max = deps.config.maxBodyBytes;
+  const adminForm = [requireSession(), requireRole('admin'), csrfForm(deps.config.maxBodyBytes)] as const;
 
-  r.post('/clients', async (c) => {
-    const session = adminSession(c);
-    if (!session) return toLogin(c);
-    const form = await readForm(c, max);
-    assertCsrf(c, form);
+  r.post('/clients', ...adminForm, async (c) => {
+    const session = c.get('signedIn');
+    const form = c.get('form');
     const client = parseClientForm(form);
     const added = await addClient(deps, client, { actorId: session.user.id, ip: clientIp(c), at: nowIso(deps) });
     if (!added) throw new ApiFailure(409, 'conflict', { field: 'extensionId', detail: tr(c, 'portal.clients.exists') });
@@ -64,11 +60,9 @@ export function clientPages(deps: AppDeps): Hono<AppEnv> {
   });
 
   // The id travels in the form, not the path: a Firefox id may hold characters a path would need escaped.
-  r.post('/clients/remove', async (c) => {
-    const session = adminSession(c);
-    if (!session) return toLogin(c);
-    const form = await readForm(c, max);
-    assertCsrf(c, form);
+  r.post('/clients/remove', ...adminForm, async (c) => {
+    const session = c.get('signedIn');
+    const form = c.get('form');
     const removed = await removeClient(deps, form.extensionId ?? '', { actorId: session.user.id, ip: clientIp(c), at: nowIso(deps) });
     if (!removed) throw new ApiFailure(404, 'not_found', { field: 'extensionId', detail: tr(c, 'portal.clients.not_listed') });
     return c.redirect('/admin/policy?clients=removed#clients', 303);

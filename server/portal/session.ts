@@ -5,12 +5,13 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
-import type { Locale } from '../../lib/api/contract.ts';
+import type { Locale, Role } from '../../lib/api/contract.ts';
 import { LOCALES } from '../../lib/i18n/index.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { loadSession, SESSION_COOKIE, type PortalSession } from '../auth/sessions.ts';
 import { randomToken, safeEqual } from '../crypto/secrets.ts';
+import type { UserActor } from '../services/access.ts';
 import { overHttps, requestLocale, type AppContext, type AppEnv } from '../http/context.ts';
 
 const CSRF_COOKIE = 'kw_csrf';
@@ -30,11 +31,9 @@ export function portalSession(deps: AppDeps): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** The signed-in admin's session; null when nobody is signed in; 403 for anyone else. */
-export function adminSession(c: AppContext): PortalSession | null {
-  const session = c.get('session');
-  if (session && session.user.role !== 'admin') throw new ApiFailure(403, 'forbidden');
-  return session;
+/** The signed-in person as services/access.ts sees them. */
+export function actorOf(session: PortalSession): UserActor {
+  return { id: session.user.id, role: session.user.role as Role };
 }
 
 export function cookieOptions(c: AppContext, deps: AppDeps, maxAgeSeconds?: number) {

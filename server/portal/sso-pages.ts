@@ -15,9 +15,9 @@ import type { AppDeps } from '../deps.ts';
 import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
-import { readForm } from '../http/body.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
-import { hashToken, randomToken } from '../crypto/secrets.ts';
+import { randomToken } from '../crypto/secrets.ts';
+import { recordSsoLogin, takeSsoLogin } from '../services/sso-logins.ts';
 import { browserLabel } from '../auth/oauth.ts';
 import { createSession, endSession, SESSION_COOKIE, type PortalSession } from '../auth/sessions.ts';
 import { enabledSso, openClientCredential, type StoredSso } from '../auth/oidc-settings.ts';
@@ -25,9 +25,9 @@ import { OidcRelyingParty, SsoFailure, type SsoFailureReason } from '../auth/oid
 import { accountForIdentity } from '../auth/oidc-accounts.ts';
 import { publicJwk } from '../auth/oidc-client-key.ts';
 import type { MessageId } from '../../lib/i18n/index.ts';
-import { assertCsrf, cookieOptions, safeNext } from './session.ts';
+import { cookieOptions, safeNext } from './session.ts';
+import { csrfForm, requireSession } from './guards.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
-import { toLogin } from './device-pages.ts';
 
 const SSO_COOKIE = 'kw_sso';
 const SSO_COOKIE_PATH = '/sso';
@@ -121,20 +121,7 @@ export function ssoPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
       return failurePage(c, stored.settings.name, failureFor(c, stored.settings.name, error));
     }
     const token = randomToken();
-    await deps.db.deleteFrom('sso_logins').where('expires_at', '<=', now.toISOString()).execute();
-    await deps.db
-      .insertInto('sso_logins')
-      .values({
-        id_hash: hashToken(token),
-        state: started.checks.state,
-        nonce: started.checks.nonce,
-        code_verifier: started.checks.codeVerifier,
-        next,
-        link_user_id: linkUserId,
-        created_at: now.toISOString(),
-        expires_at: new Date(now.getTime() + LOGIN_MINUTES * 60_000).toISOString(),
-      })
-      .execute();
+    await recordSsoLogin(deps, token, { checks: started.checks, next, linkUserId, validMinutes: LOGIN_MINUTES }, now);
     setCookie(c, SSO_COOKIE, token, { ...cookieOptions(c, deps, LOGIN_MINUTES * 60), path: SSO_COOKIE_PATH });
     return c.redirect(started.url, 303);
   }
@@ -146,11 +133,8 @@ export function ssoPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     return begin(c, stored, safeNext(c.req.query('next')), null);
   });
 
-  r.post('/sso/link', async (c) => {
-    const session = c.get('session');
-    if (!session) return toLogin(c);
-    const form = await readForm(c, deps.config.maxBodyBytes);
-    assertCsrf(c, form);
+  r.post('/sso/link', requireSession(), csrfForm(deps.config.maxBodyBytes), async (c) => {
+    const session = c.get('signedIn');
     const stored = await enabledSso(deps.db);
     if (!stored) return failurePage(c, '', { status: 404, reason: 'not_configured', message: tr(c, 'portal.sso.not_configured') });
     return begin(c, stored, '/browsers?linked=1', session.user.id);
@@ -162,7 +146,7 @@ export function ssoPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     const stored = await enabledSso(deps.db);
     const provider = stored?.settings.name ?? '';
     // The sign-in record works once: taken (deleted) before the provider's answer is looked at.
-    const login = token ? await deps.db.deleteFrom('sso_logins').where('id_hash', '=', hashToken(token)).returningAll().executeTakeFirst() : undefined;
+    const login = token ? await takeSsoLogin(deps, token) : undefined;
     const at = nowIso(deps);
     if (!login || login.expires_at <= at) return failurePage(c, provider, { status: 400, reason: 'login_expired', message: tr(c, 'portal.sso.login_expired', { minutes: LOGIN_MINUTES }) });
     if (!stored) return failurePage(c, '', { status: 404, reason: 'not_configured', message: tr(c, 'portal.sso.not_configured') });
