@@ -7,6 +7,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { html } from 'hono/html';
+import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
@@ -18,6 +19,7 @@ import { changeOwnPassword } from '../services/accounts.ts';
 import type { MessageId } from '../../lib/i18n/index.ts';
 import { formatTime } from './session.ts';
 import { csrfForm, requireSession } from './guards.ts';
+import { parseForm, text } from './forms.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
 
 const PASSWORD_PATH = '/account/password';
@@ -35,6 +37,9 @@ export function temporaryPasswordGate(): MiddlewareHandler<AppEnv> {
     await next();
   };
 }
+
+/** Checked in the handler, in the order the page explains them (the current password first). */
+const PasswordForm = z.object({ current: text(), password: text(), confirm: text() });
 
 type FormError = { field: 'current' | 'password' | 'confirm'; message: MessageId };
 
@@ -74,14 +79,12 @@ export function accountPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> 
 
   r.post(PASSWORD_PATH, ...localAccount, csrfForm(deps.config.maxBodyBytes), async (c) => {
     const session = c.get('signedIn');
-    const form = c.get('form');
+    const { current, password, confirm } = parseForm(PasswordForm, c.get('form'));
     if (!(await limiter.hit(`password:user:${session.user.id}`, deps.config.rateLimits.loginPerMinute, deps.clock.now().getTime()))) throw new ApiFailure(429, 'rate_limited');
-    const current = form.current ?? '';
-    const password = form.password ?? '';
     const refuse = (error: FormError) => c.html(passwordPage(c, session, { error }), 400);
     if (!(await verifyPassword(current, session.user.password_hash))) return refuse({ field: 'current', message: 'portal.account.current_wrong' });
     if (password.length < 12 || password.length > 200) return refuse({ field: 'password', message: 'portal.account.password_short' });
-    if (password !== (form.confirm ?? '')) return refuse({ field: 'confirm', message: 'portal.account.password_mismatch' });
+    if (password !== confirm) return refuse({ field: 'confirm', message: 'portal.account.password_mismatch' });
     if (password === current) return refuse({ field: 'password', message: 'portal.account.password_same' });
     await changeOwnPassword(deps, password, session.idHash, { userId: session.user.id, ip: clientIp(c), at: nowIso(deps) });
     return c.redirect(`${PASSWORD_PATH}?done=1`, 303);

@@ -6,6 +6,7 @@
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
+import { z } from 'zod';
 import { RevealRequest, type AuditEvent, type AuditList, type Device, type RevealedKey } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
@@ -22,6 +23,7 @@ import { verifyAuditChain } from '../audit.ts';
 import type { PortalSession } from '../auth/sessions.ts';
 import { actorOf } from './session.ts';
 import { csrfForm, requireAuditLog, requireRole, requireSession } from './guards.ts';
+import { parseForm } from './forms.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
 import { COUNTDOWN_SCRIPT, revealedKeyBlock } from './device-render.ts';
 import { LIVE_SCRIPT, liveRegion } from './device-live.ts';
@@ -34,6 +36,15 @@ const AUDIT_PAGE = 100;
 const DEVICE_PAGE_EVENTS = 20;
 /** What the export accepts: the filters, without a cursor (it writes every matching event). */
 const EXPORT_QUERY_KEYS = ['deviceId', 'actorId', 'action', 'from', 'to'] as const;
+
+/** `target` is "<volumeId>" or "<volumeId> <protectorId>" (a BitLocker volume with several protectors). */
+const AdminRevealForm = z
+  .object({ target: z.string().optional(), volumeId: z.string().optional(), reason: z.string().optional() })
+  .transform((form) => {
+    const [volumeId, protectorId] = (form.target ?? form.volumeId ?? '').split(' ');
+    return { ...(volumeId ? { volumeId } : {}), ...(protectorId ? { protectorId } : {}), ...(form.reason !== undefined ? { reason: form.reason } : {}) };
+  })
+  .pipe(RevealRequest);
 
 type AdminState = { revealed?: RevealedKey; error?: string | null; info?: string | null };
 
@@ -121,11 +132,7 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter, refusals: Refusa
     let state: AdminState = {};
     let status: 200 | 400 | 403 | 404 = 200;
     try {
-      // `target` is "<volumeId>" or "<volumeId> <protectorId>" (a BitLocker volume with several protectors).
-      const [volumeId, protectorId] = (form.target ?? form.volumeId ?? '').split(' ');
-      const parsed = RevealRequest.safeParse({ volumeId: volumeId || undefined, protectorId: protectorId || undefined, reason: form.reason });
-      if (!parsed.success) throw new ApiFailure(400, 'invalid_input', { field: String(parsed.error.issues[0]?.path[0] ?? 'reason') });
-      const request = parsed.data;
+      const request = parseForm(AdminRevealForm, form);
       const outcome = await revealRecoveryKey(deps, refusals, actorOf(session), c.req.param('id'), request, { ip: clientIp(c), locale: c.get('locale') });
       state = { revealed: outcome.key, info: outcome.rotationQueued ? tr(c, 'portal.rotation_after_reveal') : null };
     } catch (error) {

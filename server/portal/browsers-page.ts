@@ -8,6 +8,7 @@
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
+import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { nowIso } from '../deps.ts';
 import { clientIp, type AppEnv } from '../http/context.ts';
@@ -17,6 +18,7 @@ import { endOwnSession, revokeOwnBrowser } from '../services/accounts.ts';
 import type { AppContext } from '../http/context.ts';
 import { clearSessionCookie, formatTime } from './session.ts';
 import { csrfForm, requireSession } from './guards.ts';
+import { parseForm, text } from './forms.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
 import { ssoLinkForm } from './sso-pages.ts';
 
@@ -47,6 +49,9 @@ function sessionsSection(c: AppContext, session: PortalSession, sessions: Sessio
     ${session.user.password_hash !== '' ? html`<p><a href="/account/password" id="change-password">${tr(c, 'portal.account.change_password')}</a></p>` : ''}
   </section>`;
 }
+
+/** Which session to end: its id hash. */
+const EndSessionForm = z.object({ session: text() });
 
 export function browsersPage(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
@@ -89,7 +94,7 @@ export function browsersPage(deps: AppDeps): Hono<AppEnv> {
   // The session travels in the form: its id is the hash the service keys sessions by, never the cookie.
   r.post('/sessions/end', signedIn, checkedForm, async (c) => {
     const session = c.get('signedIn');
-    const target = c.get('form').session ?? '';
+    const { session: target } = parseForm(EndSessionForm, c.get('form'));
     await endOwnSession(deps, target, { userId: session.user.id, ip: clientIp(c), at: nowIso(deps) });
     if (target === session.idHash) {
       clearSessionCookie(c);

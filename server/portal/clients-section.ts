@@ -5,12 +5,14 @@
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
+import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
 import { addClient, browserName, CLIENT_BROWSERS, parseClientForm, removeClient, type OAuthClient } from '../auth/oauth-clients.ts';
 import { csrfForm, requireRole, requireSession } from './guards.ts';
+import { parseForm, text } from './forms.ts';
 import { csrfField, tr, type Html } from './layout.ts';
 
 const NOTICES = { added: 'portal.clients.added', removed: 'portal.clients.removed' } as const;
@@ -46,6 +48,8 @@ export function clientsSection(c: AppContext, clients: OAuthClient[], csrf: stri
   </section>`;
 }
 
+const RemoveClientForm = z.object({ extensionId: text() });
+
 export function clientPages(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   const adminForm = [requireSession(), requireRole('admin'), csrfForm(deps.config.maxBodyBytes)] as const;
@@ -62,8 +66,8 @@ export function clientPages(deps: AppDeps): Hono<AppEnv> {
   // The id travels in the form, not the path: a Firefox id may hold characters a path would need escaped.
   r.post('/clients/remove', ...adminForm, async (c) => {
     const session = c.get('signedIn');
-    const form = c.get('form');
-    const removed = await removeClient(deps, form.extensionId ?? '', { actorId: session.user.id, ip: clientIp(c), at: nowIso(deps) });
+    const { extensionId } = parseForm(RemoveClientForm, c.get('form'));
+    const removed = await removeClient(deps, extensionId, { actorId: session.user.id, ip: clientIp(c), at: nowIso(deps) });
     if (!removed) throw new ApiFailure(404, 'not_found', { field: 'extensionId', detail: tr(c, 'portal.clients.not_listed') });
     return c.redirect('/admin/policy?clients=removed#clients', 303);
   });

@@ -7,6 +7,7 @@
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
+import { z } from 'zod';
 import type { AuditEvent, Device, RevealedKey } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
@@ -24,6 +25,7 @@ import { auditQueryString, parseAuditQuery, type ParsedAuditQuery } from '../ser
 import type { PortalSession } from '../auth/sessions.ts';
 import { actorOf, formatTime } from './session.ts';
 import { csrfForm, requireSession } from './guards.ts';
+import { optionalText, parseForm, text } from './forms.ts';
 import { rotateControl, volumeSelect } from './view-helpers.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
 import { checkAccessForm, COUNTDOWN_SCRIPT, revealedKeyBlock, statusBadge } from './device-render.ts';
@@ -36,6 +38,13 @@ const OWNER_PAGE_EVENTS = 10;
 const DEVICE_AUDIT_PAGE = 50;
 /** A device's audit view filters by everything but the device, which its address names. */
 const DEVICE_AUDIT_QUERY_KEYS = ['actorId', 'action', 'from', 'to', 'before', 'limit'] as const;
+
+/** The plain Store form; the service checks the key (M1 when the two differ). */
+const StoreKeyForm = z.object({ key: text(), confirmKey: text(), volumeId: optionalText() });
+/** Get recovery key: the volume, when the device has several. */
+const VolumeForm = z.object({ volumeId: optionalText() });
+/** Rotate and Check access, sent from the owner's page or (`back=admin`) IT's. */
+const DeviceRequestForm = z.object({ volumeId: optionalText(), back: text() });
 
 type StoreFormState = { keyError?: string; confirmError?: string };
 
@@ -199,10 +208,9 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter, refusals: Refus
 
   r.post('/devices/:id/keys', signedIn, checkedForm, async (c) => {
     const session = c.get('signedIn');
-    const form = c.get('form');
     const id = c.req.param('id');
     try {
-      await storeRecoveryKey(deps, refusals, actorOf(session), id, { key: form.key ?? '', confirmKey: form.confirmKey ?? '', volumeId: form.volumeId || undefined }, { ip: clientIp(c), locale: c.get('locale') });
+      await storeRecoveryKey(deps, refusals, actorOf(session), id, parseForm(StoreKeyForm, c.get('form')), { ip: clientIp(c), locale: c.get('locale') });
     } catch (error) {
       if (!(error instanceof ApiFailure) || error.code === 'not_found') throw error;
       const device = await ownDevice(c, session);
@@ -219,10 +227,9 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter, refusals: Refus
 
   r.post('/devices/:id/reveal', signedIn, checkedForm, async (c) => {
     const session = c.get('signedIn');
-    const form = c.get('form');
     await assertRevealRate(c, deps, limiter, session.user.id);
     try {
-      const outcome = await revealRecoveryKey(deps, refusals, actorOf(session), c.req.param('id'), { volumeId: form.volumeId || undefined }, { ip: clientIp(c), locale: c.get('locale') });
+      const outcome = await revealRecoveryKey(deps, refusals, actorOf(session), c.req.param('id'), parseForm(VolumeForm, c.get('form')), { ip: clientIp(c), locale: c.get('locale') });
       const device = await ownDevice(c, session);
       return c.html(devicePage(c, device, session.csrf, deps.config.retiredRetentionDays, { revealed: outcome.key }));
     } catch (error) {
@@ -235,15 +242,15 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter, refusals: Refus
 
   r.post('/devices/:id/rotate', signedIn, checkedForm, async (c) => {
     const session = c.get('signedIn');
-    const form = c.get('form');
+    const form = parseForm(DeviceRequestForm, c.get('form'));
     const id = c.req.param('id');
-    await requestRotation(deps, refusals, actorOf(session), id, form.volumeId || undefined, { ip: clientIp(c), locale: c.get('locale') });
+    await requestRotation(deps, refusals, actorOf(session), id, form.volumeId, { ip: clientIp(c), locale: c.get('locale') });
     return c.redirect(form.back === 'admin' ? `/admin/devices/${id}?rotated=1` : `/devices/${id}`, 303);
   });
 
   r.post('/devices/:id/check-access', signedIn, checkedForm, async (c) => {
     const session = c.get('signedIn');
-    const form = c.get('form');
+    const form = parseForm(DeviceRequestForm, c.get('form'));
     const id = c.req.param('id');
     await requestCheckAccess(deps, actorOf(session), id);
     return c.redirect(`${form.back === 'admin' ? '/admin' : ''}/devices/${id}?checked=1`, 303);
