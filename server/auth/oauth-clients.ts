@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { z } from 'zod';
 import { CHROME_EXTENSION_ID, chromeCallbackUrl, FIREFOX_GECKO_ID } from '../../lib/extension-identity.ts';
 import type { Database, OauthClientTable } from '../db/schema.ts';
 import type { AppDeps } from '../deps.ts';
@@ -82,14 +83,20 @@ const CHROMIUM_ID = /^[a-p]{32}$/;
 // Firefox add-on ids: an email-like id or a GUID in braces (as AMO and Firefox accept them).
 const GECKO_ID = /^(?:[A-Za-z0-9._-]{0,64}@[A-Za-z0-9._-]{1,80}|\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\})$/;
 
+const trimmedField = () => z.string().optional().transform((value) => (value ?? '').trim());
+const clientName = trimmedField().pipe(z.string().min(1).max(100));
+
+/** The browser first, then the id as that browser writes it, then the name. */
+const ClientForm = z.discriminatedUnion('browser', [
+  z.object({ browser: z.literal('firefox'), extensionId: trimmedField().pipe(z.string().regex(GECKO_ID)), name: clientName }),
+  z.object({ browser: z.enum(['chrome', 'edge']), extensionId: trimmedField().pipe(z.string().regex(CHROMIUM_ID)), name: clientName }),
+]);
+
 /** An admin's "add an extension" form, checked field by field (400 `invalid_input` naming the field). */
 export function parseClientForm(form: Record<string, string>): OAuthClient {
-  const browser = CLIENT_BROWSERS.find((b) => b === form.browser);
-  if (!browser) throw new ApiFailure(400, 'invalid_input', { field: 'browser' });
-  const id = (form.extensionId ?? '').trim();
-  if (!(browser === 'firefox' ? GECKO_ID : CHROMIUM_ID).test(id)) throw new ApiFailure(400, 'invalid_input', { field: 'extensionId' });
-  const name = (form.name ?? '').trim();
-  if (!name || name.length > 100) throw new ApiFailure(400, 'invalid_input', { field: 'name' });
+  const parsed = ClientForm.safeParse(form);
+  if (!parsed.success) throw new ApiFailure(400, 'invalid_input', { field: String(parsed.error.issues[0]?.path[0] ?? 'browser') });
+  const { browser, extensionId: id, name } = parsed.data;
   return { id, name, browser, redirectUri: redirectUriFor(browser, id) };
 }
 
