@@ -1,7 +1,7 @@
 /**
  * The Policy page's "allowed browser extensions" section: the OAuth client allow-list with a
  * Remove button per entry and a form to add one (extension id, name, browser). Admins only,
- * CSRF-checked, each change audited as `policy.clients_changed` (server/auth/oauth-clients.ts).
+ * CSRF-checked, each change audited as `policy.clients_changed` (services/oauth-client-admin.ts).
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
@@ -10,7 +10,8 @@ import type { AppDeps } from '../deps.ts';
 import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
-import { addClient, browserName, CLIENT_BROWSERS, parseClientForm, removeClient, type OAuthClient } from '../auth/oauth-clients.ts';
+import { browserName, CLIENT_BROWSERS, parseClientForm, type OAuthClient } from '../auth/oauth-clients.ts';
+import { addClient, removeClient } from '../services/oauth-client-admin.ts';
 import { csrfForm, requireRole, requireSession } from './guards.ts';
 import { parseForm, text } from './forms.ts';
 import { csrfField, tr, type Html } from './layout.ts';
