@@ -24,7 +24,7 @@ import { actorOf, clearSessionCookie, cookieOptions, csrfTokenFor, LOCALE_COOKIE
 import { csrfForm } from './guards.ts';
 import { parseForm, text, trimmed } from './forms.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
-import { ssoSignInOptions } from './sso-pages.ts';
+import { ssoSignInOptions } from './sso-views.ts';
 
 const DUMMY_HASH = hashPassword('keyward-timing-equalizer');
 

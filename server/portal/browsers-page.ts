@@ -20,7 +20,7 @@ import { clearSessionCookie, formatTime } from './session.ts';
 import { csrfForm, requireSession } from './guards.ts';
 import { parseForm, text } from './forms.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
-import { ssoLinkForm } from './sso-pages.ts';
+import { ssoLinkForm } from './sso-views.ts';
 
 function browserCell(c: AppContext, b: ConnectedBrowser): string {
   return b.os ? tr(c, 'portal.browsers.on_os', { browser: b.browser, os: b.os }) : b.browser;
