@@ -9,15 +9,14 @@ import { createMiddleware } from 'hono/factory';
 import { html } from 'hono/html';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
-import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
+import type { AppContext, AppEnv } from '../http/context.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import { verifyPassword } from '../crypto/secrets.ts';
 import type { PortalSession } from '../auth/sessions.ts';
 import { changeOwnPassword } from '../services/accounts.ts';
 import type { MessageId } from '../../lib/i18n/index.ts';
-import { formatTime } from './session.ts';
+import { formatTime, ownChange } from './session.ts';
 import { csrfForm, requireSession } from './guards.ts';
 import { parseForm, text } from './forms.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
@@ -86,7 +85,7 @@ export function accountPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> 
     if (password.length < 12 || password.length > 200) return refuse({ field: 'password', message: 'portal.account.password_short' });
     if (password !== confirm) return refuse({ field: 'confirm', message: 'portal.account.password_mismatch' });
     if (password === current) return refuse({ field: 'password', message: 'portal.account.password_same' });
-    await changeOwnPassword(deps, password, session.idHash, { userId: session.user.id, ip: clientIp(c), at: nowIso(deps) });
+    await changeOwnPassword(deps, password, session.idHash, ownChange(c, deps));
     return c.redirect(`${PASSWORD_PATH}?done=1`, 303);
   });
 

@@ -10,13 +10,12 @@ import { Hono } from 'hono';
 import { html } from 'hono/html';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { nowIso } from '../deps.ts';
-import { clientIp, type AppEnv } from '../http/context.ts';
+import type { AppEnv } from '../http/context.ts';
 import { listConnectedBrowsers, type ConnectedBrowser } from '../auth/oauth.ts';
 import { listSessions, type PortalSession, type SessionSummary } from '../auth/sessions.ts';
 import { endOwnSession, revokeOwnBrowser } from '../services/accounts.ts';
 import type { AppContext } from '../http/context.ts';
-import { clearSessionCookie, formatTime } from './session.ts';
+import { clearSessionCookie, formatTime, ownChange } from './session.ts';
 import { csrfForm, requireSession } from './guards.ts';
 import { parseForm, text } from './forms.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
@@ -86,8 +85,7 @@ export function browsersPage(deps: AppDeps): Hono<AppEnv> {
   });
 
   r.post('/browsers/:id/revoke', signedIn, checkedForm, async (c) => {
-    const session = c.get('signedIn');
-    await revokeOwnBrowser(deps, c.req.param('id'), { userId: session.user.id, ip: clientIp(c), at: nowIso(deps) });
+    await revokeOwnBrowser(deps, c.req.param('id'), ownChange(c, deps));
     return c.redirect('/browsers?revoked=1', 303);
   });
 
@@ -95,7 +93,7 @@ export function browsersPage(deps: AppDeps): Hono<AppEnv> {
   r.post('/sessions/end', signedIn, checkedForm, async (c) => {
     const session = c.get('signedIn');
     const { session: target } = parseForm(EndSessionForm, c.get('form'));
-    await endOwnSession(deps, target, { userId: session.user.id, ip: clientIp(c), at: nowIso(deps) });
+    await endOwnSession(deps, target, ownChange(c, deps));
     if (target === session.idHash) {
       clearSessionCookie(c);
       return c.redirect('/login', 303);

@@ -7,11 +7,11 @@ import { Hono } from 'hono';
 import { html } from 'hono/html';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
-import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
+import type { AppContext, AppEnv } from '../http/context.ts';
 import { browserName, CLIENT_BROWSERS, parseClientForm, type OAuthClient } from '../auth/oauth-clients.ts';
 import { addClient, removeClient } from '../services/oauth-client-admin.ts';
+import { changeBy } from './session.ts';
 import { csrfForm, requireRole, requireSession } from './guards.ts';
 import { parseForm, text } from './forms.ts';
 import { csrfField, tr, type Html } from './layout.ts';
@@ -56,19 +56,16 @@ export function clientPages(deps: AppDeps): Hono<AppEnv> {
   const adminForm = [requireSession(), requireRole('admin'), csrfForm(deps.config.maxBodyBytes)] as const;
 
   r.post('/clients', ...adminForm, async (c) => {
-    const session = c.get('signedIn');
-    const form = c.get('form');
-    const client = parseClientForm(form);
-    const added = await addClient(deps, client, { actorId: session.user.id, ip: clientIp(c), at: nowIso(deps) });
+    const client = parseClientForm(c.get('form'));
+    const added = await addClient(deps, client, changeBy(c, deps));
     if (!added) throw new ApiFailure(409, 'conflict', { field: 'extensionId', detail: tr(c, 'portal.clients.exists') });
     return c.redirect('/admin/policy?clients=added#clients', 303);
   });
 
   // The id travels in the form, not the path: a Firefox id may hold characters a path would need escaped.
   r.post('/clients/remove', ...adminForm, async (c) => {
-    const session = c.get('signedIn');
     const { extensionId } = parseForm(RemoveClientForm, c.get('form'));
-    const removed = await removeClient(deps, extensionId, { actorId: session.user.id, ip: clientIp(c), at: nowIso(deps) });
+    const removed = await removeClient(deps, extensionId, changeBy(c, deps));
     if (!removed) throw new ApiFailure(404, 'not_found', { field: 'extensionId', detail: tr(c, 'portal.clients.not_listed') });
     return c.redirect('/admin/policy?clients=removed#clients', 303);
   });

@@ -8,15 +8,15 @@ import { Hono } from 'hono';
 import { html } from 'hono/html';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
-import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
+import type { AppContext, AppEnv } from '../http/context.ts';
 import { getOrg } from '../services/device-views.ts';
 import { savePolicy } from '../services/policy.ts';
 import { issueEnrollmentToken } from '../services/enrollment-tokens.ts';
 import type { OrgTable } from '../db/schema.ts';
 import type { PortalSession } from '../auth/sessions.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
+import { changeBy } from './session.ts';
 import { csrfForm, requireRole, requireSession } from './guards.ts';
 import { checkbox, parseForm, text, trimmed } from './forms.ts';
 import { listClients, type OAuthClient } from '../auth/oauth-clients.ts';
@@ -93,14 +93,14 @@ export function policyPages(deps: AppDeps): Hono<AppEnv> {
 
   r.post('/policy', ...adminForm, async (c) => {
     const policy = parseForm(PolicyForm, c.get('form'));
-    await savePolicy(deps, policy, { actorId: c.get('signedIn').user.id, ip: clientIp(c), at: nowIso(deps) });
+    await savePolicy(deps, policy, changeBy(c, deps));
     return c.redirect('/admin/policy?saved=1', 303);
   });
 
   r.post('/enrollment-tokens', ...adminForm, async (c) => {
     const session = c.get('signedIn');
     const request = parseForm(EnrollmentTokenForm, c.get('form'));
-    const token = await issueEnrollmentToken(deps, { ...request, validDays: TOKEN_DAYS }, { actorId: session.user.id, ip: clientIp(c), at: nowIso(deps) });
+    const token = await issueEnrollmentToken(deps, { ...request, validDays: TOKEN_DAYS }, changeBy(c, deps));
     if (!token) throw new ApiFailure(404, 'not_found', { field: 'ownerEmail' });
     const server = new URL(c.req.url).origin;
     // The command as it is typed, with the real token: the admin copies it as a whole.

@@ -9,12 +9,12 @@
 import { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppDeps } from '../deps.ts';
-import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
-import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
+import type { AppContext, AppEnv } from '../http/context.ts';
 import type { MessageId } from '../../lib/i18n/index.ts';
 import { CLIENT_AUTH_METHODS, DEFAULT_MAX_SESSION_HOURS, DEFAULT_SCOPES, loadSsoSettings, parseSsoForm, saveSso, type SsoInput } from '../auth/oidc-settings.ts';
 import { breakGlassCandidates } from '../services/users.ts';
+import { changeBy } from './session.ts';
 import { csrfForm, requireRole, requireSession } from './guards.ts';
 import { csrfField, tr, type Html } from './layout.ts';
 
@@ -102,12 +102,11 @@ export function ssoSettingsPages(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
 
   r.post('/sso', requireSession(), requireRole('admin'), csrfForm(deps.config.maxBodyBytes), async (c) => {
-    const session = c.get('signedIn');
     const form = c.get('form');
     let input: SsoInput;
     try {
       input = parseSsoForm(form);
-      await saveSso(deps, input, { actorId: session.user.id, actorKind: 'user', ip: clientIp(c), at: nowIso(deps) });
+      await saveSso(deps, input, { ...changeBy(c, deps), actorKind: 'user' });
     } catch (error) {
       // Name the field in words, so the admin knows what to fix.
       if (error instanceof ApiFailure && error.code === 'invalid_input' && error.field && FIELD_LABELS[error.field]) {

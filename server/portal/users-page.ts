@@ -12,15 +12,14 @@ import { z } from 'zod';
 import { Role } from '../../lib/api/contract.ts';
 import type { MessageId } from '../../lib/i18n/index.ts';
 import type { AppDeps } from '../deps.ts';
-import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
-import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
+import type { AppContext, AppEnv } from '../http/context.ts';
 import { findUser, listUsers } from '../services/users.ts';
-import { changeRole, createAccount, deleteAccount, disableAccount, enableAccount, ownedDeviceCount, resetPassword, type AccountChange, type Outcome, type Refusal } from '../services/accounts.ts';
+import { changeRole, createAccount, deleteAccount, disableAccount, enableAccount, ownedDeviceCount, resetPassword, type Outcome, type Refusal } from '../services/accounts.ts';
 import { loadSsoSettings } from '../auth/oidc-settings.ts';
 import type { PortalSession } from '../auth/sessions.ts';
 import type { UserTable } from '../db/schema.ts';
-import { formatTime } from './session.ts';
+import { changeBy, formatTime } from './session.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
 import { csrfForm, requireRole, requireSession } from './guards.ts';
 import { parseForm, text, trimmed } from './forms.ts';
@@ -144,11 +143,6 @@ export function usersPages(deps: AppDeps): Hono<AppEnv> {
     return c.html(usersPage(c, session, { ...found, q, page }, sso?.name ?? '', notice, error), status);
   }
 
-  /** Who is acting, from where, now. */
-  function changeBy(c: AppContext): AccountChange {
-    return { actorId: c.get('signedIn').user.id, ip: clientIp(c), at: nowIso(deps) };
-  }
-
   /** A refused change: 404/403 for an unknown account or an actor no longer admin, else the page saying why (409). */
   function refused(c: AppContext, outcome: Extract<Outcome<unknown>, { ok: false }>) {
     if (outcome.refusal === 'not_found') throw new ApiFailure(404, 'not_found', { detail: tr(c, 'portal.user.not_found') });
@@ -163,32 +157,32 @@ export function usersPages(deps: AppDeps): Hono<AppEnv> {
 
   r.post('/users', ...adminForm, async (c) => {
     const account = parseForm(NewUserForm, c.get('form'));
-    if (!(await createAccount(deps, account, changeBy(c)))) return render(c, c.get('signedIn'), null, tr(c, 'portal.user.exists'), 409);
+    if (!(await createAccount(deps, account, changeBy(c, deps)))) return render(c, c.get('signedIn'), null, tr(c, 'portal.user.exists'), 409);
     return c.redirect('/admin/users?done=created', 303);
   });
 
   r.post('/users/:id/role', ...adminForm, async (c) => {
     const { role } = parseForm(RoleForm, c.get('form'));
-    const outcome = await changeRole(deps, c.req.param('id'), role, changeBy(c));
+    const outcome = await changeRole(deps, c.req.param('id'), role, changeBy(c, deps));
     if (!outcome.ok) return refused(c, outcome);
     return c.redirect('/admin/users?done=role', 303);
   });
 
   r.post('/users/:id/disable', ...adminForm, async (c) => {
-    const outcome = await disableAccount(deps, c.req.param('id'), changeBy(c));
+    const outcome = await disableAccount(deps, c.req.param('id'), changeBy(c, deps));
     if (!outcome.ok) return refused(c, outcome);
     return c.redirect('/admin/users?done=disabled', 303);
   });
 
   r.post('/users/:id/enable', ...adminForm, async (c) => {
-    const outcome = await enableAccount(deps, c.req.param('id'), changeBy(c));
+    const outcome = await enableAccount(deps, c.req.param('id'), changeBy(c, deps));
     if (!outcome.ok) return refused(c, outcome);
     return c.redirect('/admin/users?done=enabled', 303);
   });
 
   // The temporary password is shown on this answer only: never in a URL, a log or the audit event.
   r.post('/users/:id/reset-password', ...adminForm, async (c) => {
-    const outcome = await resetPassword(deps, c.req.param('id'), changeBy(c));
+    const outcome = await resetPassword(deps, c.req.param('id'), changeBy(c, deps));
     if (!outcome.ok) return refused(c, outcome);
     const { password, validUntil, user } = outcome.value;
     return c.html(
@@ -225,7 +219,7 @@ export function usersPages(deps: AppDeps): Hono<AppEnv> {
   });
 
   r.post('/users/:id/delete', ...adminForm, async (c) => {
-    const outcome = await deleteAccount(deps, c.req.param('id'), changeBy(c));
+    const outcome = await deleteAccount(deps, c.req.param('id'), changeBy(c, deps));
     if (!outcome.ok) return refused(c, outcome);
     return c.redirect('/admin/users?done=deleted', 303);
   });
