@@ -158,9 +158,9 @@ function bulkPage(c: AppContext, action: BulkActionTable, csrf: string): Html {
 export function adminDevicesPages(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
 
-  const it = [requireSession(), requireRole(...IT_ROLES)] as const;
+  const itStaff = [requireSession(), requireRole(...IT_ROLES)] as const;
 
-  r.get('/devices', ...it, async (c) => {
+  r.get('/devices', ...itStaff, async (c) => {
     const session = c.get('signedIn');
     let query: DirectoryQuery;
     let error: string | null = null;
@@ -189,7 +189,7 @@ export function adminDevicesPages(deps: AppDeps): Hono<AppEnv> {
   });
 
   for (const format of ['csv', 'json'] as const) {
-    r.get(`/devices/export.${format}`, ...it, async (c) => {
+    r.get(`/devices/export.${format}`, ...itStaff, async (c) => {
       const { after: _after, limit: _limit, ...query } = parseDirectoryQuery(c.req.query());
       const day = deps.clock.now().toISOString().slice(0, 10);
       return c.body(exportStream(allDirectoryPages(deps, query), format), 200, {
@@ -200,7 +200,7 @@ export function adminDevicesPages(deps: AppDeps): Hono<AppEnv> {
     });
   }
 
-  r.post('/devices/rotate-escrow-missing', ...it, csrfForm(deps.config.maxBodyBytes), async (c) => {
+  r.post('/devices/rotate-escrow-missing', ...itStaff, csrfForm(deps.config.maxBodyBytes), async (c) => {
     const session = c.get('signedIn');
     const action = await startBulkRotation(deps, actorOf(session), clientIp(c));
     // Runs after the answer; the progress page follows it.
@@ -210,7 +210,7 @@ export function adminDevicesPages(deps: AppDeps): Hono<AppEnv> {
     return c.redirect(`/admin/devices/bulk/${action.id}`, 303);
   });
 
-  r.get('/devices/bulk/:id', ...it, async (c) => {
+  r.get('/devices/bulk/:id', ...itStaff, async (c) => {
     const session = c.get('signedIn');
     const action = await findBulkAction(deps, c.req.param('id'));
     if (!action) throw new ApiFailure(404, 'not_found');

@@ -96,8 +96,8 @@ function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[] | n
 
 export function adminPages(deps: AppDeps, limiter: RateLimiter, refusals: RefusalLog): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
-  const it = [requireSession(), requireRole(...IT_ROLES)] as const;
-  const auditReader = [...it, requireAuditLog()] as const;
+  const itStaff = [requireSession(), requireRole(...IT_ROLES)] as const;
+  const auditReader = [...itStaff, requireAuditLog()] as const;
 
   /** The device's audit events for the admin device page, if this person may read the audit log. */
   async function deviceEvents(session: PortalSession, deviceId: string): Promise<AuditEvent[] | null> {
@@ -110,7 +110,7 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter, refusals: Refusa
     return buildDeviceView(deps.db, await getOrg(deps.db), row, deps.clock.now());
   }
 
-  r.get('/devices/:id', ...it, async (c) => {
+  r.get('/devices/:id', ...itStaff, async (c) => {
     const session = c.get('signedIn');
     const device = await deviceFor(c);
     const events = await deviceEvents(session, device.id);
@@ -125,7 +125,7 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter, refusals: Refusa
     return c.html(liveRegion(c, await deviceFor(c), session.csrf, 'it', deps.config.retiredRetentionDays));
   });
 
-  r.post('/devices/:id/reveal', ...it, csrfForm(deps.config.maxBodyBytes), async (c) => {
+  r.post('/devices/:id/reveal', ...itStaff, csrfForm(deps.config.maxBodyBytes), async (c) => {
     const session = c.get('signedIn');
     const form = c.get('form');
     await assertRevealRate(c, deps, limiter, session.user.id);
