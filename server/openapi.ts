@@ -16,6 +16,7 @@ type JsonObject = { [key: string]: unknown };
 /** One line per endpoint for readers of the document (kept here, out of the extension's bundle). */
 const SUMMARIES: Record<EndpointName, string> = {
   me: 'The signed-in user and organisation',
+  setLocale: 'Save the person\'s language for portal and extension; null follows the browser again',
   listDevices: 'Own devices, or with ?cursor= only those changed since an earlier answer; IT: ?scope=all pages through the fleet (after=next) with the console\'s filters',
   getDevice: 'One device',
   storeKey: 'Store a personal recovery key (candidate; the device verifies and rotates it)',

@@ -13,6 +13,8 @@ import { scheduleClipboardClear } from './clipboard.ts';
 import { revealRecoveryKey, storeRecoveryKey } from './keys.ts';
 import { registerPortalScript } from './portal-script.ts';
 import { effectiveLocale, readAccount, readSettings, readSyncStatus, writeSettings } from './settings.ts';
+import { saveLocaleChoice } from './language.ts';
+import { messageTableFor } from './message-tables.ts';
 import { syncNow, toCachedDevice } from './sync.ts';
 import type { VaultPort } from './vault-adapter.ts';
 import type { VaultSession } from './vault-session.ts';
@@ -45,6 +47,7 @@ export function createHandlers(vault: VaultPort, session: VaultSession): Handler
         const next = await writeSettings(settings);
         // Tokens, account and cached devices belong to the old service: never send them to the new one.
         if (next.serviceUrl !== before.serviceUrl) await signOut();
+        else if (settings.locale !== undefined) await saveLocaleChoice(next.locale);
         await registerPortalScript(next.serviceUrl);
         return { ok: true, settings: next };
       } catch {
@@ -83,6 +86,7 @@ export function createHandlers(vault: VaultPort, session: VaultSession): Handler
       await scheduleClipboardClear(sha256);
       return { ok: true };
     },
+    'i18n.table': async ({ locale }) => ({ ok: true, table: await messageTableFor(locale) }),
   };
 }
 

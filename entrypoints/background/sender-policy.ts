@@ -30,7 +30,7 @@ export type SenderContext = {
 const CALLBACK_PAGE = 'callback.html';
 const OPTIONS_PAGE = 'options.html';
 const CALLBACK_MESSAGES: ReadonlySet<MessageType> = new Set(['auth.callback']);
-const PANEL_MESSAGES: ReadonlySet<MessageType> = new Set(['state.get', 'key.reveal', 'key.store', 'device.get', 'device.checkAccess']);
+const PANEL_MESSAGES: ReadonlySet<MessageType> = new Set(['state.get', 'i18n.table', 'key.reveal', 'key.store', 'device.get', 'device.checkAccess']);
 
 function originOf(url: string): string | null {
   try {

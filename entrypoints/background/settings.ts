@@ -1,7 +1,7 @@
 /** The extension's settings and sign-in tokens in storage.local (never keys or passphrases). */
 import { browser } from 'wxt/browser';
 import { Locale } from '../../lib/api/contract.ts';
-import { pickLocale } from '../../lib/i18n/index.ts';
+import { pickLocale } from '../../lib/i18n/locales.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../../lib/client/messages.ts';
 import type { StoredTokens } from '../../lib/client/oauth.ts';
 

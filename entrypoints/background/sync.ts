@@ -9,7 +9,8 @@ import { failure, type CachedDevice, type Done } from '../../lib/client/messages
 import { reportOfflineReveals } from '../../lib/client/offline-reports.ts';
 import { apiClient } from './api.ts';
 import { isSignedIn } from './auth.ts';
-import { readSyncStatus, writeAccount, writeSyncStatus } from './settings.ts';
+import { readAccount, readSyncStatus, writeAccount, writeSyncStatus } from './settings.ts';
+import { reconcileLocale } from './language.ts';
 import type { VaultPort } from './vault-adapter.ts';
 
 export const SYNC_ALARM = 'keyward-sync';
@@ -51,7 +52,9 @@ async function runSync(vault: VaultPort, mode: SyncMode): Promise<Done> {
   }
   const { user, org } = me.data;
   const offlineCache = org.offlineCache ?? 'keys';
+  const previous = await readAccount();
   await writeAccount({ name: user.name, email: user.email, supportContact: org.supportContact, locale: user.locale, offlineCache });
+  await reconcileLocale(api, previous, user.locale);
   if (offlineCache === 'metadata') await vault.forgetKeys();
   const status = await readSyncStatus();
   const fullDue = !status.cursor || !status.lastFullSyncAt || Date.now() - Date.parse(status.lastFullSyncAt) > FULL_SYNC_EVERY_MS;

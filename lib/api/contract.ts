@@ -167,6 +167,10 @@ export type DeviceListQuery = z.input<typeof DeviceListQuery>;
 export const RotateRequest = z.object({ volumeId: z.string().max(100).optional() });
 export type RotateRequest = z.infer<typeof RotateRequest>;
 
+/** `PUT /api/v1/me/locale`: the person's language for portal and extension; null goes back to following the browser. */
+export const SetLocaleRequest = z.object({ locale: Locale.nullable() });
+export type SetLocaleRequest = z.infer<typeof SetLocaleRequest>;
+
 /** `cursor`: the delta-sync cursor to send next time; `next`: the following page of `scope=all`. */
 export const DeviceList = z.object({ devices: z.array(Device), cursor: z.string(), next: z.string().optional() });
 export type DeviceList = z.infer<typeof DeviceList>;

@@ -9,12 +9,12 @@ import type { z } from 'zod';
 import {
   AgentTask, ApiError, AuditList, AuditQuery, CheckinRequest, CheckinResponse, CompleteOperationRequest, CompleteOperationResponse, Device, DeviceList,
   DeviceListQuery, EnrollRequest, EnrollResponse, EscrowPendingRequest, EscrowPendingResponse, Me, OfflineRevealReport, OfflineRevealResponse,
-  Operation, RevealedKey, RevealRequest, RotateRequest, StartEscrowRequest, StoreKeyRequest, TokenRequest, TokenResponse,
+  Operation, RevealedKey, RevealRequest, RotateRequest, SetLocaleRequest, StartEscrowRequest, StoreKeyRequest, TokenRequest, TokenResponse,
   UploadProtectorsRequest, UploadProtectorsResponse, VerificationKeyRequest, VerificationKeyResponse, VerificationResultRequest,
   VerificationResultResponse,
 } from './contract.ts';
 
-export type HttpMethod = 'GET' | 'POST';
+export type HttpMethod = 'GET' | 'POST' | 'PUT';
 
 /**
  * How the caller proves who it is: a person's OAuth access token (Bearer), the device's agent
@@ -84,6 +84,11 @@ export const userEndpoints = {
   me: defineEndpoint({
     method: 'GET', path: `${API}/me`, auth: 'user-bearer',
     response: { status: 200, schema: Me },
+  }),
+  setLocale: defineEndpoint({
+    method: 'PUT', path: `${API}/me/locale`, auth: 'user-bearer',
+    body: { schema: SetLocaleRequest },
+    response: { status: 200, schema: SetLocaleRequest },
   }),
   listDevices: defineEndpoint({
     method: 'GET', path: `${API}/devices`, auth: 'user-bearer',

@@ -6,7 +6,7 @@
  * cannot be reached, `invalid_response` when it answers something the contract does not allow).
  */
 import type { z } from 'zod';
-import { type ErrorCode, type OfflineRevealReport, type RevealRequest, type StoreKeyRequest } from '../api/contract.ts';
+import { type ErrorCode, type Locale, type OfflineRevealReport, type RevealRequest, type StoreKeyRequest } from '../api/contract.ts';
 import { ERROR_ANSWER, userEndpoints, type EndpointAnswer, type EndpointRequest, type EndpointSpec } from '../api/endpoints.ts';
 import { prepareRequest, type AnyEndpointRequest, type PreparedRequest } from '../api/request.ts';
 
@@ -63,6 +63,8 @@ export function createApiClient(options: ApiClientOptions) {
   const api = userEndpoints;
   return {
     me: () => call(api.me, {}),
+    /** Saves the person's language to the account (null: follow the browser). */
+    setLocale: (locale: Locale | null) => call(api.setLocale, { body: { locale } }),
     listDevices: (cursor?: string) => call(api.listDevices, { query: { cursor } }),
     getDevice: (deviceId: string) => call(api.getDevice, { params: { id: deviceId } }),
     storeKey: (deviceId: string, request: StoreKeyRequest) => call(api.storeKey, { params: { id: deviceId }, body: request }),

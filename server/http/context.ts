@@ -23,6 +23,10 @@ export type AppEnv = {
     /** API routes: who is calling, set by their auth middleware (api-auth.ts) before the route runs. */
     apiUser: ApiUser;
     agentDevice: DeviceTable;
+    /** Set by the portal's `requireSession` (portal/guards.ts) on the routes it guards. */
+    signedIn: PortalSession;
+    /** Set by the portal's `csrfForm` (portal/guards.ts): the posted form, its CSRF token checked. */
+    form: Record<string, string>;
   };
 };
 

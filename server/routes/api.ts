@@ -23,6 +23,7 @@ import { revealRecoveryKey } from '../services/reveal-key.ts';
 import { requestCheckAccess, requestRotation } from '../services/rotate.ts';
 import { auditLogRefusal, listAuditEvents } from '../services/audit-views.ts';
 import { auditFilterOf } from '../services/audit-filter.ts';
+import { saveUserLocale } from '../services/users.ts';
 import { recordOfflineReveals } from '../services/offline-reveals.ts';
 import { OPENAPI_DOCUMENT_PATH, openApiDocument } from '../openapi.ts';
 
@@ -53,6 +54,12 @@ export function apiRoutes(deps: AppDeps, limiter: RateLimiter, refusals: Refusal
       org: { name: org.name, supportContact: org.support_contact, offlineCache: org.offline_cache === 'metadata' ? 'metadata' : 'keys' },
     };
     return me;
+  });
+
+  // The language picked in the extension: the portal uses it too. null follows the browser again.
+  mount(api.setLocale, async ({ caller: { user }, body }) => {
+    await saveUserLocale(deps, user.id, body.locale);
+    return { locale: body.locale };
   });
 
   mount(api.listDevices, async ({ caller: { user, actor }, query }) => {
