@@ -208,7 +208,7 @@ export const en = {
   'portal.audit.action.operation.handed_out_again': 'Request handed to the device again',
   // --- Fleet scale: IT console device list, bulk rotation, retention
   'portal.fleet.search': 'Search devices',
-  'portal.fleet.search_hint': 'Device name, owner name or email',
+  'portal.fleet.search_hint': 'Device name, owner name or email, or the start of a serial number',
   'portal.fleet.any': 'Any',
   'portal.fleet.sort': 'Sort',
   'portal.fleet.sort_name': 'Name A–Z',
@@ -411,7 +411,6 @@ export const en = {
   // --- serial
   'portal.serial_number': 'Serial number',
   'portal.serial_unknown': 'Not reported by the device',
-  'portal.fleet.search_hint_serial': 'Device name, owner name or email, or the start of a serial number',
   'portal.audit.action.device.serial_changed': 'Serial number changed',
   'portal.audit.field.serialNumber': 'Serial number',
 } as const;
