@@ -14,6 +14,7 @@ import { AgentApiError, type AgentApi } from './api-client.ts';
 import { DiskError, type DiskDriver, type ExistingKey } from './drivers/driver.ts';
 import { EscrowRecords } from './escrow-records.ts';
 import type { Journal } from './journal.ts';
+import type { SerialNumberReader } from './drivers/serial-number.ts';
 import { silentLog, type Log } from './log.ts';
 import { reportFailure, Rotation, type RotationOutcome, type RotationStep } from './rotation.ts';
 
@@ -29,6 +30,8 @@ export type AgentOptions = {
   /** Called after each journaled step (progress output; tests use it to inject crashes). */
   onStep?: (step: RotationStep, operationId: string) => void;
   generateKey?: (kind: KeyKind) => string;
+  /** Reads the machine's hardware serial number (drivers/serial-number.ts); none: no serial is reported. */
+  readSerialNumber?: SerialNumberReader;
 };
 
 /** One check-in: how many tasks ran and failed, and which volumes' escrowed key no longer works. */
@@ -43,8 +46,12 @@ export class Agent {
   private readonly records: EscrowRecords;
   private readonly log: Log;
   private readonly rotation: Rotation;
+  private readonly readSerialNumber: SerialNumberReader;
+  /** Read once per run of the agent: a serial number does not change while the machine runs. */
+  private serial: Promise<string | null> | null = null;
 
   constructor(options: AgentOptions) {
+    this.readSerialNumber = options.readSerialNumber ?? (async () => null);
     this.api = options.api;
     this.driver = options.driver;
     this.journal = options.journal;
@@ -66,7 +73,7 @@ export class Agent {
     let failed = (await this.repair()).filter((o) => o === 'failed').length;
     const reports = await this.volumeReports();
     // This agent runs one task at a time and has none in hand now: anything handed out earlier is lost.
-    const checkin = await this.api.checkin(reports, []);
+    const checkin = await this.api.checkin(reports, [], (await this.serialNumber()) ?? undefined);
     for (const task of checkin.tasks) if ((await this.runTask(task)) === 'failed') failed += 1;
     const suspect = reports.filter((r) => r.escrowCheck?.state === 'broken').map((r) => r.ref);
     const broken = new Set(suspect);
@@ -79,6 +86,15 @@ export class Agent {
       if (health === 'broken') broken.add(ref);
     }
     return { tasks: checkin.tasks.length, failed, broken: [...broken], nextCheckinSeconds: checkin.nextCheckinSeconds };
+  }
+
+  /** The machine's hardware serial number, or null when it cannot be read (never an error). */
+  serialNumber(): Promise<string | null> {
+    this.serial ??= this.readSerialNumber().then((serial) => {
+      if (serial === null) this.log('no hardware serial number could be read on this machine; none is reported');
+      return serial;
+    }, () => null);
+    return this.serial;
   }
 
   /** Continues every rotation a previous run left unfinished. */

@@ -19,8 +19,11 @@ export type Checkin = { tasks: AgentTask[]; nextCheckinSeconds: number; verifyVo
 
 /** What the agent needs from the escrow service (the HTTP client below; a fake in tests). */
 export type AgentApi = {
-  /** `inHand`: operations this agent is still working on (the others handed to it are lost). */
-  checkin(volumes: AgentVolumeReport[], inHand?: string[]): Promise<Checkin>;
+  /**
+   * `inHand`: operations this agent is still working on (the others handed to it are lost).
+   * `serialNumber`: the machine's hardware serial, when it could be read.
+   */
+  checkin(volumes: AgentVolumeReport[], inHand?: string[], serialNumber?: string): Promise<Checkin>;
   escrowPending(operationId: string, body: z.input<typeof EscrowPendingRequest>): Promise<{ keyVersionId: string }>;
   complete(operationId: string, body: z.input<typeof CompleteOperationRequest>): Promise<void>;
   uploadProtectors(body: z.input<typeof UploadProtectorsRequest>): Promise<void>;
@@ -190,8 +193,8 @@ export function httpAgentApi(options: HttpAgentApiOptions): AgentApi {
   const connection = (): Connection => ({ serverUrl: options.serverUrl, retry: options.retry, credential });
   const api = agentEndpoints;
   return {
-    async checkin(volumes, inHand) {
-      const answer = await callEndpoint(connection(), api.checkin, { body: { volumes, ...(inHand ? { inHand } : {}) } });
+    async checkin(volumes, inHand, serialNumber) {
+      const answer = await callEndpoint(connection(), api.checkin, { body: { volumes, ...(inHand ? { inHand } : {}), ...(serialNumber ? { serialNumber } : {}) } });
       if (answer.credential) {
         // Saved first: if the agent dies now, the old credential still works until the new one is used.
         options.onNewCredential?.(answer.credential);

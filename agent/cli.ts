@@ -16,6 +16,7 @@ import { AgentApiError, AgentNetworkError, backoffMs, DEFAULT_RETRY, enrollDevic
 import { createDriver, KIND_OF_DRIVER, PLATFORM_OF_KIND } from './drivers/create-driver.ts';
 import type { DiskDriver, DriverName } from './drivers/driver.ts';
 import { DEFAULT_UUID_DIR, LuksDriver } from './drivers/luks.ts';
+import { serialNumberReaderFor } from './drivers/serial-number.ts';
 import { createSimulatedVolume, SIMULATED_LABEL } from './drivers/simulated.ts';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
 import { collectPassphrases, findLuksVolumes, PrecheckError, requireRoot } from './luks-prechecks.ts';
@@ -162,8 +163,10 @@ async function enroll(values: Values, stateDir: string, log: Log): Promise<void>
     }
   }
   const driver = driverFor(config, state);
-  const reports = await new Agent({ api: httpAgentApi({ serverUrl, credential: '' }), driver, journal: state.journal, records: state.records }).volumeReports();
-  const enrolled = await enrollDevice(serverUrl, { token, name: config.name, platform: config.platform, keyKind, volumes: reports }).catch((error: unknown) => {
+  const probe = new Agent({ api: httpAgentApi({ serverUrl, credential: '' }), driver, journal: state.journal, records: state.records, log, readSerialNumber: serialNumberReaderFor(driverName, config.name) });
+  const reports = await probe.volumeReports();
+  const serialNumber = await probe.serialNumber();
+  const enrolled = await enrollDevice(serverUrl, { token, name: config.name, platform: config.platform, keyKind, volumes: reports, ...(serialNumber ? { serialNumber } : {}) }).catch((error: unknown) => {
     if (error instanceof AgentApiError) throw new Stop(EXIT.usage, `the service refused the enrollment: ${error.serviceMessage || error.message} (${error.code}); nothing was changed on this device`);
     throw error;
   });
@@ -206,6 +209,7 @@ function loadAgent(state: AgentState, log: Log): { config: AgentConfig; agent: A
     records: state.records,
     log,
     onStep: stepLogger(log),
+    readSerialNumber: serialNumberReaderFor(config.driver, config.name),
   });
   return { config, agent };
 }

@@ -10,7 +10,7 @@ import type { KeyKind, Platform } from '../lib/api/contract.ts';
 import { generateRecoveryKey } from '../lib/keys/index.ts';
 import { Agent } from './agent.ts';
 import { enrollDevice, httpAgentApi } from './api-client.ts';
-import { createSimulatedVolume, readSimulatedVolume, SimulatedDriver, SIMULATED_LABEL } from './drivers/simulated.ts';
+import { createSimulatedVolume, readSimulatedVolume, SimulatedDriver, SIMULATED_LABEL, simulatedSerialNumber } from './drivers/simulated.ts';
 import { silentLog, type Log } from './log.ts';
 import { AgentState } from './state.ts';
 
@@ -55,7 +55,7 @@ export async function startSimulatedFleet(options: SimulatedFleetOptions): Promi
     }
     const { deviceId, credential } = await enrollOnce(state, spec, options.serverUrl, driver, log);
     const api = httpAgentApi({ serverUrl: options.serverUrl, credential, onNewCredential: (next) => state.writeCredential(next) });
-    const agent = new Agent({ api, driver, journal: state.journal, records: state.records, log });
+    const agent = new Agent({ api, driver, journal: state.journal, records: state.records, log, readSerialNumber: async () => simulatedSerialNumber(spec.name) });
 
     const config = state.readConfig();
     if (config) {
@@ -127,7 +127,9 @@ async function enrollOnce(state: AgentState, spec: SimulatedDeviceSpec, serverUr
   const agent = new Agent({ api: httpAgentApi({ serverUrl, credential: '' }), driver, journal: state.journal, records: state.records });
   let enrolled: { deviceId: string; credential: string };
   try {
-    enrolled = await enrollDevice(serverUrl, { token: spec.enrollToken, name: spec.name, platform: spec.platform, keyKind: spec.keyKind, volumes: await agent.volumeReports() });
+    enrolled = await enrollDevice(serverUrl, {
+      token: spec.enrollToken, name: spec.name, platform: spec.platform, keyKind: spec.keyKind, volumes: await agent.volumeReports(), serialNumber: simulatedSerialNumber(spec.name),
+    });
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     throw new Error(`${SIMULATED_LABEL} device "${spec.name}" could not enroll (${why}); its saved credential in ${state.dir} is missing, and a one-time token cannot be used twice`);

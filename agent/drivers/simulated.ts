@@ -57,6 +57,11 @@ export function readSimulatedVolume(dir: string, ref: string): SimulatedVolumeFi
   return JSON.parse(readFileSync(volumePath(dir, ref), 'utf8')) as SimulatedVolumeFile;
 }
 
+/** The SIMULATED device's fake hardware serial number: `SIM-` and twelve characters derived from `seed`. */
+export function simulatedSerialNumber(seed: string): string {
+  return `SIM-${createHash('sha256').update(`${SIMULATED_LABEL} serial\n${seed}`).digest('hex').slice(0, 12).toUpperCase()}`;
+}
+
 export class SimulatedDriver implements DiskDriver {
   readonly name = 'simulated' as const;
   readonly keySource = 'agent' as const;

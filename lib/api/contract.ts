@@ -98,9 +98,20 @@ export const DeviceNotice = z.object({
 });
 export type DeviceNotice = z.infer<typeof DeviceNotice>;
 
+/** Longest hardware serial number accepted (SMBIOS strings of virtual machines run to about 60). */
+export const SERIAL_NUMBER_MAX = 64;
+
+/**
+ * A device's hardware serial number as its firmware reports it: printable ASCII, no space at
+ * either end (a space inside is kept: some virtual machines have them).
+ */
+export const SerialNumber = z.string().max(SERIAL_NUMBER_MAX).regex(/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/);
+
 export const Device = z.object({
   id: z.string(),
   name: z.string(),
+  /** The hardware serial number the device's agent reported; null until it reports one. */
+  serialNumber: z.string().nullable().optional(),
   platform: Platform,
   ownership: Ownership,
   keyKind: KeyKind,
@@ -340,6 +351,8 @@ export const EnrollRequest = z.object({
   platform: Platform,
   keyKind: KeyKind,
   volumes: z.array(AgentVolumeReport).min(1).max(32),
+  /** Absent when the agent cannot read it (a virtual machine, no permission). */
+  serialNumber: SerialNumber.optional(),
 });
 export const EnrollResponse = z.object({ deviceId: z.string(), credential: z.string() });
 
@@ -350,6 +363,8 @@ export const CheckinRequest = z.object({
    * device and not finished is handed out again (the agent that took it is gone).
    */
   inHand: z.array(z.string().max(100)).max(64).optional(),
+  /** The hardware serial number as read now; absent when unknown (the one stored is kept). */
+  serialNumber: SerialNumber.optional(),
 });
 
 /** Work for the agent. `candidateKey` is present for verify-and-rotate (normalized form). */

@@ -2,7 +2,7 @@
  * The schema, as one ordered list of migrations that run unchanged on SQLite and PostgreSQL
  * (only portable column types: text, integer). Applied at start-up with Kysely's Migrator.
  */
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { defaultClients } from '../auth/oauth-clients.ts';
 
 const initial: Migration = {
@@ -412,6 +412,22 @@ const operate: Migration = {
   },
 };
 
+/**
+ * The hardware serial number each device's agent reports, and what the IT console's search
+ * matches it by: `serial_search`, the serial in lower case, written by the device index step
+ * (device-index.ts) like `search_text`. Its index serves exact and prefix matches as a range
+ * (`>= prefix and < prefix-successor`), which needs byte order: PostgreSQL compares this
+ * column with the "C" collation whatever the database's own is; SQLite compares bytes already.
+ */
+const deviceSerial: Migration = {
+  async up(db: Kysely<unknown>) {
+    const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    await db.schema.alterTable('devices').addColumn('serial_number', 'text').execute();
+    await db.schema.alterTable('devices').addColumn('serial_search', 'text', (c) => (postgres ? c.modifyEnd(sql`collate "C"`) : c)).execute();
+    await db.schema.createIndex('devices_serial_search').on('devices').column('serial_search').execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_oauth_clients': oauthClients,
@@ -421,6 +437,7 @@ const migrations: Record<string, Migration> = {
   '0010_fleet': fleet,
   '0007_sso_accounts': ssoAccounts,
   '0008_operate': operate,
+  '0012_device_serial': deviceSerial,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -68,6 +68,10 @@ export type DeviceTable = {
   escrow_missing?: number | null;
   /** Lower-case device name, owner name and email: what the console's search matches. */
   search_text?: string | null;
+  /** The hardware serial number as the device's agent last reported it (null: never reported). */
+  serial_number?: string | null;
+  /** `serial_number` in lower case (device index): the console's exact and prefix serial match. */
+  serial_search?: string | null;
 };
 
 export type VolumeTable = {

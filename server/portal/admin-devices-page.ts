@@ -75,9 +75,9 @@ function bulkBlock(c: AppContext, count: number, csrf: string): Html {
 function devicesTable(c: AppContext, devices: Device[]): Html {
   const locale = c.get('locale');
   if (devices.length === 0) return html`<p id="devices-empty">${tr(c, 'portal.fleet.no_devices')}</p>`;
-  return html`<div class="scroll"><table id="devices"><tr><th scope="col">${tr(c, 'portal.device')}</th><th scope="col">${tr(c, 'portal.owner')}</th><th scope="col">${tr(c, 'portal.platform')}</th><th scope="col">${tr(c, 'portal.ownership')}</th><th scope="col">${tr(c, 'ui.status')}</th><th scope="col">${tr(c, 'portal.protector_ids')}</th><th scope="col">${tr(c, 'ui.last_checkin')}</th></tr>
+  return html`<div class="scroll"><table id="devices"><tr><th scope="col">${tr(c, 'portal.device')}</th><th scope="col">${tr(c, 'portal.serial_number')}</th><th scope="col">${tr(c, 'portal.owner')}</th><th scope="col">${tr(c, 'portal.platform')}</th><th scope="col">${tr(c, 'portal.ownership')}</th><th scope="col">${tr(c, 'ui.status')}</th><th scope="col">${tr(c, 'portal.protector_ids')}</th><th scope="col">${tr(c, 'ui.last_checkin')}</th></tr>
     ${devices.map(
-      (d) => html`<tr data-device="${d.id}"><td><a href="/admin/devices/${d.id}">${d.name}</a></td><td>${d.ownerName ?? html`<span class="muted" data-no-owner="1">${tr(c, 'portal.no_owner')}</span>`}</td><td>${PLATFORM_NAMES[d.platform]}</td><td>${tr(c, `ui.ownership.${d.ownership}`)}</td><td>${statusBadge(c, d.keyStatus)}</td><td>${d.keyKind === 'bitlocker' ? d.volumes.map(
+      (d) => html`<tr data-device="${d.id}"><td><a href="/admin/devices/${d.id}">${d.name}</a></td><td data-serial="${d.serialNumber ?? ''}">${d.serialNumber ?? '—'}</td><td>${d.ownerName ?? html`<span class="muted" data-no-owner="1">${tr(c, 'portal.no_owner')}</span>`}</td><td>${PLATFORM_NAMES[d.platform]}</td><td>${tr(c, `ui.ownership.${d.ownership}`)}</td><td>${statusBadge(c, d.keyStatus)}</td><td>${d.keyKind === 'bitlocker' ? d.volumes.map(
         (v) => html`${v.name}: ${v.protectorIds.length ? v.protectorIds.map((p) => html`<code>${p}</code> `) : '—'}<br>`,
       ) : '—'}</td><td>${formatTime(locale, d.lastCheckinAt) ?? tr(c, 'ui.never')}</td></tr>`,
     )}</table></div>`;
@@ -97,10 +97,11 @@ function exportRow(d: Device): Record<string, string | boolean | null> {
     lastCheckinAt: d.lastCheckinAt,
     volumes: d.volumes.map((v) => `${v.name}:${v.keyStatus}`).join(' '),
     protectorIds: d.volumes.flatMap((v) => v.protectorIds).join(' '),
+    serialNumber: d.serialNumber ?? null,
   };
 }
 
-const CSV_COLUMNS = ['id', 'name', 'owner', 'platform', 'ownership', 'keyKind', 'keyStatus', 'escrowEnabled', 'lastCheckinAt', 'volumes', 'protectorIds'] as const;
+const CSV_COLUMNS = ['id', 'name', 'owner', 'platform', 'ownership', 'keyKind', 'keyStatus', 'escrowEnabled', 'lastCheckinAt', 'volumes', 'protectorIds', 'serialNumber'] as const;
 
 /** RFC 4180 field; a leading =, +, - or @ is quoted with ' so a spreadsheet never runs it as a formula. */
 function csvField(value: string | boolean | null): string {

@@ -71,6 +71,7 @@ export function statusCard(c: AppContext, device: Device, showOwner: boolean): H
       <tr><th scope="row">${tr(c, 'ui.status')}</th><td>${statusBadge(c, device.keyStatus)}${device.escrowEnabled ? '' : html` <span class="muted">${tr(c, 'portal.escrow_off')}</span>`}</td></tr>
       <tr><th scope="row">${tr(c, 'portal.platform')}</th><td>${PLATFORM_NAMES[device.platform]} · ${KEY_KIND_NAMES[device.keyKind]}</td></tr>
       <tr><th scope="row">${tr(c, 'portal.ownership')}</th><td>${tr(c, `ui.ownership.${device.ownership}`)}</td></tr>
+      <tr><th scope="row">${tr(c, 'portal.serial_number')}</th><td id="serial-number">${device.serialNumber ?? html`<span class="muted">${tr(c, 'portal.serial_unknown')}</span>`}</td></tr>
       ${showOwner ? html`<tr><th scope="row">${tr(c, 'portal.owner')}</th><td>${device.ownerName ?? html`<span class="muted" data-no-owner="1">${tr(c, 'portal.no_owner')}</span>`}</td></tr>` : ''}
       <tr><th scope="row">${tr(c, 'ui.last_checkin')}</th><td id="last-checkin">${formatTime(locale, device.lastCheckinAt) ?? tr(c, 'ui.never')}</td></tr>
       ${device.operation

@@ -1,9 +1,9 @@
 /**
- * Agent check-in: records that the device is alive, syncs its volume list (and BitLocker
- * protectors still present), records the cheap check of each escrowed key (a broken one shows
- * as "Escrowed key no longer works" from this check-in on), hands out its queued operations,
- * one per volume at a time, names the volumes due for a full check, and hands out a new
- * credential when the current one is due for rotation. Operations are claimed with
+ * Agent check-in: records that the device is alive and its serial number (device-serial.ts),
+ * syncs its volume list (and BitLocker protectors still present), records the cheap check of
+ * each escrowed key (a broken one shows as "Escrowed key no longer works" from this check-in
+ * on), hands out its queued operations, one per volume at a time, names the volumes due for a
+ * full check, and hands out a new credential when the current one is due for rotation. Operations are claimed with
  * `FOR UPDATE SKIP LOCKED` on PostgreSQL so several service instances never hand the same work
  * out twice. An operation handed out earlier and not finished is handed out again when the
  * agent says it is not working on it (it died after taking it), or else after the lease.
@@ -22,6 +22,7 @@ import { rotateCredentialIfDue } from './agent-enroll.ts';
 import { recordEscrowProblem } from './escrow-health.ts';
 import { claimOperation, handOutAgain, queueOperation, retireProtectorsGone } from './key-lifecycle.ts';
 import { findOpenOperation } from './operations.ts';
+import { recordSerialNumber } from './device-serial.ts';
 
 export const CLAIM_LEASE_MS = 30_000;
 
@@ -106,7 +107,8 @@ export async function checkIn(
   };
   const result = await deps.db.transaction().execute(async (trx) => {
     // First what the device reports, so work it makes necessary (an upload) is handed out now.
-    const changed = await syncVolumes(trx, deps, device, req.volumes, at);
+    const serialChanged = await recordSerialNumber(trx, deps, device, req.serialNumber, at);
+    const changed = (await syncVolumes(trx, deps, device, req.volumes, at)) || serialChanged;
     let q = trx
       .selectFrom('operations')
       .selectAll()

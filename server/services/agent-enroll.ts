@@ -76,7 +76,7 @@ export async function enrollDevice(deps: AppDeps, req: EnrollInput, ip: string |
     if (reenrolled) {
       await trx
         .updateTable('devices')
-        .set({ name: req.name, agent_credential_hash: hashToken(credential), next_credential_hash: null, credential_issued_at: at, retired_at: null, last_checkin_at: at, updated_at: at, change_seq: null })
+        .set({ name: req.name, ...(req.serialNumber ? { serial_number: req.serialNumber } : {}), agent_credential_hash: hashToken(credential), next_credential_hash: null, credential_issued_at: at, retired_at: null, last_checkin_at: at, updated_at: at, change_seq: null })
         .where('id', '=', deviceId)
         .execute();
     } else {
@@ -86,6 +86,7 @@ export async function enrollDevice(deps: AppDeps, req: EnrollInput, ip: string |
         org_id: owner.org_id,
         owner_id: token.owner_id,
         name: req.name,
+        serial_number: req.serialNumber ?? null,
         ownership: token.ownership,
         platform: req.platform,
         key_kind: req.keyKind,
@@ -104,7 +105,7 @@ export async function enrollDevice(deps: AppDeps, req: EnrollInput, ip: string |
     await addVolumes(trx, deviceId, req.volumes, at);
     await appendAudit(trx, deps, at, {
       actorId: deviceId, actorKind: 'agent', action: reenrolled ? 'device.reenrolled' : 'device.enrolled', deviceId,
-      detail: { name: req.name, ownership: token.ownership, token: token.label }, ip,
+      detail: { name: req.name, ownership: token.ownership, token: token.label, ...(req.serialNumber ? { serialNumber: req.serialNumber } : {}) }, ip,
     });
     return { deviceId, credential };
   });

@@ -1,13 +1,15 @@
 /**
- * The IT console's device directory at fleet scale: search (device name, owner name or
- * email), filters (platform, ownership, key status, check-in stale, escrow missing), sort by
- * name, keyset paging (a page costs the same at any depth) and counts per status. Filters
- * read what the device index stores (device-index.ts), refreshed before every read; a page's
- * rows are then built with a fixed number of queries.
+ * The IT console's device directory at fleet scale: search (device name, owner name or email
+ * anywhere in them; serial number exact or from its start), filters (platform, ownership, key
+ * status, check-in stale, escrow missing), sort by name, keyset paging (a page costs the same
+ * at any depth) and counts per status. Filters read what the device index stores
+ * (device-index.ts), refreshed before every read; a page's rows are then built with a fixed
+ * number of queries. A search takes one page of each kind of match, each read through its
+ * own index, and their union's first page is the answer.
  */
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { z } from 'zod';
-import { KeyStatus, Ownership, Platform, type Device } from '../../lib/api/contract.ts';
+import { KeyStatus, Ownership, Platform, SerialNumber, type Device } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import type { Database, DeviceTable } from '../db/schema.ts';
 import { ApiFailure } from '../errors.ts';
@@ -66,9 +68,32 @@ function containing(text: string): string {
   return `%${text.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 }
 
+/**
+ * The serial numbers a search for `text` matches, exact or starting with it in any case, as a
+ * range of `serial_search` (lower case, compared byte by byte); null when no serial can match.
+ */
+export function serialRange(text: string): { from: string; below: string } | null {
+  if (!SerialNumber.safeParse(text).success) return null;
+  const from = text.toLowerCase();
+  // Printable ASCII only, so the last character's successor is at most DEL: still one byte.
+  return { from, below: `${from.slice(0, -1)}${String.fromCharCode(from.charCodeAt(from.length - 1) + 1)}` };
+}
+
+type Match = (eb: Eb) => Expression<SqlBool>;
+
+/** Device name, owner name or email contains `text` (any case). */
+function textMatch(text: string): Match {
+  return (eb) => sql<SqlBool>`${eb.ref('search_text')} like ${containing(text)} escape '\\'`;
+}
+
+/** The serial number is in `range` (exact or prefix match). */
+function serialMatch(range: { from: string; below: string }): Match {
+  return (eb) => eb.and([eb('serial_search', '>=', range.from), eb('serial_search', '<', range.below)]);
+}
+
+/** Every filter but the search. */
 function where(eb: Eb, query: DirectoryQuery, cutoff: string): Expression<SqlBool> {
   const parts: Expression<SqlBool>[] = [];
-  if (query.q) parts.push(sql<SqlBool>`${eb.ref('search_text')} like ${containing(query.q)} escape '\\'`);
   if (query.platform) parts.push(eb('platform', '=', query.platform));
   if (query.ownership) parts.push(eb('ownership', '=', query.ownership));
   if (query.escrowMissing) parts.push(eb('escrow_missing', '=', 1));
@@ -93,18 +118,37 @@ export async function listDirectory(deps: AppDeps, query: DirectoryQuery): Promi
   const limit = query.limit ?? DIRECTORY_PAGE;
   const desc = query.sort === '-name';
   const position = query.after ? decodePosition(query.after) : null;
-  let q = deps.db
-    .selectFrom('devices')
-    .selectAll()
-    .where((eb) => where(eb, query, cutoff))
-    .orderBy('name', desc ? 'desc' : 'asc')
-    .orderBy('id', desc ? 'desc' : 'asc')
-    .limit(limit + 1);
-  if (position) {
-    const op = desc ? '<' : '>';
-    q = q.where((eb) => eb.or([eb('name', op, position.name), eb.and([eb('name', '=', position.name), eb('id', op, position.id)])]));
+  const direction = desc ? 'desc' : 'asc';
+  /** The first page of devices after `position` that pass the filters and `match`. */
+  const pageOf = (match: Match | null) => {
+    let q = deps.db
+      .selectFrom('devices')
+      .selectAll()
+      .where((eb) => where(eb, query, cutoff))
+      .orderBy('name', direction)
+      .orderBy('id', direction)
+      .limit(limit + 1);
+    if (match) q = q.where(match);
+    if (position) {
+      const op = desc ? '<' : '>';
+      q = q.where((eb) => eb.or([eb('name', op, position.name), eb.and([eb('name', '=', position.name), eb('id', op, position.id)])]));
+    }
+    return q;
+  };
+  const serial = query.q ? serialRange(query.q) : null;
+  let rows: DeviceTable[];
+  if (!query.q) rows = await pageOf(null).execute();
+  else if (!serial) rows = await pageOf(textMatch(query.q)).execute();
+  else {
+    rows = await deps.db
+      .selectFrom(pageOf(textMatch(query.q)).as('by_text'))
+      .selectAll()
+      .union(deps.db.selectFrom(pageOf(serialMatch(serial)).as('by_serial')).selectAll())
+      .orderBy('name', direction)
+      .orderBy('id', direction)
+      .limit(limit + 1)
+      .execute();
   }
-  const rows = await q.execute();
   const page = rows.slice(0, limit);
   return { devices: await buildDeviceViews(deps.db, org, page, now), next: rows.length > limit ? encodePosition(page[page.length - 1]) : null };
 }

@@ -1,12 +1,12 @@
 /**
  * The device index: after a device's view changes (its row's `change_seq` set to NULL in the
  * writer's transaction), one step numbers the changed devices from a monotonic counter and
- * stores what the IT console filters and searches on. Steps run one at a time (an advisory
- * lock on PostgreSQL, the write lock on SQLite) and see only committed data, so a number is
- * never handed out below one a reader has already seen: `change_seq` is a delta-sync cursor
- * that holds across instances and clock steps. Writers mark a device with `touchDevice`
- * (key-versions.ts). Each step locks the rows it numbers; a writer
- * still changing such a device waits for the step and marks the device changed again.
+ * stores what the IT console filters and searches on (statuses, search text, serial number).
+ * Steps run one at a time (an advisory lock on PostgreSQL, the write lock on SQLite) and see
+ * only committed data, so a number is never handed out below one a reader has already seen:
+ * `change_seq` is a delta-sync cursor that holds across instances and clock steps. Writers
+ * mark a device with `touchDevice` (key-versions.ts). Each step locks the rows it numbers; a
+ * writer still changing such a device waits for the step and marks the device changed again.
  */
 import { sql } from 'kysely';
 import type { AppDeps } from '../deps.ts';
@@ -48,6 +48,7 @@ export async function refreshDeviceIndex(deps: Pick<AppDeps, 'db' | 'dbKind'>): 
             key_status_stale: s.keyStatusStale,
             escrow_missing: s.escrowMissing ? 1 : 0,
             search_text: `${d.name}\n${s.ownerName}\n${emails.get(d.owner_id) ?? ''}`.toLowerCase(),
+            serial_search: d.serial_number?.toLowerCase() ?? null,
           })
           .where('id', '=', d.id)
           .execute();

@@ -186,6 +186,7 @@ function assembleView(org: OrgTable, device: DeviceTable, data: ViewData, stale:
   return {
     id: device.id,
     name: device.name,
+    serialNumber: device.serial_number ?? null,
     platform: devicePlatform(device),
     ownership: deviceOwnership(device),
     keyKind: deviceKeyKind(device),

@@ -13,6 +13,8 @@ export class FakeEscrow {
   versions: Version[] = [];
   ops: Op[] = [];
   checkins = 0;
+  /** The serial number the last check-in reported (undefined: none). */
+  lastSerialNumber: string | undefined;
   /** What the agent reported at its last check-in. */
   lastReports: AgentVolumeReport[] = [];
   /** Volumes the next check-ins ask a full check for. */
@@ -58,8 +60,9 @@ export class FakeEscrow {
 
   api(): AgentApi {
     return {
-      checkin: async (volumes) => {
+      checkin: async (volumes, _inHand, serialNumber) => {
         this.checkins += 1;
+        this.lastSerialNumber = serialNumber;
         this.lastReports = volumes;
         const tasks: AgentTask[] = this.ops.filter((o) => o.state === 'queued').map((o) => {
           o.state = 'in_progress';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRecoveryKey } from '../../lib/keys/index.ts';
-import { readSimulatedVolume } from '../../agent/drivers/simulated.ts';
+import { readSimulatedVolume, simulatedSerialNumber } from '../../agent/drivers/simulated.ts';
 import { startSimulatedFleet } from '../../agent/simulated-fleet.ts';
 import { startLiveService, type LiveService } from './live-service.ts';
 
@@ -64,7 +64,7 @@ describe('keyward-agent against the real escrow service', () => {
     expect(checkin.stderr + checkin.stdout).not.toContain(slots[0].key);
 
     const device = await api('GET', `/devices/${deviceId}`);
-    expect(device.body).toMatchObject({ keyStatus: 'escrowed', notice: { message: 'M4' } });
+    expect(device.body).toMatchObject({ keyStatus: 'escrowed', notice: { message: 'M4' }, serialNumber: simulatedSerialNumber('Test Mac') });
     expect(await service.heldKeys(deviceId)).toEqual([{ state: 'retired', key: diskKey }, { state: 'active', key: slots[0].key }]);
     const revealed = await api('POST', `/devices/${deviceId}/reveal`, {});
     expect(revealed.status).toBe(200);
@@ -103,7 +103,7 @@ describe('keyward-agent against the real escrow service', () => {
     const [mac, pc] = fleet.devices;
     expect(mac.volumes[0].currentKey()).toBe(macKey);
     const macView = await api('GET', `/devices/${mac.deviceId}`);
-    expect(macView.body).toMatchObject({ keyStatus: 'escrowed' });
+    expect(macView.body).toMatchObject({ keyStatus: 'escrowed', serialNumber: simulatedSerialNumber('Fleet Mac') });
     const pcView = (await api('GET', `/devices/${pc.deviceId}`)).body as { volumes: { name: string; keyStatus: string; protectorIds: string[] }[] };
     const c = pcView.volumes.find((v) => v.name === 'C:');
     expect(c?.keyStatus).toBe('escrowed');

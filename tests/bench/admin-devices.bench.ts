@@ -1,9 +1,10 @@
 /**
  * admin_devices_page_ms: how long the IT console's device list (`/admin/devices`) takes to
  * answer at 100,000 devices (SQLite, HTTP on 127.0.0.1, a helpdesk session): the first page,
- * a filtered page (platform + key status) and a search. The fleet is pre-filled by a bulk
- * insert of the rows enrollment writes (1,000 owners, a device and a volume each) and then
- * indexed by the service's own device-index step; the note says how long each took.
+ * a filtered page (platform + key status), a search by name and a search by serial number. The
+ * fleet is pre-filled by a bulk insert of the rows enrollment writes (1,000 owners, a device
+ * with a serial number and a volume each) and then indexed by the service's own device-index
+ * step; the note says how long each took.
  * Samples: one request each, after one warm-up request.
  */
 import { randomUUID } from 'node:crypto';
@@ -21,6 +22,13 @@ const DEVICES = Number(process.env.KEYWARD_BENCH_DEVICES ?? 100_000);
 const OWNERS = 1_000;
 const RUNS = 9;
 const PLATFORMS = [['macos', 'filevault'], ['windows', 'bitlocker'], ['linux', 'luks']] as const;
+/** Serial number prefixes in the style of each platform's makers (Apple, HP, Lenovo). */
+const SERIAL_PREFIXES = ['C02', '5CG', 'PF3'] as const;
+
+/** Device `i`'s serial number: its maker's prefix and `i` in base 36. */
+function serialOf(i: number): string {
+  return `${SERIAL_PREFIXES[i % SERIAL_PREFIXES.length]}${i.toString(36).toUpperCase().padStart(7, '0')}`;
+}
 
 const dataDir = mkdtempSync(join(tmpdir(), 'keyward-admin-bench-'));
 const server = await startKeywardServer({ port: 0, dataDir, quiet: true });
@@ -44,7 +52,7 @@ try {
         const id = randomUUID();
         const [platform, keyKind] = PLATFORMS[i % PLATFORMS.length];
         devices.push({
-          id, org_id: org.id, owner_id: owners[i % OWNERS].id, name: `bench-${i}`, ownership: i % 4 === 0 ? 'personal' : 'corporate', platform, key_kind: keyKind,
+          id, org_id: org.id, owner_id: owners[i % OWNERS].id, name: `bench-${i}`, serial_number: serialOf(i), ownership: i % 4 === 0 ? 'personal' : 'corporate', platform, key_kind: keyKind,
           escrow_enabled: 1, last_checkin_at: at, checkin_requested_at: null, agent_credential_hash: hashToken(`kwa_${randomToken(32)}`), enrolled_at: at, updated_at: at,
           retired_at: null, credential_issued_at: at, next_credential_hash: null,
         });
@@ -65,6 +73,7 @@ try {
     ['first page', '/admin/devices'],
     ['filter platform=windows&status=missing', '/admin/devices?platform=windows&status=missing'],
     ['search q=bench-4242', '/admin/devices?q=bench-4242'],
+    [`search by serial q=${serialOf(4242).toLowerCase()}`, `/admin/devices?q=${serialOf(4242).toLowerCase()}`],
   ];
   const note = `SQLite, ${DEVICES} devices, ${OWNERS} owners; pre-fill: bulk insert ${(insertedMs / 1000).toFixed(1)} s, device index ${(indexedMs / 1000).toFixed(1)} s`;
   for (const [label, path] of pages) {

@@ -1,5 +1,6 @@
 /**
- * The IT console's device list at fleet scale: search by device name, owner name or email;
+ * The IT console's device list at fleet scale: search by device name, owner name or email,
+ * or serial number (exact or its start);
  * filters (platform, ownership, key status, not checked in, escrow missing); keyset paging
  * that visits every device once in either sort order; counts per status; CSV and JSON exports
  * of the current filter that never hold a key; and the audited bulk rotation of encrypted
@@ -20,17 +21,17 @@ describe.each(['sqlite', 'postgres'] as const)('IT console device list (%s)', (k
     h = await createHarness(kind);
     it_ = await portalLogin(h, h.people.helpdesk.id);
     const { owner, other } = h.people;
-    const enroll = (name: string, who: typeof owner, ownership: 'corporate' | 'personal', platform: 'macos' | 'windows' | 'linux') =>
+    const enroll = (name: string, who: typeof owner, ownership: 'corporate' | 'personal', platform: 'macos' | 'windows' | 'linux', serialNumber: string) =>
       TestAgent.enroll(h, {
-        owner: who, ownership, name, platform,
+        owner: who, ownership, name, platform, serialNumber,
         keyKind: platform === 'windows' ? 'bitlocker' : platform === 'macos' ? 'filevault' : 'luks',
         volumes: [{ ref: platform === 'windows' ? 'C:' : 'disk1s1', name: platform === 'windows' ? 'C:' : 'Disk' }],
       });
-    agents.alpha = await enroll('Alpha Mac', owner, 'corporate', 'macos');
-    agents.bravo = await enroll('Bravo PC', owner, 'personal', 'windows');
-    agents.charlie = await enroll('Charlie 50%_box', other, 'corporate', 'linux');
-    agents.delta = await enroll('Delta Mac', other, 'personal', 'macos');
-    agents.echo = await enroll('Echo PC', other, 'corporate', 'windows');
+    agents.alpha = await enroll('Alpha Mac', owner, 'corporate', 'macos', 'C02XK0ABJGH5');
+    agents.bravo = await enroll('Bravo PC', owner, 'personal', 'windows', '5CG1234XYZ');
+    agents.charlie = await enroll('Charlie 50%_box', other, 'corporate', 'linux', 'pcx-77');
+    agents.delta = await enroll('Delta Mac', other, 'personal', 'macos', 'C02YL1BCKH99');
+    agents.echo = await enroll('Echo PC', other, 'corporate', 'windows', 'PC-0042');
     expect((await agents.alpha.upload('disk1s1', FV_KEY_1)).status).toBe(200);
     expect((await agents.echo.upload('C:', BL_KEY_1, '{11111111-2222-3333-4444-555555555555}')).status).toBe(200);
   });
@@ -51,6 +52,44 @@ describe.each(['sqlite', 'postgres'] as const)('IT console device list (%s)', (k
     expect((await listed('?q=50%25_')).names).toEqual(['Charlie 50%_box']);
     expect((await listed('?q=%25')).names).toEqual(['Charlie 50%_box']);
     expect((await listed('?q=nobody-matches')).text).toContain('id="devices-empty"');
+  });
+
+  it('searches by serial number, exact or its start, in any case (not its middle); a name match and a serial match count once', async () => {
+    expect((await listed('?q=c02')).names).toEqual(['Alpha Mac', 'Delta Mac']);
+    expect((await listed('?q=5cg1234xyz')).names).toEqual(['Bravo PC']);
+    expect((await listed('?q=PCX-77')).names).toEqual(['Charlie 50%_box']);
+    expect((await listed('?q=JGH5')).text).toContain('id="devices-empty"');
+    expect((await listed('?q=C02XK0ABJGH5X')).text).toContain('id="devices-empty"');
+    // "pc": Bravo PC and Echo PC by name (Echo's serial starts with it too), Charlie by serial.
+    expect((await listed('?q=pc')).names).toEqual(['Bravo PC', 'Charlie 50%_box', 'Echo PC']);
+    expect((await listed('?q=pc&platform=linux')).names).toEqual(['Charlie 50%_box']);
+    const api = await call(h.app, 'GET', '/api/v1/devices?scope=all&q=c02x', h.people.helpdesk.token);
+    expect((api.body.devices as Device[]).map((d) => [d.name, d.serialNumber])).toEqual([['Alpha Mac', 'C02XK0ABJGH5']]);
+  });
+
+  it('shows the serial number in each row and on the device\'s page', async () => {
+    const { text } = await listed('?q=c02x');
+    expect(text).toContain(`data-serial="C02XK0ABJGH5">C02XK0ABJGH5</td>`);
+    const page = await (await h.app.request(`/admin/devices/${agents.alpha.deviceId}`, { headers: { cookie: it_.cookie } })).text();
+    expect(page).toContain('<td id="serial-number">C02XK0ABJGH5</td>');
+  });
+
+  it('keyset paging through a search visits every match exactly once, name and serial matches alike, in either order', async () => {
+    const walk = async (sort: string) => {
+      const seen: string[] = [];
+      let query = `?q=pc&limit=1&sort=${sort}`;
+      for (let i = 0; i < 10; i++) {
+        const page = await listed(query);
+        expect(page.names.length).toBeLessThanOrEqual(1);
+        seen.push(...page.names);
+        const next = /href="([^"]+)" id="next-page"/.exec(page.text)?.[1];
+        if (!next) break;
+        query = next.replaceAll('&amp;', '&').slice('/admin/devices'.length);
+      }
+      return seen;
+    };
+    expect(await walk('name')).toEqual(['Bravo PC', 'Charlie 50%_box', 'Echo PC']);
+    expect(await walk('-name')).toEqual(['Echo PC', 'Charlie 50%_box', 'Bravo PC']);
   });
 
   it('filters by platform, ownership, key status and escrow missing, and combines them', async () => {
@@ -123,11 +162,14 @@ describe.each(['sqlite', 'postgres'] as const)('IT console device list (%s)', (k
     expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="keyward-devices-.*\.csv"/);
     const text = await csv.text();
     const lines = text.trim().split('\r\n');
-    expect(lines[0]).toBe('id,name,owner,platform,ownership,keyKind,keyStatus,escrowEnabled,lastCheckinAt,volumes,protectorIds');
+    expect(lines[0]).toBe('id,name,owner,platform,ownership,keyKind,keyStatus,escrowEnabled,lastCheckinAt,volumes,protectorIds,serialNumber');
     expect(lines.slice(1).map((l) => l.split(',')[1])).toEqual(['Bravo PC', 'Echo PC']);
+    expect(lines.slice(1).map((l) => l.split(',')[11])).toEqual(['5CG1234XYZ', 'PC-0042']);
     const json = await h.app.request('/admin/devices/export.json?q=mac', { headers: { cookie: it_.cookie } });
-    const rows = (await json.json()) as { name: string; keyStatus: string }[];
-    expect(rows.map((r) => [r.name, r.keyStatus])).toEqual([['Alpha Mac', 'escrowed'], ['Delta Mac', 'missing']]);
+    const rows = (await json.json()) as { name: string; keyStatus: string; serialNumber: string | null }[];
+    expect(rows.map((r) => [r.name, r.keyStatus, r.serialNumber])).toEqual([['Alpha Mac', 'escrowed', 'C02XK0ABJGH5'], ['Delta Mac', 'missing', 'C02YL1BCKH99']]);
+    const bySerial = await h.app.request('/admin/devices/export.csv?q=c02y', { headers: { cookie: it_.cookie } });
+    expect((await bySerial.text()).trim().split('\r\n').slice(1).map((l) => l.split(',')[11])).toEqual(['C02YL1BCKH99']);
     const everything = `${text}${JSON.stringify(rows)}${await (await h.app.request('/admin/devices/export.json', { headers: { cookie: it_.cookie } })).text()}`;
     for (const key of [FV_KEY_1, BL_KEY_1]) {
       expect(everything).not.toContain(key);

@@ -1,7 +1,7 @@
 /**
  * Bad input anywhere → a 4xx `{error:{code,message}}` and no row written: malformed JSON,
  * wrong content type, oversized bodies, invalid or mismatched keys, unknown devices, expired
- * or missing credentials, spent enrollment tokens.
+ * or missing credentials, spent enrollment tokens, serial numbers that are not one.
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,8 @@ describe.each(['sqlite', 'postgres'] as const)('bad input (%s)', (kind) => {
     { name: 'agent asks the escrowed key of a volume it does not have', method: 'POST', path: () => '/api/v1/agent/verification/key', token: () => mac.credential, body: () => ({ volumeRef: 'not-mine' }), status: 404, code: 'not_found', field: 'volumeRef' },
     { name: 'agent starts an escrow for a volume it does not have', method: 'POST', path: () => '/api/v1/agent/operations', token: () => mac.credential, body: () => ({ volumeRef: 'not-mine', purpose: 'repair' }), status: 404, code: 'not_found', field: 'volumeRef' },
     { name: 'agent reports a failure with an unknown cause', method: 'POST', path: () => '/api/v1/agent/operations/whatever/complete', token: () => mac.credential, body: () => ({ result: 'error', detail: 'x', cause: 'gremlins' }), status: 400, code: 'invalid_input' },
+    { name: 'enrollment with a serial number that is not printable ASCII', method: 'POST', path: () => '/api/v1/agent/enroll', token: () => null, body: () => ({ ...enroll(() => 'kwe_whatever-token')(), serialNumber: 'C02\tXK0' }), status: 400, code: 'invalid_input', field: 'serialNumber' },
+    { name: 'check-in with a serial number too long', method: 'POST', path: () => '/api/v1/agent/checkin', token: () => mac.credential, body: () => ({ volumes: [], serialNumber: 'S'.repeat(65) }), status: 400, code: 'invalid_input', field: 'serialNumber' },
     { name: 'agent with a bad credential', method: 'POST', path: () => '/api/v1/agent/checkin', token: () => 'kwa_wrong-credential-value', body: () => ({ volumes: [] }), status: 401, code: 'credential_revoked' },
     { name: 'unknown API path', method: 'GET', path: () => '/api/v1/nothing-here', token: owner, status: 404, code: 'not_found' },
     { name: 'token endpoint with garbage', method: 'POST', path: () => '/oauth/token', token: () => null, body: () => ({ grant_type: 'password' }), status: 400, code: 'invalid_input' },

@@ -154,11 +154,12 @@ export class TestAgent {
     this.app = app;
   }
 
-  static async enroll(h: Harness, o: { owner: Person; ownership: 'corporate' | 'personal'; name: string; platform: Platform; keyKind: KeyKind; volumes: VolumeSpec[] }): Promise<TestAgent> {
+  static async enroll(h: Harness, o: { owner: Person; ownership: 'corporate' | 'personal'; name: string; platform: Platform; keyKind: KeyKind; volumes: VolumeSpec[]; serialNumber?: string }): Promise<TestAgent> {
     const token = await createEnrollmentToken(h.deps, { ownerId: o.owner.id, ownership: o.ownership, label: o.name });
     const agent = new TestAgent(h.app);
     const res = await call(h.app, 'POST', '/api/v1/agent/enroll', null, {
       token, name: o.name, platform: o.platform, keyKind: o.keyKind, volumes: o.volumes.map((v) => ({ ...v, encrypted: true, protectorIds: [] })),
+      ...(o.serialNumber === undefined ? {} : { serialNumber: o.serialNumber }),
     });
     if (res.status !== 201) throw new Error(`enroll failed: ${res.status} ${JSON.stringify(res.body)}`);
     agent.deviceId = String(res.body.deviceId);
@@ -166,8 +167,9 @@ export class TestAgent {
     return agent;
   }
 
-  async checkin(): Promise<AgentTask[]> {
-    const res = await call(this.app, 'POST', '/api/v1/agent/checkin', this.credential, { volumes: [] });
+  /** `report`: more of the check-in body (e.g. the serial number). */
+  async checkin(report: Record<string, unknown> = {}): Promise<AgentTask[]> {
+    const res = await call(this.app, 'POST', '/api/v1/agent/checkin', this.credential, { volumes: [], ...report });
     if (res.status !== 200) throw new Error(`checkin failed: ${res.status}`);
     return res.body.tasks as AgentTask[];
   }

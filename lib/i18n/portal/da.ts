@@ -205,7 +205,7 @@ export const da = {
   'portal.audit.action.operation.handed_out_again': 'Anmodningen blev givet til enheden igen',
   // --- Fleet scale: IT console device list, bulk rotation, retention
   'portal.fleet.search': 'Søg efter enheder',
-  'portal.fleet.search_hint': 'Enhedsnavn, ejerens navn eller e-mail',
+  'portal.fleet.search_hint': 'Enhedsnavn, ejerens navn eller e-mail, eller starten af et serienummer',
   'portal.fleet.any': 'Alle',
   'portal.fleet.sort': 'Sortér',
   'portal.fleet.sort_name': 'Navn A–Å',
@@ -405,4 +405,9 @@ export const da = {
   'portal.audit.field.source': 'Kilde',
   'portal.audit.yes': 'Ja',
   'portal.audit.no': 'Nej',
+  // --- serial
+  'portal.serial_number': 'Serienummer',
+  'portal.serial_unknown': 'Ikke rapporteret af enheden',
+  'portal.audit.action.device.serial_changed': 'Serienummeret blev ændret',
+  'portal.audit.field.serialNumber': 'Serienummer',
 } satisfies PortalCatalog;

@@ -208,7 +208,7 @@ export const en = {
   'portal.audit.action.operation.handed_out_again': 'Request handed to the device again',
   // --- Fleet scale: IT console device list, bulk rotation, retention
   'portal.fleet.search': 'Search devices',
-  'portal.fleet.search_hint': 'Device name, owner name or email',
+  'portal.fleet.search_hint': 'Device name, owner name or email, or the start of a serial number',
   'portal.fleet.any': 'Any',
   'portal.fleet.sort': 'Sort',
   'portal.fleet.sort_name': 'Name A–Z',
@@ -408,6 +408,11 @@ export const en = {
   'portal.audit.field.source': 'Source',
   'portal.audit.yes': 'Yes',
   'portal.audit.no': 'No',
+  // --- serial
+  'portal.serial_number': 'Serial number',
+  'portal.serial_unknown': 'Not reported by the device',
+  'portal.audit.action.device.serial_changed': 'Serial number changed',
+  'portal.audit.field.serialNumber': 'Serial number',
 } as const;
 
 export type PortalMessageId = keyof typeof en;

@@ -205,7 +205,7 @@ export const ja = {
   'portal.audit.action.operation.handed_out_again': '要求がデバイスに再び渡されました',
   // --- Fleet scale: IT console device list, bulk rotation, retention
   'portal.fleet.search': 'デバイスを検索',
-  'portal.fleet.search_hint': 'デバイス名、所有者の名前またはメールアドレス',
+  'portal.fleet.search_hint': 'デバイス名、所有者の名前またはメールアドレス、またはシリアル番号の先頭部分',
   'portal.fleet.any': 'すべて',
   'portal.fleet.sort': '並べ替え',
   'portal.fleet.sort_name': '名前の昇順',
@@ -405,4 +405,9 @@ export const ja = {
   'portal.audit.field.source': 'ソース',
   'portal.audit.yes': 'はい',
   'portal.audit.no': 'いいえ',
+  // --- serial
+  'portal.serial_number': 'シリアル番号',
+  'portal.serial_unknown': 'デバイスから報告されていません',
+  'portal.audit.action.device.serial_changed': 'シリアル番号が変更されました',
+  'portal.audit.field.serialNumber': 'シリアル番号',
 } satisfies PortalCatalog;

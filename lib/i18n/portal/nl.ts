@@ -205,7 +205,7 @@ export const nl = {
   'portal.audit.action.operation.handed_out_again': 'Verzoek opnieuw aan het apparaat gegeven',
   // --- Fleet scale: IT console device list, bulk rotation, retention
   'portal.fleet.search': 'Apparaten zoeken',
-  'portal.fleet.search_hint': 'Apparaatnaam, naam of e-mail van de eigenaar',
+  'portal.fleet.search_hint': 'Apparaatnaam, naam of e-mail van de eigenaar, of het begin van een serienummer',
   'portal.fleet.any': 'Alle',
   'portal.fleet.sort': 'Sorteren',
   'portal.fleet.sort_name': 'Naam A–Z',
@@ -405,4 +405,9 @@ export const nl = {
   'portal.audit.field.source': 'Bron',
   'portal.audit.yes': 'Ja',
   'portal.audit.no': 'Nee',
+  // --- serial
+  'portal.serial_number': 'Serienummer',
+  'portal.serial_unknown': 'Niet gemeld door het apparaat',
+  'portal.audit.action.device.serial_changed': 'Serienummer gewijzigd',
+  'portal.audit.field.serialNumber': 'Serienummer',
 } satisfies PortalCatalog;

@@ -205,7 +205,7 @@ export const sv = {
   'portal.audit.action.operation.handed_out_again': 'Begäran gavs till enheten igen',
   // --- Fleet scale: IT console device list, bulk rotation, retention
   'portal.fleet.search': 'Sök enheter',
-  'portal.fleet.search_hint': 'Enhetsnamn, ägarens namn eller e-post',
+  'portal.fleet.search_hint': 'Enhetsnamn, ägarens namn eller e-post, eller början av ett serienummer',
   'portal.fleet.any': 'Alla',
   'portal.fleet.sort': 'Sortera',
   'portal.fleet.sort_name': 'Namn A–Ö',
@@ -405,4 +405,9 @@ export const sv = {
   'portal.audit.field.source': 'Källa',
   'portal.audit.yes': 'Ja',
   'portal.audit.no': 'Nej',
+  // --- serial
+  'portal.serial_number': 'Serienummer',
+  'portal.serial_unknown': 'Inte rapporterat av enheten',
+  'portal.audit.action.device.serial_changed': 'Serienumret ändrades',
+  'portal.audit.field.serialNumber': 'Serienummer',
 } satisfies PortalCatalog;
