@@ -71,14 +71,15 @@ export function openVaultPort() {
       return (await outcome(() => v.resumeFromSessionKey(fromBase64(session)), v)).ok;
     },
     /** Caches devices from a sync; a full sync also drops devices (and keys) no longer listed. */
-    async saveDevices(devices: Device[], cursor: string, options: { full: boolean }): Promise<void> {
-      await (await vault()).putDevices(devices, cursor, { fullSync: options.full });
+    async saveDevices(devices: Device[], options: { full: boolean }): Promise<void> {
+      await (await vault()).putDevices(devices, { fullSync: options.full });
     },
-    /** Refreshes one cached device (e.g. after a panel read its status), keeping the sync cursor. */
-    async updateDevice(device: Device): Promise<void> {
-      const v = await vault();
-      if (!(await v.getDevice(device.id))) return;
-      await v.putDevices([device], (await v.syncState())?.cursor ?? '');
+    /**
+     * Refreshes one cached device (e.g. each time a portal page's live part changes); IndexedDB
+     * is written only when something in the device changed.
+     */
+    async updateDevice(device: Device): Promise<boolean> {
+      return (await vault()).updateDevice(device);
     },
     /** Drops every cached key (policy `offlineCache: metadata`). */
     async forgetKeys(): Promise<void> {
@@ -86,7 +87,7 @@ export function openVaultPort() {
     },
     /** Drops every cached device and its cached keys (after sign-out). */
     async forgetDevices(): Promise<void> {
-      await (await vault()).putDevices([], '', { fullSync: true });
+      await (await vault()).putDevices([], { fullSync: true });
     },
     async listDevices(): Promise<Device[]> {
       return (await vault()).listDevices();

@@ -7,6 +7,7 @@ import { browser } from 'wxt/browser';
 import { failure, type Done, type ProgressEvent } from '../../lib/client/messages.ts';
 import type { UnlockOutcome, VaultPort } from './vault-adapter.ts';
 import { readSettings } from './settings.ts';
+import { vaultSessionItem } from './storage-items.ts';
 
 export const AUTOLOCK_ALARM = 'keyward-autolock';
 const MIN_PASSPHRASE_LENGTH = 8;
@@ -45,15 +46,15 @@ export function createVaultSession(vault: VaultPort) {
   /** Restores an unlocked session after the service worker restarted (once per worker). */
   function resume(): Promise<void> {
     resumed ??= (async () => {
-      const { vaultSession } = (await browser.storage.session.get('vaultSession')) as { vaultSession?: string };
-      if (vaultSession && !(await vault.resumeSession(vaultSession))) await browser.storage.session.remove('vaultSession');
+      const vaultSession = await vaultSessionItem.getValue();
+      if (vaultSession && !(await vault.resumeSession(vaultSession))) await vaultSessionItem.removeValue();
     })();
     return resumed;
   }
 
   async function rememberSession(): Promise<void> {
     const session = await vault.exportSession();
-    if (session) await browser.storage.session.set({ vaultSession: session });
+    if (session) await vaultSessionItem.setValue(session);
     await touch();
   }
 
@@ -97,7 +98,7 @@ export function createVaultSession(vault: VaultPort) {
     // A lock that wakes the worker (the auto-lock alarm) must not be undone by a resume still under way.
     await resume();
     await vault.lock();
-    await browser.storage.session.remove('vaultSession');
+    await vaultSessionItem.removeValue();
     await browser.alarms.clear(AUTOLOCK_ALARM);
     return { ok: true };
   }

@@ -11,6 +11,7 @@ import { sendMessage } from '../../components/send.ts';
 import { failureText, LocaleProvider, useText } from '../../components/text.tsx';
 import { signIn } from '../../components/sign-in.ts';
 import { serviceMatchPattern } from '../../lib/client/service-pattern.ts';
+import { accountItem, tokensItem } from '../background/storage-items.ts';
 import { VaultSection } from './VaultSection.tsx';
 
 const LANGUAGES: { locale: Locale; name: string }[] = [
@@ -49,11 +50,8 @@ function OptionsBody({ initialState, initialSettings, onLocale }: Props & { onLo
   }
 
   useEffect(() => {
-    const listener = (changes: Record<string, unknown>, area: string) => {
-      if (area === 'local' && ('tokens' in changes || 'account' in changes)) void refresh();
-    };
-    browser.storage.onChanged.addListener(listener);
-    return () => browser.storage.onChanged.removeListener(listener);
+    const unwatch = [tokensItem.watch(() => void refresh()), accountItem.watch(() => void refresh())];
+    return () => unwatch.forEach((stop) => stop());
   }, []);
 
   async function save(change: Partial<Settings>, section: 'service' | 'prefs' = 'prefs') {
@@ -88,7 +86,7 @@ function OptionsBody({ initialState, initialSettings, onLocale }: Props & { onLo
     setAccountNote(null);
     const outcome = await signIn();
     if (outcome.ok) {
-      // `done`: the new tokens refresh this page through storage.onChanged.
+      // `done`: the new tokens refresh this page through `tokensItem.watch`.
       if (outcome.step === 'opened') setAccountNote(text('ext.sign_in_opened'));
     } else if ('step' in outcome) {
       setAccountNote(text(outcome.step === 'denied' ? 'ext.callback_denied' : 'ext.sign_in_closed'));

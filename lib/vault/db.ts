@@ -7,7 +7,9 @@
  * - keys:    encrypted recovery keys, one row per (device, volume, version).
  * - outbox:  actions waiting for the network (offline reveals to report, key store requests).
  * - meta:    one row per name: `vault` (salt, KDF params, wrapped data key = verifier),
- *            `unlock` (failed attempts, lockout), `sync` (cursor).
+ *            `unlock` (failed attempts, lockout). Version 1 also kept a `sync` cursor there
+ *            that nothing read (the extension's sync status holds the one cursor); version 2
+ *            deletes it.
  */
 import { Dexie, type EntityTable, type Table, type Transaction } from 'dexie';
 import type { Device, KeyKind } from '../api/contract.ts';
@@ -58,8 +60,7 @@ export type VaultMeta = {
   createdAt: number;
 };
 export type UnlockMeta = { name: 'unlock'; failedAttempts: number; lockedOutUntil: number };
-export type SyncMeta = { name: 'sync'; cursor: string; syncedAt: number };
-export type MetaRow = VaultMeta | UnlockMeta | SyncMeta;
+export type MetaRow = VaultMeta | UnlockMeta;
 
 export type VaultDb = Dexie & {
   devices: EntityTable<Device, 'id'>;
@@ -78,6 +79,13 @@ const SCHEMA: SchemaVersion[] = [
       keys: 'id, [deviceId+volumeId], deviceId',
       outbox: 'id, nextAttemptAt',
       meta: 'name',
+    },
+  },
+  {
+    version: 2,
+    stores: {},
+    upgrade: async (tx) => {
+      await tx.table('meta').delete('sync');
     },
   },
 ];

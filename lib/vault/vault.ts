@@ -5,9 +5,10 @@
  * data key; the data key seals every record (see `aead.ts`). All crypto runs outside Dexie
  * transactions; transactions only read and write rows.
  */
-import { randomBytes } from '@noble/ciphers/utils.js';
+import { clean, randomBytes } from '@noble/ciphers/utils.js';
 import { KeyKind, type Device } from '../api/contract.ts';
-import { associatedData, fromUtf8, open, seal, tryOpen, utf8, type Sealed } from './aead.ts';
+import { associatedData, assertKey, fromUtf8, KEY_BYTES, open, seal, tryOpen, utf8, type Sealed } from './aead.ts';
+import { sameValue } from './same-value.ts';
 import { exponentialBackoff, lockoutDelayMs, type Backoff } from './backoff.ts';
 import { openVaultDb, readMeta, type IndexedDbDeps, type KeyRecord, type OutboxKind, type OutboxRecord, type VaultDb, type VaultMeta } from './db.ts';
 import { VaultError } from './errors.ts';
@@ -17,8 +18,6 @@ import type { Progress } from './scrypt.ts';
 export const MIN_PASSPHRASE_LENGTH = 8;
 
 export type VaultTestHooks = {
-  /** Runs inside the passphrase-change transaction after half of the keys were rewritten; throw to abort it. */
-  passphraseChangeMidway?: () => void;
   /** Runs after records were re-encrypted, just before the passphrase-change transaction (simulates a concurrent writer). */
   passphraseChangeBeforeCommit?: () => Promise<void>;
   /** Sees the in-memory data key buffer each time one is adopted (to check that `lock()` wipes it). */
@@ -136,7 +135,8 @@ export class Vault {
   }
 
   #adopt(dataKey: Uint8Array): void {
-    if (this.#dataKey && this.#dataKey !== dataKey) this.#dataKey.fill(0);
+    assertKey(dataKey, 'data key');
+    if (this.#dataKey && this.#dataKey !== dataKey) clean(this.#dataKey);
     this.#dataKey = dataKey;
     this.#hooks.observeDataKey?.(dataKey);
   }
@@ -175,9 +175,9 @@ export class Vault {
       if (await this.isInitialized()) throw new VaultError('already_initialized', 'The vault already has a passphrase.');
       const salt = randomBytes(32);
       const kek = await deriveKeyEncryptionKey(passphrase, salt, this.#kdf, onProgress);
-      const dataKey = randomBytes(32);
+      const dataKey = randomBytes(KEY_BYTES);
       const meta = sealVaultMeta(kek, dataKey, salt, this.#kdf, this.#now());
-      kek.fill(0);
+      clean(kek);
       const db = this.#db;
       await db.transaction('rw', db.meta, async () => {
         if (await db.meta.get('vault')) throw new VaultError('already_initialized', 'The vault already has a passphrase.');
@@ -206,7 +206,7 @@ export class Vault {
     assertKdfStrongEnough(meta.kdf, this.#kdfFloor);
     const kek = await deriveKeyEncryptionKey(passphrase, meta.salt, meta.kdf, onProgress);
     const dataKey = tryOpen(kek, meta.wrappedKey, associatedData(WRAP_LABEL, [meta.keyId]));
-    kek.fill(0);
+    clean(kek);
     if (!dataKey) {
       const until = await this.#recordFailedAttempt();
       throw new VaultError('wrong_passphrase', 'The passphrase is not correct.', { lockedOutUntil: until });
@@ -245,7 +245,7 @@ export class Vault {
 
   /** Forgets the data key (the buffer is zeroed). Metadata stays readable. */
   lock(): void {
-    this.#dataKey?.fill(0);
+    if (this.#dataKey) clean(this.#dataKey);
     this.#dataKey = null;
   }
 
@@ -260,8 +260,8 @@ export class Vault {
       const meta = await readMeta(this.#db, 'vault');
       if (!meta) throw new VaultError('not_initialized', 'The vault has no passphrase yet.');
       const candidate = sessionKey.slice();
-      if (candidate.length !== 32 || !tryOpen(candidate, meta.keyCheck, associatedData(CHECK_LABEL, [meta.keyId]))) {
-        candidate.fill(0);
+      if (candidate.length !== KEY_BYTES || !tryOpen(candidate, meta.keyCheck, associatedData(CHECK_LABEL, [meta.keyId]))) {
+        clean(candidate);
         throw new VaultError('session_invalid', 'The saved session does not match this vault.');
       }
       this.#adopt(candidate);
@@ -279,12 +279,12 @@ export class Vault {
         throw new VaultError('passphrase_too_short', `The passphrase must have at least ${MIN_PASSPHRASE_LENGTH} characters.`);
       }
       const { meta, dataKey: oldKey } = await this.#openDataKey(oldPassphrase, onProgress && ((f) => onProgress(f / 2)));
-      const newKey = randomBytes(32);
+      const newKey = randomBytes(KEY_BYTES);
       try {
         const salt = randomBytes(32);
         const kek = await deriveKeyEncryptionKey(newPassphrase, salt, this.#kdf, onProgress && ((f) => onProgress(0.5 + f / 2)));
         const newMeta = sealVaultMeta(kek, newKey, salt, this.#kdf, meta.createdAt);
-        kek.fill(0);
+        clean(kek);
         const db = this.#db;
         const [keys, outbox] = await Promise.all([db.keys.toArray(), db.outbox.toArray()]);
         const newKeys = keys.map((r) => reseal(r, { nonce: r.nonce, ciphertext: r.ciphertext }, keyAd(r), oldKey, newKey));
@@ -297,19 +297,16 @@ export class Vault {
             keysNow.length === keys.length && keysNow.every((r, i) => r.id === keys[i].id && sameSealed(r, keys[i])) &&
             outboxNow.length === outbox.length && outboxNow.every((r, i) => r.id === outbox[i].id && sameSealed(r.secret, outbox[i].secret));
           if (!unchanged) throw new VaultError('vault_changed', 'The vault changed during the passphrase change; try again.');
-          const half = Math.ceil(newKeys.length / 2);
-          await db.keys.bulkPut(newKeys.slice(0, half));
-          this.#hooks.passphraseChangeMidway?.();
-          await db.keys.bulkPut(newKeys.slice(half));
+          await db.keys.bulkPut(newKeys);
           await db.outbox.bulkPut(newOutbox);
           await db.meta.bulkPut([newMeta, { name: 'unlock', failedAttempts: 0, lockedOutUntil: 0 }]);
         });
         this.#adopt(newKey);
       } catch (error) {
-        newKey.fill(0);
+        clean(newKey);
         throw error;
       } finally {
-        if (this.#dataKey !== oldKey) oldKey.fill(0);
+        if (this.#dataKey !== oldKey) clean(oldKey);
       }
     });
   }
@@ -327,7 +324,7 @@ export class Vault {
       const fields = { id: keyRecordId(deviceId, volumeId, version), deviceId, volumeId, kind, version, protectorId: input.protectorId ?? null };
       const plaintext = utf8(key);
       const sealed = seal(dataKey, plaintext, keyAd(fields));
-      plaintext.fill(0);
+      clean(plaintext);
       await this.#db.keys.put({ ...fields, ...sealed, storedAt: this.#now() });
     });
   }
@@ -361,12 +358,13 @@ export class Vault {
   // --- device metadata (plaintext; readable while locked) ---------------------------------
 
   /**
-   * Saves devices and the sync cursor together. With `fullSync`, devices not in the list (and
-   * their cached keys) are removed, as after a first or reset sync.
+   * Saves devices from a sync. With `fullSync`, devices not in the list (and their cached keys)
+   * are removed, as after a first or reset sync. (The sync cursor lives with the sync status,
+   * in the extension's storage, not here.)
    */
-  async putDevices(devices: Device[], cursor: string, options: { fullSync?: boolean } = {}): Promise<void> {
+  async putDevices(devices: Device[], options: { fullSync?: boolean } = {}): Promise<void> {
     const db = this.#db;
-    await db.transaction('rw', db.devices, db.keys, db.meta, async () => {
+    await db.transaction('rw', db.devices, db.keys, async () => {
       if (options.fullSync) {
         const keep = new Set(devices.map((d) => d.id));
         const gone = (await db.devices.toCollection().primaryKeys()).filter((id) => !keep.has(id));
@@ -374,7 +372,20 @@ export class Vault {
         if (gone.length > 0) await db.keys.where('deviceId').anyOf(gone).delete();
       }
       await db.devices.bulkPut(devices);
-      await db.meta.put({ name: 'sync', cursor, syncedAt: this.#now() });
+    });
+  }
+
+  /**
+   * Refreshes one cached device; writes only when it is cached and something in it changed.
+   * Returns whether it wrote.
+   */
+  async updateDevice(device: Device): Promise<boolean> {
+    const db = this.#db;
+    return db.transaction('rw', db.devices, async () => {
+      const cached = await db.devices.get(device.id);
+      if (!cached || sameValue(cached, device)) return false;
+      await db.devices.put(device);
+      return true;
     });
   }
 
@@ -388,11 +399,6 @@ export class Vault {
     return (await this.#db.devices.get(id)) ?? null;
   }
 
-  async syncState(): Promise<{ cursor: string; syncedAt: number } | null> {
-    const sync = await readMeta(this.#db, 'sync');
-    return sync ? { cursor: sync.cursor, syncedAt: sync.syncedAt } : null;
-  }
-
   // --- outbox ----------------------------------------------------------------------------
 
   /** Queues an action; returns its idempotency key. A secret needs the vault unlocked. */
@@ -404,7 +410,7 @@ export class Vault {
       if (entry.secret !== undefined) {
         const plaintext = utf8(entry.secret);
         secret = seal(this.#requireKey(), plaintext, outboxAd(fields));
-        plaintext.fill(0);
+        clean(plaintext);
       }
       const now = this.#now();
       const db = this.#db;
@@ -464,6 +470,6 @@ function reseal<R extends { id: string }>(record: R, sealed: Sealed, ad: Uint8Ar
   const plaintext = tryOpen(oldKey, sealed, ad);
   if (!plaintext) return record;
   const next = seal(newKey, plaintext, ad);
-  plaintext.fill(0);
+  clean(plaintext);
   return 'secret' in record ? { ...record, secret: next } : { ...record, ...next };
 }

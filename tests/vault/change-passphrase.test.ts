@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { expectVaultError, freshDbName, openTestVault, PASSPHRASE, rawDb } from './helpers.ts';
 
 const NEW_PASSPHRASE = 'a completely different passphrase';
@@ -11,8 +11,8 @@ const KEYS = Array.from({ length: 7 }, (_, i) => ({
 }));
 const SECRET = 'AU2APHMKWBGXPWKXM3X3VAPY';
 
-async function populatedVault(name: string, midway?: () => void, beforeCommit?: () => Promise<void>) {
-  const vault = await openTestVault(name, { testHooks: { passphraseChangeMidway: midway, passphraseChangeBeforeCommit: beforeCommit } });
+async function populatedVault(name: string, beforeCommit?: () => Promise<void>) {
+  const vault = await openTestVault(name, { testHooks: { passphraseChangeBeforeCommit: beforeCommit } });
   await vault.setup(PASSPHRASE);
   for (const k of KEYS) await vault.putKey(k);
   await vault.enqueue({ kind: 'store_key', deviceId: 'dev-0', payload: { volumeId: 'vol-0' }, secret: SECRET, idempotencyKey: 'store-1' });
@@ -57,14 +57,21 @@ describe('changePassphrase', () => {
 
   it('leaves the vault entirely on the old passphrase when it fails half-way', async () => {
     const name = freshDbName();
-    let calls = 0;
-    const vault = await populatedVault(name, () => {
-      calls++;
-      throw new Error('injected failure');
-    });
+    const vault = await populatedVault(name);
     const before = await storedNonces(name);
-    await expect(vault.changePassphrase(PASSPHRASE, NEW_PASSPHRASE)).rejects.toThrow('injected failure');
-    expect(calls).toBe(1);
+    // The browser's IndexedDB fails the fourth key write of the change (of seven): the transaction aborts.
+    let keyWrites = 0;
+    const put = IDBObjectStore.prototype.put;
+    const failing = vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+      if (this.name === 'keys' && ++keyWrites === 4) throw new DOMException('injected failure', 'UnknownError');
+      return put.call(this, value, key);
+    });
+    try {
+      await expect(vault.changePassphrase(PASSPHRASE, NEW_PASSPHRASE)).rejects.toThrow('injected failure');
+    } finally {
+      failing.mockRestore();
+    }
+    expect(keyWrites).toBe(4);
     expect(await storedNonces(name)).toEqual(before);
     // The running instance keeps working with the old key too.
     expect((await vault.getKey('dev-2', 'vol-5'))?.key).toBe(KEYS[5].key);
@@ -74,7 +81,7 @@ describe('changePassphrase', () => {
 
   it('does not lose a key written by another instance during the change: it refuses and changes nothing', async () => {
     const name = freshDbName();
-    const vault = await populatedVault(name, undefined, async () => {
+    const vault = await populatedVault(name, async () => {
       const other = await openTestVault(name);
       await other.unlock(PASSPHRASE);
       await other.putKey({ deviceId: 'dev-9', volumeId: 'vol-9', kind: 'luks', version: 1, key: 'written-meanwhile-key-0000' });
