@@ -14,8 +14,6 @@ import { updateSyncStatus } from './sync-status.ts';
 import type { VaultPort } from './vault-adapter.ts';
 import type { VaultSession } from './vault-session.ts';
 
-const HIDE_AFTER_SECONDS = 300;
-
 export async function revealRecoveryKey(vault: VaultPort, session: VaultSession, deviceId: string, volumeId?: string): Promise<Done<RevealOutcome>> {
   if (!(await isSignedIn())) return failure('not_signed_in', 'Sign in first.');
   const api = await apiClient();
@@ -37,7 +35,7 @@ export async function revealRecoveryKey(vault: VaultPort, session: VaultSession,
   const at = new Date().toISOString();
   await vault.queueOfflineReveal({ deviceId, volumeId: cached.volumeId, version: cached.version, at, idempotencyKey: crypto.randomUUID() });
   await session.touch();
-  return { ok: true, key: { ...cached, revealedAt: at, hideAfterSeconds: HIDE_AFTER_SECONDS }, offline: true };
+  return { ok: true, key: { ...cached, revealedAt: at }, offline: true };
 }
 
 export async function storeRecoveryKey(deviceId: string, key: string, confirmKey: string, volumeId?: string): Promise<Done<{ operation: Operation }>> {

@@ -11,7 +11,8 @@ import { isVaultError, openVault, type Progress, type Vault, type VaultErrorCode
 export type OfflineReveal = { deviceId: string; volumeId: string; version: number; at: string; idempotencyKey: string };
 export type UnlockOutcome = { ok: true } | { ok: false; code: VaultErrorCode; retryAt: number | null };
 
-const HIDE_AFTER_SECONDS = 300;
+/** How long a key read from the vault offline stays shown (the service's own default for online reveals). */
+const OFFLINE_HIDE_AFTER_SECONDS = 300;
 
 function toBase64(bytes: Uint8Array): string {
   let binary = '';
@@ -109,7 +110,7 @@ export function openVaultPort() {
       const volumeName = device?.volumes.find((vol) => vol.id === chosen)?.name ?? chosen;
       return {
         deviceId, volumeId: chosen, volumeName, kind: stored.kind, version: stored.version, key: stored.key,
-        protectorId: stored.protectorId, revealedAt: new Date().toISOString(), hideAfterSeconds: HIDE_AFTER_SECONDS,
+        protectorId: stored.protectorId, revealedAt: new Date().toISOString(), hideAfterSeconds: OFFLINE_HIDE_AFTER_SECONDS,
       };
     },
     async queueOfflineReveal(reveal: OfflineReveal): Promise<void> {

@@ -5,12 +5,12 @@
  */
 import { browser } from 'wxt/browser';
 import { failure, type Done, type ProgressEvent } from '../../lib/client/messages.ts';
+import { MIN_PASSPHRASE_LENGTH } from '../../lib/vault/passphrase.ts';
 import type { UnlockOutcome, VaultPort } from './vault-adapter.ts';
 import { readSettings } from './settings.ts';
 import { vaultSessionItem } from './storage-items.ts';
 
 export const AUTOLOCK_ALARM = 'keyward-autolock';
-const MIN_PASSPHRASE_LENGTH = 8;
 
 /** A lockout, with how long it lasts, so the person is told when to try again. */
 function lockedOut(retryAt: number): Done {

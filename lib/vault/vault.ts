@@ -15,7 +15,9 @@ import { VaultError } from './errors.ts';
 import { assertKdfStrongEnough, DEFAULT_KDF, deriveKeyEncryptionKey, KDF_FLOOR, type KdfParams } from './kdf.ts';
 import type { Progress } from './scrypt.ts';
 
-export const MIN_PASSPHRASE_LENGTH = 8;
+import { MIN_PASSPHRASE_LENGTH } from './passphrase.ts';
+
+export { MIN_PASSPHRASE_LENGTH };
 
 export type VaultTestHooks = {
   /** Runs after records were re-encrypted, just before the passphrase-change transaction (simulates a concurrent writer). */
