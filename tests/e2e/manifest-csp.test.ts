@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { EXTENSION_DIR, launchWithExtension, type ExtensionBrowser } from '../support/browser.ts';
+import { pendingSignInItem, tokensItem } from '../../entrypoints/background/storage-items.ts';
 
 type Manifest = {
   permissions: string[];
@@ -113,9 +114,13 @@ describe('background messages', () => {
 });
 
 describe('the web-reachable callback page', () => {
-  const storageLocal = async () => {
+  type StorageGet = { get(key: string): Promise<Record<string, unknown>> };
+  /** A storage item's value (undefined when absent), read in the background. */
+  const itemValue = async (item: { key: string }) => {
+    const [area, key] = item.key.split(':');
     const worker = await browser.serviceWorker();
-    return worker.evaluate(() => (globalThis as unknown as { chrome: { storage: { local: { get(k: null): Promise<Record<string, unknown>> } } } }).chrome.storage.local.get(null));
+    const values = await worker.evaluate(({ which, name }) => (globalThis as { chrome?: { storage: Record<string, StorageGet> } }).chrome!.storage[which].get(name), { which: area, name: key });
+    return values[key];
   };
 
   it('shows only its own words, never text a site put into the URL', async () => {
@@ -136,17 +141,16 @@ describe('the web-reachable callback page', () => {
     const authorizeTab = browser.context.waitForEvent('page');
     await options.getByRole('button', { name: 'Sign in' }).click();
     await (await authorizeTab).close();
-    const worker = await browser.serviceWorker();
-    const pending = () => worker.evaluate(() => (globalThis as unknown as { chrome: { storage: { session: { get(k: string): Promise<Record<string, unknown>> } } } }).chrome.storage.session.get('pkce'));
-    expect((await pending()).pkce).toBeDefined();
+    const pending = () => itemValue(pendingSignInItem);
+    expect(await pending()).toBeDefined();
 
     const page = await browser.context.newPage();
     await page.goto(browser.extensionUrl('callback.html?code=a-stolen-code&state=a-guessed-state'));
     await page.locator('[data-keyward-callback="failed"]').waitFor();
     expect(await page.locator('main').textContent()).toContain('The sign-in code is not valid or has expired.');
     expect(page.url()).not.toContain('a-stolen-code');
-    expect((await storageLocal()).tokens).toBeUndefined();
-    expect((await pending()).pkce).toBeDefined();
+    expect(await itemValue(tokensItem)).toBeUndefined();
+    expect(await pending()).toBeDefined();
     await page.close();
   });
 });
