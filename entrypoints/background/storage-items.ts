@@ -1,39 +1,21 @@
 /**
- * Every value the extension keeps in browser storage, each a typed WXT storage item with its
- * fallback. storage.local (survives restarts): settings, sign-in tokens, account details, sync
- * status. storage.session (memory only, trusted contexts only): the unlocked vault's session
- * key and a pending sign-in's PKCE secret. Never a recovery key or a passphrase.
- * The storage keys are the ones earlier versions used, so stored values carry over as they are.
+ * Every value the extension keeps in browser storage, each a typed WXT storage item at its place
+ * in storage-keys.ts. storage.local (survives restarts): settings, sign-in tokens, account
+ * details, sync status. storage.session (memory only, trusted contexts only): the unlocked
+ * vault's session key and a pending sign-in's PKCE secret. Never a recovery key or a passphrase.
  */
 import { storage } from 'wxt/utils/storage';
-import type { Locale } from '../../lib/api/contract.ts';
-import { DEFAULT_SETTINGS, type Settings } from '../../lib/client/messages.ts';
-import type { PkceRequest, StoredTokens } from '../../lib/client/oauth.ts';
+import type { Settings } from '../../lib/client/messages.ts';
+import type { StoredTokens } from '../../lib/client/oauth.ts';
+import {
+  ACCOUNT, PENDING_SIGN_IN, SETTINGS, SYNC_STATUS, TOKENS, VAULT_SESSION, type AccountInfo, type PendingSignIn, type SyncStatus,
+} from './storage-keys.ts';
 
-/** Account details shown in the UI (name, support contact): not secret. */
-export type AccountInfo = {
-  name: string;
-  email: string;
-  supportContact: string;
-  /** The language the person picked on the portal; null until they pick one. */
-  locale: Locale | null;
-  /** Organisation policy: keep revealed keys in the vault (`keys`) or only statuses (`metadata`). */
-  offlineCache: 'keys' | 'metadata';
-};
+export type { AccountInfo, PendingSignIn, SyncStatus };
 
-/** The last sync's outcome and the service's delta cursor (the only sync cursor kept). */
-export type SyncStatus = { online: boolean; lastSyncAt: string | null; lastFullSyncAt?: string | null; cursor: string | null };
-
-export const NEVER_SYNCED: SyncStatus = { online: false, lastSyncAt: null, cursor: null };
-
-/** A sign-in under way: the PKCE secret and where its answer must come from. */
-export type PendingSignIn = PkceRequest & { serviceUrl: string; redirectUri: string };
-
-/** Stored settings may predate a field; readers merge them over `DEFAULT_SETTINGS`. */
-export const settingsItem = storage.defineItem<Partial<Settings>>('local:settings', { fallback: DEFAULT_SETTINGS });
-export const tokensItem = storage.defineItem<StoredTokens>('local:tokens');
-export const accountItem = storage.defineItem<AccountInfo>('local:account');
-export const syncStatusItem = storage.defineItem<SyncStatus>('local:syncStatus', { fallback: NEVER_SYNCED });
-/** The unlocked vault's data key (base64), so a service-worker restart stays unlocked. */
-export const vaultSessionItem = storage.defineItem<string>('session:vaultSession');
-export const pendingSignInItem = storage.defineItem<PendingSignIn>('session:pkce');
+export const settingsItem = storage.defineItem<Partial<Settings>>(SETTINGS.key, { fallback: SETTINGS.fallback });
+export const tokensItem = storage.defineItem<StoredTokens>(TOKENS.key);
+export const accountItem = storage.defineItem<AccountInfo>(ACCOUNT.key);
+export const syncStatusItem = storage.defineItem<SyncStatus>(SYNC_STATUS.key, { fallback: SYNC_STATUS.fallback });
+export const vaultSessionItem = storage.defineItem<string>(VAULT_SESSION.key);
+export const pendingSignInItem = storage.defineItem<PendingSignIn>(PENDING_SIGN_IN.key);

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { EXTENSION_DIR, launchWithExtension, type ExtensionBrowser } from '../support/browser.ts';
-import { pendingSignInItem, tokensItem } from '../../entrypoints/background/storage-items.ts';
+import { PENDING_SIGN_IN, TOKENS } from '../../entrypoints/background/storage-keys.ts';
 
 type Manifest = {
   permissions: string[];
@@ -141,7 +141,7 @@ describe('the web-reachable callback page', () => {
     const authorizeTab = browser.context.waitForEvent('page');
     await options.getByRole('button', { name: 'Sign in' }).click();
     await (await authorizeTab).close();
-    const pending = () => itemValue(pendingSignInItem);
+    const pending = () => itemValue(PENDING_SIGN_IN);
     expect(await pending()).toBeDefined();
 
     const page = await browser.context.newPage();
@@ -149,7 +149,7 @@ describe('the web-reachable callback page', () => {
     await page.locator('[data-keyward-callback="failed"]').waitFor();
     expect(await page.locator('main').textContent()).toContain('The sign-in code is not valid or has expired.');
     expect(page.url()).not.toContain('a-stolen-code');
-    expect(await itemValue(tokensItem)).toBeUndefined();
+    expect(await itemValue(TOKENS)).toBeUndefined();
     expect(await pending()).toBeDefined();
     await page.close();
   });

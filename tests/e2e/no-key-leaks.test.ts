@@ -12,7 +12,7 @@ import { chromiumDriverOf, E2E_BROWSERS, launchDriver } from '../support/browser
 import { sendFromContentScript } from '../support/content-world.ts';
 import { until, type ExtensionDriver, type Tab } from '../support/driver.ts';
 import { containsKey, dumpExtensionStorage, openDevicePage, openPopup, readItem, setUpExtension } from '../support/extension.ts';
-import { settingsItem } from '../../entrypoints/background/storage-items.ts';
+import { SETTINGS } from '../../entrypoints/background/storage-keys.ts';
 import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
 
 describe.each(E2E_BROWSERS)('no key leaves the shadow root or the vault in clear, in %s', (browserName) => {
@@ -141,7 +141,7 @@ describe.each(E2E_BROWSERS)('no key leaves the shadow root or the vault in clear
         const reply = await send(message);
         expect(reply, message.type).toEqual({ ok: false, error: { code: 'forbidden', message: expect.any(String) } });
       }
-      expect((await readItem(options, settingsItem)).serviceUrl).toBe(service.url);
+      expect((await readItem(options, SETTINGS)).serviceUrl).toBe(service.url);
 
       // Nor can it pose as the background's unlock progress and disable the vault form.
       // A listener added now runs after the page's own: once it has heard the forged event, the page has too.

@@ -24,7 +24,7 @@ import {
   setAlarm, setUpExtension, stopServiceWorker, watchClipboardClear,
 } from '../support/extension.ts';
 import { auditActions, screenshotPath } from '../support/evidence.ts';
-import { accountItem, tokensItem, vaultSessionItem } from '../../entrypoints/background/storage-items.ts';
+import { ACCOUNT, TOKENS, VAULT_SESSION } from '../../entrypoints/background/storage-keys.ts';
 import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
 
 const PASSPHRASE = 'correct horse battery staple';
@@ -213,7 +213,7 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
       await popup.page.waitFor('main.kw-root');
       return popup.page.count('[data-keyward-vault="locked"]');
     }, (n) => n === 1, 'the vault to lock', 10_000);
-    expect(await readItem(popup, vaultSessionItem)).toBeNull();
+    expect(await readItem(popup, VAULT_SESSION)).toBeNull();
     await getCorporateKeyWithoutPassphrase(popup);
     await popup.close();
     expect(await unlockInOptions(driver, PASSPHRASE)).toBe('');
@@ -271,12 +271,12 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
       // offscreen.html, opened as a tab, never messages the background: only the alarm can wake it.
       const watcher = await driver.newTab();
       await watcher.goto(driver.extensionUrl('offscreen.html'));
-      await until(() => readItem(watcher, vaultSessionItem), (session) => session === null, 'the alarm to lock the vault', 15_000);
+      await until(() => readItem(watcher, VAULT_SESSION), (session) => session === null, 'the alarm to lock the vault', 15_000);
       await watcher.close();
 
       const reopened = await openPopup(driver);
       await reopened.page.waitFor('[data-keyward-vault="locked"]', 10_000);
-      expect(await readItem(reopened, vaultSessionItem)).toBeNull();
+      expect(await readItem(reopened, VAULT_SESSION)).toBeNull();
       await getCorporateKeyWithoutPassphrase(reopened);
       await reopened.close();
       expect(await unlockInOptions(driver, PASSPHRASE)).toBe('');
@@ -362,7 +362,7 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
     expect(await options.page.text('[data-keyward-vault-message="ok"]')).toContain('The saved keys were deleted.');
     const cached = JSON.parse(await dumpExtensionStorage(options)) as { databases: Record<string, { keys: unknown[] }> };
     expect(cached.databases['keyward-vault'].keys).toEqual([]);
-    expect(await readItem(options, tokensItem), 'still signed in').not.toBeNull();
+    expect(await readItem(options, TOKENS), 'still signed in').not.toBeNull();
     await options.close();
 
     const popup = await openPopup(driver);
@@ -408,8 +408,8 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
       const popup = await openPopup(driver);
       await popup.page.waitFor('[data-keyward-state="signed-out"]');
       expect(await popup.page.count('[data-keyward-device]')).toBe(0);
-      expect(await readItem(popup, tokensItem)).toBeNull();
-      expect(await readItem(popup, accountItem)).toBeNull();
+      expect(await readItem(popup, TOKENS)).toBeNull();
+      expect(await readItem(popup, ACCOUNT)).toBeNull();
       expect(seen.filter((line) => /Bearer|refresh/i.test(line))).toEqual([]);
       await popup.close();
     } finally {

@@ -12,7 +12,7 @@ import { formatRecoveryKey } from '../../lib/keys/index.ts';
 import { E2E_BROWSERS, launchDriver } from '../support/browsers.ts';
 import { until, type ExtensionDriver, type Tab } from '../support/driver.ts';
 import { dumpExtensionStorage, openDevicePage, openPopup, readItem, setAlarm, setUpExtension, writeItem } from '../support/extension.ts';
-import { accountItem, tokensItem } from '../../entrypoints/background/storage-items.ts';
+import { ACCOUNT, TOKENS } from '../../entrypoints/background/storage-keys.ts';
 import { auditActions } from '../support/evidence.ts';
 import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
 
@@ -58,9 +58,9 @@ describe.each(E2E_BROWSERS)('sync and offline in %s', (browserName) => {
 
   it('refreshes an expired access token (rotating the refresh token) and stays signed in', async () => {
     const page = await openPopup(driver);
-    const readTokens = () => readItem(page, tokensItem);
+    const readTokens = () => readItem(page, TOKENS);
     const before = (await readTokens())!;
-    await writeItem(page, tokensItem, { ...before, expiresAt: Date.now() - 1_000 });
+    await writeItem(page, TOKENS, { ...before, expiresAt: Date.now() - 1_000 });
     await page.page.click({ button: 'Sync now' });
     await until(async () => (await readTokens())?.accessToken, (token) => token !== before.accessToken, 'a new access token');
     const after = (await readTokens())!;
@@ -135,8 +135,8 @@ describe.each(E2E_BROWSERS)('sync and offline in %s', (browserName) => {
     await portal.close();
     await popup.page.click({ button: 'Sync now' });
     await popup.page.waitFor('[data-keyward-state="signed-out"]');
-    expect(await readItem(popup, tokensItem)).toBeNull();
-    expect(await readItem(popup, accountItem)).toBeNull();
+    expect(await readItem(popup, TOKENS)).toBeNull();
+    expect(await readItem(popup, ACCOUNT)).toBeNull();
     const vault = (JSON.parse(await dumpExtensionStorage(popup)) as { databases: Record<string, { devices: unknown[]; keys: unknown[] }> }).databases['keyward-vault'];
     expect(vault.devices).toEqual([]);
     expect(vault.keys).toEqual([]);

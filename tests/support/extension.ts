@@ -4,6 +4,7 @@
  * helpers for the tests (what the extension stores, its alarms), run inside an extension page.
  */
 import type { MessageMap, MessageType, Reply } from '../../lib/client/messages.ts';
+import type { StoragePlace } from '../../entrypoints/background/storage-keys.ts';
 import { until, type ExtensionDriver, type Tab } from './driver.ts';
 import { chromiumDriverOf } from './browsers.ts';
 import type { PortalAccount } from './portal.ts';
@@ -64,17 +65,16 @@ type ExtensionApi = {
   alarms: { get(name: string): Promise<Alarm | undefined>; create(name: string, info: { when: number; periodInMinutes?: number }): Promise<void> };
 };
 
-/** An item of entrypoints/background/storage-items.ts: its area and its key in that area. */
+/** A storage place (entrypoints/background/storage-keys.ts): its area and its key in that area. */
 function itemPlace(item: { key: string }): { area: 'local' | 'session'; key: string } {
   const [area, ...rest] = item.key.split(':');
   if (area !== 'local' && area !== 'session') throw new Error(`not a local or session item: ${item.key}`);
   return { area, key: rest.join(':') };
 }
 
-/** What the tests need of a storage item (entrypoints/background/storage-items.ts). */
-type Item<V> = { key: string; fallback: V };
+type Item<V> = StoragePlace<V>;
 
-/** A storage item's value as the extension keeps it (its fallback when absent), read from an extension page. */
+/** A stored value as the extension keeps it (its fallback when absent), read from an extension page. */
 export async function readItem<V>(extensionPage: Tab, item: Item<V>): Promise<V> {
   const { area, key } = itemPlace(item);
   const values = await extensionPage.evaluate(({ which, name }) => {
@@ -84,7 +84,7 @@ export async function readItem<V>(extensionPage: Tab, item: Item<V>): Promise<V>
   return key in values ? (values[key] as V) : item.fallback;
 }
 
-/** Sets a storage item's value from an extension page (as the background would). */
+/** Sets a stored value from an extension page (as the background would). */
 export function writeItem<V>(extensionPage: Tab, item: Item<V>, value: V): Promise<void> {
   const { area, key } = itemPlace(item);
   return extensionPage.evaluate(({ which, values }) => {
