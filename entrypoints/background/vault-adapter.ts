@@ -5,11 +5,11 @@
  * encrypted for offline use, and the offline-reveal outbox.
  */
 import type { Device, RevealedKey } from '../../lib/api/contract.ts';
-import type { VaultState } from '../../lib/client/messages.ts';
-import { isVaultError, openVault, type Progress, type Vault, type VaultErrorCode } from '../../lib/vault/index.ts';
+import type { Done, VaultState } from '../../lib/client/messages.ts';
+import { isVaultError, openVault, type Progress, type Vault } from '../../lib/vault/index.ts';
+import { vaultFailure } from './vault-failure.ts';
 
 export type OfflineReveal = { deviceId: string; volumeId: string; version: number; at: string; idempotencyKey: string };
-export type UnlockOutcome = { ok: true } | { ok: false; code: VaultErrorCode; retryAt: number | null };
 
 /** How long a key read from the vault offline stays shown (the service's own default for online reveals). */
 const OFFLINE_HIDE_AFTER_SECONDS = 300;
@@ -24,13 +24,14 @@ function fromBase64(text: string): Uint8Array {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
-async function outcome(action: () => Promise<void>, vault: Vault): Promise<UnlockOutcome> {
+/** Runs a vault action; a vault error becomes the UI's failure (vault-failure.ts), anything else is thrown on. */
+async function outcome(action: () => Promise<void>, vault: Vault): Promise<Done> {
   try {
     await action();
     return { ok: true };
   } catch (error) {
     if (!isVaultError(error)) throw error;
-    return { ok: false, code: error.code, retryAt: (await vault.status()).lockedOutUntil };
+    return vaultFailure(error.code, (await vault.status()).lockedOutUntil);
   }
 }
 
@@ -44,15 +45,15 @@ export function openVaultPort() {
       if (!(await v.isInitialized())) return 'none';
       return v.isUnlocked() ? 'unlocked' : 'locked';
     },
-    async create(passphrase: string, onProgress: Progress): Promise<UnlockOutcome> {
+    async create(passphrase: string, onProgress: Progress): Promise<Done> {
       const v = await vault();
       return outcome(() => v.setup(passphrase, onProgress), v);
     },
-    async unlock(passphrase: string, onProgress: Progress): Promise<UnlockOutcome> {
+    async unlock(passphrase: string, onProgress: Progress): Promise<Done> {
       const v = await vault();
       return outcome(() => v.unlock(passphrase, onProgress), v);
     },
-    async changePassphrase(oldPassphrase: string, newPassphrase: string, onProgress: Progress): Promise<UnlockOutcome> {
+    async changePassphrase(oldPassphrase: string, newPassphrase: string, onProgress: Progress): Promise<Done> {
       const v = await vault();
       return outcome(() => v.changePassphrase(oldPassphrase, newPassphrase, onProgress), v);
     },
