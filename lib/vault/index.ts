@@ -20,8 +20,8 @@
  *   await vault.putDevices(devices, { fullSync? });           // contract `Device`s from a sync
  *   await vault.updateDevice(device);                         // one cached device; writes only if it changed
  *   await vault.listDevices(); await vault.getDevice(id);     // no unlock needed
- *   const id = await vault.enqueue({ kind: 'offline_reveal' | 'store_key', deviceId, payload, secret?, idempotencyKey? });
- *   await vault.due(limit?);                                  // entries ready to send (secrets decrypted)
+ *   const id = await vault.enqueue({ kind: 'offline_reveal', deviceId, payload, idempotencyKey? });
+ *   await vault.due(limit?);                                  // entries ready to send (no unlock needed)
  *   await vault.markDone(id); await vault.markFailed(id, error?, backoff?); await vault.outboxSize();
  * An offline reveal: `getKey` then `enqueue({ kind: 'offline_reveal', deviceId, idempotencyKey,
  * payload: { volumeId, version, at } })`; when online, send `due()` entries to
@@ -37,7 +37,7 @@
  *   not_initialized      no passphrase set yet (call setup)
  *   already_initialized  setup on a vault that has one
  *   passphrase_too_short fewer than MIN_PASSPHRASE_LENGTH (8) characters
- *   locked               needs unlock (getKey, putKey, exportSessionKey, enqueue with a secret)
+ *   locked               needs unlock (getKey, putKey, exportSessionKey)
  *   wrong_passphrase     nothing decrypted, nothing changed but the failure counter;
  *                        `lockedOutUntil` is set when this failure started a lockout
  *   locked_out           too many wrong passphrases: unlock refused until `lockedOutUntil`

@@ -64,23 +64,19 @@ export type OutboxEntryInput = {
   kind: OutboxKind;
   deviceId: string;
   payload: OutboxRecord['payload'];
-  /** A secret to send with the request (a recovery key); stored encrypted; needs the vault unlocked. */
-  secret?: string;
   /** Defaults to a random UUID. Enqueueing an id that is already queued does nothing. */
   idempotencyKey?: string;
 };
 
-export type OutboxItem = Omit<OutboxRecord, 'secret'> & { secret: string | null };
+export type OutboxItem = OutboxRecord;
 
 const WRAP_LABEL = 'keyward-vault/data-key/v1';
 const CHECK_LABEL = 'keyward-vault/key-check/v1';
 const KEY_LABEL = 'keyward-vault/recovery-key/v1';
-const OUTBOX_LABEL = 'keyward-vault/outbox/v1';
 
 const keyRecordId = (deviceId: string, volumeId: string, version: number) => `${deviceId}/${volumeId}/${version}`;
 const keyAd = (r: Pick<KeyRecord, 'id' | 'deviceId' | 'volumeId' | 'kind' | 'version' | 'protectorId'>) =>
   associatedData(KEY_LABEL, [r.id, r.deviceId, r.volumeId, r.kind, r.version, r.protectorId]);
-const outboxAd = (r: Pick<OutboxRecord, 'id' | 'kind' | 'deviceId'>) => associatedData(OUTBOX_LABEL, [r.id, r.kind, r.deviceId]);
 
 export async function openVault(dbName = 'keyward-vault', options: OpenVaultOptions = {}): Promise<Vault> {
   const db = openVaultDb(dbName, options.indexedDB);
@@ -102,8 +98,8 @@ function sealVaultMeta(kek: Uint8Array, dataKey: Uint8Array, salt: Uint8Array, k
   };
 }
 
-function sameSealed(a: Sealed | null, b: Sealed | null): boolean {
-  if (!a || !b) return a === b;
+/** Whether two sealed records are the same write (each seal draws a fresh nonce). */
+function sameNonce(a: Sealed, b: Sealed): boolean {
   return a.nonce.length === b.nonce.length && a.nonce.every((byte, i) => byte === b.nonce[i]);
 }
 
@@ -229,17 +225,15 @@ export class Vault {
 
   /**
    * Starts over after a forgotten passphrase: the cached keys, the passphrase and the lockout
-   * are deleted, as are outbox entries holding a secret (no one can decrypt them any more).
-   * Device metadata and the offline-reveal reports stay, so statuses still show and the
+   * are deleted. Device metadata and the offline-reveal reports (the outbox) stay, so statuses still show and the
    * service still learns of every offline reveal.
    */
   reset(): Promise<void> {
     return this.#exclusive(async () => {
       this.lock();
       const db = this.#db;
-      await db.transaction('rw', db.keys, db.outbox, db.meta, async () => {
+      await db.transaction('rw', db.keys, db.meta, async () => {
         await db.keys.clear();
-        await db.outbox.filter((row) => row.secret !== null).delete();
         await db.meta.bulkDelete(['vault', 'unlock']);
       });
     });
@@ -288,19 +282,16 @@ export class Vault {
         const newMeta = sealVaultMeta(kek, newKey, salt, this.#kdf, meta.createdAt);
         clean(kek);
         const db = this.#db;
-        const [keys, outbox] = await Promise.all([db.keys.toArray(), db.outbox.toArray()]);
-        const newKeys = keys.map((r) => reseal(r, { nonce: r.nonce, ciphertext: r.ciphertext }, keyAd(r), oldKey, newKey));
-        const newOutbox = outbox.map((r) => (r.secret ? reseal(r, r.secret, outboxAd(r), oldKey, newKey) : r));
+        const keys = await db.keys.toArray();
+        const newKeys = keys.map((r) => reseal(r, oldKey, newKey));
         await this.#hooks.passphraseChangeBeforeCommit?.();
-        await db.transaction('rw', db.keys, db.outbox, db.meta, async () => {
-          const [current, keysNow, outboxNow] = await Promise.all([db.meta.get('vault'), db.keys.toArray(), db.outbox.toArray()]);
+        await db.transaction('rw', db.keys, db.meta, async () => {
+          const [current, keysNow] = await Promise.all([db.meta.get('vault'), db.keys.toArray()]);
           const unchanged =
             current?.name === 'vault' && current.keyId === meta.keyId &&
-            keysNow.length === keys.length && keysNow.every((r, i) => r.id === keys[i].id && sameSealed(r, keys[i])) &&
-            outboxNow.length === outbox.length && outboxNow.every((r, i) => r.id === outbox[i].id && sameSealed(r.secret, outbox[i].secret));
+            keysNow.length === keys.length && keysNow.every((r, i) => r.id === keys[i].id && sameNonce(r, keys[i]));
           if (!unchanged) throw new VaultError('vault_changed', 'The vault changed during the passphrase change; try again.');
           await db.keys.bulkPut(newKeys);
-          await db.outbox.bulkPut(newOutbox);
           await db.meta.bulkPut([newMeta, { name: 'unlock', failedAttempts: 0, lockedOutUntil: 0 }]);
         });
         this.#adopt(newKey);
@@ -403,47 +394,26 @@ export class Vault {
 
   // --- outbox ----------------------------------------------------------------------------
 
-  /** Queues an action; returns its idempotency key. A secret needs the vault unlocked. */
+  /** Queues an action (no secrets: the outbox is plaintext); returns its idempotency key. Needs no unlock. */
   enqueue(entry: OutboxEntryInput): Promise<string> {
     return this.#exclusive(async () => {
       const id = entry.idempotencyKey ?? crypto.randomUUID();
-      const fields = { id, kind: entry.kind, deviceId: entry.deviceId };
-      let secret: Sealed | null = null;
-      if (entry.secret !== undefined) {
-        const plaintext = utf8(entry.secret);
-        secret = seal(this.#requireKey(), plaintext, outboxAd(fields));
-        clean(plaintext);
-      }
       const now = this.#now();
       const db = this.#db;
       await db.transaction('rw', db.outbox, async () => {
         if (await db.outbox.get(id)) return;
-        await db.outbox.add({ ...fields, payload: { ...entry.payload }, secret, createdAt: now, attempts: 0, nextAttemptAt: now, lastError: null });
+        await db.outbox.add({ id, kind: entry.kind, deviceId: entry.deviceId, payload: { ...entry.payload }, createdAt: now, attempts: 0, nextAttemptAt: now, lastError: null });
       });
       return id;
     });
   }
 
-  /**
-   * Entries whose retry time has come, oldest first. Secrets are decrypted; entries with a
-   * secret are left out while the vault is locked (they cannot be sent), as are corrupt ones.
-   */
+  /** Entries whose retry time has come, oldest first (readable while locked). */
   due(limit = 50): Promise<OutboxItem[]> {
     return this.#exclusive(async () => {
       const rows = await this.#db.outbox.where('nextAttemptAt').belowOrEqual(this.#now()).toArray();
       rows.sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.createdAt - b.createdAt);
-      const items: OutboxItem[] = [];
-      for (const r of rows) {
-        if (items.length >= limit) break;
-        if (!r.secret) {
-          items.push({ ...r, secret: null });
-          continue;
-        }
-        if (!this.#dataKey) continue;
-        const plaintext = tryOpen(this.#dataKey, r.secret, outboxAd(r));
-        if (plaintext) items.push({ ...r, secret: fromUtf8(plaintext) });
-      }
-      return items;
+      return rows.slice(0, limit);
     });
   }
 
@@ -467,11 +437,12 @@ export class Vault {
   }
 }
 
-/** The same record sealed under the new data key; a record that is already corrupt is kept as it is. */
-function reseal<R extends { id: string }>(record: R, sealed: Sealed, ad: Uint8Array, oldKey: Uint8Array, newKey: Uint8Array): R {
-  const plaintext = tryOpen(oldKey, sealed, ad);
+/** The same key record sealed under the new data key; a record that is already corrupt is kept as it is. */
+function reseal(record: KeyRecord, oldKey: Uint8Array, newKey: Uint8Array): KeyRecord {
+  const ad = keyAd(record);
+  const plaintext = tryOpen(oldKey, record, ad);
   if (!plaintext) return record;
   const next = seal(newKey, plaintext, ad);
   clean(plaintext);
-  return 'secret' in record ? { ...record, secret: next } : { ...record, ...next };
+  return { ...record, ...next };
 }

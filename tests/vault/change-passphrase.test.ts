@@ -9,22 +9,20 @@ const KEYS = Array.from({ length: 7 }, (_, i) => ({
   version: 1,
   key: `luks-key-${i}-${'x'.repeat(20)}`,
 }));
-const SECRET = 'AU2APHMKWBGXPWKXM3X3VAPY';
 
 async function populatedVault(name: string, beforeCommit?: () => Promise<void>) {
   const vault = await openTestVault(name, { testHooks: { passphraseChangeBeforeCommit: beforeCommit } });
   await vault.setup(PASSPHRASE);
   for (const k of KEYS) await vault.putKey(k);
-  await vault.enqueue({ kind: 'store_key', deviceId: 'dev-0', payload: { volumeId: 'vol-0' }, secret: SECRET, idempotencyKey: 'store-1' });
+  await vault.enqueue({ kind: 'offline_reveal', deviceId: 'dev-0', payload: { volumeId: 'vol-0', version: 1 }, idempotencyKey: 'reveal-1' });
   return vault;
 }
 
 async function storedNonces(name: string): Promise<string[]> {
   const db = rawDb(name);
   const keys = await db.keys.toArray();
-  const outbox = await db.outbox.toArray();
   db.close();
-  return [...keys.map((r) => Buffer.from(r.nonce).toString('hex')), ...outbox.map((r) => Buffer.from(r.secret?.nonce ?? []).toString('hex'))];
+  return keys.map((r) => Buffer.from(r.nonce).toString('hex'));
 }
 
 /** A fresh Vault on the same database (as after a service-worker restart) that must open with `passphrase` and read everything. */
@@ -33,7 +31,8 @@ async function expectReadableWith(name: string, passphrase: string, rejected: st
   await expectVaultError(vault.unlock(rejected), 'wrong_passphrase');
   await vault.unlock(passphrase);
   for (const k of KEYS) expect((await vault.getKey(k.deviceId, k.volumeId))?.key).toBe(k.key);
-  expect((await vault.due()).map((e) => e.secret)).toEqual([SECRET]);
+  // The offline-reveal report (plaintext) is untouched by any change.
+  expect((await vault.due()).map((e) => [e.id, e.payload])).toEqual([['reveal-1', { volumeId: 'vol-0', version: 1 }]]);
   vault.close();
 }
 

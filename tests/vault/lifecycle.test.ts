@@ -142,14 +142,13 @@ describe('vault setup and unlock', () => {
 });
 
 describe('reset after a forgotten passphrase', () => {
-  it('deletes the cached keys, the passphrase, the lockout and queued secrets; keeps device statuses and offline-reveal reports', async () => {
+  it('deletes the cached keys, the passphrase and the lockout; keeps device statuses and offline-reveal reports', async () => {
     const clock = testClock();
     const name = freshDbName();
     const vault = await openTestVault(name, { now: clock.now });
     await vault.setup(PASSPHRASE);
     await vault.putDevices([device('d1', 'Corporate Mac')]);
     await vault.putKey({ deviceId: 'd1', volumeId: 'v1', kind: 'filevault', version: 1, key: KEY });
-    await vault.enqueue({ kind: 'store_key', deviceId: 'd1', payload: { volumeId: 'v1' }, secret: KEY, idempotencyKey: 'store-1' });
     await vault.enqueue({ kind: 'offline_reveal', deviceId: 'd1', payload: { volumeId: 'v1', version: 1 }, idempotencyKey: 'reveal-1' });
     vault.lock();
     for (const guess of ['a wrong one', 'another one', 'third guess']) await expectVaultError(vault.unlock(guess), 'wrong_passphrase');
