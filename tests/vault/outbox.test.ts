@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exponentialBackoff } from '../../lib/vault/index.ts';
-import { expectVaultError, freshDbName, openTestVault, PASSPHRASE, rawDb, testClock } from './helpers.ts';
+import { freshDbName, openTestVault, PASSPHRASE, rawDb, testClock } from './helpers.ts';
 
 describe('outbox', () => {
   it('queues offline reveals while locked, once per idempotency key', async () => {
