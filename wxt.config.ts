@@ -1,6 +1,7 @@
 import { defineConfig } from 'wxt';
 import preact from '@preact/preset-vite';
 import { CHROME_EXTENSION_PUBLIC_KEY, FIREFOX_GECKO_ID } from './lib/extension-identity.ts';
+import { messageTableFiles } from './lib/i18n/extension/table-files.ts';
 
 /** Loopback origins (any port) are granted at install for the embedded service and the demo. */
 const LOOPBACK = ['http://127.0.0.1/*', 'http://localhost/*'];
@@ -9,6 +10,8 @@ export default defineConfig({
   modules: ['@wxt-dev/webextension-polyfill'],
   manifestVersion: 3,
   vite: () => ({ plugins: [preact()] }),
+  // Each locale's extension messages as `i18n/<locale>.json`: a context loads only the one it shows.
+  hooks: { 'build:publicAssets': (_wxt, files) => void files.push(...messageTableFiles()) },
   manifest: ({ browser }) => ({
     name: '__MSG_extName__',
     description: '__MSG_extDescription__',

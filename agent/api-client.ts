@@ -1,19 +1,19 @@
 /**
- * HTTP client for the agent API (`/api/v1/agent/*`, lib/api/contract.ts), authenticated with
- * the device credential (Bearer). Network failures, 5xx and 429 answers are retried with
+ * HTTP client for the agent API (`/api/v1/agent/*`), calling the endpoints as the table
+ * describes them (lib/api/endpoints.ts) and checking every answer against it; authenticated
+ * with the device credential (Bearer). Network failures, 5xx and 429 answers are retried with
  * exponential backoff and jitter; other 4xx answers fail at once with the service's own
  * (localized) message. Errors name the service's address and what went wrong, never a request
  * body (which may hold keys) or the credential. A new credential the service hands out at
  * check-in (automatic rotation) is stored through `onNewCredential` and used from then on.
  */
 import type { z } from 'zod';
-import {
-  AgentTask as AgentTaskSchema, CheckinResponse, EnrollResponse, EscrowPendingResponse, VerificationKeyResponse,
-  type AgentVolumeReport, type AgentTask,
-} from '../lib/api/contract.ts';
+import type { AgentVolumeReport, AgentTask } from '../lib/api/contract.ts';
 import type {
   CompleteOperationRequest, EnrollRequest, EscrowPendingRequest, StartEscrowRequest, UploadProtectorsRequest, VerificationResultRequest,
 } from '../lib/api/contract.ts';
+import { agentEndpoints, type EndpointAnswer, type EndpointRequest, type EndpointSpec } from '../lib/api/endpoints.ts';
+import { prepareRequest, type AnyEndpointRequest } from '../lib/api/request.ts';
 
 export type Checkin = { tasks: AgentTask[]; nextCheckinSeconds: number; verifyVolumes: string[] };
 
@@ -59,12 +59,27 @@ export class AgentNetworkError extends Error {
   override name = 'AgentNetworkError';
 }
 
-type Call = { serverUrl: string; path: string; body: unknown; credential?: string; retry?: RetryPolicy };
+/** The service answered success with something the contract does not allow. */
+export class AgentAnswerError extends Error {
+  override name = 'AgentAnswerError';
+}
 
-async function postJson(call: Call): Promise<unknown> {
-  const retry = call.retry ?? DEFAULT_RETRY;
-  const url = new URL(`/api/v1/agent/${call.path}`, call.serverUrl);
+type Connection = { serverUrl: string; credential?: string; retry?: RetryPolicy };
+
+/** How errors name a request: its path under the agent API (`POST checkin`), never its body. */
+function requestLabel(method: string, path: string): string {
+  const agentPrefix = '/api/v1/agent/';
+  return `${method} ${path.startsWith(agentPrefix) ? path.slice(agentPrefix.length) : path}`;
+}
+
+/** Calls one endpoint of the table; network failures, 5xx and 429 are retried, other refusals thrown as `AgentApiError`. */
+async function callEndpoint<E extends EndpointSpec>(connection: Connection, endpoint: E, request: EndpointRequest<E>): Promise<EndpointAnswer<E>>;
+async function callEndpoint(connection: Connection, endpoint: EndpointSpec, request: AnyEndpointRequest): Promise<unknown> {
+  const retry = connection.retry ?? DEFAULT_RETRY;
+  const prepared = prepareRequest(endpoint, request);
+  const url = new URL(prepared.path, connection.serverUrl);
   const where = url.origin;
+  const label = requestLabel(prepared.method, url.pathname);
   let lastProblem = '';
   let serverErrors = 0;
   for (let attempt = 0; attempt < retry.attempts; attempt++) {
@@ -72,32 +87,49 @@ async function postJson(call: Call): Promise<unknown> {
     let response: Response;
     try {
       response = await fetch(url, {
-        method: 'POST',
+        method: prepared.method,
         headers: {
-          'content-type': 'application/json',
+          ...(prepared.body === undefined ? {} : { 'content-type': 'application/json' }),
           accept: 'application/json',
-          ...(call.credential ? { authorization: `Bearer ${call.credential}` } : {}),
+          ...(connection.credential ? { authorization: `Bearer ${connection.credential}` } : {}),
         },
-        body: JSON.stringify(call.body),
+        body: prepared.body,
       });
     } catch (error) {
       lastProblem = networkProblem(error);
       continue;
     }
     const text = await response.text();
-    if (response.ok) return text === '' ? null : (JSON.parse(text) as unknown);
+    if (response.ok) return answerOf(endpoint, response.status, text, where, label);
     if (response.status >= 500 || response.status === 429) {
       serverErrors += 1;
       lastProblem = response.status === 429 ? 'HTTP 429 (too many requests)' : `HTTP ${response.status} (a server error)`;
       continue;
     }
     const { code, message } = errorOf(text);
-    throw new AgentApiError(response.status, code, `the Keyward service at ${where} refused POST ${call.path}: ${message || code} (HTTP ${response.status}, ${code})`, message);
+    throw new AgentApiError(response.status, code, `the Keyward service at ${where} refused ${label}: ${message || code} (HTTP ${response.status}, ${code})`, message);
   }
   if (serverErrors > 0) {
-    throw new AgentNetworkError(`the Keyward service at ${where} answered POST ${call.path} with ${lastProblem}, ${retry.attempts} attempts in a row; it is running but failing: try again later, or ask IT to check the service's log`);
+    throw new AgentNetworkError(`the Keyward service at ${where} answered ${label} with ${lastProblem}, ${retry.attempts} attempts in a row; it is running but failing: try again later, or ask IT to check the service's log`);
   }
   throw new AgentNetworkError(`cannot reach the Keyward service at ${where} (${lastProblem}) after ${retry.attempts} attempts; check the address and the network`);
+}
+
+/**
+ * A success answer checked against the endpoint's schema. One that does not fit is not a
+ * refusal (the request may have been carried out), so it is an `AgentAnswerError`, whose
+ * message never repeats the answer (it may hold a key).
+ */
+function answerOf(endpoint: EndpointSpec, status: number, text: string, where: string, label: string): unknown {
+  let body: unknown = null;
+  try {
+    body = text === '' ? null : JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const parsed = body === undefined ? null : endpoint.response.schema.safeParse(body ?? {});
+  if (parsed?.success) return parsed.data;
+  throw new AgentAnswerError(`the Keyward service at ${where} answered ${label} (HTTP ${status}) with something this agent does not understand; is it a Keyward service of a matching version?`);
 }
 
 /** Node's fetch says only "fetch failed"; the reason (refused, unknown host, TLS) is in its cause. */
@@ -142,7 +174,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 export async function enrollDevice(serverUrl: string, request: z.input<typeof EnrollRequest>, retry?: RetryPolicy): Promise<{ deviceId: string; credential: string }> {
-  return EnrollResponse.parse(await postJson({ serverUrl, path: 'enroll', body: request, retry }));
+  return callEndpoint({ serverUrl, retry }, agentEndpoints.enroll, { body: request });
 }
 
 export type HttpAgentApiOptions = {
@@ -155,10 +187,11 @@ export type HttpAgentApiOptions = {
 
 export function httpAgentApi(options: HttpAgentApiOptions): AgentApi {
   let credential = options.credential;
-  const call = (path: string, body: unknown) => postJson({ serverUrl: options.serverUrl, retry: options.retry, credential, path, body });
+  const connection = (): Connection => ({ serverUrl: options.serverUrl, retry: options.retry, credential });
+  const api = agentEndpoints;
   return {
     async checkin(volumes, inHand) {
-      const answer = CheckinResponse.parse(await call('checkin', { volumes, ...(inHand ? { inHand } : {}) }));
+      const answer = await callEndpoint(connection(), api.checkin, { body: { volumes, ...(inHand ? { inHand } : {}) } });
       if (answer.credential) {
         // Saved first: if the agent dies now, the old credential still works until the new one is used.
         options.onNewCredential?.(answer.credential);
@@ -167,22 +200,22 @@ export function httpAgentApi(options: HttpAgentApiOptions): AgentApi {
       return { tasks: answer.tasks, nextCheckinSeconds: answer.nextCheckinSeconds, verifyVolumes: answer.verifyVolumes };
     },
     async escrowPending(operationId, body) {
-      return EscrowPendingResponse.parse(await call(`operations/${encodeURIComponent(operationId)}/escrow`, body));
+      return callEndpoint(connection(), api.escrowPending, { params: { id: operationId }, body });
     },
     async complete(operationId, body) {
-      await call(`operations/${encodeURIComponent(operationId)}/complete`, body);
+      await callEndpoint(connection(), api.complete, { params: { id: operationId }, body });
     },
     async uploadProtectors(body) {
-      await call('protectors', body);
+      await callEndpoint(connection(), api.uploadProtectors, { body });
     },
     async startEscrow(body) {
-      return AgentTaskSchema.parse(await call('operations', body));
+      return callEndpoint(connection(), api.startEscrow, { body });
     },
     async verificationKey(volumeRef) {
-      return VerificationKeyResponse.parse(await call('verification/key', { volumeRef }));
+      return callEndpoint(connection(), api.verificationKey, { body: { volumeRef } });
     },
     async reportVerification(body) {
-      await call('verification/result', body);
+      await callEndpoint(connection(), api.reportVerification, { body });
     },
   };
 }

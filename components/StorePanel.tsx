@@ -3,12 +3,14 @@
  * under the confirm field when they differ (nothing is sent), then Save. What happens next
  * ("Saving…", then M4, or M3 with its cause) is shown by the page's live part, the one
  * place outcomes are written (page-state.ts), so panel and page cannot disagree; toast M2
- * when the request could not be submitted at all.
+ * when the service refused the request, or that the service could not be reached (nothing
+ * was stored, nothing happened on the device) when it did not answer.
  */
 import type { ComponentChildren, RefObject } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import type { KeyKind } from '../lib/api/contract.ts';
-import { describeKeyError, parseRecoveryKey } from '../lib/keys/index.ts';
+import { parseRecoveryKey } from '../lib/keys/index.ts';
+import { keyErrorMessage, type KeyErrorMessage } from '../lib/keys/key-error-message.ts';
 import { pageStateChanged } from './page-state.ts';
 import { sendMessage } from './send.ts';
 import { useVolumes, VolumePicker } from './VolumePicker.tsx';
@@ -49,16 +51,17 @@ export function StorePanel({ deviceId, kind }: { deviceId: string; kind: KeyKind
   const [confirmBlurred, setConfirmBlurred] = useState(false);
   const [attempted, setAttempted] = useState(false);
   const [phase, setPhase] = useState<Phase>('editing');
-  const [toast, setToast] = useState<string | null>(null);
+  const [toast, setToast] = useState<{ kind: 'M2' | 'unreachable'; text: string } | null>(null);
   const keyInput = useRef<HTMLInputElement>(null);
   const confirmInput = useRef<HTMLInputElement>(null);
   const { volumes, volumeId, choose } = useVolumes(deviceId);
 
   const parsed = key ? parseRecoveryKey(kind, key) : null;
   const parsedConfirm = confirmKey ? parseRecoveryKey(kind, confirmKey) : null;
+  const describe = (message: KeyErrorMessage) => text(message.id, message.params);
   const keyError = parsed && !parsed.ok && (attempted || keyBlurred || LIVE_ERRORS.has(parsed.error.code))
-    ? describeKeyError(locale, kind, parsed.error)
-    : attempted && !key ? describeKeyError(locale, kind, { code: 'empty' }) : null;
+    ? describe(keyErrorMessage(locale, kind, parsed.error))
+    : attempted && !key ? describe(keyErrorMessage(locale, kind, { code: 'empty' })) : null;
   const same = parsed?.ok && parsedConfirm?.ok ? parsed.normalized === parsedConfirm.normalized : key.trim() === confirmKey.trim();
   const showMismatch = !same && (attempted || (confirmBlurred && confirmKey.length > 0));
 
@@ -94,15 +97,16 @@ export function StorePanel({ deviceId, kind }: { deviceId: string; kind: KeyKind
       return;
     }
     setPhase('editing');
-    setToast(reply ? `${text('flow.M2.here')} ${failureText(text, reply.error)}` : text('flow.M2.here'));
+    if (reply?.error.code === 'network') setToast({ kind: 'unreachable', text: text('flow.store_unreachable') });
+    else setToast({ kind: 'M2', text: reply ? `${text('flow.M2.here')} ${failureText(text, reply.error)}` : text('flow.M2.here') });
   }
 
   const busy = phase === 'saving';
   return (
     <section class="kw-panel" aria-label={text('ui.store_key')} data-keyward-store="">
       {toast && (
-        <div class="kw-toast" role="alert" data-keyward-toast="M2">
-          <span>{toast}</span>
+        <div class="kw-toast" role="alert" data-keyward-toast={toast.kind}>
+          <span>{toast.text}</span>
           <button type="button" class="kw-link" onClick={() => setToast(null)}>{text('portal.toast_dismiss')}</button>
         </div>
       )}

@@ -6,9 +6,9 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { useVaultProgress } from './progress.ts';
 import { sendMessage } from './send.ts';
 import { failureText, useLocale, useText } from './text.tsx';
-import type { MessageId } from '../lib/i18n/index.ts';
+import type { ExtensionMessageId } from '../lib/i18n/extension/en.ts';
 
-export function UnlockForm({ onUnlocked, prompt, autoFocus = true }: { onUnlocked: () => void; prompt: MessageId; autoFocus?: boolean }) {
+export function UnlockForm({ onUnlocked, prompt, autoFocus = true }: { onUnlocked: () => void; prompt: ExtensionMessageId; autoFocus?: boolean }) {
   const text = useText();
   const locale = useLocale();
   const [passphrase, setPassphrase] = useState('');

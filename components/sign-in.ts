@@ -10,7 +10,7 @@
  *   because Firefox may suspend an idle background page during a slow sign-in.
  */
 import { browser } from 'wxt/browser';
-import { readAuthorizationResponse } from '../lib/client/oauth.ts';
+import { readAuthorizationResponse } from '../lib/client/authorization-response.ts';
 import type { Failure } from '../lib/client/messages.ts';
 import { sendMessage } from './send.ts';
 

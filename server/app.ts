@@ -17,12 +17,10 @@ import { refuseCrossOrigin } from './http/origin-check.ts';
 import { apiRoutes } from './routes/api.ts';
 import { agentRoutes } from './routes/agent.ts';
 import { oauthTokenRoutes } from './routes/oauth-token.ts';
+import { isJsonApiPath } from '../lib/api/endpoints.ts';
 import { portalRoutes } from './portal/routes.ts';
 import { renderErrorPage } from './portal/error-page.ts';
 
-function wantsJson(path: string): boolean {
-  return path.startsWith('/api/') || path === '/oauth/token';
-}
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -50,14 +48,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }),
   );
 
-  app.route('/api/v1/agent', agentRoutes(deps));
-  app.route('/api/v1', apiRoutes(deps, limiter, refusals));
-  app.route('/oauth', oauthTokenRoutes(deps));
+  // The JSON endpoints carry their full paths (lib/api/endpoints.ts).
+  app.route('/', agentRoutes(deps));
+  app.route('/', apiRoutes(deps, limiter, refusals));
+  app.route('/', oauthTokenRoutes(deps));
   app.route('/', portalRoutes(deps, limiter, refusals));
 
   app.notFound((c) => {
     const locale = c.get('locale');
-    if (wantsJson(c.req.path)) return c.json(errorBody(locale, 'not_found'), 404);
+    if (isJsonApiPath(c.req.path)) return c.json(errorBody(locale, 'not_found'), 404);
     return c.html(renderErrorPage(c, 404, 'not_found'), 404);
   });
 
@@ -67,7 +66,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     if (!failure) console.error(`keyward: ${c.req.method} ${c.req.path} failed:`, err instanceof Error ? err.message : String(err));
     const status = failure?.status ?? 500;
     const code = failure?.code ?? 'internal_error';
-    const res = await (wantsJson(c.req.path)
+    const res = await (isJsonApiPath(c.req.path)
       ? c.json(errorBody(locale, code, { field: failure?.field, params: failure?.params, detail: failure?.detail }), status)
       : c.html(renderErrorPage(c, status, code, failure?.detail), status));
     for (const [name, value] of Object.entries(failure?.headers ?? {})) res.headers.set(name, value);

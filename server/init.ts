@@ -14,6 +14,7 @@ import { nowIso } from './deps.ts';
 import { appendAudit } from './audit.ts';
 import { hashPassword } from './crypto/secrets.ts';
 import { isDemoAccount } from './demo-accounts.ts';
+import { NEW_ORG_POLICY } from './org-defaults.ts';
 
 /** The shortest first-admin password accepted (NIST SP 800-63B asks for at least 8; an admin can reveal keys). */
 export const MIN_ADMIN_PASSWORD = 12;
@@ -50,8 +51,7 @@ export async function initOrganisation(deps: AppDeps, input: InitInput): Promise
       await trx.updateTable('org').set({ name: input.orgName.trim(), support_contact: input.supportContact.trim() }).where('id', '=', orgId).execute();
     } else {
       await trx.insertInto('org').values({
-        id: orgId, name: input.orgName.trim(), support_contact: input.supportContact.trim(), escrow_enabled: 1, rotate_after_reveal: 1,
-        checkin_threshold_minutes: 60 * 24, offline_cache: 'keys', created_at: at,
+        id: orgId, name: input.orgName.trim(), support_contact: input.supportContact.trim(), ...NEW_ORG_POLICY, created_at: at,
       }).execute();
     }
     const userId = randomUUID();

@@ -1,57 +1,113 @@
 /**
- * The OpenAPI 3.1 document for `/api/v1` (served at `/api/v1/openapi.json`), generated from
- * the contract's zod schemas so it cannot drift from what the service validates.
+ * The OpenAPI 3.1 document (served at `/api/v1/openapi.json`), generated from the endpoint
+ * table (lib/api/endpoints.ts) — the same table the routes are mounted from and the clients
+ * call through — so it cannot drift from what the service answers. Schemas exported by name
+ * from lib/api/contract.ts are components under that name; others are written inline.
  */
 import { z } from 'zod';
-import {
-  ApiError, AuditList, AuditQuery, CheckinRequest, CheckinResponse, CompleteOperationRequest, Device, DeviceList, EnrollRequest, EnrollResponse,
-  EscrowPendingRequest, EscrowPendingResponse, Me, OfflineRevealReport, OfflineRevealResponse, Operation, RevealedKey, RevealRequest,
-  StoreKeyRequest, TokenResponse, UploadProtectorsRequest,
-  AgentTask, StartEscrowRequest, VerificationKeyRequest, VerificationKeyResponse, VerificationResultRequest,
-} from '../lib/api/contract.ts';
+import * as contract from '../lib/api/contract.ts';
+import { allEndpoints, ERROR_ANSWER, type AuthKind, type EndpointName, type EndpointSpec } from '../lib/api/endpoints.ts';
 
-const schemas = {
-  ApiError, AuditList, AuditQuery, CheckinRequest, CheckinResponse, CompleteOperationRequest, Device, DeviceList, EnrollRequest, EnrollResponse,
-  EscrowPendingRequest, EscrowPendingResponse, Me, OfflineRevealReport, OfflineRevealResponse, Operation, RevealedKey, RevealRequest,
-  StoreKeyRequest, TokenResponse, UploadProtectorsRequest,
-  AgentTask, StartEscrowRequest, VerificationKeyRequest, VerificationKeyResponse, VerificationResultRequest,
+/** Where the document is served (the one JSON route under `/api/` that is not in the table: it describes the table). */
+export const OPENAPI_DOCUMENT_PATH = '/api/v1/openapi.json';
+
+type JsonObject = { [key: string]: unknown };
+
+/** One line per endpoint for readers of the document (kept here, out of the extension's bundle). */
+const SUMMARIES: Record<EndpointName, string> = {
+  me: 'The signed-in user and organisation',
+  setLocale: 'Save the person\'s language for portal and extension; null follows the browser again',
+  listDevices: 'Own devices, or with ?cursor= only those changed since an earlier answer; IT: ?scope=all pages through the fleet (after=next) with the console\'s filters',
+  getDevice: 'One device',
+  storeKey: 'Store a personal recovery key (candidate; the device verifies and rotates it)',
+  revealKey: 'Reveal the escrowed key (audited; rate limited)',
+  rotateKey: 'Ask the device to rotate the key of a volume (default: its first)',
+  checkAccess: 'Ask the device to check in now; answers the device',
+  listAudit: 'Audit events, newest first, one page at a time (admins: all; owners: their devices; helpdesk: 403 forbidden). Filters deviceId, actorId, action, from (inclusive), to (exclusive; a date alone includes that day); page on with before=nextCursor; limit up to 200',
+  reportOfflineReveals: 'Report reveals done offline from the vault (rate limited). Each entry must be a key version the caller revealed online, at a time between that reveal and now; any other entry refuses the whole report (400 offline_reveal_invalid, field reveals.<index>.<field>)',
+  token: 'Token endpoint (form or JSON): authorization_code with code_verifier, or refresh_token',
+  enroll: 'Enroll a device with a one-time token',
+  checkin: 'Check in; receive tasks',
+  escrowPending: 'Escrow a new key as pending before it touches the disk',
+  complete: 'Report the outcome of an operation',
+  uploadProtectors: 'Upload keys already on the disk (BitLocker protectors)',
+  startEscrow: 'Start escrowing a new key of the agent\'s own for a volume (enrollment, repair); the task is handed to the caller',
+  verificationKey: 'The escrowed key of a volume, for the device\'s full check (audited as a device verification)',
+  reportVerification: 'Whether the escrowed key opened the volume',
 };
-type SchemaName = keyof typeof schemas;
+const summaryOf: Readonly<Record<string, string | undefined>> = SUMMARIES;
 
-function ref(name: SchemaName) {
-  return { $ref: `#/components/schemas/${name}` };
+const SECURITY: Record<AuthKind, JsonObject[]> = {
+  'user-bearer': [{ accessToken: [] }],
+  'agent-credential': [{ agentCredential: [] }],
+  'enrollment-token': [],
+  none: [],
+};
+
+const PATH_PARAM = /:([A-Za-z][A-Za-z0-9]*)/g;
+
+/** `/api/v1/devices/:id` → `/api/v1/devices/{id}`. */
+export function openApiPath(path: string): string {
+  return path.replace(PATH_PARAM, '{$1}');
 }
 
-/** Query parameters described by a zod object (each optional one as `required: false`). */
-function queryParameters(schema: z.ZodObject) {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, unknown>; required?: string[] };
-  return Object.entries(json.properties ?? {}).map(([name, property]) => ({ name, in: 'query', required: json.required?.includes(name) ?? false, schema: property }));
+function jsonSchema(schema: z.ZodType): JsonObject {
+  const { $schema: _ignored, ...json } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  return json;
 }
 
-function op(summary: string, auth: 'user' | 'agent' | 'none', ok: { status: number; schema: SchemaName | null }, body?: SchemaName, query?: z.ZodObject) {
+/** The contract's exported schemas, by the name they are exported under (the first, if one has two). */
+function contractSchemaNames(): Map<z.ZodType, string> {
+  const names = new Map<z.ZodType, string>();
+  for (const [name, value] of Object.entries(contract)) {
+    if (value instanceof z.ZodType && !names.has(value)) names.set(value, name);
+  }
+  return names;
+}
+
+function buildDocument(): JsonObject {
+  const names = contractSchemaNames();
+  const components: Record<string, JsonObject> = {};
+
+  function schemaRef(schema: z.ZodType): JsonObject {
+    const name = names.get(schema);
+    if (!name) return jsonSchema(schema);
+    components[name] ??= jsonSchema(schema);
+    return { $ref: `#/components/schemas/${name}` };
+  }
+
+  function parameters(endpoint: EndpointSpec): JsonObject[] {
+    const inPath = [...endpoint.path.matchAll(PATH_PARAM)].map((match) => ({ name: match[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const query = endpoint.query ? jsonSchema(endpoint.query) : {};
+    const properties = query.properties !== null && typeof query.properties === 'object' ? Object.entries(query.properties) : [];
+    const required = Array.isArray(query.required) ? query.required : [];
+    const inQuery = properties.map(([name, schema]) => ({ name, in: 'query', required: required.includes(name), schema }));
+    return [...inPath, ...inQuery];
+  }
+
+  function operation(name: string, endpoint: EndpointSpec): JsonObject {
+    const params = parameters(endpoint);
+    const body = endpoint.body;
+    const bodySchema = body ? schemaRef(body.schema) : null;
+    const mediaTypes = body?.encoding === 'json-or-form' ? ['application/json', 'application/x-www-form-urlencoded'] : ['application/json'];
+    return {
+      summary: summaryOf[name] ?? name,
+      ...(params.length > 0 ? { parameters: params } : {}),
+      security: SECURITY[endpoint.auth],
+      ...(bodySchema ? { requestBody: { required: !body?.optional, content: Object.fromEntries(mediaTypes.map((type) => [type, { schema: bodySchema }])) } } : {}),
+      responses: {
+        [endpoint.response.status]: { description: 'OK', content: { 'application/json': { schema: schemaRef(endpoint.response.schema) } } },
+        '4XX': { description: 'Error (localized message)', content: { 'application/json': { schema: schemaRef(ERROR_ANSWER) } } },
+      },
+    };
+  }
+
+  const paths: Record<string, Record<string, JsonObject>> = {};
+  for (const [name, endpoint] of Object.entries(allEndpoints)) {
+    const path = openApiPath(endpoint.path);
+    paths[path] = { ...paths[path], [endpoint.method.toLowerCase()]: operation(name, endpoint) };
+  }
   return {
-    summary,
-    ...(query ? { parameters: queryParameters(query) } : {}),
-    ...(auth === 'none' ? { security: [] } : { security: [{ [auth === 'user' ? 'accessToken' : 'agentCredential']: [] }] }),
-    ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: ref(body) } } } } : {}),
-    responses: {
-      [ok.status]: { description: 'OK', ...(ok.schema ? { content: { 'application/json': { schema: ref(ok.schema) } } } : {}) },
-      '4XX': { description: 'Error (localized message)', content: { 'application/json': { schema: ref('ApiError') } } },
-    },
-  };
-}
-
-let cached: unknown = null;
-
-export function openApiDocument(): unknown {
-  if (cached) return cached;
-  const components = Object.fromEntries(
-    Object.entries(schemas).map(([name, schema]) => {
-      const { $schema: _ignored, ...json } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-      return [name, json];
-    }),
-  );
-  cached = {
     openapi: '3.1.0',
     info: { title: 'Keyward escrow service', version: '1' },
     components: {
@@ -61,36 +117,13 @@ export function openApiDocument(): unknown {
         agentCredential: { type: 'http', scheme: 'bearer', description: 'Per-device agent credential from enrollment' },
       },
     },
-    paths: {
-      '/api/v1/me': { get: op('The signed-in user and organisation', 'user', { status: 200, schema: 'Me' }) },
-      '/api/v1/devices': { get: op('Own devices (IT: ?scope=all); ?cursor= for changes since an earlier answer', 'user', { status: 200, schema: 'DeviceList' }) },
-      '/api/v1/devices/{id}': { get: op('One device', 'user', { status: 200, schema: 'Device' }) },
-      '/api/v1/devices/{id}/keys': { post: op('Store a personal recovery key (candidate; the device verifies and rotates it)', 'user', { status: 202, schema: 'Operation' }, 'StoreKeyRequest') },
-      '/api/v1/devices/{id}/reveal': { post: op('Reveal the escrowed key (audited)', 'user', { status: 200, schema: 'RevealedKey' }, 'RevealRequest') },
-      '/api/v1/devices/{id}/rotate': { post: op('Ask the device to rotate its key', 'user', { status: 202, schema: 'Operation' }) },
-      '/api/v1/devices/{id}/check-access': { post: op('Ask the device to check in now', 'user', { status: 202, schema: 'Device' }) },
-      '/api/v1/audit': {
-        get: op(
-          'Audit events, newest first, one page at a time (admins: all; owners: their devices; helpdesk: 403 forbidden). Filters deviceId, actorId, action, from (inclusive), to (exclusive; a date alone includes that day); page on with before=nextCursor; limit up to 200',
-          'user', { status: 200, schema: 'AuditList' }, undefined, AuditQuery,
-        ),
-      },
-      '/api/v1/audit/offline-reveals': {
-        post: op(
-          'Report reveals done offline from the vault (rate limited). Each entry must be a key version the caller revealed online, at a time between that reveal and now; any other entry refuses the whole report (400 offline_reveal_invalid, field reveals.<index>.<field>)',
-          'user', { status: 200, schema: 'OfflineRevealResponse' }, 'OfflineRevealReport',
-        ),
-      },
-      '/oauth/token': { post: op('Token endpoint (form or JSON): authorization_code with code_verifier, or refresh_token', 'none', { status: 200, schema: 'TokenResponse' }) },
-      '/api/v1/agent/enroll': { post: op('Enroll a device with a one-time token', 'none', { status: 201, schema: 'EnrollResponse' }, 'EnrollRequest') },
-      '/api/v1/agent/checkin': { post: op('Check in; receive tasks', 'agent', { status: 200, schema: 'CheckinResponse' }, 'CheckinRequest') },
-      '/api/v1/agent/operations/{id}/escrow': { post: op('Escrow a new key as pending before it touches the disk', 'agent', { status: 201, schema: 'EscrowPendingResponse' }, 'EscrowPendingRequest') },
-      '/api/v1/agent/operations/{id}/complete': { post: op('Report the outcome of an operation', 'agent', { status: 200, schema: null }, 'CompleteOperationRequest') },
-      '/api/v1/agent/protectors': { post: op('Upload keys already on the disk (BitLocker protectors)', 'agent', { status: 200, schema: null }, 'UploadProtectorsRequest') },
-      '/api/v1/agent/operations': { post: op('Start escrowing a new key of the agent\'s own for a volume (enrollment, repair); the task is handed to the caller', 'agent', { status: 201, schema: 'AgentTask' }, 'StartEscrowRequest') },
-      '/api/v1/agent/verification/key': { post: op('The escrowed key of a volume, for the device\'s full check (audited as a device verification)', 'agent', { status: 200, schema: 'VerificationKeyResponse' }, 'VerificationKeyRequest') },
-      '/api/v1/agent/verification/result': { post: op('Whether the escrowed key opened the volume', 'agent', { status: 200, schema: null }, 'VerificationResultRequest') },
-    },
+    paths,
   };
+}
+
+let cached: JsonObject | null = null;
+
+export function openApiDocument(): JsonObject {
+  cached ??= buildDocument();
   return cached;
 }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppDeps } from './deps.ts';
 import { hashPassword } from './crypto/secrets.ts';
 import { createEnrollmentToken } from './services/agent-enroll.ts';
+import { NEW_ORG_POLICY } from './org-defaults.ts';
 
 export const DEMO_USERS = {
   user: { email: 'user@demo.keyward.test', password: 'demo-user-pass', name: 'Dana Demo', role: 'user' },
@@ -35,8 +36,7 @@ export async function ensureOrg(deps: AppDeps, org: OrgSeed): Promise<{ id: stri
   await deps.db
     .insertInto('org')
     .values({
-      id, name: org.name, support_contact: org.supportContact, escrow_enabled: 1, rotate_after_reveal: 1,
-      checkin_threshold_minutes: 60 * 24, offline_cache: 'keys', created_at: deps.clock.now().toISOString(),
+      id, name: org.name, support_contact: org.supportContact, ...NEW_ORG_POLICY, created_at: deps.clock.now().toISOString(),
     })
     .execute();
   return { id, created: true };

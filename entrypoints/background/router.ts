@@ -15,6 +15,8 @@ import { registerPortalScript } from './portal-script.ts';
 import { effectiveLocale, readSettings, writeSettings } from './settings.ts';
 import { accountItem } from './storage-items.ts';
 import { readSyncStatus } from './sync-status.ts';
+import { saveLocaleChoice } from './language.ts';
+import { messageTableFor } from './message-tables.ts';
 import { syncNow, toCachedDevice } from './sync.ts';
 import type { VaultPort } from './vault-adapter.ts';
 import type { VaultSession } from './vault-session.ts';
@@ -47,6 +49,7 @@ export function createHandlers(vault: VaultPort, session: VaultSession): Handler
         const next = await writeSettings(settings);
         // Tokens, account and cached devices belong to the old service: never send them to the new one.
         if (next.serviceUrl !== before.serviceUrl) await signOut();
+        else if (settings.locale !== undefined) await saveLocaleChoice(next.locale);
         await registerPortalScript(next.serviceUrl);
         return { ok: true, settings: next };
       } catch {
@@ -89,6 +92,7 @@ export function createHandlers(vault: VaultPort, session: VaultSession): Handler
       await closeClipboardDocument();
       return { ok: true };
     },
+    'i18n.table': async ({ locale }) => ({ ok: true, table: await messageTableFor(locale) }),
   };
 }
 

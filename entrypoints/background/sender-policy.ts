@@ -34,7 +34,7 @@ const OPTIONS_PAGE = 'options.html';
 const OFFSCREEN_PAGE = 'offscreen.html';
 const CALLBACK_MESSAGES: ReadonlySet<MessageType> = new Set(['auth.callback']);
 const OFFSCREEN_MESSAGES: ReadonlySet<MessageType> = new Set(['offscreen.done']);
-const PANEL_MESSAGES: ReadonlySet<MessageType> = new Set(['state.get', 'key.reveal', 'key.store', 'device.get', 'device.checkAccess']);
+const PANEL_MESSAGES: ReadonlySet<MessageType> = new Set(['state.get', 'i18n.table', 'key.reveal', 'key.store', 'device.get', 'device.checkAccess']);
 
 function originOf(url: string): string | null {
   try {

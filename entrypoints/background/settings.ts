@@ -1,7 +1,7 @@
 /** The extension's settings (storage-items.ts), checked and clamped on the way in, and the language they choose. */
 import { browser } from 'wxt/browser';
 import { Locale } from '../../lib/api/contract.ts';
-import { pickLocale } from '../../lib/i18n/index.ts';
+import { pickLocale } from '../../lib/i18n/locales.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../../lib/client/messages.ts';
 import { settingsItem, type AccountInfo } from './storage-items.ts';
 

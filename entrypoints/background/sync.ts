@@ -11,6 +11,7 @@ import { apiClient } from './api.ts';
 import { isSignedIn } from './auth.ts';
 import { accountItem } from './storage-items.ts';
 import { readSyncStatus, updateSyncStatus } from './sync-status.ts';
+import { reconcileLocale } from './language.ts';
 import type { VaultPort } from './vault-adapter.ts';
 
 export const SYNC_ALARM = 'keyward-sync';
@@ -52,7 +53,9 @@ async function runSync(vault: VaultPort, mode: SyncMode): Promise<Done> {
   }
   const { user, org } = me.data;
   const offlineCache = org.offlineCache ?? 'keys';
+  const previous = await accountItem.getValue();
   await accountItem.setValue({ name: user.name, email: user.email, supportContact: org.supportContact, locale: user.locale, offlineCache });
+  await reconcileLocale(api, previous, user.locale);
   if (offlineCache === 'metadata') await vault.forgetKeys();
   const status = await readSyncStatus();
   const fullDue = !status.cursor || !status.lastFullSyncAt || Date.now() - Date.parse(status.lastFullSyncAt) > FULL_SYNC_EVERY_MS;

@@ -6,11 +6,11 @@
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { pickLocale } from '../../lib/i18n/index.ts';
-import { readAuthorizationResponse } from '../../lib/client/oauth.ts';
+import { pickLocale } from '../../lib/i18n/locales.ts';
+import { readAuthorizationResponse } from '../../lib/client/authorization-response.ts';
 import { STYLES } from '../../components/styles.ts';
 import { sendMessage } from '../../components/send.ts';
-import { failureText, LocaleProvider, useText } from '../../components/text.tsx';
+import { failureText, loadMessageTable, LocaleProvider, useText } from '../../components/text.tsx';
 
 type Outcome = { name: 'working' } | { name: 'done' } | { name: 'failed'; message: string };
 
@@ -45,13 +45,17 @@ function Callback() {
   );
 }
 
-const locale = pickLocale(navigator.languages.join(','));
-document.documentElement.lang = locale;
+async function start(): Promise<void> {
+  const locale = pickLocale(navigator.languages.join(','));
+  const table = await loadMessageTable(locale);
+  document.documentElement.lang = locale;
+  render(
+    <LocaleProvider locale={locale} table={table}>
+      <style>{STYLES}</style>
+      <Callback />
+    </LocaleProvider>,
+    document.getElementById('app')!,
+  );
+}
 
-render(
-  <LocaleProvider locale={locale}>
-    <style>{STYLES}</style>
-    <Callback />
-  </LocaleProvider>,
-  document.getElementById('app')!,
-);
+void start();

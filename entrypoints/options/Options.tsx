@@ -8,7 +8,8 @@ import type { Locale } from '../../lib/api/contract.ts';
 import type { ExtensionState, Settings } from '../../lib/client/messages.ts';
 import { STYLES } from '../../components/styles.ts';
 import { sendMessage } from '../../components/send.ts';
-import { failureText, LocaleProvider, useText } from '../../components/text.tsx';
+import { failureText, LocaleProvider, useSwitchableMessages, useText } from '../../components/text.tsx';
+import type { MessageTable } from '../../lib/i18n/extension/table.ts';
 import { signIn } from '../../components/sign-in.ts';
 import { serviceMatchPattern } from '../../lib/client/service-pattern.ts';
 import { accountItem, tokensItem } from '../background/storage-items.ts';
@@ -24,10 +25,10 @@ const LANGUAGES: { locale: Locale; name: string }[] = [
 
 type Props = { initialState: ExtensionState; initialSettings: Settings };
 
-export function Options({ initialState, initialSettings }: Props) {
-  const [locale, setLocale] = useState(initialState.locale);
+export function Options({ initialState, initialSettings, table }: Props & { table: MessageTable }) {
+  const [messages, setLocale] = useSwitchableMessages({ locale: initialState.locale, table });
   return (
-    <LocaleProvider locale={locale}>
+    <LocaleProvider locale={messages.locale} table={messages.table}>
       <style>{STYLES}</style>
       <OptionsBody initialState={initialState} initialSettings={initialSettings} onLocale={setLocale} />
     </LocaleProvider>
@@ -146,7 +147,8 @@ function OptionsBody({ initialState, initialSettings, onLocale }: Props & { onLo
         </div>
         <div class="kw-field">
           <label for="kw-language">{text('ext.language')}</label>
-          <select id="kw-language" class="kw-input" value={settings.locale ?? ''}
+          <p class="kw-muted kw-hint" id="kw-language-hint">{text('ext.language_hint')}</p>
+          <select id="kw-language" class="kw-input" value={settings.locale ?? ''} aria-describedby="kw-language-hint"
             onChange={(e) => void save({ locale: (e.currentTarget.value || null) as Locale | null })}>
             <option value="">{text('ext.language_browser')}</option>
             {LANGUAGES.map((l) => <option value={l.locale} lang={l.locale}>{l.name}</option>)}

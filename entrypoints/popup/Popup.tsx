@@ -10,6 +10,7 @@ import type { CachedDevice, ExtensionState } from '../../lib/client/messages.ts'
 import { STYLES } from '../../components/styles.ts';
 import { sendMessage } from '../../components/send.ts';
 import { failureText, LocaleProvider, useText } from '../../components/text.tsx';
+import type { MessageTable } from '../../lib/i18n/extension/table.ts';
 import { signInFromPopup } from '../../components/sign-in.ts';
 import { DeviceList } from './DeviceList.tsx';
 import { RetrieveCard, type Retrieve } from './RetrieveCard.tsx';
@@ -19,9 +20,9 @@ type Props = { initialState: ExtensionState; initialDevices: CachedDevice[] };
 /** Opening the popup refreshes statuses in the background when the last sync is older than this. */
 const STALE_AFTER_MS = 60_000;
 
-export function Popup({ initialState, initialDevices }: Props) {
+export function Popup({ initialState, initialDevices, table }: Props & { table: MessageTable }) {
   return (
-    <LocaleProvider locale={initialState.locale}>
+    <LocaleProvider locale={initialState.locale} table={table}>
       <style>{STYLES}</style>
       <PopupBody initialState={initialState} initialDevices={initialDevices} />
     </LocaleProvider>

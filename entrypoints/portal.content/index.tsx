@@ -1,7 +1,9 @@
 /**
  * Portal content script: runs only on the configured portal origin (registered at runtime
  * by the background), finds the `data-keyward-panel` mount points and, when the extension is
- * signed in, mounts the Store and Get panels, each in its own shadow root. Panels talk only to the background.
+ * signed in, mounts the Store and Get panels, each in its own shadow root. Panels talk only to the background,
+ * which also hands over the messages of the page's language (only that one), so a panel shows in
+ * its language from the first paint.
  * The shadow root is closed: page scripts cannot reach into it (`host.shadowRoot` is null and
  * events leave it retargeted to the host), so a revealed or typed key stays out of the page's
  * DOM, styles and bubbling events; a page script listening in the capture phase could still
@@ -14,7 +16,8 @@ import { defineContentScript } from 'wxt/utils/define-content-script';
 import { createShadowRootUi } from 'wxt/utils/content-script-ui/shadow-root';
 import type { ContentScriptContext } from 'wxt/utils/content-script-context';
 import type { KeyKind, Locale } from '../../lib/api/contract.ts';
-import { LOCALES } from '../../lib/i18n/index.ts';
+import { LOCALES } from '../../lib/i18n/locales.ts';
+import type { MessageTable } from '../../lib/i18n/extension/table.ts';
 import { GetPanel } from '../../components/GetPanel.tsx';
 import { followPageState } from '../../components/page-state.ts';
 import { sendMessage } from '../../components/send.ts';
@@ -29,12 +32,15 @@ export default defineContentScript({
   registration: 'runtime',
   async main(ctx) {
     if (document.body?.dataset.keywardPortal !== '1') return;
-    // Signed out, the panels could do nothing: leave the portal's own forms in place.
-    const state = await sendMessage('state.get', {}).catch(() => null);
-    if (!state?.signedIn) return;
     const locale = pick<Locale>(LOCALES, document.body.dataset.keywardLocale, 'en');
+    const [state, messages] = await Promise.all([
+      sendMessage('state.get', {}).catch(() => null),
+      sendMessage('i18n.table', { locale }).catch(() => null),
+    ]);
+    // Signed out (or without words to show), the panels could do nothing: leave the portal's own forms in place.
+    if (!state?.signedIn || !messages?.ok) return;
     for (const anchor of document.querySelectorAll<HTMLElement>('[data-keyward-panel]')) {
-      await mountPanel(ctx, anchor, locale);
+      await mountPanel(ctx, anchor, locale, messages.table);
     }
     const deviceId = document.querySelector<HTMLElement>('[data-keyward-device]')?.dataset.keywardDevice;
     if (deviceId) ctx.onInvalidated(followPageState(() => void sendMessage('device.get', { deviceId }).catch(() => null)));
@@ -75,7 +81,7 @@ function hidePlainForms(anchor: HTMLElement): void {
   }
 }
 
-async function mountPanel(ctx: ContentScriptContext, anchor: HTMLElement, locale: Locale): Promise<void> {
+async function mountPanel(ctx: ContentScriptContext, anchor: HTMLElement, locale: Locale, table: MessageTable): Promise<void> {
   const deviceId = anchor.dataset.keywardDevice;
   const panel = anchor.dataset.keywardPanel;
   if (!deviceId || (panel !== 'store' && panel !== 'get')) return;
@@ -93,7 +99,7 @@ async function mountPanel(ctx: ContentScriptContext, anchor: HTMLElement, locale
       root.className = 'kw-root';
       container.append(root);
       render(
-        <LocaleProvider locale={locale}>
+        <LocaleProvider locale={locale} table={table}>
           {panel === 'store' ? <StorePanel deviceId={deviceId} kind={kind} /> : <GetPanel deviceId={deviceId} />}
         </LocaleProvider>,
         root,

@@ -130,6 +130,36 @@ export const Me = z.object({
 });
 export type Me = z.infer<typeof Me>;
 
+/**
+ * Query of GET /api/v1/devices. Own devices: `cursor` (or its older name `since`) asks only for
+ * what changed after an earlier answer. IT with `scope=all`: the whole fleet a page at a time
+ * (`after` = the previous page's `next`), filtered like the console (`q`, `platform`,
+ * `ownership`, `status`, `stale`, `escrowMissing`, `sort`, `limit`); the service checks those.
+ */
+export const DeviceListQuery = z.object({
+  scope: z.string().optional(),
+  cursor: z.string().optional(),
+  since: z.string().optional(),
+  q: z.string().optional(),
+  platform: z.string().optional(),
+  ownership: z.string().optional(),
+  status: z.string().optional(),
+  stale: z.string().optional(),
+  escrowMissing: z.string().optional(),
+  sort: z.string().optional(),
+  after: z.string().optional(),
+  limit: z.string().optional(),
+});
+export type DeviceListQuery = z.input<typeof DeviceListQuery>;
+
+/** POST /api/v1/devices/:id/rotate — which volume (default: the device's first). */
+export const RotateRequest = z.object({ volumeId: z.string().max(100).optional() });
+export type RotateRequest = z.infer<typeof RotateRequest>;
+
+/** `PUT /api/v1/me/locale`: the person's language for portal and extension; null goes back to following the browser. */
+export const SetLocaleRequest = z.object({ locale: Locale.nullable() });
+export type SetLocaleRequest = z.infer<typeof SetLocaleRequest>;
+
 /** `cursor`: the delta-sync cursor to send next time; `next`: the following page of `scope=all`. */
 export const DeviceList = z.object({ devices: z.array(Device), cursor: z.string(), next: z.string().optional() });
 export type DeviceList = z.infer<typeof DeviceList>;
@@ -201,6 +231,19 @@ export const OfflineRevealReport = z.object({
 export type OfflineRevealReport = z.infer<typeof OfflineRevealReport>;
 
 export const OfflineRevealResponse = z.object({ recorded: z.number().int(), duplicates: z.number().int() });
+
+/** POST /oauth/token request, as a form or JSON: a code with its PKCE verifier, or a refresh token. */
+export const TokenRequest = z.discriminatedUnion('grant_type', [
+  z.object({
+    grant_type: z.literal('authorization_code'),
+    code: z.string().min(10).max(200),
+    code_verifier: z.string().min(43).max(128),
+    redirect_uri: z.string().max(300),
+    client_id: z.string().max(100),
+  }),
+  z.object({ grant_type: z.literal('refresh_token'), refresh_token: z.string().min(10).max(200), client_id: z.string().max(100).optional() }),
+]);
+export type TokenRequest = z.infer<typeof TokenRequest>;
 
 /** POST /oauth/token answer (RFC 6749 §5.1). */
 export const TokenResponse = z.object({
@@ -359,8 +402,16 @@ export const CompleteOperationRequest = z.discriminatedUnion('result', [
   z.object({ result: z.literal('error'), detail: z.string().max(500), cause: DeviceErrorCause.optional() }),
 ]);
 
+/** The operation's state after the report (a repeated report of the same outcome answers it again). */
+export const CompleteOperationResponse = z.object({ state: z.string() });
+
+/** The full check's outcome as recorded; `stale`: the key checked is no longer the active one. */
+export const VerificationResultResponse = z.object({ state: z.enum(['ok', 'broken', 'stale']) });
 /** Upload of keys already on the disk (BitLocker protectors found with manage-bde). */
 export const UploadProtectorsRequest = z.object({
   volumeRef: z.string(),
   protectors: z.array(z.object({ protectorId: z.string(), key: z.string().max(200) })).min(1).max(32),
 });
+
+/** How many of the uploaded protectors' keys were new to the escrow. */
+export const UploadProtectorsResponse = z.object({ stored: z.number().int() });

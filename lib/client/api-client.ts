@@ -1,15 +1,14 @@
 /**
- * Typed client for the Keyward API (`/api/v1`, see lib/api/contract.ts), used by the
- * extension's background. Sends the Bearer access token, validates every answer with the
- * contract's zod schemas, and never throws: each call resolves to `{ ok, data }` or
- * `{ ok: false, error: { code, message } }` (`network` when the service cannot be reached,
- * `invalid_response` when it answers something the contract does not allow).
+ * Typed client for the Keyward API (`/api/v1`), used by the extension's background. Calls the
+ * endpoints as the table describes them (lib/api/endpoints.ts), sends the Bearer access token,
+ * validates every answer with the endpoint's schema, and never throws: each call resolves to
+ * `{ ok, data }` or `{ ok: false, error: { code, message } }` (`network` when the service
+ * cannot be reached, `invalid_response` when it answers something the contract does not allow).
  */
-import { z } from 'zod';
-import {
-  ApiError, AuditList, Device, DeviceList, ErrorCode, Me, OfflineRevealResponse, Operation, RevealedKey,
-  type AuditQuery, type OfflineRevealReport, type RevealRequest, type StoreKeyRequest,
-} from '../api/contract.ts';
+import type { z } from 'zod';
+import { type ErrorCode, type Locale, type OfflineRevealReport, type RevealRequest, type StoreKeyRequest } from '../api/contract.ts';
+import { ERROR_ANSWER, userEndpoints, type EndpointAnswer, type EndpointRequest, type EndpointSpec } from '../api/endpoints.ts';
+import { prepareRequest, type AnyEndpointRequest, type PreparedRequest } from '../api/request.ts';
 
 export type ClientErrorCode = ErrorCode | 'network' | 'invalid_response';
 /** `field`: the request field the service named (e.g. `reveals.2.at` for one entry of a report). */
@@ -27,63 +26,51 @@ export type ApiClientOptions = {
   fetch?: typeof fetch;
 };
 
-const Accepted = z.object({}).passthrough();
-
-/** The audit filters (`AuditQuery`), with the cursor and page size as numbers. */
-export type AuditListQuery = Omit<AuditQuery, 'before' | 'limit'> & { before?: number; limit?: number };
-
 export function createApiClient(options: ApiClientOptions) {
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
 
-  async function send(method: string, path: string, body: unknown, token: string | null): Promise<Response> {
+  async function send(request: PreparedRequest, token: string | null): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
     if (options.locale) headers['accept-language'] = options.locale;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    return doFetch(new URL(path, options.baseUrl), {
-      method,
+    if (request.body !== undefined) headers['content-type'] = 'application/json';
+    return doFetch(new URL(request.path, options.baseUrl), {
+      method: request.method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: request.body,
       credentials: 'omit',
     });
   }
 
-  async function call<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<ApiResult<T>> {
+  /** Calls one endpoint of the table with the access token (refreshed once on a 401). */
+  async function call<E extends EndpointSpec>(endpoint: E, request: EndpointRequest<E>): Promise<ApiResult<EndpointAnswer<E>>>;
+  async function call(endpoint: EndpointSpec, request: AnyEndpointRequest): Promise<ApiResult<unknown>> {
     let response: Response;
     try {
+      const prepared = prepareRequest(endpoint, request);
       const token = await options.getAccessToken();
-      response = await send(method, path, body, token);
+      response = await send(prepared, token);
       if (response.status === 401 && options.refreshAccessToken) {
         const fresh = await options.refreshAccessToken();
-        if (fresh) response = await send(method, path, body, fresh);
+        if (fresh) response = await send(prepared, fresh);
       }
     } catch {
       return { ok: false, error: { code: 'network', message: 'The escrow service could not be reached.' } };
     }
-    return readResponse(response, schema);
+    return readResponse(response, endpoint.response.schema);
   }
 
+  const api = userEndpoints;
   return {
-    me: () => call('GET', '/api/v1/me', Me),
-    listDevices: (cursor?: string) =>
-      call('GET', cursor ? `/api/v1/devices?cursor=${encodeURIComponent(cursor)}` : '/api/v1/devices', DeviceList),
-    getDevice: (deviceId: string) => call('GET', `/api/v1/devices/${encodeURIComponent(deviceId)}`, Device),
-    storeKey: (deviceId: string, request: StoreKeyRequest) =>
-      call('POST', `/api/v1/devices/${encodeURIComponent(deviceId)}/keys`, Operation, request),
-    revealKey: (deviceId: string, request: RevealRequest = {}) =>
-      call('POST', `/api/v1/devices/${encodeURIComponent(deviceId)}/reveal`, RevealedKey, request),
-    rotateKey: (deviceId: string) => call('POST', `/api/v1/devices/${encodeURIComponent(deviceId)}/rotate`, Operation, {}),
-    checkAccess: (deviceId: string) =>
-      call('POST', `/api/v1/devices/${encodeURIComponent(deviceId)}/check-access`, Accepted, {}),
-    /** One page of audit events; pass the answer's `nextCursor` as `before` for the next one. */
-    listAudit: (query: AuditListQuery = {}) => {
-      const params = new URLSearchParams();
-      for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(name, String(value));
-      const text = params.toString();
-      return call('GET', `/api/v1/audit${text ? `?${text}` : ''}`, AuditList);
-    },
-    reportOfflineReveals: (report: OfflineRevealReport) =>
-      call('POST', '/api/v1/audit/offline-reveals', OfflineRevealResponse, report),
+    me: () => call(api.me, {}),
+    /** Saves the person's language to the account (null: follow the browser). */
+    setLocale: (locale: Locale | null) => call(api.setLocale, { body: { locale } }),
+    listDevices: (cursor?: string) => call(api.listDevices, { query: { cursor } }),
+    getDevice: (deviceId: string) => call(api.getDevice, { params: { id: deviceId } }),
+    storeKey: (deviceId: string, request: StoreKeyRequest) => call(api.storeKey, { params: { id: deviceId }, body: request }),
+    revealKey: (deviceId: string, request: RevealRequest = {}) => call(api.revealKey, { params: { id: deviceId }, body: request }),
+    checkAccess: (deviceId: string) => call(api.checkAccess, { params: { id: deviceId } }),
+    reportOfflineReveals: (report: OfflineRevealReport) => call(api.reportOfflineReveals, { body: report }),
   };
 }
 
@@ -105,7 +92,7 @@ export async function readResponse<T>(response: Response, schema: z.ZodType<T>):
     if (parsed.success) return { ok: true, data: parsed.data };
     return { ok: false, error: { code: 'invalid_response', message: 'The escrow service sent an unexpected answer.', status: response.status } };
   }
-  const apiError = ApiError.safeParse(body);
+  const apiError = ERROR_ANSWER.safeParse(body);
   if (apiError.success) {
     const { code, message, field } = apiError.data.error;
     return { ok: false, error: { code, message, status: response.status, ...(field ? { field } : {}) } };

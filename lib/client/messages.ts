@@ -5,6 +5,7 @@
  */
 import type { Device, KeyKind, KeyStatus, Locale, Operation, RevealedKey } from '../api/contract.ts';
 import type { ClientErrorCode } from './api-client.ts';
+import type { MessageTable } from '../i18n/extension/table.ts';
 
 export type VaultState = 'none' | 'locked' | 'unlocked';
 
@@ -75,6 +76,8 @@ export type MessageMap = {
   'device.get': { request: { deviceId: string }; response: Done<{ device: Device }> };
   'device.checkAccess': { request: { deviceId: string }; response: Done };
   'clipboard.copied': { request: { sha256: string }; response: Done };
+  /** One locale's messages, for the portal panels (a content script cannot read extension files). */
+  'i18n.table': { request: { locale: Locale }; response: Done<{ table: MessageTable }> };
   /** From the offscreen document (Chrome): no clipboard clearing is pending any more, it may be closed. */
   'offscreen.done': { request: Record<never, never>; response: Done };
 };

@@ -42,15 +42,7 @@ export function authorizeUrl(serviceUrl: string, redirectUri: string, pkce: Pkce
   return url.toString();
 }
 
-/** What the consent page sent back to the redirect URI (RFC 6749 §4.1.2): a code, a refusal, or nothing usable. */
-export type AuthorizationResponse = { kind: 'code'; code: string; state: string } | { kind: 'denied' } | { kind: 'invalid' };
-
-export function readAuthorizationResponse(params: URLSearchParams): AuthorizationResponse {
-  const code = params.get('code');
-  const state = params.get('state');
-  if (code && state) return { kind: 'code', code, state };
-  return params.get('error') === 'access_denied' ? { kind: 'denied' } : { kind: 'invalid' };
-}
+export { readAuthorizationResponse, type AuthorizationResponse } from './authorization-response.ts';
 
 async function requestToken(serviceUrl: string, form: Record<string, string>): Promise<ApiResult<StoredTokens>> {
   let response: Response;

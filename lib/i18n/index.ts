@@ -1,51 +1,38 @@
 /**
- * Localized messages for the portal, the extension and the service's error answers.
- * Every catalog is bundled statically. `t(locale, id, params)` falls back to English for an
- * id a catalog lacks (never throws) and leaves unknown `{placeholders}` as they are.
+ * Localized messages for the service (portal, admin pages, CLI, error answers): both parts of
+ * every locale, bundled statically. The extension never imports this module: it loads only its
+ * own part for its active locale (extension/table.ts).
+ * `t(locale, id, params)` falls back to English for an id a catalog lacks (never throws) and
+ * leaves unknown `{placeholders}` as they are.
  */
 import type { Locale } from '../api/contract.ts';
-import type { Catalog } from './catalog.ts';
-import { da } from './da.ts';
-import { en, type MessageId } from './en.ts';
-import { ja } from './ja.ts';
-import { nl } from './nl.ts';
-import { sv } from './sv.ts';
+import type { Catalog, MessageId } from './catalog.ts';
+import { fillPlaceholders, type MessageParams } from './fill.ts';
+import * as extension from './extension/index.ts';
+import * as portal from './portal/index.ts';
 
 export type { Catalog, MessageId };
+export { LOCALES, pickLocale } from './locales.ts';
 
-const catalogs: Record<Locale, Catalog> = { en, sv, nl, ja, da };
+const en = { ...extension.en, ...portal.en };
 
-export const LOCALES: readonly Locale[] = ['en', 'sv', 'nl', 'ja', 'da'];
+const catalogs: Record<Locale, Catalog> = {
+  en,
+  sv: { ...extension.sv, ...portal.sv },
+  nl: { ...extension.nl, ...portal.nl },
+  ja: { ...extension.ja, ...portal.ja },
+  da: { ...extension.da, ...portal.da },
+};
 
 export function catalogFor(locale: Locale): Catalog {
   return catalogs[locale];
 }
 
-export function t(locale: Locale, id: MessageId, params: Record<string, string | number> = {}): string {
-  const template = catalogs[locale]?.[id] ?? en[id];
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+export function t(locale: Locale, id: MessageId, params: MessageParams = {}): string {
+  return fillPlaceholders(catalogs[locale]?.[id] ?? en[id], params);
 }
 
 /** Whether a computed id (e.g. `portal.audit.action.${action}`) names a message. */
 export function isMessageId(id: string): id is MessageId {
   return Object.hasOwn(en, id);
-}
-
-/** Picks the best supported locale from an Accept-Language header or a BCP 47 tag list. */
-export function pickLocale(accept: string | null | undefined, fallback: Locale = 'en'): Locale {
-  if (!accept) return fallback;
-  const wanted = accept
-    .split(',')
-    .map((part) => {
-      const [tag, ...rest] = part.trim().split(';');
-      const q = rest.find((p) => p.trim().startsWith('q='));
-      return { tag: tag.trim().toLowerCase(), q: q ? Number(q.trim().slice(2)) || 0 : 1 };
-    })
-    .filter(({ q }) => q > 0)
-    .sort((a, b) => b.q - a.q);
-  for (const { tag } of wanted) {
-    const base = tag.split('-')[0];
-    if ((LOCALES as readonly string[]).includes(base)) return base as Locale;
-  }
-  return fallback;
 }

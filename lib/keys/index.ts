@@ -13,6 +13,7 @@ import { webCryptoRandomBytes, type RandomBytes } from './random.ts';
 export type { KeyError, KeyErrorCode, ParsedKey } from './errors.ts';
 export type { RandomBytes } from './random.ts';
 export { describeKeyError } from './describe-error.ts';
+export { keyErrorMessage, type KeyErrorMessage } from './key-error-message.ts';
 export { maskRecoveryKey } from './mask.ts';
 export { parseProtectorId } from './protector-id.ts';
 export { BITLOCKER_MAX_GROUP } from './bitlocker.ts';

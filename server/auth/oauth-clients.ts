@@ -4,15 +4,16 @@
  * RFC 9700 §2.1 and §4.1.1). Each entry is one extension build: its id, a display name, the
  * browser, and the one redirect URI only that extension can receive. The list starts with the
  * built extension's own Chrome/Edge and Firefox entries; admins add and remove entries on the
- * Policy page. Removing an entry signs out every browser that signed in through it.
+ * Policy page (services/oauth-client-admin.ts). Removing an entry signs out every browser that
+ * signed in through it.
  */
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { z } from 'zod';
 import { CHROME_EXTENSION_ID, chromeCallbackUrl, FIREFOX_GECKO_ID } from '../../lib/extension-identity.ts';
 import type { Database, OauthClientTable } from '../db/schema.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
-import { appendAudit } from '../audit.ts';
 import type { Trx } from '../services/key-versions.ts';
 
 export const CLIENT_BROWSERS = ['chrome', 'edge', 'firefox'] as const;
@@ -82,51 +83,19 @@ const CHROMIUM_ID = /^[a-p]{32}$/;
 // Firefox add-on ids: an email-like id or a GUID in braces (as AMO and Firefox accept them).
 const GECKO_ID = /^(?:[A-Za-z0-9._-]{0,64}@[A-Za-z0-9._-]{1,80}|\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\})$/;
 
+const trimmedField = () => z.string().optional().transform((value) => (value ?? '').trim());
+const clientName = trimmedField().pipe(z.string().min(1).max(100));
+
+/** The browser first, then the id as that browser writes it, then the name. */
+const ClientForm = z.discriminatedUnion('browser', [
+  z.object({ browser: z.literal('firefox'), extensionId: trimmedField().pipe(z.string().regex(GECKO_ID)), name: clientName }),
+  z.object({ browser: z.enum(['chrome', 'edge']), extensionId: trimmedField().pipe(z.string().regex(CHROMIUM_ID)), name: clientName }),
+]);
+
 /** An admin's "add an extension" form, checked field by field (400 `invalid_input` naming the field). */
 export function parseClientForm(form: Record<string, string>): OAuthClient {
-  const browser = CLIENT_BROWSERS.find((b) => b === form.browser);
-  if (!browser) throw new ApiFailure(400, 'invalid_input', { field: 'browser' });
-  const id = (form.extensionId ?? '').trim();
-  if (!(browser === 'firefox' ? GECKO_ID : CHROMIUM_ID).test(id)) throw new ApiFailure(400, 'invalid_input', { field: 'extensionId' });
-  const name = (form.name ?? '').trim();
-  if (!name || name.length > 100) throw new ApiFailure(400, 'invalid_input', { field: 'name' });
+  const parsed = ClientForm.safeParse(form);
+  if (!parsed.success) throw new ApiFailure(400, 'invalid_input', { field: String(parsed.error.issues[0]?.path[0] ?? 'browser') });
+  const { browser, extensionId: id, name } = parsed.data;
   return { id, name, browser, redirectUri: redirectUriFor(browser, id) };
-}
-
-export type ClientChange = { actorId: string; ip: string; at: string };
-
-/** Adds an entry (audited); false when the id or its redirect is already listed. */
-export async function addClient(deps: AppDeps, client: OAuthClient, change: ClientChange): Promise<boolean> {
-  return deps.db.transaction().execute(async (trx) => {
-    const taken = await trx.selectFrom('oauth_clients').select('id').where((eb) => eb.or([eb('id', '=', client.id), eb('redirect_uri', '=', client.redirectUri)])).executeTakeFirst();
-    if (taken) return false;
-    // The same form sent twice at once: the second insert finds the id taken here.
-    const inserted = await trx
-      .insertInto('oauth_clients')
-      .values({ id: client.id, name: client.name, browser: client.browser, redirect_uri: client.redirectUri, created_at: change.at })
-      .onConflict((oc) => oc.doNothing())
-      .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) return false;
-    await appendAudit(trx, deps, change.at, {
-      actorId: change.actorId, actorKind: 'user', action: 'policy.clients_changed', ip: change.ip,
-      detail: { change: 'added', extensionId: client.id, name: client.name, browser: client.browser, redirectUri: client.redirectUri },
-    });
-    return true;
-  });
-}
-
-/** Removes an entry and revokes every grant made through it, with one audit event; false if unknown. */
-export async function removeClient(deps: AppDeps, id: string, change: ClientChange): Promise<boolean> {
-  return deps.db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('oauth_clients').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) return false;
-    const deleted = await trx.deleteFrom('oauth_clients').where('id', '=', id).executeTakeFirst();
-    if (Number(deleted.numDeletedRows) !== 1) return false;
-    const revoked = await trx.updateTable('oauth_grants').set({ revoked_at: change.at }).where('extension_id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
-    await appendAudit(trx, deps, change.at, {
-      actorId: change.actorId, actorKind: 'user', action: 'policy.clients_changed', ip: change.ip,
-      detail: { change: 'removed', extensionId: row.id, name: row.name, browser: row.browser, redirectUri: row.redirect_uri, grantsRevoked: Number(revoked.numUpdatedRows) },
-    });
-    return true;
-  });
 }

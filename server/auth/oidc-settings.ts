@@ -7,6 +7,7 @@
  * is stored sealed with the KEK (envelope encryption, as recovery keys are) and never shown again.
  */
 import type { Kysely } from 'kysely';
+import { z } from 'zod';
 import type { Role } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import { findKek } from '../deps.ts';
@@ -150,18 +151,56 @@ export function isLoopbackHttp(url: string): boolean {
   return parsed !== null && parsed.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname);
 }
 
-function httpUrl(value: string, field: string, allowQuery: boolean): string {
-  const parsed = URL.parse(value);
-  if (!parsed || value.length > 300 || !(parsed.protocol === 'https:' || isLoopbackHttp(value)) || parsed.hash || parsed.username || parsed.password || (!allowQuery && parsed.search)) {
-    throw new ApiFailure(400, 'invalid_input', { field });
-  }
-  return value;
-}
+const text = () => z.string().optional().transform((value) => value ?? '');
+const trimmed = () => text().transform((value) => value.trim());
+const checkbox = () => text().transform((value) => value === '1');
 
-function valueList(text: string, field: string): string[] {
-  const values = [...new Set(text.split(/[\n,]/).map((v) => v.trim()).filter((v) => v !== ''))];
-  if (values.length > MAX_VALUES || values.some((v) => v.length > 200)) throw new ApiFailure(400, 'invalid_input', { field });
-  return values;
+/** An https address (http only to this machine) without fragment, credentials or query; empty is refused. */
+const providerUrl = () =>
+  z.string().refine((value) => {
+    const parsed = URL.parse(value);
+    return parsed !== null && value.length <= 300 && (parsed.protocol === 'https:' || isLoopbackHttp(value)) && !parsed.hash && !parsed.username && !parsed.password && !parsed.search;
+  });
+
+/** Values one per line or comma-separated, without blanks and repeats. */
+const valueList = () =>
+  text()
+    .transform((value) => [...new Set(value.split(/[\n,]/).map((v) => v.trim()).filter((v) => v !== ''))])
+    .pipe(z.array(z.string().max(200)).max(MAX_VALUES));
+
+// The form is checked in the order it shows its fields: the provider, then its credential (which
+// field depends on the method), then the rest. The first wrong field is the one named.
+const ProviderFields = z.object({
+  name: trimmed().pipe(z.string().min(1).max(60)),
+  issuer: trimmed().transform((value) => value.replace(/\/+$/, '')).pipe(providerUrl()),
+  clientId: trimmed().pipe(z.string().min(1).max(200)),
+  clientAuth: z.enum(CLIENT_AUTH_METHODS),
+});
+
+const SecretField = z.object({ clientSecret: text().pipe(z.string().max(10_000)) }).transform((f) => f.clientSecret);
+const PrivateKeyField = z.object({ privateKey: trimmed().refine((key) => key.length <= 10_000 && (key === '' || isUsableClientKey(key))) }).transform((f) => f.privateKey);
+
+const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/;
+
+const SignInFields = z.object({
+  keyId: trimmed().pipe(z.string().max(100)),
+  redirectUri: trimmed().pipe(providerUrl()),
+  scopes: trimmed()
+    .transform((value) => value.split(/\s+/).filter((scope) => scope !== ''))
+    .pipe(z.array(z.string().regex(SCOPE)).max(20).refine((scopes) => scopes.includes('openid'))),
+  roleClaim: trimmed().pipe(z.string().min(1).max(200)),
+  maxSessionHours: z.coerce.number().int().min(1).max(720),
+  adminValues: valueList(),
+  helpdeskValues: valueList(),
+  enabled: checkbox(),
+  localPasswords: checkbox(),
+  breakGlass: trimmed().transform((email) => email.toLowerCase()),
+});
+
+function parseFields<S extends z.ZodType>(schema: S, form: Record<string, string>): z.infer<S> {
+  const parsed = schema.safeParse(form);
+  if (!parsed.success) throw new ApiFailure(400, 'invalid_input', { field: String(parsed.error.issues[0]?.path[0] ?? '') });
+  return parsed.data;
 }
 
 /** What an admin submits; `credential` is empty to keep the stored one. */
@@ -178,44 +217,25 @@ export type SsoInput = Omit<SsoSettings, 'breakGlassUserId' | 'updatedAt'> & {
  * is the client secret, or the PEM private key for `private_key_jwt`.
  */
 export function parseSsoForm(form: Record<string, string>): SsoInput {
-  const name = (form.name ?? '').trim();
-  if (!name || name.length > 60) throw new ApiFailure(400, 'invalid_input', { field: 'name' });
-  const issuer = httpUrl((form.issuer ?? '').trim().replace(/\/+$/, '') || '-', 'issuer', false);
-  const clientId = (form.clientId ?? '').trim();
-  if (!clientId || clientId.length > 200) throw new ApiFailure(400, 'invalid_input', { field: 'clientId' });
-  const clientAuth = CLIENT_AUTH_METHODS.find((m) => m === form.clientAuth);
-  if (!clientAuth) throw new ApiFailure(400, 'invalid_input', { field: 'clientAuth' });
-  const credential = clientAuth === 'private_key_jwt' ? (form.privateKey ?? '').trim() : (form.clientSecret ?? '');
-  if (credential.length > 10_000 || (clientAuth === 'private_key_jwt' && credential !== '' && !isUsableClientKey(credential))) {
-    throw new ApiFailure(400, 'invalid_input', { field: clientAuth === 'private_key_jwt' ? 'privateKey' : 'clientSecret' });
-  }
-  const keyId = (form.keyId ?? '').trim();
-  if (keyId.length > 100) throw new ApiFailure(400, 'invalid_input', { field: 'keyId' });
-  const redirectUri = httpUrl((form.redirectUri ?? '').trim() || '-', 'redirectUri', false);
-  const scopes = (form.scopes ?? '').trim().split(/\s+/).filter((s) => s !== '');
-  if (!scopes.includes('openid') || scopes.length > 20 || scopes.some((s) => !/^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/.test(s))) {
-    throw new ApiFailure(400, 'invalid_input', { field: 'scopes' });
-  }
-  const roleClaim = (form.roleClaim ?? '').trim();
-  if (!roleClaim || roleClaim.length > 200) throw new ApiFailure(400, 'invalid_input', { field: 'roleClaim' });
-  const maxSessionHours = Number(form.maxSessionHours);
-  if (!Number.isInteger(maxSessionHours) || maxSessionHours < 1 || maxSessionHours > 720) throw new ApiFailure(400, 'invalid_input', { field: 'maxSessionHours' });
+  const provider = parseFields(ProviderFields, form);
+  const credential = parseFields(provider.clientAuth === 'private_key_jwt' ? PrivateKeyField : SecretField, form);
+  const signIn = parseFields(SignInFields, form);
   return {
-    enabled: form.enabled === '1',
-    name,
-    issuer,
-    clientId,
-    clientAuth,
+    enabled: signIn.enabled,
+    name: provider.name,
+    issuer: provider.issuer,
+    clientId: provider.clientId,
+    clientAuth: provider.clientAuth,
     credential,
-    keyId,
-    redirectUri,
-    scopes: scopes.join(' '),
-    roleClaim,
-    adminValues: valueList(form.adminValues ?? '', 'adminValues'),
-    helpdeskValues: valueList(form.helpdeskValues ?? '', 'helpdeskValues'),
-    maxSessionHours,
-    localPasswords: form.localPasswords === '1',
-    breakGlassEmail: (form.breakGlass ?? '').trim().toLowerCase(),
+    keyId: signIn.keyId,
+    redirectUri: signIn.redirectUri,
+    scopes: signIn.scopes.join(' '),
+    roleClaim: signIn.roleClaim,
+    adminValues: signIn.adminValues,
+    helpdeskValues: signIn.helpdeskValues,
+    maxSessionHours: signIn.maxSessionHours,
+    localPasswords: signIn.localPasswords,
+    breakGlassEmail: signIn.breakGlass,
   };
 }
 

@@ -1,9 +1,12 @@
 /**
  * Row types of the escrow service's tables, as Kysely sees them. Portable across SQLite and
  * PostgreSQL: ids are text (UUIDs), times are ISO-8601 text, flags are integers 0/1,
- * ciphertexts are base64 text.
+ * ciphertexts are base64 text. State and kind columns are typed with the values they hold
+ * (db/states.ts).
  */
-
+import type {
+  BulkActionKind, BulkActionState, EscrowProblem, FailureCause, KekState, KeyStatus, KeyVersionSource, KeyVersionState, OperationKind, OperationState, Ownership,
+} from './states.ts';
 
 export type OrgTable = {
   id: string;
@@ -59,8 +62,8 @@ export type DeviceTable = {
   /** Delta-sync cursor; NULL until the device index numbers the latest change (device-index.ts). */
   change_seq?: number | null;
   /** KeyStatus while the device checks in, and once it has not checked in for the threshold. */
-  key_status?: string | null;
-  key_status_stale?: string | null;
+  key_status?: KeyStatus | null;
+  key_status_stale?: KeyStatus | null;
   /** 1 when an encrypted volume has no active key (seed 004). */
   escrow_missing?: number | null;
   /** Lower-case device name, owner name and email: what the console's search matches. */
@@ -75,7 +78,7 @@ export type VolumeTable = {
   encrypted: number;
   created_at: string;
   /** What the agent last reported about the escrowed key (EscrowProblem), or null while it works. */
-  escrow_problem: string | null;
+  escrow_problem: EscrowProblem | null;
   escrow_checked_at: string | null;
   /** When the device last proved that the active escrowed key opens the volume. */
   key_verified_at: string | null;
@@ -86,8 +89,8 @@ export type KeyVersionTable = {
   device_id: string;
   volume_id: string;
   version: number;
-  state: string;
-  source: string;
+  state: KeyVersionState;
+  source: KeyVersionSource;
   protector_id: string | null;
   ciphertext: string;
   wrapped_key: string;
@@ -101,9 +104,9 @@ export type OperationTable = {
   id: string;
   device_id: string;
   volume_id: string;
-  kind: string;
-  state: string;
-  failure_cause: string | null;
+  kind: OperationKind;
+  state: OperationState;
+  failure_cause: FailureCause | null;
   candidate_version_id: string | null;
   pending_version_id: string | null;
   requested_by: string;
@@ -117,7 +120,7 @@ export type EnrollmentTokenTable = {
   id: string;
   token_hash: string;
   owner_id: string;
-  ownership: string;
+  ownership: Ownership;
   label: string;
   expires_at: string;
   used_at: string | null;
@@ -275,10 +278,9 @@ export type DeviceChangeCounterTable = { id: number; seq: number };
 /** A bulk action started from the IT console, and how far it has got (bulk-rotation.ts). */
 export type BulkActionTable = {
   id: string;
-  kind: string;
+  kind: BulkActionKind;
   requested_by: string;
-  /** running, done */
-  state: string;
+  state: BulkActionState;
   /** Devices matching when it was started. */
   total: number;
   /** Devices handled so far. */
@@ -294,7 +296,7 @@ export type BulkActionTable = {
 /** A KEK the service knows of: `current` seals new keys, `previous` still opens some, `retired` none. */
 export type KekRingTable = {
   kek_id: string;
-  state: string;
+  state: KekState;
   updated_at: string;
 };
 

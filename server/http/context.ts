@@ -8,6 +8,8 @@ import type { Locale } from '../../lib/api/contract.ts';
 import { pickLocale } from '../../lib/i18n/index.ts';
 import type { PortalSession } from '../auth/sessions.ts';
 import type { ResolvedClient } from './trusted-proxy.ts';
+import type { ApiUser } from './api-auth.ts';
+import type { DeviceTable } from '../db/schema.ts';
 
 export type AppEnv = {
   Variables: {
@@ -18,6 +20,13 @@ export type AppEnv = {
     formActionExtra: string;
     /** Set by `clientResolver` (trusted-proxy.ts) before anything else runs. */
     client: ResolvedClient;
+    /** API routes: who is calling, set by their auth middleware (api-auth.ts) before the route runs. */
+    apiUser: ApiUser;
+    agentDevice: DeviceTable;
+    /** Set by the portal's `requireSession` (portal/guards.ts) on the routes it guards. */
+    signedIn: PortalSession;
+    /** Set by the portal's `csrfForm` (portal/guards.ts): the posted form, its CSRF token checked. */
+    form: Record<string, string>;
   };
 };
 

@@ -5,20 +5,21 @@
  * person's other sessions and is audited. Guessing the current password is rate limited.
  */
 import { Hono, type MiddlewareHandler } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import { html } from 'hono/html';
+import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
-import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
-import { readForm } from '../http/body.ts';
+import type { AppContext, AppEnv } from '../http/context.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import { verifyPassword } from '../crypto/secrets.ts';
 import type { PortalSession } from '../auth/sessions.ts';
 import { changeOwnPassword } from '../services/accounts.ts';
 import type { MessageId } from '../../lib/i18n/index.ts';
-import { assertCsrf, formatTime } from './session.ts';
+import { formatTime, ownChange } from './session.ts';
+import { csrfForm, requireSession } from './guards.ts';
+import { parseForm, text } from './forms.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
-import { toLogin } from './device-pages.ts';
 
 const PASSWORD_PATH = '/account/password';
 /** What someone with a temporary password may still reach: this page, signing out or in another way, the language switch. */
@@ -35,6 +36,9 @@ export function temporaryPasswordGate(): MiddlewareHandler<AppEnv> {
     await next();
   };
 }
+
+/** Checked in the handler, in the order the page explains them (the current password first). */
+const PasswordForm = z.object({ current: text(), password: text(), confirm: text() });
 
 type FormError = { field: 'current' | 'password' | 'confirm'; message: MessageId };
 
@@ -61,32 +65,27 @@ export function accountPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> 
   const r = new Hono<AppEnv>();
 
   /** Only accounts with a Keyward password have one to change. */
-  function localSession(c: AppContext): PortalSession | null {
-    const session = c.get('session');
-    if (session && session.user.password_hash === '') throw new ApiFailure(404, 'not_found', { detail: tr(c, 'portal.account.no_password') });
-    return session;
-  }
+  const withPassword = createMiddleware<AppEnv>(async (c, next) => {
+    if (c.get('signedIn').user.password_hash === '') throw new ApiFailure(404, 'not_found', { detail: tr(c, 'portal.account.no_password') });
+    await next();
+  });
+  const localAccount = [requireSession(), withPassword] as const;
 
-  r.get(PASSWORD_PATH, (c) => {
-    const session = localSession(c);
-    if (!session) return toLogin(c);
+  r.get(PASSWORD_PATH, ...localAccount, (c) => {
+    const session = c.get('signedIn');
     return c.html(passwordPage(c, session, { done: c.req.query('done') === '1' }));
   });
 
-  r.post(PASSWORD_PATH, async (c) => {
-    const session = localSession(c);
-    if (!session) return toLogin(c);
-    const form = await readForm(c, deps.config.maxBodyBytes);
-    assertCsrf(c, form);
+  r.post(PASSWORD_PATH, ...localAccount, csrfForm(deps.config.maxBodyBytes), async (c) => {
+    const session = c.get('signedIn');
+    const { current, password, confirm } = parseForm(PasswordForm, c.get('form'));
     if (!(await limiter.hit(`password:user:${session.user.id}`, deps.config.rateLimits.loginPerMinute, deps.clock.now().getTime()))) throw new ApiFailure(429, 'rate_limited');
-    const current = form.current ?? '';
-    const password = form.password ?? '';
     const refuse = (error: FormError) => c.html(passwordPage(c, session, { error }), 400);
     if (!(await verifyPassword(current, session.user.password_hash))) return refuse({ field: 'current', message: 'portal.account.current_wrong' });
     if (password.length < 12 || password.length > 200) return refuse({ field: 'password', message: 'portal.account.password_short' });
-    if (password !== (form.confirm ?? '')) return refuse({ field: 'confirm', message: 'portal.account.password_mismatch' });
+    if (password !== confirm) return refuse({ field: 'confirm', message: 'portal.account.password_mismatch' });
     if (password === current) return refuse({ field: 'password', message: 'portal.account.password_same' });
-    await changeOwnPassword(deps, password, session.idHash, { userId: session.user.id, ip: clientIp(c), at: nowIso(deps) });
+    await changeOwnPassword(deps, password, session.idHash, ownChange(c, deps));
     return c.redirect(`${PASSWORD_PATH}?done=1`, 303);
   });
 

@@ -10,15 +10,13 @@ import { KeyStatus, Ownership, Platform, type Device } from '../../lib/api/contr
 import type { AppDeps } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
-import { readForm } from '../http/body.ts';
-import { isIt } from '../services/access.ts';
+import { IT_ROLES, readsWholeAuditLog } from '../services/access.ts';
 import { allDirectoryPages, countDirectory, listDirectory, parseDirectoryQuery, type DirectoryQuery, type StatusCounts } from '../services/device-directory.ts';
 import { findBulkAction, runBulkRotation, startBulkRotation } from '../services/bulk-rotation.ts';
 import type { BulkActionTable } from '../db/schema.ts';
-import type { PortalSession } from '../auth/sessions.ts';
-import { assertCsrf, formatTime } from './session.ts';
+import { actorOf, formatTime } from './session.ts';
+import { csrfForm, requireRole, requireSession } from './guards.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
-import { actorOf, toLogin } from './device-pages.ts';
 import { statusBadge } from './device-render.ts';
 
 const FILTER_KEYS = ['q', 'platform', 'ownership', 'status', 'stale', 'escrowMissing', 'sort'] as const;
@@ -160,15 +158,10 @@ function bulkPage(c: AppContext, action: BulkActionTable, csrf: string): Html {
 export function adminDevicesPages(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
 
-  function itSession(c: AppContext): PortalSession | null {
-    const session = c.get('session');
-    if (session && !isIt(actorOf(session))) throw new ApiFailure(403, 'forbidden');
-    return session;
-  }
+  const itStaff = [requireSession(), requireRole(...IT_ROLES)] as const;
 
-  r.get('/devices', async (c) => {
-    const session = itSession(c);
-    if (!session) return toLogin(c);
+  r.get('/devices', ...itStaff, async (c) => {
+    const session = c.get('signedIn');
     let query: DirectoryQuery;
     let error: string | null = null;
     try {
@@ -180,7 +173,7 @@ export function adminDevicesPages(deps: AppDeps): Hono<AppEnv> {
     }
     const [list, counts] = await Promise.all([listDirectory(deps, query), countDirectory(deps)]);
     const { after: _after, limit: _limit, ...filters } = query;
-    const auditLink = session.user.role === 'admin' ? html`<p><a href="/admin/audit" id="audit-link">${tr(c, 'portal.audit_log')}</a></p>` : '';
+    const auditLink = readsWholeAuditLog(actorOf(session)) ? html`<p><a href="/admin/audit" id="audit-link">${tr(c, 'portal.audit_log')}</a></p>` : '';
     return c.html(
       page(c, {
         title: tr(c, 'portal.admin_devices'),
@@ -196,9 +189,7 @@ export function adminDevicesPages(deps: AppDeps): Hono<AppEnv> {
   });
 
   for (const format of ['csv', 'json'] as const) {
-    r.get(`/devices/export.${format}`, async (c) => {
-      const session = itSession(c);
-      if (!session) return toLogin(c);
+    r.get(`/devices/export.${format}`, ...itStaff, async (c) => {
       const { after: _after, limit: _limit, ...query } = parseDirectoryQuery(c.req.query());
       const day = deps.clock.now().toISOString().slice(0, 10);
       return c.body(exportStream(allDirectoryPages(deps, query), format), 200, {
@@ -209,10 +200,8 @@ export function adminDevicesPages(deps: AppDeps): Hono<AppEnv> {
     });
   }
 
-  r.post('/devices/rotate-escrow-missing', async (c) => {
-    const session = itSession(c);
-    if (!session) return toLogin(c);
-    assertCsrf(c, await readForm(c, deps.config.maxBodyBytes));
+  r.post('/devices/rotate-escrow-missing', ...itStaff, csrfForm(deps.config.maxBodyBytes), async (c) => {
+    const session = c.get('signedIn');
     const action = await startBulkRotation(deps, actorOf(session), clientIp(c));
     // Runs after the answer; the progress page follows it.
     void runBulkRotation(deps, action.id).catch((error: unknown) => {
@@ -221,9 +210,8 @@ export function adminDevicesPages(deps: AppDeps): Hono<AppEnv> {
     return c.redirect(`/admin/devices/bulk/${action.id}`, 303);
   });
 
-  r.get('/devices/bulk/:id', async (c) => {
-    const session = itSession(c);
-    if (!session) return toLogin(c);
+  r.get('/devices/bulk/:id', ...itStaff, async (c) => {
+    const session = c.get('signedIn');
     const action = await findBulkAction(deps, c.req.param('id'));
     if (!action) throw new ApiFailure(404, 'not_found');
     return c.html(bulkPage(c, action, session.csrf));

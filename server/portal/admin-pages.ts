@@ -6,28 +6,28 @@
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
+import { z } from 'zod';
 import { RevealRequest, type AuditEvent, type AuditList, type Device, type RevealedKey } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
-import { readForm } from '../http/body.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import type { RefusalLog } from '../services/refusals.ts';
 import { assertRevealRate } from '../http/reveal-rate.ts';
-import { auditScopeOf, isIt, MIN_REVEAL_REASON } from '../services/access.ts';
+import { IT_ROLES, MIN_REVEAL_REASON, readsWholeAuditLog } from '../services/access.ts';
 import { buildDeviceView, findDevice, getOrg } from '../services/device-views.ts';
 import { revealRecoveryKey } from '../services/reveal-key.ts';
-import { allAuditEvents, auditLogRefusal, listAuditEvents } from '../services/audit-views.ts';
+import { allAuditEvents, listAuditEvents } from '../services/audit-views.ts';
 import { auditQueryString, parseAuditQuery, type AuditFilterFields, type ParsedAuditQuery } from '../services/audit-filter.ts';
 import { verifyAuditChain } from '../audit.ts';
 import type { PortalSession } from '../auth/sessions.ts';
-import { assertCsrf } from './session.ts';
+import { actorOf } from './session.ts';
+import { csrfForm, requireAuditLog, requireRole, requireSession } from './guards.ts';
+import { parseForm } from './forms.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
-import { isMessageId } from '../../lib/i18n/index.ts';
-import { actorOf, rotateControl, toLogin } from './device-pages.ts';
-import { COUNTDOWN_SCRIPT, revealedKeyBlock, statusBadge } from './device-render.ts';
+import { COUNTDOWN_SCRIPT, revealedKeyBlock } from './device-render.ts';
 import { LIVE_SCRIPT, liveRegion } from './device-live.ts';
-import { lifecycleSection } from './device-lifecycle-pages.ts';
+import { lifecycleSection, rotateControl } from './view-helpers.ts';
 import { auditFilterForm, auditPager, auditTable, filterFieldLabel, type AuditView } from './audit-render.ts';
 
 /** Events on one page of the admin audit log. */
@@ -37,9 +37,14 @@ const DEVICE_PAGE_EVENTS = 20;
 /** What the export accepts: the filters, without a cursor (it writes every matching event). */
 const EXPORT_QUERY_KEYS = ['deviceId', 'actorId', 'action', 'from', 'to'] as const;
 
-function readsWholeAuditLog(session: PortalSession): boolean {
-  return auditScopeOf(actorOf(session))?.kind === 'all';
-}
+/** `target` is "<volumeId>" or "<volumeId> <protectorId>" (a BitLocker volume with several protectors). */
+const AdminRevealForm = z
+  .object({ target: z.string().optional(), volumeId: z.string().optional(), reason: z.string().optional() })
+  .transform((form) => {
+    const [volumeId, protectorId] = (form.target ?? form.volumeId ?? '').split(' ');
+    return { ...(volumeId ? { volumeId } : {}), ...(protectorId ? { protectorId } : {}), ...(form.reason !== undefined ? { reason: form.reason } : {}) };
+  })
+  .pipe(RevealRequest);
 
 type AdminState = { revealed?: RevealedKey; error?: string | null; info?: string | null };
 
@@ -91,17 +96,12 @@ function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[] | n
 
 export function adminPages(deps: AppDeps, limiter: RateLimiter, refusals: RefusalLog): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
-  const max = deps.config.maxBodyBytes;
-
-  function itSession(c: AppContext): PortalSession | null {
-    const session = c.get('session');
-    if (session && !isIt(actorOf(session))) throw new ApiFailure(403, 'forbidden');
-    return session;
-  }
+  const itStaff = [requireSession(), requireRole(...IT_ROLES)] as const;
+  const auditReader = [...itStaff, requireAuditLog()] as const;
 
   /** The device's audit events for the admin device page, if this person may read the audit log. */
   async function deviceEvents(session: PortalSession, deviceId: string): Promise<AuditEvent[] | null> {
-    return readsWholeAuditLog(session) ? (await listAuditEvents(deps, { deviceId }, DEVICE_PAGE_EVENTS)).events : null;
+    return readsWholeAuditLog(actorOf(session)) ? (await listAuditEvents(deps, { deviceId }, DEVICE_PAGE_EVENTS)).events : null;
   }
 
   async function deviceFor(c: AppContext): Promise<Device> {
@@ -110,9 +110,8 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter, refusals: Refusa
     return buildDeviceView(deps.db, await getOrg(deps.db), row, deps.clock.now());
   }
 
-  r.get('/devices/:id', async (c) => {
-    const session = itSession(c);
-    if (!session) return toLogin(c);
+  r.get('/devices/:id', ...itStaff, async (c) => {
+    const session = c.get('signedIn');
     const device = await deviceFor(c);
     const events = await deviceEvents(session, device.id);
     const info = c.req.query('checked') === '1' ? tr(c, 'portal.check_access_sent') : null;
@@ -120,27 +119,20 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter, refusals: Refusa
   });
 
   // The live part of the device page, fetched again by its script (device-live.ts).
-  r.get('/devices/:id/live', async (c) => {
-    const session = itSession(c);
-    if (!session) throw new ApiFailure(401, 'unauthenticated');
+  r.get('/devices/:id/live', requireSession('unauthenticated'), requireRole(...IT_ROLES), async (c) => {
+    const session = c.get('signedIn');
     c.header('cache-control', 'no-store');
     return c.html(liveRegion(c, await deviceFor(c), session.csrf, 'it', deps.config.retiredRetentionDays));
   });
 
-  r.post('/devices/:id/reveal', async (c) => {
-    const session = itSession(c);
-    if (!session) return toLogin(c);
-    const form = await readForm(c, max);
-    assertCsrf(c, form);
+  r.post('/devices/:id/reveal', ...itStaff, csrfForm(deps.config.maxBodyBytes), async (c) => {
+    const session = c.get('signedIn');
+    const form = c.get('form');
     await assertRevealRate(c, deps, limiter, session.user.id);
     let state: AdminState = {};
     let status: 200 | 400 | 403 | 404 = 200;
     try {
-      // `target` is "<volumeId>" or "<volumeId> <protectorId>" (a BitLocker volume with several protectors).
-      const [volumeId, protectorId] = (form.target ?? form.volumeId ?? '').split(' ');
-      const parsed = RevealRequest.safeParse({ volumeId: volumeId || undefined, protectorId: protectorId || undefined, reason: form.reason });
-      if (!parsed.success) throw new ApiFailure(400, 'invalid_input', { field: String(parsed.error.issues[0]?.path[0] ?? 'reason') });
-      const request = parsed.data;
+      const request = parseForm(AdminRevealForm, form);
       const outcome = await revealRecoveryKey(deps, refusals, actorOf(session), c.req.param('id'), request, { ip: clientIp(c), locale: c.get('locale') });
       state = { revealed: outcome.key, info: outcome.rotationQueued ? tr(c, 'portal.rotation_after_reveal') : null };
     } catch (error) {
@@ -153,16 +145,9 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter, refusals: Refusa
     return c.html(adminDevicePage(c, device, events, session.csrf, deps.config.retiredRetentionDays, state), status);
   });
 
-  /** The admin's session for the audit log: helpdesk is told that only admins see it. */
-  function auditSession(c: AppContext): PortalSession | null {
-    const session = itSession(c);
-    if (session && !readsWholeAuditLog(session)) throw auditLogRefusal(c.get('locale'));
-    return session;
-  }
-
-  r.get('/audit', async (c) => {
-    const session = auditSession(c);
-    if (!session) return toLogin(c);
+  // Helpdesk is told that only admins see the audit log.
+  r.get('/audit', ...auditReader, async (c) => {
+    const session = c.get('signedIn');
     let query: ParsedAuditQuery;
     try {
       query = parseAuditQuery(c.req.queries());
@@ -175,9 +160,7 @@ export function adminPages(deps: AppDeps, limiter: RateLimiter, refusals: Refusa
     return c.html(auditPage(c, session, { fields: query.fields, list, olderPage: query.filter.before !== undefined, chain }));
   });
 
-  r.get('/audit/export.jsonl', async (c) => {
-    const session = auditSession(c);
-    if (!session) return toLogin(c);
+  r.get('/audit/export.jsonl', ...auditReader, async (c) => {
     const { filter } = parseAuditQuery(c.req.queries(), EXPORT_QUERY_KEYS);
     const day = deps.clock.now().toISOString().slice(0, 10);
     return c.body(jsonLines(allAuditEvents(deps, filter)), 200, {

@@ -6,7 +6,7 @@
  */
 import { html } from 'hono/html';
 import type { AuditEvent, AuditList } from '../../lib/api/contract.ts';
-import { en } from '../../lib/i18n/en.ts';
+import { en } from '../../lib/i18n/portal/en.ts';
 import { isMessageId } from '../../lib/i18n/index.ts';
 import type { AppContext } from '../http/context.ts';
 import { auditQueryString, type AuditFilterFields } from '../services/audit-filter.ts';

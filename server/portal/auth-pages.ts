@@ -7,20 +7,24 @@
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
+import { z } from 'zod';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { AppDeps } from '../deps.ts';
-import { ApiFailure } from '../errors.ts';
 import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
-import { readForm } from '../http/body.ts';
 import { clientBucket, consumeAll, retryAfterSeconds, waitMessage, type Bucket, type RateLimiter } from '../http/rate-limit.ts';
 import { DEVICE_COOKIE, DEVICE_COOKIE_DAYS, DeviceCookies } from '../auth/device-cookies.ts';
 import { verifyPassword, hashPassword } from '../crypto/secrets.ts';
 import { createSession, endSession, SESSION_COOKIE } from '../auth/sessions.ts';
 import { browserLabel } from '../auth/oauth.ts';
 import { passwordSignInRefusal } from '../auth/sign-in-policy.ts';
-import { assertCsrf, clearSessionCookie, cookieOptions, csrfTokenFor, isLocale, LOCALE_COOKIE, safeNext } from './session.ts';
+import { Locale } from '../../lib/api/contract.ts';
+import { isIt } from '../services/access.ts';
+import { findUserByEmail, saveUserLocale } from '../services/users.ts';
+import { actorOf, clearSessionCookie, cookieOptions, csrfTokenFor, LOCALE_COOKIE, safeNext } from './session.ts';
+import { csrfForm } from './guards.ts';
+import { parseForm, text, trimmed } from './forms.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
-import { ssoSignInOptions } from './sso-pages.ts';
+import { ssoSignInOptions } from './sso-views.ts';
 
 const DUMMY_HASH = hashPassword('keyward-timing-equalizer');
 
@@ -40,6 +44,18 @@ function signInBuckets(limit: number, email: string, ip: string, trustedNonce: s
   ];
 }
 
+/** Never refused as such: a wrong email or password is the sign-in page saying so. */
+const LoginForm = z.object({
+  email: trimmed().transform((email) => email.toLowerCase().slice(0, 200)),
+  password: text(),
+  next: text().transform(safeNext),
+});
+
+const LocaleForm = z.object({
+  locale: Locale,
+  next: text().transform(safeNext),
+});
+
 function loginPage(c: AppContext, deps: AppDeps, next: string, email: string, error: string | null, sso: Html | '' = '') {
   const csrf = csrfTokenFor(c, deps);
   return page(c, {
@@ -57,14 +73,14 @@ function loginPage(c: AppContext, deps: AppDeps, next: string, email: string, er
 
 export function authPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
-  const max = deps.config.maxBodyBytes;
+  const checkedForm = csrfForm(deps.config.maxBodyBytes);
   const deviceCookies = new DeviceCookies(deps);
 
   // People land on their devices; helpdesk and admins on the admin console.
   r.get('/', (c) => {
     const session = c.get('session');
     if (!session) return c.redirect('/login', 302);
-    return c.redirect(session.user.role === 'user' ? '/devices' : '/admin/devices', 302);
+    return c.redirect(isIt(actorOf(session)) ? '/admin/devices' : '/devices', 302);
   });
 
   r.get('/login', async (c) => {
@@ -73,12 +89,9 @@ export function authPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     return c.html(loginPage(c, deps, next, '', null, await ssoSignInOptions(c, deps, next)));
   });
 
-  r.post('/login', async (c) => {
-    const form = await readForm(c, max);
-    assertCsrf(c, form);
-    const email = (form.email ?? '').trim().toLowerCase().slice(0, 200);
-    const next = safeNext(form.next);
-    const user = await deps.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+  r.post('/login', checkedForm, async (c) => {
+    const { email, password, next } = parseForm(LoginForm, c.get('form'));
+    const user = await findUserByEmail(deps, email);
     const deviceCookie = getCookie(c, DEVICE_COOKIE);
     const trustedNonce = user ? await deviceCookies.trustedNonce(deviceCookie, user.id) : null;
     const buckets = signInBuckets(deps.config.rateLimits.loginPerMinute, email, clientIp(c), trustedNonce);
@@ -88,7 +101,7 @@ export function authPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
       return c.html(loginPage(c, deps, next, email, waitMessage(c.get('locale'), decision)), 429);
     }
     // An unknown email and an account without a password (single sign-on only) take as long as a wrong password.
-    const ok = user && user.password_hash !== '' ? await verifyPassword(form.password ?? '', user.password_hash) : (await verifyPassword(form.password ?? '', await DUMMY_HASH), false);
+    const ok = user && user.password_hash !== '' ? await verifyPassword(password, user.password_hash) : (await verifyPassword(password, await DUMMY_HASH), false);
     if (!user || !ok) return c.html(loginPage(c, deps, next, email, tr(c, 'portal.sign_in_failed'), await ssoSignInOptions(c, deps, next)), 401);
     // The right password, but a disabled account, an expired temporary password, or passwords turned off.
     const refusal = await passwordSignInRefusal(deps.db, user, deps.clock.now());
@@ -103,23 +116,19 @@ export function authPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     return c.redirect(next, 303);
   });
 
-  r.post('/logout', async (c) => {
-    const form = await readForm(c, max);
-    assertCsrf(c, form);
+  r.post('/logout', checkedForm, async (c) => {
     const session = c.get('session');
     if (session) await endSession(deps, session.idHash);
     clearSessionCookie(c);
     return c.redirect('/login', 303);
   });
 
-  r.post('/locale', async (c) => {
-    const form = await readForm(c, max);
-    assertCsrf(c, form);
-    if (!isLocale(form.locale)) throw new ApiFailure(400, 'invalid_input', { field: 'locale' });
-    setCookie(c, LOCALE_COOKIE, form.locale, { ...cookieOptions(c, deps, 365 * 86400), httpOnly: true });
+  r.post('/locale', checkedForm, async (c) => {
+    const { locale, next } = parseForm(LocaleForm, c.get('form'));
+    setCookie(c, LOCALE_COOKIE, locale, { ...cookieOptions(c, deps, 365 * 86400), httpOnly: true });
     const session = c.get('session');
-    if (session) await deps.db.updateTable('users').set({ locale: form.locale }).where('id', '=', session.user.id).execute();
-    return c.redirect(safeNext(form.next), 303);
+    if (session) await saveUserLocale(deps, session.user.id, locale);
+    return c.redirect(next, 303);
   });
 
   return r;

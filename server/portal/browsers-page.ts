@@ -8,18 +8,18 @@
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
+import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { nowIso } from '../deps.ts';
-import { clientIp, type AppEnv } from '../http/context.ts';
-import { readForm } from '../http/body.ts';
+import type { AppEnv } from '../http/context.ts';
 import { listConnectedBrowsers, type ConnectedBrowser } from '../auth/oauth.ts';
 import { listSessions, type PortalSession, type SessionSummary } from '../auth/sessions.ts';
 import { endOwnSession, revokeOwnBrowser } from '../services/accounts.ts';
 import type { AppContext } from '../http/context.ts';
-import { assertCsrf, clearSessionCookie, formatTime } from './session.ts';
+import { clearSessionCookie, formatTime, ownChange } from './session.ts';
+import { csrfForm, requireSession } from './guards.ts';
+import { parseForm, text } from './forms.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
-import { toLogin } from './device-pages.ts';
-import { ssoLinkForm } from './sso-pages.ts';
+import { ssoLinkForm } from './sso-views.ts';
 
 function browserCell(c: AppContext, b: ConnectedBrowser): string {
   return b.os ? tr(c, 'portal.browsers.on_os', { browser: b.browser, os: b.os }) : b.browser;
@@ -49,12 +49,16 @@ function sessionsSection(c: AppContext, session: PortalSession, sessions: Sessio
   </section>`;
 }
 
+/** Which session to end: its id hash. */
+const EndSessionForm = z.object({ session: text() });
+
 export function browsersPage(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
+  const signedIn = requireSession();
+  const checkedForm = csrfForm(deps.config.maxBodyBytes);
 
-  r.get('/browsers', async (c) => {
-    const session = c.get('session');
-    if (!session) return toLogin(c);
+  r.get('/browsers', signedIn, async (c) => {
+    const session = c.get('signedIn');
     const [browsers, sessions, link] = await Promise.all([listConnectedBrowsers(deps, session.user.id), listSessions(deps, session.user.id), ssoLinkForm(c, deps, session)]);
     const locale = c.get('locale');
     const done = Object.keys(NOTICES).find((k): k is keyof typeof NOTICES => c.req.query(k) === '1');
@@ -80,23 +84,16 @@ export function browsersPage(deps: AppDeps): Hono<AppEnv> {
     );
   });
 
-  r.post('/browsers/:id/revoke', async (c) => {
-    const session = c.get('session');
-    if (!session) return toLogin(c);
-    const form = await readForm(c, deps.config.maxBodyBytes);
-    assertCsrf(c, form);
-    await revokeOwnBrowser(deps, c.req.param('id'), { userId: session.user.id, ip: clientIp(c), at: nowIso(deps) });
+  r.post('/browsers/:id/revoke', signedIn, checkedForm, async (c) => {
+    await revokeOwnBrowser(deps, c.req.param('id'), ownChange(c, deps));
     return c.redirect('/browsers?revoked=1', 303);
   });
 
   // The session travels in the form: its id is the hash the service keys sessions by, never the cookie.
-  r.post('/sessions/end', async (c) => {
-    const session = c.get('session');
-    if (!session) return toLogin(c);
-    const form = await readForm(c, deps.config.maxBodyBytes);
-    assertCsrf(c, form);
-    const target = form.session ?? '';
-    await endOwnSession(deps, target, { userId: session.user.id, ip: clientIp(c), at: nowIso(deps) });
+  r.post('/sessions/end', signedIn, checkedForm, async (c) => {
+    const session = c.get('signedIn');
+    const { session: target } = parseForm(EndSessionForm, c.get('form'));
+    await endOwnSession(deps, target, ownChange(c, deps));
     if (target === session.idHash) {
       clearSessionCookie(c);
       return c.redirect('/login', 303);

@@ -1,19 +1,20 @@
 /**
  * The Policy page's "allowed browser extensions" section: the OAuth client allow-list with a
  * Remove button per entry and a form to add one (extension id, name, browser). Admins only,
- * CSRF-checked, each change audited as `policy.clients_changed` (server/auth/oauth-clients.ts).
+ * CSRF-checked, each change audited as `policy.clients_changed` (services/oauth-client-admin.ts).
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
+import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
-import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
-import { readForm } from '../http/body.ts';
-import { addClient, browserName, CLIENT_BROWSERS, parseClientForm, removeClient, type OAuthClient } from '../auth/oauth-clients.ts';
-import { adminSession, assertCsrf } from './session.ts';
+import type { AppContext, AppEnv } from '../http/context.ts';
+import { browserName, CLIENT_BROWSERS, parseClientForm, type OAuthClient } from '../auth/oauth-clients.ts';
+import { addClient, removeClient } from '../services/oauth-client-admin.ts';
+import { changeBy } from './session.ts';
+import { csrfForm, requireRole, requireSession } from './guards.ts';
+import { parseForm, text } from './forms.ts';
 import { csrfField, tr, type Html } from './layout.ts';
-import { toLogin } from './device-pages.ts';
 
 const NOTICES = { added: 'portal.clients.added', removed: 'portal.clients.removed' } as const;
 
@@ -48,28 +49,23 @@ export function clientsSection(c: AppContext, clients: OAuthClient[], csrf: stri
   </section>`;
 }
 
+const RemoveClientForm = z.object({ extensionId: text() });
+
 export function clientPages(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
-  const max = deps.config.maxBodyBytes;
+  const adminForm = [requireSession(), requireRole('admin'), csrfForm(deps.config.maxBodyBytes)] as const;
 
-  r.post('/clients', async (c) => {
-    const session = adminSession(c);
-    if (!session) return toLogin(c);
-    const form = await readForm(c, max);
-    assertCsrf(c, form);
-    const client = parseClientForm(form);
-    const added = await addClient(deps, client, { actorId: session.user.id, ip: clientIp(c), at: nowIso(deps) });
+  r.post('/clients', ...adminForm, async (c) => {
+    const client = parseClientForm(c.get('form'));
+    const added = await addClient(deps, client, changeBy(c, deps));
     if (!added) throw new ApiFailure(409, 'conflict', { field: 'extensionId', detail: tr(c, 'portal.clients.exists') });
     return c.redirect('/admin/policy?clients=added#clients', 303);
   });
 
   // The id travels in the form, not the path: a Firefox id may hold characters a path would need escaped.
-  r.post('/clients/remove', async (c) => {
-    const session = adminSession(c);
-    if (!session) return toLogin(c);
-    const form = await readForm(c, max);
-    assertCsrf(c, form);
-    const removed = await removeClient(deps, form.extensionId ?? '', { actorId: session.user.id, ip: clientIp(c), at: nowIso(deps) });
+  r.post('/clients/remove', ...adminForm, async (c) => {
+    const { extensionId } = parseForm(RemoveClientForm, c.get('form'));
+    const removed = await removeClient(deps, extensionId, changeBy(c, deps));
     if (!removed) throw new ApiFailure(404, 'not_found', { field: 'extensionId', detail: tr(c, 'portal.clients.not_listed') });
     return c.redirect('/admin/policy?clients=removed#clients', 303);
   });

@@ -7,11 +7,11 @@
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
-import type { AuditEvent, Device, RevealedKey, Role } from '../../lib/api/contract.ts';
+import { z } from 'zod';
+import type { AuditEvent, Device, RevealedKey } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
-import { readForm } from '../http/body.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import type { RefusalLog } from '../services/refusals.ts';
 import { assertRevealRate } from '../http/reveal-rate.ts';
@@ -23,7 +23,10 @@ import { requestCheckAccess, requestRotation } from '../services/rotate.ts';
 import { auditLogRefusal, listAuditEvents } from '../services/audit-views.ts';
 import { auditQueryString, parseAuditQuery, type ParsedAuditQuery } from '../services/audit-filter.ts';
 import type { PortalSession } from '../auth/sessions.ts';
-import { assertCsrf, formatTime } from './session.ts';
+import { actorOf, formatTime } from './session.ts';
+import { csrfForm, requireSession } from './guards.ts';
+import { optionalText, parseForm, text } from './forms.ts';
+import { rotateControl, volumeSelect } from './view-helpers.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
 import { checkAccessForm, COUNTDOWN_SCRIPT, revealedKeyBlock, statusBadge } from './device-render.ts';
 import { LIVE_SCRIPT, liveRegion } from './device-live.ts';
@@ -36,14 +39,12 @@ const DEVICE_AUDIT_PAGE = 50;
 /** A device's audit view filters by everything but the device, which its address names. */
 const DEVICE_AUDIT_QUERY_KEYS = ['actorId', 'action', 'from', 'to', 'before', 'limit'] as const;
 
-export function toLogin(c: AppContext) {
-  const target = c.req.method === 'GET' ? c.req.url.slice(new URL(c.req.url).origin.length) : '/devices';
-  return c.redirect(`/login?next=${encodeURIComponent(target)}`, 303);
-}
-
-export function actorOf(session: PortalSession): { id: string; role: Role } {
-  return { id: session.user.id, role: session.user.role as Role };
-}
+/** The plain Store form; the service checks the key (M1 when the two differ). */
+const StoreKeyForm = z.object({ key: text(), confirmKey: text(), volumeId: optionalText() });
+/** Get recovery key: the volume, when the device has several. */
+const VolumeForm = z.object({ volumeId: optionalText() });
+/** Rotate and Check access, sent from the owner's page or (`back=admin`) IT's. */
+const DeviceRequestForm = z.object({ volumeId: optionalText(), back: text() });
 
 type StoreFormState = { keyError?: string; confirmError?: string };
 
@@ -89,11 +90,6 @@ function storeSection(c: AppContext, device: Device, csrf: string, state: StoreF
   </section>`;
 }
 
-/** A volume picker; its visible label is written by the caller (`<label for=id>`). */
-function volumeSelect(device: Device, id: string): Html {
-  return html`<select id="${id}" name="volumeId">${device.volumes.map((v) => html`<option value="${v.id}">${v.name}</option>`)}</select>`;
-}
-
 function getSection(c: AppContext, device: Device, csrf: string, revealed: RevealedKey | undefined, error: string | undefined): Html {
   const multi = device.volumes.length > 1;
   return html`<section class="card" id="get" aria-labelledby="get-title">
@@ -117,16 +113,6 @@ function luksStoreHint(c: AppContext): Html {
     <h2 id="store-title">${tr(c, 'ui.store_key')}</h2>
     <p id="luks-store-hint">${tr(c, 'portal.luks_store_hint')}</p>
   </section>`;
-}
-
-/** Rotate asks once more before acting: the current key stops working once the device has rotated it. */
-export function rotateControl(c: AppContext, device: Device, csrf: string, back?: 'admin'): Html {
-  return html`<details class="confirm" id="rotate-confirm"><summary>${tr(c, 'ui.rotate')}</summary>
-    <form method="post" action="/devices/${device.id}/rotate">${csrfField(csrf)}${back ? html`<input type="hidden" name="back" value="${back}">` : ''}
-      <p>${tr(c, 'portal.rotate_confirm')}</p>
-      ${device.volumes.length > 1 ? html`<span class="field"><label for="rotate-volume">${tr(c, 'portal.volume')}</label>${volumeSelect(device, 'rotate-volume')}</span>` : ''}
-      <button type="submit" id="rotate">${tr(c, 'portal.rotate_now')}</button>
-    </form></details>`;
 }
 
 export function devicePage(c: AppContext, device: Device, csrf: string, retentionDays: number, state: DevicePageState): Html {
@@ -165,7 +151,8 @@ function devicesListPage(c: AppContext, devices: Device[], csrf: string): Html {
 
 export function devicePages(deps: AppDeps, limiter: RateLimiter, refusals: RefusalLog): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
-  const max = deps.config.maxBodyBytes;
+  const signedIn = requireSession();
+  const checkedForm = csrfForm(deps.config.maxBodyBytes);
 
   async function ownDevice(c: AppContext, session: PortalSession): Promise<Device> {
     const row = await findDevice(deps.db, c.req.param('id') ?? '');
@@ -174,16 +161,14 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter, refusals: Refus
     return buildDeviceView(deps.db, await getOrg(deps.db), row, deps.clock.now());
   }
 
-  r.get('/devices', async (c) => {
-    const session = c.get('session');
-    if (!session) return toLogin(c);
+  r.get('/devices', signedIn, async (c) => {
+    const session = c.get('signedIn');
     const devices = await listOwnDeviceViews(deps.db, await getOrg(deps.db), deps.clock.now(), session.user.id);
     return c.html(devicesListPage(c, devices, session.csrf));
   });
 
-  r.get('/devices/:id', async (c) => {
-    const session = c.get('session');
-    if (!session) return toLogin(c);
+  r.get('/devices/:id', signedIn, async (c) => {
+    const session = c.get('signedIn');
     const device = await ownDevice(c, session);
     if (!isOwner(actorOf(session), device)) return c.redirect(`/admin/devices/${device.id}`, 302);
     const flag = Object.keys(INFO_FLAGS).find((k) => c.req.query(k) === '1');
@@ -192,9 +177,8 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter, refusals: Refus
   });
 
   // The live part of the device page, fetched again by its script (device-live.ts).
-  r.get('/devices/:id/live', async (c) => {
-    const session = c.get('session');
-    if (!session) throw new ApiFailure(401, 'unauthenticated');
+  r.get('/devices/:id/live', requireSession('unauthenticated'), async (c) => {
+    const session = c.get('signedIn');
     const device = await ownDevice(c, session);
     if (!isOwner(actorOf(session), device)) throw new ApiFailure(404, 'not_found');
     c.header('cache-control', 'no-store');
@@ -202,9 +186,8 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter, refusals: Refus
   });
 
   // Every event of one device, page by page, for its owner (admins have the whole log; helpdesk none of it).
-  r.get('/devices/:id/audit', async (c) => {
-    const session = c.get('session');
-    if (!session) return toLogin(c);
+  r.get('/devices/:id/audit', signedIn, async (c) => {
+    const session = c.get('signedIn');
     const device = await ownDevice(c, session);
     const scope = auditScopeOf(actorOf(session));
     if (!scope) throw auditLogRefusal(c.get('locale'));
@@ -223,14 +206,11 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter, refusals: Refus
     return c.html(frame(html`${auditFilterForm(c, filteredView)}${auditTable(c, list.events, filteredView)}${auditPager(c, filteredView, list, query.filter.before !== undefined)}`));
   });
 
-  r.post('/devices/:id/keys', async (c) => {
-    const session = c.get('session');
-    if (!session) return toLogin(c);
-    const form = await readForm(c, max);
-    assertCsrf(c, form);
+  r.post('/devices/:id/keys', signedIn, checkedForm, async (c) => {
+    const session = c.get('signedIn');
     const id = c.req.param('id');
     try {
-      await storeRecoveryKey(deps, refusals, actorOf(session), id, { key: form.key ?? '', confirmKey: form.confirmKey ?? '', volumeId: form.volumeId || undefined }, { ip: clientIp(c), locale: c.get('locale') });
+      await storeRecoveryKey(deps, refusals, actorOf(session), id, parseForm(StoreKeyForm, c.get('form')), { ip: clientIp(c), locale: c.get('locale') });
     } catch (error) {
       if (!(error instanceof ApiFailure) || error.code === 'not_found') throw error;
       const device = await ownDevice(c, session);
@@ -245,14 +225,11 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter, refusals: Refus
     return c.redirect(`/devices/${id}`, 303);
   });
 
-  r.post('/devices/:id/reveal', async (c) => {
-    const session = c.get('session');
-    if (!session) return toLogin(c);
-    const form = await readForm(c, max);
-    assertCsrf(c, form);
+  r.post('/devices/:id/reveal', signedIn, checkedForm, async (c) => {
+    const session = c.get('signedIn');
     await assertRevealRate(c, deps, limiter, session.user.id);
     try {
-      const outcome = await revealRecoveryKey(deps, refusals, actorOf(session), c.req.param('id'), { volumeId: form.volumeId || undefined }, { ip: clientIp(c), locale: c.get('locale') });
+      const outcome = await revealRecoveryKey(deps, refusals, actorOf(session), c.req.param('id'), parseForm(VolumeForm, c.get('form')), { ip: clientIp(c), locale: c.get('locale') });
       const device = await ownDevice(c, session);
       return c.html(devicePage(c, device, session.csrf, deps.config.retiredRetentionDays, { revealed: outcome.key }));
     } catch (error) {
@@ -263,21 +240,17 @@ export function devicePages(deps: AppDeps, limiter: RateLimiter, refusals: Refus
     }
   });
 
-  r.post('/devices/:id/rotate', async (c) => {
-    const session = c.get('session');
-    if (!session) return toLogin(c);
-    const form = await readForm(c, max);
-    assertCsrf(c, form);
+  r.post('/devices/:id/rotate', signedIn, checkedForm, async (c) => {
+    const session = c.get('signedIn');
+    const form = parseForm(DeviceRequestForm, c.get('form'));
     const id = c.req.param('id');
-    await requestRotation(deps, refusals, actorOf(session), id, form.volumeId || undefined, { ip: clientIp(c), locale: c.get('locale') });
+    await requestRotation(deps, refusals, actorOf(session), id, form.volumeId, { ip: clientIp(c), locale: c.get('locale') });
     return c.redirect(form.back === 'admin' ? `/admin/devices/${id}?rotated=1` : `/devices/${id}`, 303);
   });
 
-  r.post('/devices/:id/check-access', async (c) => {
-    const session = c.get('session');
-    if (!session) return toLogin(c);
-    const form = await readForm(c, max);
-    assertCsrf(c, form);
+  r.post('/devices/:id/check-access', signedIn, checkedForm, async (c) => {
+    const session = c.get('signedIn');
+    const form = parseForm(DeviceRequestForm, c.get('form'));
     const id = c.req.param('id');
     await requestCheckAccess(deps, actorOf(session), id);
     return c.redirect(`${form.back === 'admin' ? '/admin' : ''}/devices/${id}?checked=1`, 303);

@@ -7,7 +7,7 @@ import { html } from 'hono/html';
 import type { Device, KeyKind, Platform, RevealedKey } from '../../lib/api/contract.ts';
 import type { AppContext } from '../http/context.ts';
 import { isMessageId } from '../../lib/i18n/index.ts';
-import type { MessageId } from '../../lib/i18n/en.ts';
+import type { MessageId } from '../../lib/i18n/index.ts';
 import { csrfField, tr, type Html } from './layout.ts';
 import { formatTime } from './session.ts';
 

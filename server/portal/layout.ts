@@ -11,6 +11,8 @@ import type { MessageId } from '../../lib/i18n/index.ts';
 import type { AppContext } from '../http/context.ts';
 import { STYLES } from './styles.ts';
 import { isDemoAccount } from '../demo-accounts.ts';
+import { isAdmin, isIt } from '../services/access.ts';
+import { actorOf } from './session.ts';
 
 export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -50,8 +52,8 @@ export function page(c: AppContext, o: PageOptions): Html {
     ? html`<nav>
         ${link('/devices', tr(c, 'ui.my_devices'))}
         ${link('/browsers', tr(c, 'portal.nav.sessions'))}
-        ${session.user.role !== 'user' ? link('/admin/devices', tr(c, 'portal.nav.admin')) : ''}
-        ${session.user.role === 'admin' ? html`${link('/admin/policy', tr(c, 'portal.nav.policy'))}${link('/admin/users', tr(c, 'portal.nav.users'))}` : ''}
+        ${isIt(actorOf(session)) ? link('/admin/devices', tr(c, 'portal.nav.admin')) : ''}
+        ${isAdmin(actorOf(session)) ? html`${link('/admin/policy', tr(c, 'portal.nav.policy'))}${link('/admin/users', tr(c, 'portal.nav.users'))}` : ''}
         <span class="who">${tr(c, 'portal.signed_in_as', { name: session.user.name })}${isDemoAccount(session.user.email) ? html` <strong class="demo-badge">${tr(c, 'portal.demo_account')}</strong>` : ''}</span>
         <form method="post" action="/logout" class="inline">${csrfField(o.csrf)}<button type="submit">${tr(c, 'ui.sign_out')}</button></form>
       </nav>`

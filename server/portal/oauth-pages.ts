@@ -9,12 +9,10 @@ import { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppDeps } from '../deps.ts';
 import type { AppEnv } from '../http/context.ts';
-import { readForm } from '../http/body.ts';
 import { checkAuthorizeRequest, issueAuthorizationCode, type AuthorizeParams } from '../auth/oauth.ts';
 import { browserName } from '../auth/oauth-clients.ts';
-import { assertCsrf } from './session.ts';
+import { csrfForm, requireSession, toLogin } from './guards.ts';
 import { csrfField, page, tr } from './layout.ts';
-import { toLogin } from './device-pages.ts';
 
 function callbackUrl(p: AuthorizeParams, result: Record<string, string>): string {
   const url = new URL(p.redirectUri);
@@ -27,7 +25,7 @@ export function oauthPages(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
 
   r.get('/oauth/authorize', async (c) => {
-    // Checked before sign-in too: nobody is asked for a password on behalf of an unknown extension.
+    // Checked before sign-in too (so no requireSession ahead of it): nobody is asked for a password on behalf of an unknown extension.
     const { params, client } = await checkAuthorizeRequest(deps, c.req.query());
     const session = c.get('session');
     if (!session) return toLogin(c);
@@ -61,11 +59,9 @@ export function oauthPages(deps: AppDeps): Hono<AppEnv> {
     );
   });
 
-  r.post('/oauth/authorize', async (c) => {
-    const session = c.get('session');
-    if (!session) return toLogin(c);
-    const form = await readForm(c, deps.config.maxBodyBytes);
-    assertCsrf(c, form);
+  r.post('/oauth/authorize', requireSession(), csrfForm(deps.config.maxBodyBytes), async (c) => {
+    const session = c.get('signedIn');
+    const form = c.get('form');
     // Even a denial goes back only to an allow-listed extension.
     const { params } = await checkAuthorizeRequest(deps, form);
     if (form.decision !== 'allow') return c.redirect(callbackUrl(params, { error: 'access_denied' }), 302);

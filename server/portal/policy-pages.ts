@@ -6,18 +6,19 @@
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
+import { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
-import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
-import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
-import { readForm } from '../http/body.ts';
-import { appendAudit } from '../audit.ts';
+import type { AppContext, AppEnv } from '../http/context.ts';
 import { getOrg } from '../services/device-views.ts';
-import { createEnrollmentToken } from '../services/agent-enroll.ts';
+import { savePolicy } from '../services/policy.ts';
+import { issueEnrollmentToken } from '../services/enrollment-tokens.ts';
 import type { OrgTable } from '../db/schema.ts';
-import { adminSession, assertCsrf } from './session.ts';
+import type { PortalSession } from '../auth/sessions.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
-import { toLogin } from './device-pages.ts';
+import { changeBy } from './session.ts';
+import { csrfForm, requireRole, requireSession } from './guards.ts';
+import { checkbox, parseForm, text, trimmed } from './forms.ts';
 import { listClients, type OAuthClient } from '../auth/oauth-clients.ts';
 import { clientsNotice, clientsSection } from './clients-section.ts';
 import { ssoNotice, ssoSection } from './sso-settings.ts';
@@ -59,63 +60,53 @@ function policyPage(c: AppContext, org: OrgTable, clients: OAuthClient[], csrf: 
   });
 }
 
+/** Checked in this order; a bad field is named in the 400 answer. */
+const PolicyForm = z.object({
+  checkinThresholdMinutes: z.coerce.number().int().min(1).max(525_600),
+  supportContact: trimmed().pipe(z.string().min(1).max(300)),
+  offlineCache: z.enum(['keys', 'metadata']),
+  escrowEnabled: checkbox(),
+  rotateAfterReveal: checkbox(),
+});
+
+/** Never refused as such: an unknown owner is a 404, an unknown ownership corporate, an empty label "device". */
+const EnrollmentTokenForm = z.object({
+  ownerEmail: trimmed().transform((email) => email.toLowerCase()),
+  ownership: text().transform((value) => (value === 'personal' ? 'personal' : 'corporate')),
+  label: trimmed().transform((label) => label.slice(0, 200) || 'device'),
+});
+
 export function policyPages(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
-  const max = deps.config.maxBodyBytes;
+  const admin = [requireSession(), requireRole('admin')] as const;
+  const adminForm = [...admin, csrfForm(deps.config.maxBodyBytes)] as const;
 
-  r.get('/policy', async (c) => {
-    const session = adminSession(c);
-    if (!session) return toLogin(c);
+  async function render(c: AppContext, session: PortalSession, notice: Html | string | null) {
+    const [org, clients, sso] = await Promise.all([getOrg(deps.db), listClients(deps.db), ssoSection(c, deps, session.csrf)]);
+    return c.html(policyPage(c, org, clients, session.csrf, notice, sso));
+  }
+
+  r.get('/policy', ...admin, async (c) => {
     const saved = c.req.query('saved') === '1' ? tr(c, 'portal.policy_saved') : clientsNotice(c) ?? ssoNotice(c);
-    return c.html(policyPage(c, await getOrg(deps.db), await listClients(deps.db), session.csrf, saved, await ssoSection(c, deps, session.csrf)));
+    return render(c, c.get('signedIn'), saved);
   });
 
-  r.post('/policy', async (c) => {
-    const session = adminSession(c);
-    if (!session) return toLogin(c);
-    const form = await readForm(c, max);
-    assertCsrf(c, form);
-    const minutes = Number(form.checkinThresholdMinutes);
-    const contact = (form.supportContact ?? '').trim();
-    if (!Number.isInteger(minutes) || minutes < 1 || minutes > 525_600) throw new ApiFailure(400, 'invalid_input', { field: 'checkinThresholdMinutes' });
-    if (!contact || contact.length > 300) throw new ApiFailure(400, 'invalid_input', { field: 'supportContact' });
-    if (form.offlineCache !== 'keys' && form.offlineCache !== 'metadata') throw new ApiFailure(400, 'invalid_input', { field: 'offlineCache' });
-    const policy = {
-      support_contact: contact,
-      escrow_enabled: form.escrowEnabled === '1' ? 1 : 0,
-      rotate_after_reveal: form.rotateAfterReveal === '1' ? 1 : 0,
-      checkin_threshold_minutes: minutes,
-      offline_cache: form.offlineCache,
-    };
-    const org = await getOrg(deps.db);
-    const at = nowIso(deps);
-    await deps.db.transaction().execute(async (trx) => {
-      await trx.updateTable('org').set(policy).where('id', '=', org.id).execute();
-      await appendAudit(trx, deps, at, { actorId: session.user.id, actorKind: 'user', action: 'policy.changed', detail: policy, ip: clientIp(c) });
-    });
+  r.post('/policy', ...adminForm, async (c) => {
+    const policy = parseForm(PolicyForm, c.get('form'));
+    await savePolicy(deps, policy, changeBy(c, deps));
     return c.redirect('/admin/policy?saved=1', 303);
   });
 
-  r.post('/enrollment-tokens', async (c) => {
-    const session = adminSession(c);
-    if (!session) return toLogin(c);
-    const form = await readForm(c, max);
-    assertCsrf(c, form);
-    const owner = await deps.db.selectFrom('users').select(['id']).where('email', '=', (form.ownerEmail ?? '').trim().toLowerCase()).executeTakeFirst();
-    if (!owner) throw new ApiFailure(404, 'not_found', { field: 'ownerEmail' });
-    const ownership = form.ownership === 'personal' ? 'personal' : 'corporate';
-    const label = (form.label ?? '').trim().slice(0, 200) || 'device';
-    // The token and its audit event are written together: no token that the log does not know.
-    const token = await deps.db.transaction().execute(async (trx) => {
-      const created = await createEnrollmentToken({ ...deps, db: trx }, { ownerId: owner.id, ownership, label, validDays: TOKEN_DAYS });
-      await appendAudit(trx, deps, nowIso(deps), { actorId: session.user.id, actorKind: 'user', action: 'enrollment_token.created', detail: { ownerId: owner.id, ownership, label }, ip: clientIp(c) });
-      return created;
-    });
+  r.post('/enrollment-tokens', ...adminForm, async (c) => {
+    const session = c.get('signedIn');
+    const request = parseForm(EnrollmentTokenForm, c.get('form'));
+    const token = await issueEnrollmentToken(deps, { ...request, validDays: TOKEN_DAYS }, changeBy(c, deps));
+    if (!token) throw new ApiFailure(404, 'not_found', { field: 'ownerEmail' });
     const server = new URL(c.req.url).origin;
     // The command as it is typed, with the real token: the admin copies it as a whole.
     const command = `sudo npx keyward-agent enroll --server ${server} --token ${token} --driver luks --volume /dev/…`;
     const notice = html`${tr(c, 'portal.enrollment_created', { days: TOKEN_DAYS, token })}<br>${tr(c, 'portal.enrollment_howto')}<br><code id="enroll-command">${command}</code>`;
-    return c.html(policyPage(c, await getOrg(deps.db), await listClients(deps.db), session.csrf, notice, await ssoSection(c, deps, session.csrf)));
+    return render(c, session, notice);
   });
 
   return r;

@@ -5,13 +5,14 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
-import type { Locale } from '../../lib/api/contract.ts';
+import type { Locale, Role } from '../../lib/api/contract.ts';
 import { LOCALES } from '../../lib/i18n/index.ts';
-import type { AppDeps } from '../deps.ts';
+import { nowIso, type AppDeps } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { loadSession, SESSION_COOKIE, type PortalSession } from '../auth/sessions.ts';
 import { randomToken, safeEqual } from '../crypto/secrets.ts';
-import { overHttps, requestLocale, type AppContext, type AppEnv } from '../http/context.ts';
+import type { UserActor } from '../services/access.ts';
+import { clientIp, overHttps, requestLocale, type AppContext, type AppEnv } from '../http/context.ts';
 
 const CSRF_COOKIE = 'kw_csrf';
 export const LOCALE_COOKIE = 'kw_locale';
@@ -30,11 +31,20 @@ export function portalSession(deps: AppDeps): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** The signed-in admin's session; null when nobody is signed in; 403 for anyone else. */
-export function adminSession(c: AppContext): PortalSession | null {
-  const session = c.get('session');
-  if (session && session.user.role !== 'admin') throw new ApiFailure(403, 'forbidden');
-  return session;
+/** A change by the signed-in person (behind `requireSession`): who, from where, now — what services audit. */
+export function changeBy(c: AppContext, deps: AppDeps): { actorId: string; ip: string; at: string } {
+  return { actorId: c.get('signedIn').user.id, ip: clientIp(c), at: nowIso(deps) };
+}
+
+/** The same, for a person acting on their own account. */
+export function ownChange(c: AppContext, deps: AppDeps): { userId: string; ip: string; at: string } {
+  const { actorId, ip, at } = changeBy(c, deps);
+  return { userId: actorId, ip, at };
+}
+
+/** The signed-in person as services/access.ts sees them. */
+export function actorOf(session: PortalSession): UserActor {
+  return { id: session.user.id, role: session.user.role as Role };
 }
 
 export function cookieOptions(c: AppContext, deps: AppDeps, maxAgeSeconds?: number) {

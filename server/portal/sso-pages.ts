@@ -6,7 +6,8 @@
  * provider; `GET /sso/callback` takes that record (once), lets openid-client check the answer,
  * finds or creates the account and starts a portal session. Anything that goes wrong is a
  * localized page saying what happened and what to do — never a 500. `GET /sso/jwks.json`
- * publishes the public key for `private_key_jwt`.
+ * publishes the public key for `private_key_jwt`. The link and the form themselves are drawn
+ * by sso-views.ts.
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
@@ -15,19 +16,19 @@ import type { AppDeps } from '../deps.ts';
 import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
-import { readForm } from '../http/body.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
-import { hashToken, randomToken } from '../crypto/secrets.ts';
+import { randomToken } from '../crypto/secrets.ts';
+import { recordSsoLogin, takeSsoLogin } from '../services/sso-logins.ts';
 import { browserLabel } from '../auth/oauth.ts';
-import { createSession, endSession, SESSION_COOKIE, type PortalSession } from '../auth/sessions.ts';
+import { createSession, endSession, SESSION_COOKIE } from '../auth/sessions.ts';
 import { enabledSso, openClientCredential, type StoredSso } from '../auth/oidc-settings.ts';
 import { OidcRelyingParty, SsoFailure, type SsoFailureReason } from '../auth/oidc.ts';
 import { accountForIdentity } from '../auth/oidc-accounts.ts';
 import { publicJwk } from '../auth/oidc-client-key.ts';
 import type { MessageId } from '../../lib/i18n/index.ts';
-import { assertCsrf, cookieOptions, safeNext } from './session.ts';
-import { csrfField, page, tr, type Html } from './layout.ts';
-import { toLogin } from './device-pages.ts';
+import { cookieOptions, safeNext } from './session.ts';
+import { csrfForm, requireSession } from './guards.ts';
+import { page, tr } from './layout.ts';
 
 const SSO_COOKIE = 'kw_sso';
 const SSO_COOKIE_PATH = '/sso';
@@ -76,33 +77,6 @@ function failurePage(c: AppContext, provider: string, failure: Failure) {
   );
 }
 
-/** The "Sign in with <provider>" link for the sign-in page ('' when single sign-on is off). */
-export async function ssoSignInOptions(c: AppContext, deps: AppDeps, next: string): Promise<Html | ''> {
-  const stored = await enabledSso(deps.db);
-  if (!stored) return '';
-  const { settings } = stored;
-  return html`<div class="card narrow" id="sso">
-      <p><a class="button" id="sso-sign-in" href="/sso/start?next=${encodeURIComponent(next)}">${tr(c, 'portal.sso.sign_in_with', { provider: settings.name })}</a></p>
-      <p class="muted" id="sso-password-note">${tr(c, settings.localPasswords ? 'portal.sso.or_password' : 'portal.sso.passwords_off_note')}</p>
-    </div>`;
-}
-
-/**
- * The "Connect <provider>" form for a person signed in with a password whose account has no
- * provider link yet ('' otherwise). Its page must allow the provider as a form target.
- */
-export async function ssoLinkForm(c: AppContext, deps: AppDeps, session: PortalSession): Promise<Html | ''> {
-  const stored = await enabledSso(deps.db);
-  if (!stored || session.user.oidc_subject !== null || session.authMethod !== 'password') return '';
-  // The form's redirect to the provider is a form submission's navigation: CSP form-action must allow it.
-  c.set('formActionExtra', new URL(stored.settings.issuer).origin);
-  return html`<section class="card" id="sso-link" aria-labelledby="sso-link-title">
-      <h2 id="sso-link-title">${tr(c, 'portal.sso.link_title', { provider: stored.settings.name })}</h2>
-      <p>${tr(c, 'portal.sso.link_explain', { provider: stored.settings.name })}</p>
-      <form method="post" action="/sso/link">${csrfField(session.csrf)}<div class="actions"><button type="submit" id="sso-link-button">${tr(c, 'portal.sso.link_button', { provider: stored.settings.name })}</button></div></form>
-    </section>`;
-}
-
 export function ssoPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   const relyingParty = new OidcRelyingParty(deps);
@@ -121,20 +95,7 @@ export function ssoPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
       return failurePage(c, stored.settings.name, failureFor(c, stored.settings.name, error));
     }
     const token = randomToken();
-    await deps.db.deleteFrom('sso_logins').where('expires_at', '<=', now.toISOString()).execute();
-    await deps.db
-      .insertInto('sso_logins')
-      .values({
-        id_hash: hashToken(token),
-        state: started.checks.state,
-        nonce: started.checks.nonce,
-        code_verifier: started.checks.codeVerifier,
-        next,
-        link_user_id: linkUserId,
-        created_at: now.toISOString(),
-        expires_at: new Date(now.getTime() + LOGIN_MINUTES * 60_000).toISOString(),
-      })
-      .execute();
+    await recordSsoLogin(deps, token, { checks: started.checks, next, linkUserId, validMinutes: LOGIN_MINUTES }, now);
     setCookie(c, SSO_COOKIE, token, { ...cookieOptions(c, deps, LOGIN_MINUTES * 60), path: SSO_COOKIE_PATH });
     return c.redirect(started.url, 303);
   }
@@ -146,11 +107,8 @@ export function ssoPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     return begin(c, stored, safeNext(c.req.query('next')), null);
   });
 
-  r.post('/sso/link', async (c) => {
-    const session = c.get('session');
-    if (!session) return toLogin(c);
-    const form = await readForm(c, deps.config.maxBodyBytes);
-    assertCsrf(c, form);
+  r.post('/sso/link', requireSession(), csrfForm(deps.config.maxBodyBytes), async (c) => {
+    const session = c.get('signedIn');
     const stored = await enabledSso(deps.db);
     if (!stored) return failurePage(c, '', { status: 404, reason: 'not_configured', message: tr(c, 'portal.sso.not_configured') });
     return begin(c, stored, '/browsers?linked=1', session.user.id);
@@ -162,7 +120,7 @@ export function ssoPages(deps: AppDeps, limiter: RateLimiter): Hono<AppEnv> {
     const stored = await enabledSso(deps.db);
     const provider = stored?.settings.name ?? '';
     // The sign-in record works once: taken (deleted) before the provider's answer is looked at.
-    const login = token ? await deps.db.deleteFrom('sso_logins').where('id_hash', '=', hashToken(token)).returningAll().executeTakeFirst() : undefined;
+    const login = token ? await takeSsoLogin(deps, token) : undefined;
     const at = nowIso(deps);
     if (!login || login.expires_at <= at) return failurePage(c, provider, { status: 400, reason: 'login_expired', message: tr(c, 'portal.sso.login_expired', { minutes: LOGIN_MINUTES }) });
     if (!stored) return failurePage(c, '', { status: 404, reason: 'not_configured', message: tr(c, 'portal.sso.not_configured') });

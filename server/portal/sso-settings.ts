@@ -9,15 +9,14 @@
 import { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppDeps } from '../deps.ts';
-import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
-import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
-import { readForm } from '../http/body.ts';
+import type { AppContext, AppEnv } from '../http/context.ts';
 import type { MessageId } from '../../lib/i18n/index.ts';
 import { CLIENT_AUTH_METHODS, DEFAULT_MAX_SESSION_HOURS, DEFAULT_SCOPES, loadSsoSettings, parseSsoForm, saveSso, type SsoInput } from '../auth/oidc-settings.ts';
-import { adminSession, assertCsrf } from './session.ts';
+import { breakGlassCandidates } from '../services/users.ts';
+import { changeBy } from './session.ts';
+import { csrfForm, requireRole, requireSession } from './guards.ts';
 import { csrfField, tr, type Html } from './layout.ts';
-import { toLogin } from './device-pages.ts';
 
 const FIELD_LABELS: Record<string, MessageId> = {
   name: 'portal.sso.name',
@@ -50,7 +49,7 @@ export function ssoNotice(c: AppContext): string | null {
 export async function ssoSection(c: AppContext, deps: AppDeps, csrf: string): Promise<Html> {
   const [settings, admins] = await Promise.all([
     loadSsoSettings(deps.db),
-    deps.db.selectFrom('users').select(['id', 'email', 'name']).where('role', '=', 'admin').where('disabled_at', 'is', null).where('deleted_at', 'is', null).where('password_hash', '!=', '').orderBy('email').execute(),
+    breakGlassCandidates(deps),
   ]);
   const origin = new URL(c.req.url).origin;
   const checked = (on: boolean) => (on ? 'checked' : '');
@@ -102,15 +101,12 @@ export async function ssoSection(c: AppContext, deps: AppDeps, csrf: string): Pr
 export function ssoSettingsPages(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
 
-  r.post('/sso', async (c) => {
-    const session = adminSession(c);
-    if (!session) return toLogin(c);
-    const form = await readForm(c, deps.config.maxBodyBytes);
-    assertCsrf(c, form);
+  r.post('/sso', requireSession(), requireRole('admin'), csrfForm(deps.config.maxBodyBytes), async (c) => {
+    const form = c.get('form');
     let input: SsoInput;
     try {
       input = parseSsoForm(form);
-      await saveSso(deps, input, { actorId: session.user.id, actorKind: 'user', ip: clientIp(c), at: nowIso(deps) });
+      await saveSso(deps, input, { ...changeBy(c, deps), actorKind: 'user' });
     } catch (error) {
       // Name the field in words, so the admin knows what to fix.
       if (error instanceof ApiFailure && error.code === 'invalid_input' && error.field && FIELD_LABELS[error.field]) {

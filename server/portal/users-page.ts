@@ -6,27 +6,23 @@
  * services/accounts.ts: each is audited, CSRF-checked here, and never leaves the organisation
  * without an active admin.
  */
-import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { html } from 'hono/html';
-import { sql } from 'kysely';
+import { z } from 'zod';
 import { Role } from '../../lib/api/contract.ts';
 import type { MessageId } from '../../lib/i18n/index.ts';
 import type { AppDeps } from '../deps.ts';
-import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
-import { clientIp, type AppContext, type AppEnv } from '../http/context.ts';
-import { readForm } from '../http/body.ts';
-import { appendAudit } from '../audit.ts';
-import { hashPassword } from '../crypto/secrets.ts';
-import { getOrg } from '../services/device-views.ts';
-import { changeRole, deleteAccount, disableAccount, enableAccount, ownedDeviceCount, resetPassword, type AccountChange, type Outcome, type Refusal } from '../services/accounts.ts';
+import type { AppContext, AppEnv } from '../http/context.ts';
+import { findUser, listUsers } from '../services/users.ts';
+import { changeRole, createAccount, deleteAccount, disableAccount, enableAccount, ownedDeviceCount, resetPassword, type Outcome, type Refusal } from '../services/accounts.ts';
 import { loadSsoSettings } from '../auth/oidc-settings.ts';
 import type { PortalSession } from '../auth/sessions.ts';
 import type { UserTable } from '../db/schema.ts';
-import { adminSession, assertCsrf, formatTime } from './session.ts';
+import { changeBy, formatTime } from './session.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
-import { toLogin } from './device-pages.ts';
+import { csrfForm, requireRole, requireSession } from './guards.ts';
+import { parseForm, text, trimmed } from './forms.ts';
 
 const ROLES = Role.options;
 const PAGE_SIZE = 50;
@@ -54,19 +50,15 @@ function listingQuery(c: AppContext): { q: string; page: number } {
   return { q, page: Number.isInteger(page) && page >= 1 && page <= 100_000 ? page : 1 };
 }
 
-async function listUsers(deps: AppDeps, q: string, page: number): Promise<Listing> {
-  let base = deps.db.selectFrom('users').where('deleted_at', 'is', null);
-  if (q) {
-    // LIKE with its wildcards escaped, the same on both databases.
-    const pattern = `%${q.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
-    base = base.where(sql<boolean>`(lower(email) like ${pattern} escape '\\' or lower(name) like ${pattern} escape '\\')`);
-  }
-  const [users, count] = await Promise.all([
-    base.selectAll().orderBy('email').orderBy('id').limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE).execute(),
-    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { users, total: Number(count.n), q, page };
-}
+/** Checked in this order; a bad field is named in the 400 answer. */
+const NewUserForm = z.object({
+  email: trimmed().transform((email) => email.toLowerCase()).pipe(z.string().max(200).regex(/^[^@\s]+@[^@\s]+$/)),
+  name: trimmed().pipe(z.string().min(1).max(200)),
+  password: text().pipe(z.string().min(12).max(200)),
+  role: Role,
+});
+
+const RoleForm = z.object({ role: Role });
 
 function roleSelect(c: AppContext, name: string, selected: string, id?: string): Html {
   return html`<select name="${name}" ${id ? html`id="${id}"` : html`aria-label="${tr(c, 'portal.user.role')}"`}>${ROLES.map((r) => html`<option value="${r}" ${r === selected ? 'selected' : ''}>${tr(c, `portal.role.${r}`)}</option>`)}</select>`;
@@ -142,106 +134,61 @@ function usersPage(c: AppContext, session: PortalSession, listing: Listing, prov
 
 export function usersPages(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
-  const max = deps.config.maxBodyBytes;
+  const admin = [requireSession(), requireRole('admin')] as const;
+  const adminForm = [...admin, csrfForm(deps.config.maxBodyBytes)] as const;
 
   async function render(c: AppContext, session: PortalSession, notice: string | null, error: string | null, status: 200 | 409 = 200) {
     const { q, page } = listingQuery(c);
-    const [listing, sso] = await Promise.all([listUsers(deps, q, page), loadSsoSettings(deps.db)]);
-    return c.html(usersPage(c, session, listing, sso?.name ?? '', notice, error), status);
-  }
-
-  /** An admin's form post: session, CSRF, and who is acting from where. */
-  async function adminForm(c: AppContext): Promise<{ session: PortalSession; form: Record<string, string>; change: AccountChange } | null> {
-    const session = adminSession(c);
-    if (!session) return null;
-    const form = await readForm(c, max);
-    assertCsrf(c, form);
-    return { session, form, change: { actorId: session.user.id, ip: clientIp(c), at: nowIso(deps) } };
+    const [found, sso] = await Promise.all([listUsers(deps, q, page, PAGE_SIZE), loadSsoSettings(deps.db)]);
+    return c.html(usersPage(c, session, { ...found, q, page }, sso?.name ?? '', notice, error), status);
   }
 
   /** A refused change: 404/403 for an unknown account or an actor no longer admin, else the page saying why (409). */
-  function refused(c: AppContext, session: PortalSession, outcome: Extract<Outcome<unknown>, { ok: false }>) {
+  function refused(c: AppContext, outcome: Extract<Outcome<unknown>, { ok: false }>) {
     if (outcome.refusal === 'not_found') throw new ApiFailure(404, 'not_found', { detail: tr(c, 'portal.user.not_found') });
     if (outcome.refusal === 'forbidden') throw new ApiFailure(403, 'forbidden');
-    return render(c, session, null, tr(c, REFUSALS[outcome.refusal]), 409);
+    return render(c, c.get('signedIn'), null, tr(c, REFUSALS[outcome.refusal]), 409);
   }
 
-  r.get('/users', async (c) => {
-    const session = adminSession(c);
-    if (!session) return toLogin(c);
+  r.get('/users', ...admin, async (c) => {
     const done = NOTICES[c.req.query('done') ?? ''];
-    return render(c, session, done ? tr(c, done) : null, null);
+    return render(c, c.get('signedIn'), done ? tr(c, done) : null, null);
   });
 
-  r.post('/users', async (c) => {
-    const posted = await adminForm(c);
-    if (!posted) return toLogin(c);
-    const { session, form, change } = posted;
-    const email = (form.email ?? '').trim().toLowerCase();
-    const name = (form.name ?? '').trim();
-    const password = form.password ?? '';
-    const role = ROLES.find((x) => x === form.role);
-    if (!/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 200) throw new ApiFailure(400, 'invalid_input', { field: 'email' });
-    if (!name || name.length > 200) throw new ApiFailure(400, 'invalid_input', { field: 'name' });
-    if (password.length < 12 || password.length > 200) throw new ApiFailure(400, 'invalid_input', { field: 'password' });
-    if (!role) throw new ApiFailure(400, 'invalid_input', { field: 'role' });
-    const taken = await deps.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
-    if (taken) return render(c, session, null, tr(c, 'portal.user.exists'), 409);
-    const org = await getOrg(deps.db);
-    const passwordHash = await hashPassword(password);
-    const id = randomUUID();
-    const created = await deps.db.transaction().execute(async (trx) => {
-      // The same form sent twice at once: the second finds the email taken here.
-      const inserted = await trx
-        .insertInto('users')
-        .values({ id, org_id: org.id, email, name, password_hash: passwordHash, role, locale: '', created_at: change.at })
-        .onConflict((oc) => oc.column('email').doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) return false;
-      await appendAudit(trx, deps, change.at, { actorId: session.user.id, actorKind: 'user', action: 'user.created', detail: { userId: id, email, name, role }, ip: change.ip });
-      return true;
-    });
-    if (!created) return render(c, session, null, tr(c, 'portal.user.exists'), 409);
+  r.post('/users', ...adminForm, async (c) => {
+    const account = parseForm(NewUserForm, c.get('form'));
+    if (!(await createAccount(deps, account, changeBy(c, deps)))) return render(c, c.get('signedIn'), null, tr(c, 'portal.user.exists'), 409);
     return c.redirect('/admin/users?done=created', 303);
   });
 
-  r.post('/users/:id/role', async (c) => {
-    const posted = await adminForm(c);
-    if (!posted) return toLogin(c);
-    const role = ROLES.find((x) => x === posted.form.role);
-    if (!role) throw new ApiFailure(400, 'invalid_input', { field: 'role' });
-    const outcome = await changeRole(deps, c.req.param('id'), role, posted.change);
-    if (!outcome.ok) return refused(c, posted.session, outcome);
+  r.post('/users/:id/role', ...adminForm, async (c) => {
+    const { role } = parseForm(RoleForm, c.get('form'));
+    const outcome = await changeRole(deps, c.req.param('id'), role, changeBy(c, deps));
+    if (!outcome.ok) return refused(c, outcome);
     return c.redirect('/admin/users?done=role', 303);
   });
 
-  r.post('/users/:id/disable', async (c) => {
-    const posted = await adminForm(c);
-    if (!posted) return toLogin(c);
-    const outcome = await disableAccount(deps, c.req.param('id'), posted.change);
-    if (!outcome.ok) return refused(c, posted.session, outcome);
+  r.post('/users/:id/disable', ...adminForm, async (c) => {
+    const outcome = await disableAccount(deps, c.req.param('id'), changeBy(c, deps));
+    if (!outcome.ok) return refused(c, outcome);
     return c.redirect('/admin/users?done=disabled', 303);
   });
 
-  r.post('/users/:id/enable', async (c) => {
-    const posted = await adminForm(c);
-    if (!posted) return toLogin(c);
-    const outcome = await enableAccount(deps, c.req.param('id'), posted.change);
-    if (!outcome.ok) return refused(c, posted.session, outcome);
+  r.post('/users/:id/enable', ...adminForm, async (c) => {
+    const outcome = await enableAccount(deps, c.req.param('id'), changeBy(c, deps));
+    if (!outcome.ok) return refused(c, outcome);
     return c.redirect('/admin/users?done=enabled', 303);
   });
 
   // The temporary password is shown on this answer only: never in a URL, a log or the audit event.
-  r.post('/users/:id/reset-password', async (c) => {
-    const posted = await adminForm(c);
-    if (!posted) return toLogin(c);
-    const outcome = await resetPassword(deps, c.req.param('id'), posted.change);
-    if (!outcome.ok) return refused(c, posted.session, outcome);
+  r.post('/users/:id/reset-password', ...adminForm, async (c) => {
+    const outcome = await resetPassword(deps, c.req.param('id'), changeBy(c, deps));
+    if (!outcome.ok) return refused(c, outcome);
     const { password, validUntil, user } = outcome.value;
     return c.html(
       page(c, {
         title: tr(c, 'portal.user.reset_title', { name: user.name }),
-        csrf: posted.session.csrf,
+        csrf: c.get('signedIn').csrf,
         body: html`<div class="card" id="temporary">
             <p>${tr(c, 'portal.user.reset_explain', { email: user.email, time: formatTime(c.get('locale'), validUntil) ?? '' })}</p>
             <p class="key"><code id="temporary-password">${password}</code></p>
@@ -252,10 +199,9 @@ export function usersPages(deps: AppDeps): Hono<AppEnv> {
     );
   });
 
-  r.get('/users/:id/delete', async (c) => {
-    const session = adminSession(c);
-    if (!session) return toLogin(c);
-    const user = await deps.db.selectFrom('users').selectAll().where('id', '=', c.req.param('id')).where('deleted_at', 'is', null).executeTakeFirst();
+  r.get('/users/:id/delete', ...admin, async (c) => {
+    const session = c.get('signedIn');
+    const user = await findUser(deps, c.req.param('id'));
     if (!user) throw new ApiFailure(404, 'not_found', { detail: tr(c, 'portal.user.not_found') });
     const devices = await ownedDeviceCount(deps, user.id);
     return c.html(
@@ -272,11 +218,9 @@ export function usersPages(deps: AppDeps): Hono<AppEnv> {
     );
   });
 
-  r.post('/users/:id/delete', async (c) => {
-    const posted = await adminForm(c);
-    if (!posted) return toLogin(c);
-    const outcome = await deleteAccount(deps, c.req.param('id'), posted.change);
-    if (!outcome.ok) return refused(c, posted.session, outcome);
+  r.post('/users/:id/delete', ...adminForm, async (c) => {
+    const outcome = await deleteAccount(deps, c.req.param('id'), changeBy(c, deps));
+    if (!outcome.ok) return refused(c, outcome);
     return c.redirect('/admin/users?done=deleted', 303);
   });
 

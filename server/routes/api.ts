@@ -1,17 +1,16 @@
 /**
- * `/api/v1` for people (the extension): Bearer access tokens from the OAuth flow. Every route
- * validates its body with the contract's schemas and leaves every access decision to
- * `services/access.ts`.
+ * `/api/v1` for people (the extension), mounted from the endpoint table (`userEndpoints`):
+ * Bearer access tokens from the OAuth flow, bodies and queries read with the table's schemas.
+ * Every access decision is left to `services/access.ts`.
  */
 import { LOCALES } from '../../lib/i18n/index.ts';
-import { Hono } from 'hono';
-import { z } from 'zod';
-import { OfflineRevealReport, RevealRequest, StoreKeyRequest, type Me } from '../../lib/api/contract.ts';
+import type { Hono, MiddlewareHandler } from 'hono';
+import { userEndpoints } from '../../lib/api/endpoints.ts';
+import type { Me, Role } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
-import { authenticateAccessToken } from '../auth/oauth.ts';
-import { bearerToken, clientIp, requestLocale, type AppContext, type AppEnv } from '../http/context.ts';
-import { readJson } from '../http/body.ts';
+import type { AppEnv } from '../http/context.ts';
+import { endpointRouter } from '../http/endpoint-route.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import type { RefusalLog } from '../services/refusals.ts';
 import { assertRevealRate } from '../http/reveal-rate.ts';
@@ -23,15 +22,13 @@ import { storeRecoveryKey } from '../services/store-key.ts';
 import { revealRecoveryKey } from '../services/reveal-key.ts';
 import { requestCheckAccess, requestRotation } from '../services/rotate.ts';
 import { auditLogRefusal, listAuditEvents } from '../services/audit-views.ts';
-import { parseAuditQuery } from '../services/audit-filter.ts';
+import { auditFilterOf } from '../services/audit-filter.ts';
+import { saveUserLocale } from '../services/users.ts';
 import { recordOfflineReveals } from '../services/offline-reveals.ts';
-import type { UserTable } from '../db/schema.ts';
-import type { Role } from '../../lib/api/contract.ts';
-import { openApiDocument } from '../openapi.ts';
+import { OPENAPI_DOCUMENT_PATH, openApiDocument } from '../openapi.ts';
 
 /** Audit events on one API page unless `limit` asks for another number (up to the contract's maximum). */
 const AUDIT_PAGE_DEFAULT = 50;
-const RotateRequest = z.object({ volumeId: z.string().max(100).optional() });
 
 /**
  * The delta-sync cursor of an earlier answer (a change number); none, or a timestamp cursor
@@ -45,97 +42,86 @@ function syncCursor(value: string | undefined): number | undefined {
 }
 
 export function apiRoutes(deps: AppDeps, limiter: RateLimiter, refusals: RefusalLog): Hono<AppEnv> {
-  const api = new Hono<AppEnv>();
-  const max = deps.config.maxBodyBytes;
+  const { router, mount } = endpointRouter(deps);
+  const api = userEndpoints;
 
-  async function caller(c: AppContext): Promise<{ user: UserTable; actor: { id: string; role: Role }; meta: { ip: string; locale: ReturnType<typeof requestLocale> } }> {
-    const user = await authenticateAccessToken(deps, bearerToken(c));
-    const locale = requestLocale(c, user.locale);
-    c.set('locale', locale);
-    return { user, actor: { id: user.id, role: user.role as Role }, meta: { ip: clientIp(c), locale } };
-  }
+  router.get(OPENAPI_DOCUMENT_PATH, (c) => c.json(openApiDocument()));
 
-  api.get('/openapi.json', (c) => c.json(openApiDocument()));
-
-  api.get('/me', async (c) => {
-    const { user } = await caller(c);
+  mount(api.me, async ({ caller: { user } }) => {
     const org = await orgFor(deps, deps.db);
     const me: Me = {
       user: { id: user.id, email: user.email, name: user.name, role: user.role as Role, locale: LOCALES.find((l) => l === user.locale) ?? null },
       org: { name: org.name, supportContact: org.support_contact, offlineCache: org.offline_cache === 'metadata' ? 'metadata' : 'keys' },
     };
-    return c.json(me);
+    return me;
   });
 
-  api.get('/devices', async (c) => {
-    const { user, actor } = await caller(c);
-    const scope = c.req.query('scope');
-    if (scope === 'all' && !isIt(actor)) throw new ApiFailure(403, 'forbidden');
-    if (scope === 'all') {
+  // The language picked in the extension: the portal uses it too. null follows the browser again.
+  mount(api.setLocale, async ({ caller: { user }, body }) => {
+    await saveUserLocale(deps, user.id, body.locale);
+    return { locale: body.locale };
+  });
+
+  mount(api.listDevices, async ({ caller: { user, actor }, query }) => {
+    if (query.scope === 'all' && !isIt(actor)) throw new ApiFailure(403, 'forbidden');
+    if (query.scope === 'all') {
       // The whole fleet, a page at a time (`next` → `after`), with the console's filters.
-      const page = await listDirectory(deps, parseDirectoryQuery(c.req.query()));
-      return c.json({ devices: page.devices, cursor: String(await currentChangeSeq(deps)), ...(page.next ? { next: page.next } : {}) });
+      const page = await listDirectory(deps, parseDirectoryQuery(query));
+      return { devices: page.devices, cursor: String(await currentChangeSeq(deps)), ...(page.next ? { next: page.next } : {}) };
     }
-    const after = syncCursor(c.req.query('cursor') ?? c.req.query('since'));
+    const after = syncCursor(query.cursor ?? query.since);
     await refreshDeviceIndex(deps);
     // Taken before the read: whatever is numbered later comes again next time and nothing is skipped.
     const cursor = await currentChangeSeq(deps);
     const devices = await listOwnDeviceViews(deps.db, await orgFor(deps, deps.db), deps.clock.now(), user.id, after);
-    return c.json({ devices, cursor: String(cursor) });
+    return { devices, cursor: String(cursor) };
   });
 
-  api.get('/devices/:id', async (c) => {
-    const { actor } = await caller(c);
-    const device = await findDevice(deps.db, c.req.param('id'));
+  mount(api.getDevice, async ({ caller: { actor }, params }) => {
+    const device = await findDevice(deps.db, params.id);
     if (!device) throw new ApiFailure(404, 'not_found');
     assertCanView(actor, { ownerId: device.owner_id, ownership: device.ownership });
-    return c.json(await buildDeviceView(deps.db, await orgFor(deps, deps.db), device, deps.clock.now()));
+    return buildDeviceView(deps.db, await orgFor(deps, deps.db), device, deps.clock.now());
   });
 
-  api.post('/devices/:id/keys', async (c) => {
-    const { actor, meta } = await caller(c);
-    const body = await readJson(c, StoreKeyRequest, max);
-    return c.json(await storeRecoveryKey(deps, refusals, actor, c.req.param('id'), body, meta), 202);
-  });
+  mount(api.storeKey, async ({ caller: { actor, meta }, params, body }) => storeRecoveryKey(deps, refusals, actor, params.id, body, meta));
 
-  api.post('/devices/:id/reveal', async (c) => {
-    const { actor, meta } = await caller(c);
-    const body = await readJson(c, RevealRequest, max, true);
+  mount(api.revealKey, async ({ c, caller: { actor, meta }, params, body }) => {
     await assertRevealRate(c, deps, limiter, actor.id);
-    const outcome = await revealRecoveryKey(deps, refusals, actor, c.req.param('id'), body, meta);
-    return c.json(outcome.key);
+    const outcome = await revealRecoveryKey(deps, refusals, actor, params.id, body, meta);
+    return outcome.key;
   });
 
-  api.post('/devices/:id/rotate', async (c) => {
-    const { actor, meta } = await caller(c);
-    const body = await readJson(c, RotateRequest, max, true);
-    return c.json(await requestRotation(deps, refusals, actor, c.req.param('id'), body.volumeId, meta), 202);
-  });
+  mount(api.rotateKey, async ({ caller: { actor, meta }, params, body }) => requestRotation(deps, refusals, actor, params.id, body.volumeId, meta));
 
-  api.post('/devices/:id/check-access', async (c) => {
-    const { actor } = await caller(c);
-    await requestCheckAccess(deps, actor, c.req.param('id'));
-    const device = await findDevice(deps.db, c.req.param('id'));
+  mount(api.checkAccess, async ({ caller: { actor }, params }) => {
+    await requestCheckAccess(deps, actor, params.id);
+    const device = await findDevice(deps.db, params.id);
     if (!device) throw new ApiFailure(404, 'not_found');
-    return c.json(await buildDeviceView(deps.db, await orgFor(deps, deps.db), device, deps.clock.now()), 202);
+    return buildDeviceView(deps.db, await orgFor(deps, deps.db), device, deps.clock.now());
   });
 
-  api.get('/audit', async (c) => {
-    const { actor, meta } = await caller(c);
+  /** Only those who may read some of the log get as far as their query being read (helpdesk: 403 first). */
+  const auditReaders: MiddlewareHandler<AppEnv> = async (c, next) => {
+    if (!auditScopeOf(c.get('apiUser').actor)) throw auditLogRefusal(c.get('locale'));
+    await next();
+  };
+  mount(api.listAudit, async ({ caller: { actor, meta }, query }) => {
     const scope = auditScopeOf(actor);
     if (!scope) throw auditLogRefusal(meta.locale);
-    const { filter, limit } = parseAuditQuery(c.req.queries());
+    const { filter, limit } = auditFilterOf(query);
     const ownerId = scope.kind === 'own_devices' ? scope.ownerId : undefined;
-    return c.json(await listAuditEvents(deps, { ...filter, ownerId }, limit ?? AUDIT_PAGE_DEFAULT));
-  });
+    return listAuditEvents(deps, { ...filter, ownerId }, limit ?? AUDIT_PAGE_DEFAULT);
+  }, { before: [auditReaders] });
 
-  api.post('/audit/offline-reveals', async (c) => {
-    const { actor, meta } = await caller(c);
-    // A report stands for reveals: as many reports a minute as reveals, each checked entry by entry.
-    if (!(await limiter.hit(`offline-reveals:user:${actor.id}`, deps.config.rateLimits.revealPerMinute, deps.clock.now().getTime()))) throw new ApiFailure(429, 'rate_limited');
-    const body = await readJson(c, OfflineRevealReport, max);
-    return c.json(await recordOfflineReveals(deps, actor, body, meta));
-  });
+  // A report stands for reveals: as many reports a minute as reveals, each checked entry by
+  // entry; counted before the body is read, so a malformed report counts too.
+  const offlineRevealRate: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const userId = c.get('apiUser').actor.id;
+    if (!(await limiter.hit(`offline-reveals:user:${userId}`, deps.config.rateLimits.revealPerMinute, deps.clock.now().getTime()))) throw new ApiFailure(429, 'rate_limited');
+    await next();
+  };
+  mount(api.reportOfflineReveals, async ({ caller: { actor, meta }, body }) => recordOfflineReveals(deps, actor, body, meta), { before: [offlineRevealRate] });
 
-  return api;
+  return router;
 }

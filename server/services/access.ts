@@ -10,8 +10,20 @@ import { ApiFailure } from '../errors.ts';
 export type UserActor = { id: string; role: Role };
 export type DeviceFacts = { ownerId: string | null; ownership: string };
 
+/** The roles of IT: the admin console, every device, keys of corporate devices. */
+export const IT_ROLES = ['helpdesk', 'admin'] as const satisfies readonly Role[];
+
+export function hasRole(user: UserActor, roles: readonly Role[]): boolean {
+  return roles.includes(user.role);
+}
+
 export function isIt(user: UserActor): boolean {
-  return user.role === 'helpdesk' || user.role === 'admin';
+  return hasRole(user, IT_ROLES);
+}
+
+/** Manage the organisation: people, policy, allowed extensions, single sign-on. */
+export function isAdmin(user: UserActor): boolean {
+  return user.role === 'admin';
 }
 
 export function isOwner(user: UserActor, device: DeviceFacts): boolean {
@@ -57,4 +69,8 @@ export function auditScopeOf(user: UserActor): AuditScope | null {
   if (user.role === 'admin') return { kind: 'all' };
   if (user.role === 'helpdesk') return null;
   return { kind: 'own_devices', ownerId: user.id };
+}
+
+export function readsWholeAuditLog(user: UserActor): boolean {
+  return auditScopeOf(user)?.kind === 'all';
 }

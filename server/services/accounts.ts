@@ -1,5 +1,5 @@
 /**
- * Managing people's accounts (admins): change a role, disable and re-enable, give a temporary
+ * Managing people's accounts (admins): add a local account, change a role, disable and re-enable, give a temporary
  * password, delete; and a person ending their own portal sessions and connected browsers.
  * Each action is one transaction with its audit event. Disabling or deleting ends the account's
  * portal sessions and extension grants at once (its devices' agents keep their own credentials).
@@ -8,7 +8,7 @@
  * admins are locked (PostgreSQL) while a change that could take the last one away is checked, so
  * two admins acting on each other at the same moment cannot both succeed.
  */
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { Role } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import type { UserTable } from '../db/schema.ts';
@@ -16,6 +16,7 @@ import { appendAudit } from '../audit.ts';
 import { hashPassword } from '../crypto/secrets.ts';
 import { loadSsoSettings } from '../auth/oidc-settings.ts';
 import type { Trx } from './key-versions.ts';
+import { getOrg } from './device-views.ts';
 
 /** Hours a temporary password works before it must have been used (and changed). */
 export const TEMPORARY_PASSWORD_HOURS = 72;
@@ -72,6 +73,29 @@ async function endAllAccess(trx: Trx, userId: string, at: string): Promise<{ ses
 
 function who(user: UserTable): { userId: string; email: string; name: string } {
   return { userId: user.id, email: user.email, name: user.name };
+}
+
+export type NewAccount = { email: string; name: string; role: Role; password: string };
+
+/** Adds a local account; false when the email is taken (also by the same form sent twice at once). */
+export async function createAccount(deps: AppDeps, account: NewAccount, change: AccountChange): Promise<boolean> {
+  const { email, name, role } = account;
+  const taken = await deps.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
+  if (taken) return false;
+  const org = await getOrg(deps.db);
+  const passwordHash = await hashPassword(account.password);
+  const id = randomUUID();
+  return deps.db.transaction().execute(async (trx) => {
+    // The same form sent twice at once: the second finds the email taken here.
+    const inserted = await trx
+      .insertInto('users')
+      .values({ id, org_id: org.id, email, name, password_hash: passwordHash, role, locale: '', created_at: change.at })
+      .onConflict((oc) => oc.column('email').doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) return false;
+    await appendAudit(trx, deps, change.at, { actorId: change.actorId, actorKind: 'user', action: 'user.created', detail: { userId: id, email, name, role }, ip: change.ip });
+    return true;
+  });
 }
 
 export async function changeRole(deps: AppDeps, userId: string, role: Role, change: AccountChange): Promise<Outcome> {

@@ -20,7 +20,8 @@ import { appendAudit } from '../audit.ts';
 import { newestActiveVersion, openKeyVersion, type Trx } from './key-versions.ts';
 import { rotateCredentialIfDue } from './agent-enroll.ts';
 import { recordEscrowProblem } from './escrow-health.ts';
-import { findOpenOperation, queueOperation } from './operations.ts';
+import { claimOperation, handOutAgain, queueOperation, retireProtectorsGone } from './key-lifecycle.ts';
+import { findOpenOperation } from './operations.ts';
 
 export const CLAIM_LEASE_MS = 30_000;
 
@@ -55,15 +56,7 @@ async function syncVolumes(trx: Trx, deps: AppDeps, device: DeviceTable, volumes
       if (await recordEscrowProblem(trx, deps, device.id, known, problem, at)) changed = true;
     }
     if (v.protectorIds.length > 0) {
-      const gone = await trx
-        .updateTable('key_versions')
-        .set({ state: 'retired', updated_at: at })
-        .where('volume_id', '=', known.id)
-        .where('state', '=', 'active')
-        .where('protector_id', 'is not', null)
-        .where('protector_id', 'not in', v.protectorIds.map((p) => parseProtectorId(p) ?? p))
-        .executeTakeFirst();
-      if (Number(gone.numUpdatedRows) > 0) changed = true;
+      if ((await retireProtectorsGone(trx, known.id, v.protectorIds.map((p) => parseProtectorId(p) ?? p), at)) > 0) changed = true;
       if (await queueUploadOfNewProtectors(trx, device, known.id, v.protectorIds, at)) changed = true;
     }
   }
@@ -146,11 +139,13 @@ export async function checkIn(
       .execute();
     const out: AgentTask[] = [];
     for (const op of ops) {
-      if (op.state === 'in_progress') {
+      const again = op.state === 'in_progress';
+      // The rows are this transaction's (locked on PostgreSQL), so the claim holds; if not, it is not handed out.
+      if (!(again ? await handOutAgain(trx, op.id, at) : await claimOperation(trx, op.id, at))) continue;
+      if (again) {
         await appendAudit(trx, deps, at, { actorId: device.id, actorKind: 'agent', action: 'operation.handed_out_again', deviceId: device.id, volumeId: op.volume_id, detail: { operationId: op.id } });
       }
-      await trx.updateTable('operations').set({ state: 'in_progress', claimed_at: at, updated_at: at }).where('id', '=', op.id).execute();
-      out.push(await taskFor(trx, deps, device, op.id, op.kind as OperationKind, op.volume_id, op.candidate_version_id));
+      out.push(await taskFor(trx, deps, device, op.id, op.kind, op.volume_id, op.candidate_version_id));
     }
     const verifyVolumes = await volumesDueForFullCheck(trx, deps, device);
     const credential = await rotateCredentialIfDue(trx, deps, device);

@@ -13,19 +13,19 @@ import { appendAudit } from '../audit.ts';
 import type { DeviceTable } from '../db/schema.ts';
 import { escrowEnabledFor, orgFor } from './device-views.ts';
 import { lockVolume, touchDevice } from './key-versions.ts';
-import { queueOperation } from './operations.ts';
+import { claimOperation, queueOperation } from './key-lifecycle.ts';
 import { taskFor } from './agent-checkin.ts';
+import { ownVolumeByRef } from './volumes.ts';
 
 export async function startAgentEscrow(deps: AppDeps, device: DeviceTable, req: z.infer<typeof StartEscrowRequest>): Promise<AgentTask> {
   const at = nowIso(deps);
   if (!escrowEnabledFor(device, await orgFor(deps, deps.db))) throw new ApiFailure(403, 'escrow_disabled');
   return deps.db.transaction().execute(async (trx) => {
-    const volume = await trx.selectFrom('volumes').selectAll().where('device_id', '=', device.id).where('ref', '=', req.volumeRef).executeTakeFirst();
-    if (!volume) throw new ApiFailure(404, 'not_found', { field: 'volumeRef' });
+    const volume = await ownVolumeByRef(trx, device.id, req.volumeRef);
     if (volume.encrypted !== 1) throw new ApiFailure(409, 'conflict', { field: 'volumeRef' });
     await lockVolume(trx, deps, volume.id);
     const op = await queueOperation(trx, { deviceId: device.id, volumeId: volume.id, kind: 'rotate', requestedBy: device.id, at });
-    await trx.updateTable('operations').set({ state: 'in_progress', claimed_at: at }).where('id', '=', op.id).execute();
+    await claimOperation(trx, op.id, at);
     await appendAudit(trx, deps, at, {
       actorId: device.id, actorKind: 'agent', action: 'escrow.started', deviceId: device.id, volumeId: volume.id, detail: { operationId: op.id, purpose: req.purpose },
     });

@@ -15,8 +15,11 @@ import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { appendAudit } from '../audit.ts';
 import type { DeviceTable, OperationTable } from '../db/schema.ts';
-import { insertKeyVersion, lockVolume, newestActiveVersion, openKeyVersion, touchDevice, type Trx } from './key-versions.ts';
+import { deviceKeyKind, type OperationState } from '../db/states.ts';
+import { activateVersion, addPending, addUploaded, failOperation, rejectUnconfirmed, retireActive, succeedOperation, succeedUploads } from './key-lifecycle.ts';
+import { lockVolume, newestActiveVersion, openKeyVersion, touchDevice, type Trx } from './key-versions.ts';
 import { markEscrowProved } from './escrow-health.ts';
+import { ownVolumeByRef } from './volumes.ts';
 
 function normalizeAgentKey(kind: KeyKind, key: string, locale: Locale): string {
   const parsed = parseRecoveryKey(kind, key);
@@ -47,16 +50,14 @@ async function ownOperation(trx: Trx, deps: Pick<AppDeps, 'dbKind'>, device: Dev
 export async function escrowPendingKey(
   deps: AppDeps, device: DeviceTable, operationId: string, req: z.infer<typeof EscrowPendingRequest>, locale: Locale,
 ): Promise<{ keyVersionId: string }> {
-  const kind = device.key_kind as KeyKind;
+  const kind = deviceKeyKind(device);
   const normalized = normalizeAgentKey(kind, req.key, locale);
   const protectorId = normalizeProtector(kind, req.protectorId);
   const at = nowIso(deps);
   return deps.db.transaction().execute(async (trx) => {
     const op = await ownOperation(trx, deps, device, operationId);
     if (op.state !== 'in_progress' && op.state !== 'queued') throw new ApiFailure(409, 'conflict');
-    const version = await insertKeyVersion(trx, deps, {
-      deviceId: device.id, volumeId: op.volume_id, kind, state: 'pending', source: 'agent', protectorId, secret: normalized, at,
-    });
+    const version = await addPending(trx, deps, { deviceId: device.id, volumeId: op.volume_id, kind, protectorId, secret: normalized, at });
     await trx.updateTable('operations').set({ pending_version_id: version.id, updated_at: at }).where('id', '=', op.id).execute();
     await appendAudit(trx, deps, at, {
       actorId: device.id, actorKind: 'agent', action: 'key.escrowed_pending', deviceId: device.id, volumeId: op.volume_id, detail: { version: version.version, operationId: op.id },
@@ -68,7 +69,7 @@ export async function escrowPendingKey(
 
 type Completion = z.infer<typeof CompleteOperationRequest>;
 
-export async function completeOperation(deps: AppDeps, device: DeviceTable, operationId: string, req: Completion): Promise<{ state: string }> {
+export async function completeOperation(deps: AppDeps, device: DeviceTable, operationId: string, req: Completion): Promise<{ state: OperationState }> {
   // BitLocker: the new protector's id exists only once the password is on the disk, so it may come now.
   const reportedProtectorId = normalizeProtector(device.key_kind, req.result === 'ok' ? req.protectorId : undefined);
   const at = nowIso(deps);
@@ -94,38 +95,17 @@ export async function completeOperation(deps: AppDeps, device: DeviceTable, oper
       // Numerical Passwords stay on the disk through the rotation, so they stay escrowed until a
       // check-in no longer lists them; only the rotated one (the key the task carried) goes now.
       const rotated = op.kind === 'rotate' ? await newestActiveVersion(trx, op.volume_id) : undefined;
-      await trx
-        .updateTable('key_versions')
-        .set({ state: 'retired', updated_at: at })
-        .where('volume_id', '=', op.volume_id)
-        .where('id', '!=', version.id)
-        .where((eb) => eb.or([
-          eb('state', 'in', ['candidate', 'pending']),
-          eb.and([
-            eb('state', '=', 'active'),
-            eb.or([eb('protector_id', 'is', null), eb('id', '=', rotated?.id ?? ''), ...(protectorId ? [eb('protector_id', '=', protectorId)] : [])]),
-          ]),
-        ]))
-        .execute();
-      await trx.updateTable('key_versions').set({ state: 'active', protector_id: protectorId, updated_at: at }).where('id', '=', version.id).execute();
-      await trx.updateTable('operations').set({ state: 'succeeded', failure_cause: null, updated_at: at }).where('id', '=', op.id).execute();
+      const activation = { volumeId: op.volume_id, versionId: version.id, protectorId, rotatedId: rotated?.id ?? null };
+      if (!(await activateVersion(trx, activation, at))) throw new ApiFailure(409, 'conflict', { field: 'keyVersionId' });
+      await succeedOperation(trx, op.id, at);
       await markEscrowProved(trx, deps, device.id, op.volume_id, at);
       await appendAudit(trx, deps, at, {
         actorId: device.id, actorKind: 'agent', action: 'key.rotated', deviceId: device.id, volumeId: op.volume_id, detail: { version: version.version, operationId: op.id, kind: op.kind, protectorId },
       });
     } else {
       const cause = req.result === 'wrong_key' ? 'wrong_key' : (req.cause ?? 'device_error');
-      const rejectIds = [op.candidate_version_id, op.pending_version_id].filter((id): id is string => id !== null);
-      if (rejectIds.length > 0) {
-        await trx
-          .updateTable('key_versions')
-          .set({ state: 'rejected', updated_at: at })
-          .where('id', 'in', rejectIds)
-          .where('state', 'in', ['candidate', 'pending'])
-          .execute();
-      }
-      const detail = req.result === 'error' ? req.detail : null;
-      await trx.updateTable('operations').set({ state: 'failed', failure_cause: cause, detail, updated_at: at }).where('id', '=', op.id).execute();
+      await rejectUnconfirmed(trx, [op.candidate_version_id, op.pending_version_id].filter((id): id is string => id !== null), at);
+      await failOperation(trx, op.id, cause, req.result === 'error' ? req.detail : null, at);
       await appendAudit(trx, deps, at, {
         actorId: device.id, actorKind: 'agent', action: 'operation.failed', deviceId: device.id, volumeId: op.volume_id, detail: { operationId: op.id, cause, kind: op.kind },
       });
@@ -139,12 +119,11 @@ export async function completeOperation(deps: AppDeps, device: DeviceTable, oper
 export async function uploadProtectors(
   deps: AppDeps, device: DeviceTable, req: z.infer<typeof UploadProtectorsRequest>, locale: Locale,
 ): Promise<{ stored: number }> {
-  const kind = device.key_kind as KeyKind;
+  const kind = deviceKeyKind(device);
   const items = req.protectors.map((p) => ({ protectorId: normalizeProtector(kind, p.protectorId), key: normalizeAgentKey(kind, p.key, locale) }));
   const at = nowIso(deps);
   return deps.db.transaction().execute(async (trx) => {
-    const volume = await trx.selectFrom('volumes').selectAll().where('device_id', '=', device.id).where('ref', '=', req.volumeRef).executeTakeFirst();
-    if (!volume) throw new ApiFailure(404, 'not_found', { field: 'volumeRef' });
+    const volume = await ownVolumeByRef(trx, device.id, req.volumeRef);
     await lockVolume(trx, deps, volume.id);
     const active = await trx.selectFrom('key_versions').selectAll().where('volume_id', '=', volume.id).where('state', '=', 'active').execute();
     let stored = 0;
@@ -155,28 +134,18 @@ export async function uploadProtectors(
       listed.add(item.protectorId);
       const same = active.filter((a) => a.protector_id === item.protectorId);
       if (same.some((a) => openKeyVersion(deps, a, kind) === item.key)) continue;
-      if (same.length > 0) {
-        await trx.updateTable('key_versions').set({ state: 'retired', updated_at: at }).where('id', 'in', same.map((a) => a.id)).execute();
-      }
-      const version = await insertKeyVersion(trx, deps, {
-        deviceId: device.id, volumeId: volume.id, kind, state: 'active', source: 'upload', protectorId: item.protectorId, secret: item.key, at,
-      });
+      await retireActive(trx, same.map((a) => a.id), at);
+      const version = await addUploaded(trx, deps, { deviceId: device.id, volumeId: volume.id, kind, protectorId: item.protectorId, secret: item.key, at });
       stored += 1;
       await appendAudit(trx, deps, at, {
         actorId: device.id, actorKind: 'agent', action: 'key.uploaded', deviceId: device.id, volumeId: volume.id, detail: { version: version.version, protectorId: item.protectorId },
       });
     }
     // An `upload` task is finished by the upload itself.
-    const uploads = await trx
-      .updateTable('operations')
-      .set({ state: 'succeeded', failure_cause: null, updated_at: at })
-      .where('volume_id', '=', volume.id)
-      .where('kind', '=', 'upload')
-      .where('state', '=', 'in_progress')
-      .executeTakeFirst();
+    const uploadsDone = await succeedUploads(trx, volume.id, at);
     // Keys read from the disk open it: the escrow works again, whatever broke before.
     if (items.length > 0) await markEscrowProved(trx, deps, device.id, volume.id, at);
-    if (stored > 0 || Number(uploads.numUpdatedRows) > 0) await touchDevice(trx, device.id, at);
+    if (stored > 0 || uploadsDone > 0) await touchDevice(trx, device.id, at);
     return { stored };
   });
 }

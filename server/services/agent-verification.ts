@@ -5,25 +5,20 @@
  * shows as "Escrowed key no longer works" at once.
  */
 import type { z } from 'zod';
-import type { EscrowProblem, VerificationResultRequest } from '../../lib/api/contract.ts';
+import type { VerificationResultRequest } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import { nowIso } from '../deps.ts';
 import { ApiFailure } from '../errors.ts';
 import { appendAudit } from '../audit.ts';
-import type { DeviceTable, VolumeTable } from '../db/schema.ts';
-import { lockVolume, newestActiveVersion, openKeyVersion, touchDevice, type Trx } from './key-versions.ts';
+import type { DeviceTable } from '../db/schema.ts';
+import { lockVolume, newestActiveVersion, openKeyVersion, touchDevice } from './key-versions.ts';
 import { markEscrowProved, recordEscrowProblem } from './escrow-health.ts';
-
-async function ownVolume(trx: Trx, device: DeviceTable, ref: string): Promise<VolumeTable> {
-  const volume = await trx.selectFrom('volumes').selectAll().where('device_id', '=', device.id).where('ref', '=', ref).executeTakeFirst();
-  if (!volume) throw new ApiFailure(404, 'not_found', { field: 'volumeRef' });
-  return volume;
-}
+import { ownVolumeByRef } from './volumes.ts';
 
 export async function verificationKey(deps: AppDeps, device: DeviceTable, volumeRef: string): Promise<{ keyVersionId: string; key: string }> {
   const at = nowIso(deps);
   return deps.db.transaction().execute(async (trx) => {
-    const volume = await ownVolume(trx, device, volumeRef);
+    const volume = await ownVolumeByRef(trx, device.id, volumeRef);
     const active = await newestActiveVersion(trx, volume.id);
     if (!active) throw new ApiFailure(404, 'no_key', { field: 'volumeRef' });
     await appendAudit(trx, deps, at, {
@@ -36,7 +31,7 @@ export async function verificationKey(deps: AppDeps, device: DeviceTable, volume
 export async function recordVerification(deps: AppDeps, device: DeviceTable, req: z.infer<typeof VerificationResultRequest>): Promise<{ state: 'ok' | 'broken' | 'stale' }> {
   const at = nowIso(deps);
   return deps.db.transaction().execute(async (trx) => {
-    const volume = await ownVolume(trx, device, req.volumeRef);
+    const volume = await ownVolumeByRef(trx, device.id, req.volumeRef);
     await lockVolume(trx, deps, volume.id);
     const active = await newestActiveVersion(trx, volume.id);
     // A result about a key that is no longer the active one (rotated meanwhile) says nothing now.
@@ -47,7 +42,7 @@ export async function recordVerification(deps: AppDeps, device: DeviceTable, req
       // Checked now, so not due again before the policy's interval: repeating cannot make it work.
       await trx.updateTable('volumes').set({ key_verified_at: at }).where('id', '=', volume.id).execute();
       // What the cheap check already found (slot removed or changed) says more than "rejected".
-      await recordEscrowProblem(trx, deps, device.id, volume, (volume.escrow_problem as EscrowProblem | null) ?? 'key_rejected', at);
+      await recordEscrowProblem(trx, deps, device.id, volume, volume.escrow_problem ?? 'key_rejected', at);
     }
     await touchDevice(trx, device.id, at);
     return { state: req.works ? ('ok' as const) : ('broken' as const) };

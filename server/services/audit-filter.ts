@@ -4,6 +4,7 @@
  * with the contract's `AuditQuery`. Anything it cannot read is a 400 `invalid_input` naming
  * the parameter, never a query the database would choke on.
  */
+import type { z } from 'zod';
 import { AuditQuery, instantMs } from '../../lib/api/contract.ts';
 import { ApiFailure } from '../errors.ts';
 
@@ -41,7 +42,11 @@ export function parseAuditQuery(queries: Record<string, string[]>, allowed: read
   }
   const parsed = AuditQuery.safeParse(given);
   if (!parsed.success) throw new ApiFailure(400, 'invalid_input', { field: parsed.error.issues[0]?.path.map(String).join('.') || undefined });
-  const q = parsed.data;
+  return auditFilterOf(parsed.data);
+}
+
+/** The filter of an already validated query (the API reads it with the endpoint's schema). */
+export function auditFilterOf(q: z.output<typeof AuditQuery>): ParsedAuditQuery {
   const fields: AuditFilterFields = { deviceId: q.deviceId, actorId: q.actorId, action: q.action, from: q.from, to: q.to };
   const filter: AuditFilter = {
     deviceId: q.deviceId,

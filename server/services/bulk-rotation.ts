@@ -10,13 +10,15 @@ import type { AppDeps } from '../deps.ts';
 import { nowIso } from '../deps.ts';
 import { appendAudit } from '../audit.ts';
 import type { BulkActionTable } from '../db/schema.ts';
+import type { BulkActionKind } from '../db/states.ts';
 import { ApiFailure } from '../errors.ts';
 import { isIt, type UserActor } from './access.ts';
 import { refreshDeviceIndex } from './device-index.ts';
+import { finishBulkAction } from './key-lifecycle.ts';
 import { lockVolume, touchDevice } from './key-versions.ts';
 import { queueRotation } from './operations.ts';
 
-export const ROTATE_ESCROW_MISSING = 'rotate-escrow-missing';
+export const ROTATE_ESCROW_MISSING: BulkActionKind = 'rotate-escrow-missing';
 const BATCH = 200;
 
 /** Records the request (audited) and returns the action; `runBulkRotation` does the work. */
@@ -54,7 +56,7 @@ async function runBatch(deps: AppDeps, id: string): Promise<boolean> {
       .limit(BATCH)
       .execute();
     if (devices.length === 0) {
-      await trx.updateTable('bulk_actions').set({ state: 'done', updated_at: at }).where('id', '=', id).execute();
+      await finishBulkAction(trx, id, at);
       await appendAudit(trx, deps, at, { actorId: action.requested_by, actorKind: 'user', action: 'devices.bulk_rotation_finished', detail: { bulkActionId: id, devices: action.done, rotationsQueued: action.queued } });
       return false;
     }

@@ -9,9 +9,9 @@ import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kyse
 import { z } from 'zod';
 import { KeyStatus, Ownership, Platform, type Device } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
-import type { Database, DeviceTable, OrgTable } from '../db/schema.ts';
+import type { Database, DeviceTable } from '../db/schema.ts';
 import { ApiFailure } from '../errors.ts';
-import { buildDeviceViews, getOrg } from './device-views.ts';
+import { buildDeviceViews, getOrg, staleBefore } from './device-views.ts';
 import { refreshDeviceIndex } from './device-index.ts';
 
 export const DIRECTORY_PAGE = 50;
@@ -55,11 +55,6 @@ function decodePosition(after: string): Position {
     // Falls through to the refusal below.
   }
   throw new ApiFailure(400, 'invalid_input', { field: 'after' });
-}
-
-/** The instant before which a last check-in makes a device stale. */
-export function staleBefore(org: OrgTable, now: Date): string {
-  return new Date(now.getTime() - org.checkin_threshold_minutes * 60_000).toISOString();
 }
 
 function isStale(eb: Eb, cutoff: string): Expression<SqlBool> {

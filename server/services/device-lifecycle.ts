@@ -11,6 +11,7 @@ import { ApiFailure } from '../errors.ts';
 import { appendAudit } from '../audit.ts';
 import { isIt, type UserActor } from './access.ts';
 import { createEnrollmentToken } from './agent-enroll.ts';
+import { failOperationsOfRetiredDevice, rejectUnconfirmedOfDevice } from './key-lifecycle.ts';
 
 export const REENROLL_TOKEN_DAYS = 7;
 
@@ -28,18 +29,8 @@ export async function retireDevice(deps: AppDeps, user: UserActor, deviceId: str
       .where('retired_at', 'is', null)
       .executeTakeFirst();
     if (Number(retired.numUpdatedRows) !== 1) return;
-    await trx
-      .updateTable('key_versions')
-      .set({ state: 'rejected', updated_at: at })
-      .where('device_id', '=', device.id)
-      .where('state', 'in', ['pending', 'candidate'])
-      .execute();
-    await trx
-      .updateTable('operations')
-      .set({ state: 'failed', failure_cause: 'device_retired', updated_at: at })
-      .where('device_id', '=', device.id)
-      .where('state', 'in', ['queued', 'in_progress'])
-      .execute();
+    await rejectUnconfirmedOfDevice(trx, device.id, at);
+    await failOperationsOfRetiredDevice(trx, device.id, at);
     await appendAudit(trx, deps, at, {
       actorId: user.id, actorKind: 'user', action: 'device.retired', deviceId: device.id,
       detail: { retentionDays: deps.config.retiredRetentionDays }, ip: meta.ip,

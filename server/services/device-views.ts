@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import { DeviceErrorCause, type Device, type DeviceNotice, type EscrowProblem, type FailureCause, type KeyStatus, type Operation, type Volume } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import type { Database, DeviceTable, KeyVersionTable, OperationTable, OrgTable, VolumeTable } from '../db/schema.ts';
+import { deviceKeyKind, deviceOwnership, devicePlatform } from '../db/states.ts';
 
 export type Db = Kysely<Database>;
 
@@ -23,10 +24,15 @@ export async function findDevice(db: Db, id: string): Promise<DeviceTable | unde
   return db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** The instant before which a last check-in makes a device stale (the organisation's threshold). */
+export function staleBefore(org: Pick<OrgTable, 'checkin_threshold_minutes'>, now: Date): string {
+  return new Date(now.getTime() - org.checkin_threshold_minutes * 60_000).toISOString();
+}
+
 /** True when the device's last check-in is older than the organisation's threshold. */
 export function hasNotCheckedIn(device: Pick<DeviceTable, 'last_checkin_at'>, org: OrgTable, now: Date): boolean {
   if (!device.last_checkin_at) return true;
-  return now.getTime() - Date.parse(device.last_checkin_at) > org.checkin_threshold_minutes * 60_000;
+  return Date.parse(device.last_checkin_at) < Date.parse(staleBefore(org, now));
 }
 
 export function escrowEnabledFor(device: Pick<DeviceTable, 'escrow_enabled'>, org: OrgTable): boolean {
@@ -39,7 +45,7 @@ function isOpen(op: OperationTable): boolean {
 
 /** The cause shown for an operation: a queued one waiting on a silent device is `not_checked_in`. */
 export function effectiveCause(op: OperationTable, stale: boolean): FailureCause | null {
-  if (op.failure_cause) return op.failure_cause as FailureCause;
+  if (op.failure_cause) return op.failure_cause;
   if (op.state === 'queued' && stale) return 'not_checked_in';
   return null;
 }
@@ -49,8 +55,8 @@ export function operationView(op: OperationTable, stale: boolean): Operation {
     id: op.id,
     deviceId: op.device_id,
     volumeId: op.volume_id,
-    kind: op.kind as Operation['kind'],
-    state: op.state as Operation['state'],
+    kind: op.kind,
+    state: op.state,
     failureCause: effectiveCause(op, stale),
     // Only what a device reported (not, e.g., a request superseded by a newer one).
     detail: op.state === 'failed' && DeviceErrorCause.safeParse(op.failure_cause).success ? op.detail : null,
@@ -81,7 +87,7 @@ function noticeFor(op: OperationTable | undefined, stale: boolean, device: Devic
 
 const STATUS_RANK: Record<KeyStatus, number> = { broken: 4, failed: 3, missing: 2, pending: 1, escrowed: 0 };
 
-function volumeStatus(latest: OperationTable | undefined, stale: boolean, hasActive: boolean, escrowProblem: string | null, escrowOn: boolean): KeyStatus {
+function volumeStatus(latest: OperationTable | undefined, stale: boolean, hasActive: boolean, escrowProblem: EscrowProblem | null, escrowOn: boolean): KeyStatus {
   if (latest && isOpen(latest)) return effectiveCause(latest, stale) ? 'failed' : 'pending';
   // The device says the escrowed key no longer opens the volume: "escrowed" would be a false comfort.
   if (hasActive && escrowProblem !== null) return 'broken';
@@ -170,7 +176,7 @@ function assembleView(org: OrgTable, device: DeviceTable, data: ViewData, stale:
       activeVersion: active.length ? active[active.length - 1].version : null,
       protectorIds: active.map((k) => k.protector_id).filter((p): p is string => p !== null),
       encrypted: v.encrypted === 1,
-      escrowProblem: active.length > 0 ? (v.escrow_problem as EscrowProblem | null) : null,
+      escrowProblem: active.length > 0 ? v.escrow_problem : null,
       keyVerifiedAt: v.key_verified_at,
     };
   });
@@ -180,9 +186,9 @@ function assembleView(org: OrgTable, device: DeviceTable, data: ViewData, stale:
   return {
     id: device.id,
     name: device.name,
-    platform: device.platform as Device['platform'],
-    ownership: device.ownership as Device['ownership'],
-    keyKind: device.key_kind as Device['keyKind'],
+    platform: devicePlatform(device),
+    ownership: deviceOwnership(device),
+    keyKind: deviceKeyKind(device),
     // A deleted account keeps its row (for the audit log's names); its devices have no owner.
     ownerId: owner && owner.deleted_at === null ? device.owner_id : null,
     ownerName: owner && owner.deleted_at === null ? owner.name : null,

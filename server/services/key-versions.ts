@@ -1,10 +1,12 @@
 /**
  * Key versions at rest: inserting a new version (sealed with the envelope scheme, numbered
- * per volume under a row lock) and opening one. Plaintext keys exist only in memory.
+ * per volume under a row lock) and opening one. Plaintext keys exist only in memory. Which
+ * state a version is created in and where it goes from there: key-lifecycle.ts.
  */
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Database, KeyVersionTable } from '../db/schema.ts';
+import type { KeyVersionSource, NewKeyVersionState } from '../db/states.ts';
 import type { AppDeps } from '../deps.ts';
 import { findKek } from '../deps.ts';
 import { openSecret, sealSecret } from '../crypto/envelope.ts';
@@ -12,12 +14,15 @@ import type { Kek } from '../crypto/kek.ts';
 
 export type Trx = Transaction<Database>;
 
+/** What a destroyed version's ciphertext and wrapped data key hold (retention.ts). */
+export const DESTROYED = '';
+
 export type NewKeyVersion = {
   deviceId: string;
   volumeId: string;
   kind: string;
-  state: 'candidate' | 'pending' | 'active';
-  source: 'user' | 'agent' | 'upload';
+  state: NewKeyVersionState;
+  source: KeyVersionSource;
   protectorId: string | null;
   secret: string;
   at: string;

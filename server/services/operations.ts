@@ -1,42 +1,13 @@
 /**
  * The operation queue: work for a device's agent (verify-and-rotate, rotate, upload).
- * Queued here; claimed by the agent at check-in; finished by the agent's report.
+ * Queued here; claimed by the agent at check-in; finished by the agent's report. The state
+ * changes themselves: key-lifecycle.ts.
  */
-import { randomUUID } from 'node:crypto';
 import type { OperationKind } from '../../lib/api/contract.ts';
 import type { OperationTable } from '../db/schema.ts';
+import { OPEN_OPERATION_STATES } from '../db/states.ts';
+import { queueOperation } from './key-lifecycle.ts';
 import type { Trx } from './key-versions.ts';
-
-export type NewOperation = {
-  deviceId: string;
-  volumeId: string;
-  kind: OperationKind;
-  requestedBy: string;
-  candidateVersionId?: string | null;
-  at: string;
-  state?: 'queued' | 'failed';
-  failureCause?: string | null;
-};
-
-export async function queueOperation(trx: Trx, op: NewOperation): Promise<OperationTable> {
-  const row: OperationTable = {
-    id: randomUUID(),
-    device_id: op.deviceId,
-    volume_id: op.volumeId,
-    kind: op.kind,
-    state: op.state ?? 'queued',
-    failure_cause: op.failureCause ?? null,
-    candidate_version_id: op.candidateVersionId ?? null,
-    pending_version_id: null,
-    requested_by: op.requestedBy,
-    detail: null,
-    claimed_at: null,
-    created_at: op.at,
-    updated_at: op.at,
-  };
-  await trx.insertInto('operations').values(row).execute();
-  return row;
-}
 
 /** An operation of this kind already waiting for the volume, if any (so requests coalesce). */
 export async function findOpenOperation(trx: Trx, volumeId: string, kind: OperationKind): Promise<OperationTable | undefined> {
@@ -45,7 +16,7 @@ export async function findOpenOperation(trx: Trx, volumeId: string, kind: Operat
     .selectAll()
     .where('volume_id', '=', volumeId)
     .where('kind', '=', kind)
-    .where('state', 'in', ['queued', 'in_progress'])
+    .where('state', 'in', OPEN_OPERATION_STATES)
     .orderBy('created_at', 'desc')
     .limit(1)
     .executeTakeFirst();

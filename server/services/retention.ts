@@ -7,11 +7,17 @@
 import type { AppDeps } from '../deps.ts';
 import { nowIso } from '../deps.ts';
 import { appendAudit } from '../audit.ts';
+import { FINISHED_KEY_VERSION_STATES, FINISHED_OPERATION_STATES } from '../db/states.ts';
+import { destroyKeyVersion } from './key-lifecycle.ts';
+import { DESTROYED } from './key-versions.ts';
 
-export const DESTROYED = '';
+/** The instant before which what finished is older than the retention period. */
+function retentionCutoff(deps: Pick<AppDeps, 'clock'>, retentionDays: number): string {
+  return new Date(deps.clock.now().getTime() - retentionDays * 86_400_000).toISOString();
+}
 
 export async function destroyExpiredKeyVersions(deps: AppDeps, retentionDays: number): Promise<number> {
-  const cutoff = new Date(deps.clock.now().getTime() - retentionDays * 86_400_000).toISOString();
+  const cutoff = retentionCutoff(deps, retentionDays);
   const at = nowIso(deps);
   return deps.db.transaction().execute(async (trx) => {
     // Two lookups, each on its own index, rather than one OR that PostgreSQL answers with a full scan.
@@ -19,7 +25,7 @@ export async function destroyExpiredKeyVersions(deps: AppDeps, retentionDays: nu
     const outOfRetention = await trx
       .selectFrom('key_versions')
       .select(columns)
-      .where('state', 'in', ['retired', 'rejected'])
+      .where('state', 'in', FINISHED_KEY_VERSION_STATES)
       .where('updated_at', '<', cutoff)
       .where('ciphertext', '!=', DESTROYED)
       .execute();
@@ -32,9 +38,7 @@ export async function destroyExpiredKeyVersions(deps: AppDeps, retentionDays: nu
     const seen = new Set(outOfRetention.map((v) => v.id));
     const expired = [...outOfRetention, ...ofRetiredDevices.filter((v) => !seen.has(v.id))];
     for (const v of expired) {
-      // A retired device's still-active key is retired as it is destroyed: nothing may try to open it.
-      const state = v.state === 'retired' || v.state === 'rejected' ? {} : { state: 'retired' };
-      await trx.updateTable('key_versions').set({ ciphertext: DESTROYED, wrapped_key: DESTROYED, ...state }).where('id', '=', v.id).execute();
+      await destroyKeyVersion(trx, v);
       await appendAudit(trx, deps, at, { actorId: null, actorKind: 'system', action: 'key.destroyed', deviceId: v.device_id, volumeId: v.volume_id, detail: { version: v.version, retentionDays } });
     }
     return expired.length;
@@ -52,7 +56,7 @@ const PRUNE_BATCH = 1_000;
  * One audit event says how many were pruned. Returns the number of operations deleted.
  */
 export async function pruneFinishedOperations(deps: AppDeps, retentionDays: number): Promise<number> {
-  const cutoff = new Date(deps.clock.now().getTime() - retentionDays * 86_400_000).toISOString();
+  const cutoff = retentionCutoff(deps, retentionDays);
   await deps.db.deleteFrom('idempotency').where('created_at', '<', cutoff).execute();
   let total = 0;
   for (;;) {
@@ -60,7 +64,7 @@ export async function pruneFinishedOperations(deps: AppDeps, retentionDays: numb
       const batch = await trx
         .selectFrom('operations as o')
         .select('o.id')
-        .where('o.state', 'in', ['succeeded', 'failed'])
+        .where('o.state', 'in', FINISHED_OPERATION_STATES)
         .where('o.updated_at', '<', cutoff)
         .where(({ exists, selectFrom }) =>
           exists(

@@ -10,11 +10,12 @@
  * reveal puts the key in a second person's hands, which is what `rotateAfterReveal` is for.
  * Every reveal, the owner's too, is audited.
  */
-import type { KeyKind, RevealedKey, RevealRequest } from '../../lib/api/contract.ts';
+import type { RevealedKey, RevealRequest } from '../../lib/api/contract.ts';
 import { formatRecoveryKey, parseProtectorId } from '../../lib/keys/index.ts';
 import { t } from '../../lib/i18n/index.ts';
 import type { AppDeps } from '../deps.ts';
 import { nowIso } from '../deps.ts';
+import { deviceKeyKind } from '../db/states.ts';
 import { ApiFailure } from '../errors.ts';
 import { appendAudit } from '../audit.ts';
 import { assertCanReveal, isOwner, type UserActor } from './access.ts';
@@ -63,7 +64,7 @@ export async function revealRecoveryKey(deps: AppDeps, refusals: RefusalLog, use
     const protectorId = req.protectorId ? (parseProtectorId(req.protectorId) ?? req.protectorId) : undefined;
     const row = await newestActiveVersion(trx, volume.id, protectorId);
     if (!row) throw noKey();
-    const kind = device.key_kind as KeyKind;
+    const kind = deviceKeyKind(device);
     const secret = openKeyVersion(deps, row, kind);
     await appendAudit(trx, deps, at, {
       actorId: user.id,

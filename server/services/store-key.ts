@@ -9,12 +9,13 @@ import { describeKeyError, parseRecoveryKey } from '../../lib/keys/index.ts';
 import type { KeyKind } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
 import { nowIso } from '../deps.ts';
+import { deviceKeyKind } from '../db/states.ts';
 import { ApiFailure } from '../errors.ts';
 import { appendAudit } from '../audit.ts';
 import { assertCanStore, type UserActor } from './access.ts';
 import { escrowEnabledFor, hasNotCheckedIn, operationView, orgFor } from './device-views.ts';
-import { insertKeyVersion, lockVolume, touchDevice } from './key-versions.ts';
-import { queueOperation } from './operations.ts';
+import { addCandidate, queueOperation, recordRefusedOperation, rejectCandidate, supersedeOperation } from './key-lifecycle.ts';
+import { lockVolume, touchDevice } from './key-versions.ts';
 import { checkAttempt, type RefusalLog } from './refusals.ts';
 import { pickVolume } from './volumes.ts';
 
@@ -41,7 +42,7 @@ export async function storeRecoveryKey(deps: AppDeps, refusals: RefusalLog, user
     if (!device) throw new ApiFailure(404, 'not_found');
     checkAttempt({ action: 'store', actor: user, deviceId: device.id, volumeId: req.volumeId, ip: meta.ip }, () => assertCanStore(user, { ownerId: device.owner_id, ownership: device.ownership }));
     if (device.retired_at) throw new ApiFailure(409, 'device_retired');
-    const kind = device.key_kind as KeyKind;
+    const kind = deviceKeyKind(device);
     // A LUKS passphrase is the person's own unlock: it never comes here. The agent adds a key slot of its own.
     if (kind === 'luks') throw new ApiFailure(400, 'luks_passphrase_refused', { field: 'key' });
     const normalized = normalizeTypedKeys(kind, req.key, req.confirmKey, meta.locale);
@@ -63,7 +64,7 @@ export async function storeRecoveryKey(deps: AppDeps, refusals: RefusalLog, user
     if (!escrowEnabledFor(device, org)) {
       // Counted with the other refusals, so repeating it cannot flood the log either.
       if (!(await refusals.admit(user.id))) throw new ApiFailure(429, 'rate_limited');
-      await queueOperation(trx, { deviceId: device.id, volumeId: volume.id, kind: 'verify-and-rotate', requestedBy: user.id, at, state: 'failed', failureCause: 'escrow_disabled' });
+      await recordRefusedOperation(trx, { deviceId: device.id, volumeId: volume.id, kind: 'verify-and-rotate', requestedBy: user.id, at }, 'escrow_disabled');
       await appendAudit(trx, deps, at, { actorId: user.id, actorKind: 'user', action: 'key.store_refused', deviceId: device.id, volumeId: volume.id, detail: { cause: 'escrow_disabled' }, ip: meta.ip });
       await touchDevice(trx, device.id, at);
       return { refused: true as const };
@@ -79,20 +80,10 @@ export async function storeRecoveryKey(deps: AppDeps, refusals: RefusalLog, user
       .execute();
     for (const w of waiting) {
       // Only while still queued: a check-in may just have handed it to the agent, which acts on it.
-      const superseded = await trx
-        .updateTable('operations')
-        .set({ state: 'failed', detail: 'superseded', updated_at: at })
-        .where('id', '=', w.id)
-        .where('state', '=', 'queued')
-        .executeTakeFirst();
-      if (Number(superseded.numUpdatedRows) !== 1) continue;
-      if (w.candidate_version_id) {
-        await trx.updateTable('key_versions').set({ state: 'rejected', updated_at: at }).where('id', '=', w.candidate_version_id).execute();
-      }
+      if (!(await supersedeOperation(trx, w.id, at))) continue;
+      if (w.candidate_version_id) await rejectCandidate(trx, w.candidate_version_id, at);
     }
-    const candidate = await insertKeyVersion(trx, deps, {
-      deviceId: device.id, volumeId: volume.id, kind, state: 'candidate', source: 'user', protectorId: null, secret: normalized, at,
-    });
+    const candidate = await addCandidate(trx, deps, { deviceId: device.id, volumeId: volume.id, kind, protectorId: null, secret: normalized, at });
     const queued = await queueOperation(trx, { deviceId: device.id, volumeId: volume.id, kind: 'verify-and-rotate', requestedBy: user.id, candidateVersionId: candidate.id, at });
     if (idemKey) await trx.insertInto('idempotency').values({ key: idemKey, scope: 'store', result: queued.id, created_at: at }).execute();
     await appendAudit(trx, deps, at, {

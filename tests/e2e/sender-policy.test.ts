@@ -43,6 +43,7 @@ describe('sender policy', () => {
     expect(allowed({ type: 'key.store', deviceId: 'dev-1', key: 'k', confirmKey: 'k' }, panelOn('https://keys.example.org/devices/dev-1/keys'))).toBe(true);
     expect(allowed({ type: 'device.get', deviceId: 'dev-1' }, panelOn('https://keys.example.org/admin/devices/dev-1?rotated=1'))).toBe(true);
     expect(allowed({ type: 'state.get' }, devicePage)).toBe(true);
+    expect(allowed({ type: 'i18n.table', locale: 'sv' }, devicePage)).toBe(true);
     expect(allowed(reveal('dev-2'), devicePage)).toBe(false);
     expect(allowed({ type: 'device.checkAccess', deviceId: 'dev-2' }, devicePage)).toBe(false);
     expect(allowed(reveal('dev-1'), panelOn('https://keys.example.org/devices'))).toBe(false);
@@ -74,6 +75,7 @@ describe('sender policy', () => {
     expect(allowed(settingsSet, { ...popup, id: 'anotherextensionidanotherextens' })).toBe(false);
     expect(allowed(reveal('dev-1'), { id: context.extensionId, url: 'https://keys.example.org/devices/dev-1' })).toBe(false);
     expect(allowed({ type: 'state.get' }, { id: context.extensionId })).toBe(false);
+    expect(allowed({ type: 'i18n.table', locale: 'sv' }, panelOn('https://evil.example/devices/dev-1'))).toBe(false);
   });
 
   it('reads the device id from portal device page URLs only', () => {

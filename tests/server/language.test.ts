@@ -43,4 +43,25 @@ describe.each(['sqlite', 'postgres'] as const)('language on %s', (kind) => {
     const newcomer = await portalLogin(h, row.id);
     expect(await pageLang(newcomer.cookie, 'sv')).toBe('sv');
   });
+
+  it('a language picked in the extension (PUT /api/v1/me/locale) is the portal\'s too; null goes back to the browser\'s', async () => {
+    const owner = await portalLogin(h, h.people.owner.id);
+    const picked = await call(h.app, 'PUT', '/api/v1/me/locale', h.people.owner.token, { locale: 'sv' });
+    expect(picked).toMatchObject({ status: 200, body: { locale: 'sv' } });
+    expect(await pageLang(owner.cookie, 'ja')).toBe('sv');
+    expect((await call(h.app, 'GET', '/api/v1/me', h.people.owner.token)).body).toMatchObject({ user: { locale: 'sv' } });
+
+    const cleared = await call(h.app, 'PUT', '/api/v1/me/locale', h.people.owner.token, { locale: null });
+    expect(cleared).toMatchObject({ status: 200, body: { locale: null } });
+    expect(await pageLang(owner.cookie, 'ja')).toBe('ja');
+    expect((await call(h.app, 'GET', '/api/v1/me', h.people.owner.token)).body).toMatchObject({ user: { locale: null } });
+  });
+
+  it('PUT /api/v1/me/locale refuses a locale we do not have and a caller without a token', async () => {
+    const unknown = await call(h.app, 'PUT', '/api/v1/me/locale', h.people.helpdesk.token, { locale: 'fr' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toMatchObject({ error: { code: 'invalid_input' } });
+    expect((await call(h.app, 'PUT', '/api/v1/me/locale', null, { locale: 'sv' })).status).toBe(401);
+    expect((await call(h.app, 'GET', '/api/v1/me', h.people.helpdesk.token)).body).toMatchObject({ user: { locale: null } });
+  });
 });

@@ -43,4 +43,22 @@ describe('extension identity', () => {
     expect(parseClientForm({ browser: 'firefox', extensionId: '{0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9}', name: 'GUID id' }).redirectUri).toBe(firefoxRedirectUri('{0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9}'));
     expect(() => parseClientForm({ browser: 'chrome', extensionId: 'ABCDEFGHIJKLMNOPABCDEFGHIJKLMNOP', name: 'x' })).toThrow(expect.objectContaining({ code: 'invalid_input', field: 'extensionId' }));
   });
+
+  it('names the first field of the form that is wrong: browser, then id, then name', () => {
+    const refusedField = (form: Record<string, string>) => {
+      try {
+        parseClientForm(form);
+      } catch (error) {
+        return error instanceof Error && 'field' in error ? error.field : 'not an ApiFailure';
+      }
+      return 'accepted';
+    };
+    expect(refusedField({ browser: 'safari', extensionId: 'x', name: '' })).toBe('browser');
+    expect(refusedField({ extensionId: 'ponmlkjihgfedcbaponmlkjihgfedcba', name: 'x' })).toBe('browser');
+    expect(refusedField({ browser: 'firefox', extensionId: 'ponmlkjihgfedcbaponmlkjihgfedcba', name: '' })).toBe('extensionId');
+    expect(refusedField({ browser: 'chrome', extensionId: 'keyward@example.org', name: 'x' })).toBe('extensionId');
+    expect(refusedField({ browser: 'chrome', extensionId: 'ponmlkjihgfedcbaponmlkjihgfedcba', name: '  ' })).toBe('name');
+    expect(refusedField({ browser: 'firefox', extensionId: 'keyward@example.org', name: 'n'.repeat(101) })).toBe('name');
+    expect(refusedField({ browser: 'firefox', extensionId: ' keyward@example.org ', name: ' Keyward ' })).toBe('accepted');
+  });
 });

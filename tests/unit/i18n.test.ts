@@ -1,9 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Locale } from '../../lib/api/contract.ts';
-import { en, type MessageId } from '../../lib/i18n/en.ts';
-import { catalogFor, LOCALES, pickLocale, t } from '../../lib/i18n/index.ts';
+import type { MessageId } from '../../lib/i18n/catalog.ts';
+import * as extension from '../../lib/i18n/extension/index.ts';
+import { messageTableFiles } from '../../lib/i18n/extension/table-files.ts';
+import { lookUp, parseMessageTable } from '../../lib/i18n/extension/table.ts';
+import * as portal from '../../lib/i18n/portal/index.ts';
+import { catalogFor, isMessageId, LOCALES, pickLocale, t } from '../../lib/i18n/index.ts';
 
+/** The two parts of every locale: what the extension shows and what only the service shows. */
+const PARTS: Record<'extension' | 'portal', Record<Locale, Partial<Record<MessageId, string>>>> = { extension, portal };
+const en: Record<string, string> = { ...extension.en, ...portal.en };
 const ids = Object.keys(en) as MessageId[];
 const translated = LOCALES.filter((l) => l !== 'en');
 
@@ -26,6 +33,13 @@ describe.each(translated)('locale %s', (locale) => {
     expect(Object.keys(catalog).filter((id) => !(id in en))).toEqual([]);
   });
 
+  it.each(['extension', 'portal'] as const)('translates every id of the %s part in that part, and nothing else', (part) => {
+    const english = PARTS[part].en;
+    const own = PARTS[part][locale];
+    expect(Object.keys(english).filter((id) => !own[id as MessageId]?.trim())).toEqual([]);
+    expect(Object.keys(own).filter((id) => !(id in english))).toEqual([]);
+  });
+
   it('keeps the same placeholders as English', () => {
     const mismatched = ids.filter((id) => catalog[id] !== undefined && placeholders(catalog[id] ?? '').join() !== placeholders(en[id]).join());
     expect(mismatched).toEqual([]);
@@ -34,6 +48,39 @@ describe.each(translated)('locale %s', (locale) => {
   it('has no message left in English except proper names', () => {
     const untranslated = ids.filter((id) => catalog[id] === en[id] && !SAME_AS_ENGLISH[id]?.includes(locale));
     expect(untranslated).toEqual([]);
+  });
+});
+
+describe('the two parts', () => {
+  it('every id lives in exactly one part', () => {
+    expect(Object.keys(extension.en).filter((id) => id in portal.en)).toEqual([]);
+    expect(ids.length).toBe(Object.keys(extension.en).length + Object.keys(portal.en).length);
+  });
+
+  it('the service reads both parts', () => {
+    expect(t('sv', 'ext.settings')).toBe(extension.sv['ext.settings']);
+    expect(t('sv', 'portal.title')).toBe(portal.sv['portal.title']);
+    expect(isMessageId('ext.settings') && isMessageId('portal.title')).toBe(true);
+    expect(isMessageId('portal.no_such_message')).toBe(false);
+  });
+
+  it('the build writes one table per locale with every message of the extension part and none of the portal part', () => {
+    const files = messageTableFiles();
+    expect(files.map((f) => f.relativeDest).sort()).toEqual(LOCALES.map((l) => `i18n/${l}.json`).sort());
+    for (const locale of LOCALES) {
+      const table = parseMessageTable(JSON.parse(files.find((f) => f.relativeDest === `i18n/${locale}.json`)?.contents ?? 'null'));
+      expect(table).toEqual(extension[locale]);
+      expect(Object.keys(table ?? {}).filter((id) => id in portal.en)).toEqual([]);
+    }
+  });
+
+  it('a table is used only when it is a flat map of strings; a message it lacks shows its id', () => {
+    expect(parseMessageTable(['x'])).toBeNull();
+    expect(parseMessageTable({ 'ext.settings': 1 })).toBeNull();
+    expect(parseMessageTable('text')).toBeNull();
+    const table = parseMessageTable({ 'flow.no_key': 'Ask {contact}' });
+    expect(table && lookUp(table, 'flow.no_key', { contact: 'IT' })).toBe('Ask IT');
+    expect(table && lookUp(table, 'ext.settings')).toBe('ext.settings');
   });
 });
 
