@@ -20,8 +20,6 @@ import { MIN_PASSPHRASE_LENGTH } from './passphrase.ts';
 export { MIN_PASSPHRASE_LENGTH };
 
 export type VaultTestHooks = {
-  /** Runs after records were re-encrypted, just before the passphrase-change transaction (simulates a concurrent writer). */
-  passphraseChangeBeforeCommit?: () => Promise<void>;
   /** Sees the in-memory data key buffer each time one is adopted (to check that `lock()` wipes it). */
   observeDataKey?: (key: Uint8Array) => void;
 };
@@ -36,7 +34,7 @@ export type OpenVaultOptions = {
    * `changePassphrase` AND the floor `unlock` accepts, so unit tests can run with a small N.
    */
   insecureKdfForTests?: KdfParams;
-  /** TEST ONLY: fault injection and inspection. */
+  /** TEST ONLY: inspection of the in-memory key. */
   testHooks?: VaultTestHooks;
 };
 
@@ -284,7 +282,6 @@ export class Vault {
         const db = this.#db;
         const keys = await db.keys.toArray();
         const newKeys = keys.map((r) => reseal(r, oldKey, newKey));
-        await this.#hooks.passphraseChangeBeforeCommit?.();
         await db.transaction('rw', db.keys, db.meta, async () => {
           const [current, keysNow] = await Promise.all([db.meta.get('vault'), db.keys.toArray()]);
           const unchanged =

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import type { KeyRecord } from '../../lib/vault/db.ts';
 import { expectVaultError, freshDbName, openTestVault, PASSPHRASE, rawDb } from './helpers.ts';
 
 const NEW_PASSPHRASE = 'a completely different passphrase';
@@ -10,8 +11,8 @@ const KEYS = Array.from({ length: 7 }, (_, i) => ({
   key: `luks-key-${i}-${'x'.repeat(20)}`,
 }));
 
-async function populatedVault(name: string, beforeCommit?: () => Promise<void>) {
-  const vault = await openTestVault(name, { testHooks: { passphraseChangeBeforeCommit: beforeCommit } });
+async function populatedVault(name: string) {
+  const vault = await openTestVault(name);
   await vault.setup(PASSPHRASE);
   for (const k of KEYS) await vault.putKey(k);
   await vault.enqueue({ kind: 'offline_reveal', deviceId: 'dev-0', payload: { volumeId: 'vol-0', version: 1 }, idempotencyKey: 'reveal-1' });
@@ -80,12 +81,37 @@ describe('changePassphrase', () => {
 
   it('does not lose a key written by another instance during the change: it refuses and changes nothing', async () => {
     const name = freshDbName();
-    const vault = await populatedVault(name, async () => {
-      const other = await openTestVault(name);
-      await other.unlock(PASSPHRASE);
-      await other.putKey({ deviceId: 'dev-9', volumeId: 'vol-9', kind: 'luks', version: 1, key: 'written-meanwhile-key-0000' });
+    // Dexie binds IndexedDB's transaction() when a database opens: watch it from the start.
+    let meanwhile: { row: KeyRecord; connection: IDBDatabase } | null = null;
+    const transaction = IDBDatabase.prototype.transaction;
+    const interleave = vi.spyOn(IDBDatabase.prototype, 'transaction').mockImplementation(function (this: IDBDatabase, stores: string | Iterable<string>, mode?: IDBTransactionMode, options?: IDBTransactionOptions) {
+      const names = typeof stores === 'string' ? [stores] : [...stores];
+      if (meanwhile && this !== meanwhile.connection && mode === 'readwrite' && names.includes('keys')) {
+        // The other write reaches IndexedDB just before the change's own write transaction, after
+        // the change read and re-encrypted the records: IndexedDB runs it first.
+        meanwhile.connection.transaction('keys', 'readwrite').objectStore('keys').put(meanwhile.row);
+        meanwhile = null;
+      }
+      return transaction.call(this, names, mode, options);
     });
-    await expectVaultError(vault.changePassphrase(PASSPHRASE, NEW_PASSPHRASE), 'vault_changed');
+    const vault = await populatedVault(name);
+    // Another instance's key record, sealed now and written while the change is under way.
+    const other = await openTestVault(name);
+    await other.unlock(PASSPHRASE);
+    await other.putKey({ deviceId: 'dev-9', volumeId: 'vol-9', kind: 'luks', version: 1, key: 'written-meanwhile-key-0000' });
+    other.close();
+    const writer = rawDb(name);
+    const row = await writer.keys.get('dev-9/vol-9/1');
+    if (!row) throw new Error('missing row');
+    await writer.keys.delete(row.id);
+    meanwhile = { row, connection: writer.backendDB() };
+    try {
+      await expectVaultError(vault.changePassphrase(PASSPHRASE, NEW_PASSPHRASE), 'vault_changed');
+      expect(meanwhile).toBeNull();
+    } finally {
+      interleave.mockRestore();
+      writer.close();
+    }
     vault.close();
     await expectReadableWith(name, PASSPHRASE, NEW_PASSPHRASE);
     const check = await openTestVault(name);
