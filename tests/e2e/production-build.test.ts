@@ -13,7 +13,8 @@ import { EXTENSION_DIR } from '../support/browser.ts';
 import { FIREFOX_EXTENSION_DIR } from '../support/firefox-driver.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const HOOK_MARKERS = ['keyward-bench', 'keywardBench'];
+/** The bench hook, its database, and the passphrase-change seams the vault once had. */
+const HOOK_MARKERS = ['keyward-bench', 'keywardBench', 'passphraseChange'];
 
 /** Every script of a build, by its path inside the build. */
 function scripts(dir: string): Map<string, string> {
