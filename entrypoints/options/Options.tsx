@@ -13,15 +13,8 @@ import type { MessageTable } from '../../lib/i18n/extension/table.ts';
 import { signIn } from '../../components/sign-in.ts';
 import { serviceMatchPattern } from '../../lib/client/service-pattern.ts';
 import { accountItem, tokensItem } from '../background/storage-items.ts';
+import { LANGUAGE_NAMES, LOCALES } from '../../lib/i18n/locales.ts';
 import { VaultSection } from './VaultSection.tsx';
-
-const LANGUAGES: { locale: Locale; name: string }[] = [
-  { locale: 'en', name: 'English' },
-  { locale: 'sv', name: 'Svenska' },
-  { locale: 'nl', name: 'Nederlands' },
-  { locale: 'ja', name: '日本語' },
-  { locale: 'da', name: 'Dansk' },
-];
 
 type Props = { initialState: ExtensionState; initialSettings: Settings };
 
@@ -151,7 +144,7 @@ function OptionsBody({ initialState, initialSettings, onLocale }: Props & { onLo
           <select id="kw-language" class="kw-input" value={settings.locale ?? ''} aria-describedby="kw-language-hint"
             onChange={(e) => void save({ locale: (e.currentTarget.value || null) as Locale | null })}>
             <option value="">{text('ext.language_browser')}</option>
-            {LANGUAGES.map((l) => <option value={l.locale} lang={l.locale}>{l.name}</option>)}
+            {LOCALES.map((l) => <option value={l} lang={l}>{LANGUAGE_NAMES[l]}</option>)}
           </select>
         </div>
         <NoteLine note={note?.section === 'prefs' ? note : null} />
