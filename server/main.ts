@@ -7,7 +7,7 @@
  * scripts/demo-fleet.ts; the service never imports the agent.)
  */
 import { realpathSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { createServer as createHttpsServer } from 'node:https';
 import { serve, type ServerType } from '@hono/node-server';
 import { isLoopbackHost, plainHttpWarning, readTlsPair, type TlsFiles, type TlsPair } from './tls.ts';
