@@ -3,7 +3,9 @@
  * keyward-agent: the device agent's command line (`keyward-agent help` lists the commands;
  * exit codes in exit-codes.ts). Keys, passphrases and the device credential are never printed.
  * KEYWARD_AGENT_CRASH_AFTER_STEP=<step> kills the process right after that rotation step
- * (fault injection for crash-repair tests).
+ * (fault injection for crash-repair tests). KEYWARD_AGENT_TEST_FAST_KDF=1 makes `enroll` give
+ * the LUKS key slots it adds cheap PBKDF2 parameters: only the tests' throw-away containers set
+ * it (tests/agent/cli-run.ts); it is no command-line option.
  */
 import { realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -48,8 +50,7 @@ const HELP: Record<string, string> = {
   --insecure-http        allow a plain http:// service address that is not localhost
   --kind KIND            simulated driver only: filevault, bitlocker or luks keys
   --user NAME            filevault only: the macOS user fdesetup authorizes with
-  --upload-existing      escrow the keys already on the disk (BitLocker does this always)
-  --test-fast-kdf        LUKS throw-away test containers only: cheap PBKDF2 key slots`,
+  --upload-existing      escrow the keys already on the disk (BitLocker does this always)`,
   run: `keyward-agent run [--once] [--state-dir DIR]
   Checks in with the service, runs its tasks (rotations), checks that every escrowed key still
   works (at each check-in its key slot is unchanged; on the policy's interval the key really
@@ -130,7 +131,7 @@ async function enroll(values: Values, stateDir: string, log: Log): Promise<void>
     driver: driverName,
     volumes,
     ...(uuidDir ? { uuidDir } : {}),
-    fastKdfForTests: values['test-fast-kdf'] === true,
+    fastKdfForTests: process.env.KEYWARD_AGENT_TEST_FAST_KDF === '1',
     ...(typeof values.user === 'string' ? { username: values.user } : {}),
     uploadedVolumes: [],
     enrolledAt: new Date().toISOString(),
@@ -346,7 +347,6 @@ async function main(argv: string[]): Promise<void> {
       name: { type: 'string' },
       user: { type: 'string' },
       'upload-existing': { type: 'boolean' },
-      'test-fast-kdf': { type: 'boolean' },
       'insecure-http': { type: 'boolean' },
       'uuid-dir': { type: 'string' },
       'unit-dir': { type: 'string' },

@@ -18,7 +18,8 @@ export function useVolumes(deviceId: string): { volumes: Volume[]; volumeId: str
   return { volumes, volumeId: volumes.length > 1 ? volumeId : undefined, choose: setVolumeId };
 }
 
-export function VolumePicker(props: { id: string; volumes: Volume[]; value: string | undefined; onChange: (id: string) => void; disabled?: boolean }) {
+/** Shown only for a device with more than one volume; the popup passes its cached volumes, the panels the service's. */
+export function VolumePicker(props: { id: string; volumes: Pick<Volume, 'id' | 'name'>[]; value: string | undefined; onChange: (id: string) => void; disabled?: boolean }) {
   const text = useText();
   if (props.volumes.length < 2) return null;
   return (

@@ -10,8 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startKeywardServer } from '../server/main.ts';
 import { DEMO_USERS } from '../server/seed.ts';
+import { startDemoService } from './demo-fleet.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const port = Number(process.env.KEYWARD_PORT ?? 8787);
@@ -29,9 +29,9 @@ if (process.env.KEYWARD_SKIP_BUILD !== '1') {
   buildExtension('firefox');
 }
 
-const server = await startKeywardServer({ port, dataDir, demo: true, simulatedAgents: true, checkinIntervalMs: 1000 });
+const server = await startDemoService({ port, dataDir, checkinIntervalMs: 1000 });
 
-const personal = server.fleet?.devices.find((d) => d.name.startsWith('Personal'));
+const personal = server.fleet.devices.find((d) => d.name.startsWith('Personal'));
 const dataOption = process.env.KEYWARD_DATA ? ` --data ${JSON.stringify(dataDir)}` : '';
 const chromeDir = join(root, '.output', 'chrome-mv3');
 const firefoxDir = join(root, '.output', 'firefox-mv3');

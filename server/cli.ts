@@ -44,7 +44,6 @@ const COMMANDS: Record<string, { summary: string; flags: Flag[] }> = {
       { name: 'audit-checkpoint-file', value: 'FILE', help: "this instance's signed audit checkpoints; default <data>/audit-checkpoints.jsonl (env KEYWARD_AUDIT_CHECKPOINT_FILE)" },
       { name: 'audit-checkpoint-stdout', help: 'also print each checkpoint as one line on stdout (syslog/journald)' },
       { name: 'demo', help: 'create the demo organisation on first start' },
-      { name: 'simulated-agents', help: 'run simulated devices against the service (demo)' },
       { name: 'trusted-proxy', value: 'CIDR[,CIDR…]', help: 'reverse proxies whose X-Forwarded-For/-Proto/-Host are believed (env KEYWARD_TRUSTED_PROXY)' },
       { name: 'tls-cert', value: 'FILE', help: 'serve HTTPS with this PEM certificate (chain); re-read on SIGHUP (env KEYWARD_TLS_CERT)' },
       { name: 'tls-key', value: 'FILE', help: 'the PEM private key of --tls-cert; re-read on SIGHUP (env KEYWARD_TLS_KEY)' },
@@ -136,7 +135,6 @@ function parse() {
         data: { type: 'string', default: './data' },
         database: { type: 'string' },
         demo: { type: 'boolean', default: false },
-        'simulated-agents': { type: 'boolean', default: false },
         'trusted-proxy': { type: 'string' },
         'kek-file': { type: 'string' },
         'audit-key-file': { type: 'string' },
@@ -303,7 +301,6 @@ async function run(): Promise<void> {
       auditCheckpointFile: values['audit-checkpoint-file'] ?? env.KEYWARD_AUDIT_CHECKPOINT_FILE,
       auditCheckpointStdout: values['audit-checkpoint-stdout'],
       demo: values.demo,
-      simulatedAgents: values['simulated-agents'],
       config: { trustedProxies },
     });
     // Listening before the start finishes: a stop asked for meanwhile still writes the last checkpoint.

@@ -2,11 +2,12 @@
  * `startKeywardServer(options)`: opens the database (SQLite under `dataDir`, or PostgreSQL),
  * loads or creates the KEK and the audit key (each in its own file, by default in `dataDir`),
  * checks the audit chain's head (sealing a log from before keyed hashes once), seeds the demo
- * when asked, writes signed audit checkpoints, serves the app on 127.0.0.1, and optionally
- * runs the simulated device fleet against it. Returns a handle with `stop()`.
+ * when asked, writes signed audit checkpoints and serves the app on 127.0.0.1. Returns a
+ * handle with `stop()`. (The demo's simulated devices are started beside it by
+ * scripts/demo-fleet.ts; the service never imports the agent.)
  */
 import { realpathSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { createServer as createHttpsServer } from 'node:https';
 import { serve, type ServerType } from '@hono/node-server';
 import { isLoopbackHost, plainHttpWarning, readTlsPair, type TlsFiles, type TlsPair } from './tls.ts';
@@ -23,8 +24,6 @@ import { missingKekProblem, recordCurrentKek, startKekRingWatcher } from './kek-
 import { ensureDirExists, ensurePrivateDir, ensurePrivateFile } from './private-files.ts';
 import { DEMO_USERS, seedDemo, ensureOrg } from './seed.ts';
 import { activeDemoAccounts } from './demo-accounts.ts';
-import { demoDeviceSpecs } from './demo-fleet.ts';
-import { startSimulatedFleet, type SimulatedFleet } from '../agent/simulated-fleet.ts';
 import { destroyExpiredKeyVersions, pruneFinishedOperations } from './services/retention.ts';
 import { refreshDeviceIndex } from './services/device-index.ts';
 import { cachedLookups } from './db/lookup-cache.ts';
@@ -37,8 +36,6 @@ export type KeywardServerOptions = {
   /** PostgreSQL: confine the service to this schema (tests). */
   pgSchema?: string;
   demo?: boolean;
-  simulatedAgents?: boolean;
-  checkinIntervalMs?: number;
   kek?: Kek;
   /** The KEK file when `kek` is not given (default `<dataDir>/kek.key`). */
   kekFile?: string;
@@ -70,7 +67,6 @@ export type KeywardServer = {
   port: number;
   db: Kysely<Database>;
   deps: AppDeps;
-  fleet: SimulatedFleet | null;
   auditCheckpoints: CheckpointWriter;
   /** Re-reads the KEK ring (SIGHUP). */
   reloadKeks(): void;
@@ -139,7 +135,6 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
     }
   }
   const config: AppConfig = { ...defaultConfig, ...options.config };
-  if (options.simulatedAgents) config.agentCheckinSeconds = Math.max(1, Math.round((options.checkinIntervalMs ?? 1000) / 1000));
   const deps: AppDeps = { ...cachedLookups(opened.db, opened.kind), dbKind: opened.kind, kek, previousKeks, auditKey, clock: options.clock ?? systemClock, config };
   await checkAuditChainAtStart(deps, { checkpointPath, at: nowIso(deps), say, alert });
   await recordCurrentKek(deps, nowIso(deps));
@@ -227,21 +222,10 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
     }
   };
 
-  let fleet: SimulatedFleet | null = null;
-  if (options.simulatedAgents) {
-    fleet = await startSimulatedFleet({
-      serverUrl: url,
-      stateDir: join(dataDir, 'agents'),
-      devices: demoDeviceSpecs(),
-      checkinIntervalMs: options.checkinIntervalMs ?? 1000,
-    });
-  }
-
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
       clearInterval(purgeTimer);
-      if (fleet) await fleet.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         if ('closeAllConnections' in server && typeof server.closeAllConnections === 'function') server.closeAllConnections();
@@ -254,7 +238,7 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
     })();
     return stopping;
   };
-  return { url, port, db: deps.db, deps, fleet, auditCheckpoints, reloadKeks: () => void kekRing?.reload(),
+  return { url, port, db: deps.db, deps, auditCheckpoints, reloadKeks: () => void kekRing?.reload(),
     reload: () => {
       kekRing?.reload();
       const problems = reloadTls();

@@ -61,12 +61,6 @@ export function parseNumericalPasswords(output: string): { protectorId: string; 
     .map((p) => ({ protectorId: p.id, password: p.password }));
 }
 
-/** The volume name from a `Volume C: [OS]` line, if present. */
-export function parseManageBdeVolume(output: string): string | null {
-  const match = /^Volume\s+([A-Za-z]:)/m.exec(output);
-  return match ? match[1].toUpperCase() : null;
-}
-
 /** `393943-…` as printed → the normalized form (digits only). */
 export function normalizeBitLockerPassword(printed: string): string {
   return printed.replace(/-/g, '');

@@ -8,13 +8,13 @@
  * background: lock the vault, forget cached devices and keys) runs.
  */
 import { browser } from 'wxt/browser';
-import { authorizeUrl, createPkceRequest, exchangeCode, refreshTokens, type PkceRequest } from '../../lib/client/oauth.ts';
+import { authorizeUrl, createPkceRequest, exchangeCode, refreshTokens, type StoredTokens } from '../../lib/client/oauth.ts';
 import { failure, type Done } from '../../lib/client/messages.ts';
-import { readSettings, readTokens, writeAccount, writeSyncStatus, writeTokens } from './settings.ts';
+import { readSettings } from './settings.ts';
+import { accountItem, pendingSignInItem, tokensItem, type PendingSignIn } from './storage-items.ts';
+import { updateSyncStatus } from './sync-status.ts';
 
 const REFRESH_MARGIN_MS = 60_000;
-
-type PendingSignIn = PkceRequest & { serviceUrl: string; redirectUri: string };
 
 let afterSignOut: () => Promise<void> = async () => undefined;
 
@@ -36,26 +36,26 @@ function redirectUri(): string {
 export async function startSignIn(): Promise<Done<{ authorizeUrl: string }>> {
   const { serviceUrl } = await readSettings();
   const pkce: PendingSignIn = { ...(await createPkceRequest()), serviceUrl, redirectUri: redirectUri() };
-  await browser.storage.session.set({ pkce });
+  await pendingSignInItem.setValue(pkce);
   return { ok: true, authorizeUrl: authorizeUrl(serviceUrl, pkce.redirectUri, pkce) };
 }
 
 export async function finishSignIn(code: string, state: string): Promise<Done> {
-  const { pkce } = (await browser.storage.session.get('pkce')) as { pkce?: PendingSignIn };
+  const pkce = await pendingSignInItem.getValue();
   if (!pkce || pkce.state !== state) return failure('invalid_grant', 'The sign-in answer does not match the request.');
-  await browser.storage.session.remove('pkce');
+  await pendingSignInItem.removeValue();
   const { serviceUrl } = await readSettings();
   if (pkce.serviceUrl !== serviceUrl) return failure('invalid_grant', 'The escrow service changed during sign-in.');
   const result = await exchangeCode(serviceUrl, code, pkce.redirectUri, pkce.verifier);
   if (!result.ok) return result;
-  await writeTokens(result.data);
+  await tokensItem.setValue(result.data);
   return { ok: true };
 }
 
 export async function signOut(): Promise<void> {
-  await writeTokens(null);
-  await writeAccount(null);
-  await writeSyncStatus({ cursor: null, lastSyncAt: null, lastFullSyncAt: null });
+  await tokensItem.removeValue();
+  await accountItem.removeValue();
+  await updateSyncStatus({ cursor: null, lastSyncAt: null, lastFullSyncAt: null });
   await afterSignOut();
 }
 
@@ -69,7 +69,7 @@ let refreshing: Promise<string | null> | null = null;
 /** Exchanges the refresh token once, even when several requests ask at the same time. */
 export function refreshAccessToken(): Promise<string | null> {
   refreshing ??= (async () => {
-    const tokens = await readTokens();
+    const tokens = await tokensItem.getValue();
     if (!tokens?.refreshToken) return null;
     const { serviceUrl } = await readSettings();
     const result = await refreshTokens(serviceUrl, tokens.refreshToken);
@@ -77,7 +77,8 @@ export function refreshAccessToken(): Promise<string | null> {
       if (refreshRejected(result.error)) await signOut();
       return null;
     }
-    await writeTokens({ ...result.data, refreshToken: result.data.refreshToken ?? tokens.refreshToken });
+    const refreshed: StoredTokens = { ...result.data, refreshToken: result.data.refreshToken ?? tokens.refreshToken };
+    await tokensItem.setValue(refreshed);
     return result.data.accessToken;
   })().finally(() => {
     refreshing = null;
@@ -86,12 +87,12 @@ export function refreshAccessToken(): Promise<string | null> {
 }
 
 export async function currentAccessToken(): Promise<string | null> {
-  const tokens = await readTokens();
+  const tokens = await tokensItem.getValue();
   if (!tokens) return null;
   if (tokens.expiresAt - REFRESH_MARGIN_MS > Date.now()) return tokens.accessToken;
-  return (await refreshAccessToken()) ?? (await readTokens())?.accessToken ?? null;
+  return (await refreshAccessToken()) ?? (await tokensItem.getValue())?.accessToken ?? null;
 }
 
 export async function isSignedIn(): Promise<boolean> {
-  return (await readTokens()) !== null;
+  return (await tokensItem.getValue()) !== null;
 }

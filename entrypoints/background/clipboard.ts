@@ -6,6 +6,7 @@
  */
 import { browser } from 'wxt/browser';
 import { clearClipboardIfUnchanged } from '../../components/clipboard.ts';
+import type { OffscreenRequest } from '../../lib/client/messages.ts';
 import { readSettings } from './settings.ts';
 
 const OFFSCREEN_PATH = '/offscreen.html';
@@ -48,7 +49,8 @@ export async function scheduleClipboardClear(sha256: string): Promise<void> {
     return;
   }
   await ensureOffscreenDocument(chrome, offscreen);
-  await browser.runtime.sendMessage({ target: 'offscreen', type: 'clipboard.clearLater', sha256, delayMs });
+  const request: OffscreenRequest = { target: 'offscreen', type: 'clipboard.clearLater', sha256, delayMs };
+  await browser.runtime.sendMessage(request);
 }
 
 export async function closeClipboardDocument(): Promise<void> {

@@ -4,9 +4,8 @@
  */
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
-import { installVaultBenchHook } from '../../lib/vault/index.ts';
+import { installVaultBenchHook } from '../../lib/vault/bench-hook.ts';
 import { onSignedOut } from './auth.ts';
-import { closeClipboardDocument } from './clipboard.ts';
 import { registerPortalScript } from './portal-script.ts';
 import { failure } from '../../lib/client/messages.ts';
 import { createHandlers, dispatch, isMessage } from './router.ts';
@@ -32,13 +31,10 @@ export default defineBackground(() => {
     await session.lock();
     await vault.forgetDevices();
   });
-  installVaultBenchHook();
+  // Only `wxt build --mode bench` builds it in; a production build drops it (and its database name) entirely.
+  if (import.meta.env.MODE === 'bench') installVaultBenchHook();
 
   browser.runtime.onMessage.addListener((message: unknown, sender: MessageSender) => {
-    if (typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'offscreen.done') {
-      if (sender.id !== browser.runtime.id || sender.url !== browser.runtime.getURL('/offscreen.html')) return undefined;
-      return closeClipboardDocument().then(() => ({ ok: true }));
-    }
     if (!isMessage(message, handlers)) return undefined;
     return senderContext().then((context) =>
       isAllowedSender(message, sender, context) ? dispatch(handlers, message) : failure('forbidden', 'Not allowed from here.'));

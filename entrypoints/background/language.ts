@@ -10,7 +10,8 @@ import type { ApiClient } from '../../lib/client/api-client.ts';
 import type { Done } from '../../lib/client/messages.ts';
 import { apiClient } from './api.ts';
 import { isSignedIn } from './auth.ts';
-import { readAccount, readSettings, writeAccount, writeSettings, type AccountInfo } from './settings.ts';
+import { readSettings, writeSettings } from './settings.ts';
+import { accountItem, type AccountInfo } from './storage-items.ts';
 
 /** Saves a pick made in the options to the account (signed in only). */
 export async function saveLocaleChoice(locale: Locale | null): Promise<Done> {
@@ -32,7 +33,7 @@ export async function reconcileLocale(api: ApiClient, previous: AccountInfo | nu
 async function sendToAccount(api: ApiClient, locale: Locale | null): Promise<Done> {
   const saved = await api.setLocale(locale);
   if (!saved.ok) return saved;
-  const account = await readAccount();
-  if (account) await writeAccount({ ...account, locale });
+  const account = await accountItem.getValue();
+  if (account) await accountItem.setValue({ ...account, locale });
   return { ok: true };
 }

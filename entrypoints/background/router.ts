@@ -9,10 +9,12 @@
 import { failure, type Failure, type Message, type MessageMap, type MessageType, type Reply } from '../../lib/client/messages.ts';
 import { apiClient } from './api.ts';
 import { finishSignIn, isSignedIn, signOut, startSignIn } from './auth.ts';
-import { scheduleClipboardClear } from './clipboard.ts';
+import { closeClipboardDocument, scheduleClipboardClear } from './clipboard.ts';
 import { revealRecoveryKey, storeRecoveryKey } from './keys.ts';
 import { registerPortalScript } from './portal-script.ts';
-import { effectiveLocale, readAccount, readSettings, readSyncStatus, writeSettings } from './settings.ts';
+import { effectiveLocale, readSettings, writeSettings } from './settings.ts';
+import { accountItem } from './storage-items.ts';
+import { readSyncStatus } from './sync-status.ts';
 import { saveLocaleChoice } from './language.ts';
 import { messageTableFor } from './message-tables.ts';
 import { syncNow, toCachedDevice } from './sync.ts';
@@ -25,7 +27,7 @@ export function createHandlers(vault: VaultPort, session: VaultSession): Handler
   return {
     'state.get': async () => {
       const [settings, account, sync, vaultState, signedIn] = await Promise.all([
-        readSettings(), readAccount(), readSyncStatus(), session.state(), isSignedIn(),
+        readSettings(), accountItem.getValue(), readSyncStatus(), session.state(), isSignedIn(),
       ]);
       return {
         signedIn,
@@ -84,6 +86,10 @@ export function createHandlers(vault: VaultPort, session: VaultSession): Handler
     },
     'clipboard.copied': async ({ sha256 }) => {
       await scheduleClipboardClear(sha256);
+      return { ok: true };
+    },
+    'offscreen.done': async () => {
+      await closeClipboardDocument();
       return { ok: true };
     },
     'i18n.table': async ({ locale }) => ({ ok: true, table: await messageTableFor(locale) }),

@@ -6,6 +6,8 @@
  *   sign-in finishes there, components/sign-in.ts);
  * - callback.html (web-accessible, so any site may open or frame it) may send only
  *   `auth.callback`, which the background checks against the pending `state`;
+ * - offscreen.html (Chrome's clipboard document) may send only `offscreen.done`, which no
+ *   other page may send;
  * - our portal content script may send only the panel messages, only from a page on the
  *   configured service origin (`sender.url` and, where the browser gives it, `sender.origin`),
  *   and only about the device whose portal page it is mounted on (`/devices/<id>…` or
@@ -29,7 +31,9 @@ export type SenderContext = {
 
 const CALLBACK_PAGE = 'callback.html';
 const OPTIONS_PAGE = 'options.html';
+const OFFSCREEN_PAGE = 'offscreen.html';
 const CALLBACK_MESSAGES: ReadonlySet<MessageType> = new Set(['auth.callback']);
+const OFFSCREEN_MESSAGES: ReadonlySet<MessageType> = new Set(['offscreen.done']);
 const PANEL_MESSAGES: ReadonlySet<MessageType> = new Set(['state.get', 'i18n.table', 'key.reveal', 'key.store', 'device.get', 'device.checkAccess']);
 
 function originOf(url: string): string | null {
@@ -71,6 +75,8 @@ export function isAllowedSender(message: Message, sender: MessageSender, context
   const page = extensionPage(sender, context);
   if (page !== null) {
     if (page === CALLBACK_PAGE) return CALLBACK_MESSAGES.has(message.type);
+    if (page === OFFSCREEN_PAGE) return OFFSCREEN_MESSAGES.has(message.type);
+    if (OFFSCREEN_MESSAGES.has(message.type)) return false;
     return page === OPTIONS_PAGE || !CALLBACK_MESSAGES.has(message.type);
   }
 

@@ -9,7 +9,8 @@ import { failure, type CachedDevice, type Done } from '../../lib/client/messages
 import { reportOfflineReveals } from '../../lib/client/offline-reports.ts';
 import { apiClient } from './api.ts';
 import { isSignedIn } from './auth.ts';
-import { readAccount, readSyncStatus, writeAccount, writeSyncStatus } from './settings.ts';
+import { accountItem } from './storage-items.ts';
+import { readSyncStatus, updateSyncStatus } from './sync-status.ts';
 import { reconcileLocale } from './language.ts';
 import type { VaultPort } from './vault-adapter.ts';
 
@@ -47,13 +48,13 @@ async function runSync(vault: VaultPort, mode: SyncMode): Promise<Done> {
   const api = await apiClient();
   const me = await api.me();
   if (!me.ok) {
-    await writeSyncStatus({ online: me.error.code !== 'network' });
+    await updateSyncStatus({ online: me.error.code !== 'network' });
     return me;
   }
   const { user, org } = me.data;
   const offlineCache = org.offlineCache ?? 'keys';
-  const previous = await readAccount();
-  await writeAccount({ name: user.name, email: user.email, supportContact: org.supportContact, locale: user.locale, offlineCache });
+  const previous = await accountItem.getValue();
+  await accountItem.setValue({ name: user.name, email: user.email, supportContact: org.supportContact, locale: user.locale, offlineCache });
   await reconcileLocale(api, previous, user.locale);
   if (offlineCache === 'metadata') await vault.forgetKeys();
   const status = await readSyncStatus();
@@ -61,12 +62,12 @@ async function runSync(vault: VaultPort, mode: SyncMode): Promise<Done> {
   const full = mode === 'full' || fullDue;
   const list = await api.listDevices(full ? undefined : status.cursor ?? undefined);
   if (!list.ok) {
-    await writeSyncStatus({ online: list.error.code !== 'network' });
+    await updateSyncStatus({ online: list.error.code !== 'network' });
     return list;
   }
-  await vault.saveDevices(list.data.devices, list.data.cursor, { full });
+  await vault.saveDevices(list.data.devices, { full });
   const now = new Date().toISOString();
-  await writeSyncStatus({ online: true, lastSyncAt: now, cursor: list.data.cursor, ...(full ? { lastFullSyncAt: now } : {}) });
+  await updateSyncStatus({ online: true, lastSyncAt: now, cursor: list.data.cursor, ...(full ? { lastFullSyncAt: now } : {}) });
   await flushOfflineReveals(vault);
   return { ok: true };
 }

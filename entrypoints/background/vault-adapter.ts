@@ -5,13 +5,14 @@
  * encrypted for offline use, and the offline-reveal outbox.
  */
 import type { Device, RevealedKey } from '../../lib/api/contract.ts';
-import type { VaultState } from '../../lib/client/messages.ts';
-import { isVaultError, openVault, type Progress, type Vault, type VaultErrorCode } from '../../lib/vault/index.ts';
+import type { Done, VaultState } from '../../lib/client/messages.ts';
+import { isVaultError, openVault, type Progress, type Vault } from '../../lib/vault/index.ts';
+import { vaultFailure } from './vault-failure.ts';
 
 export type OfflineReveal = { deviceId: string; volumeId: string; version: number; at: string; idempotencyKey: string };
-export type UnlockOutcome = { ok: true } | { ok: false; code: VaultErrorCode; retryAt: number | null };
 
-const HIDE_AFTER_SECONDS = 300;
+/** How long a key read from the vault offline stays shown (the service's own default for online reveals). */
+const OFFLINE_HIDE_AFTER_SECONDS = 300;
 
 function toBase64(bytes: Uint8Array): string {
   let binary = '';
@@ -23,13 +24,14 @@ function fromBase64(text: string): Uint8Array {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
-async function outcome(action: () => Promise<void>, vault: Vault): Promise<UnlockOutcome> {
+/** Runs a vault action; a vault error becomes the UI's failure (vault-failure.ts), anything else is thrown on. */
+async function outcome(action: () => Promise<void>, vault: Vault): Promise<Done> {
   try {
     await action();
     return { ok: true };
   } catch (error) {
     if (!isVaultError(error)) throw error;
-    return { ok: false, code: error.code, retryAt: (await vault.status()).lockedOutUntil };
+    return vaultFailure(error.code, (await vault.status()).lockedOutUntil);
   }
 }
 
@@ -43,15 +45,15 @@ export function openVaultPort() {
       if (!(await v.isInitialized())) return 'none';
       return v.isUnlocked() ? 'unlocked' : 'locked';
     },
-    async create(passphrase: string, onProgress: Progress): Promise<UnlockOutcome> {
+    async create(passphrase: string, onProgress: Progress): Promise<Done> {
       const v = await vault();
       return outcome(() => v.setup(passphrase, onProgress), v);
     },
-    async unlock(passphrase: string, onProgress: Progress): Promise<UnlockOutcome> {
+    async unlock(passphrase: string, onProgress: Progress): Promise<Done> {
       const v = await vault();
       return outcome(() => v.unlock(passphrase, onProgress), v);
     },
-    async changePassphrase(oldPassphrase: string, newPassphrase: string, onProgress: Progress): Promise<UnlockOutcome> {
+    async changePassphrase(oldPassphrase: string, newPassphrase: string, onProgress: Progress): Promise<Done> {
       const v = await vault();
       return outcome(() => v.changePassphrase(oldPassphrase, newPassphrase, onProgress), v);
     },
@@ -71,14 +73,15 @@ export function openVaultPort() {
       return (await outcome(() => v.resumeFromSessionKey(fromBase64(session)), v)).ok;
     },
     /** Caches devices from a sync; a full sync also drops devices (and keys) no longer listed. */
-    async saveDevices(devices: Device[], cursor: string, options: { full: boolean }): Promise<void> {
-      await (await vault()).putDevices(devices, cursor, { fullSync: options.full });
+    async saveDevices(devices: Device[], options: { full: boolean }): Promise<void> {
+      await (await vault()).putDevices(devices, { fullSync: options.full });
     },
-    /** Refreshes one cached device (e.g. after a panel read its status), keeping the sync cursor. */
-    async updateDevice(device: Device): Promise<void> {
-      const v = await vault();
-      if (!(await v.getDevice(device.id))) return;
-      await v.putDevices([device], (await v.syncState())?.cursor ?? '');
+    /**
+     * Refreshes one cached device (e.g. each time a portal page's live part changes); IndexedDB
+     * is written only when something in the device changed.
+     */
+    async updateDevice(device: Device): Promise<boolean> {
+      return (await vault()).updateDevice(device);
     },
     /** Drops every cached key (policy `offlineCache: metadata`). */
     async forgetKeys(): Promise<void> {
@@ -86,7 +89,7 @@ export function openVaultPort() {
     },
     /** Drops every cached device and its cached keys (after sign-out). */
     async forgetDevices(): Promise<void> {
-      await (await vault()).putDevices([], '', { fullSync: true });
+      await (await vault()).putDevices([], { fullSync: true });
     },
     async listDevices(): Promise<Device[]> {
       return (await vault()).listDevices();
@@ -108,7 +111,7 @@ export function openVaultPort() {
       const volumeName = device?.volumes.find((vol) => vol.id === chosen)?.name ?? chosen;
       return {
         deviceId, volumeId: chosen, volumeName, kind: stored.kind, version: stored.version, key: stored.key,
-        protectorId: stored.protectorId, revealedAt: new Date().toISOString(), hideAfterSeconds: HIDE_AFTER_SECONDS,
+        protectorId: stored.protectorId, revealedAt: new Date().toISOString(), hideAfterSeconds: OFFLINE_HIDE_AFTER_SECONDS,
       };
     },
     async queueOfflineReveal(reveal: OfflineReveal): Promise<void> {

@@ -4,35 +4,14 @@
  * so a service-worker restart keeps the user unlocked; an alarm locks after the idle time.
  */
 import { browser } from 'wxt/browser';
-import { failure, type Done, type ProgressEvent } from '../../lib/client/messages.ts';
-import type { UnlockOutcome, VaultPort } from './vault-adapter.ts';
+import type { Done, ProgressEvent } from '../../lib/client/messages.ts';
+import { MIN_PASSPHRASE_LENGTH } from '../../lib/vault/passphrase.ts';
+import type { VaultPort } from './vault-adapter.ts';
+import { vaultFailure } from './vault-failure.ts';
 import { readSettings } from './settings.ts';
+import { vaultSessionItem } from './storage-items.ts';
 
 export const AUTOLOCK_ALARM = 'keyward-autolock';
-const MIN_PASSPHRASE_LENGTH = 8;
-
-/** A lockout, with how long it lasts, so the person is told when to try again. */
-function lockedOut(retryAt: number): Done {
-  const wait = failure('rate_limited', 'Too many wrong passphrases. Wait and try again.');
-  return { ok: false, error: { ...wait.error, retryAfterMs: Math.max(0, retryAt - Date.now()) } };
-}
-
-function asDone(result: UnlockOutcome): Done {
-  if (result.ok) return { ok: true };
-  switch (result.code) {
-    case 'wrong_passphrase':
-      // The guess that starts a lockout says so at once, rather than on the next try.
-      return result.retryAt ? lockedOut(result.retryAt) : failure('wrong_passphrase', 'Wrong passphrase.');
-    case 'locked_out':
-      return result.retryAt ? lockedOut(result.retryAt) : failure('rate_limited', 'Too many wrong passphrases. Wait and try again.');
-    case 'passphrase_too_short':
-      return failure('weak_passphrase', 'The passphrase is too short.');
-    case 'not_initialized':
-      return failure('no_vault', 'Set a vault passphrase first.');
-    default:
-      return failure('bad_state', `The vault refused: ${result.code}.`);
-  }
-}
 
 function broadcastProgress(fraction: number): void {
   const event: ProgressEvent = { type: 'vault.progress', fraction };
@@ -45,15 +24,15 @@ export function createVaultSession(vault: VaultPort) {
   /** Restores an unlocked session after the service worker restarted (once per worker). */
   function resume(): Promise<void> {
     resumed ??= (async () => {
-      const { vaultSession } = (await browser.storage.session.get('vaultSession')) as { vaultSession?: string };
-      if (vaultSession && !(await vault.resumeSession(vaultSession))) await browser.storage.session.remove('vaultSession');
+      const vaultSession = await vaultSessionItem.getValue();
+      if (vaultSession && !(await vault.resumeSession(vaultSession))) await vaultSessionItem.removeValue();
     })();
     return resumed;
   }
 
   async function rememberSession(): Promise<void> {
     const session = await vault.exportSession();
-    if (session) await browser.storage.session.set({ vaultSession: session });
+    if (session) await vaultSessionItem.setValue(session);
     await touch();
   }
 
@@ -69,35 +48,35 @@ export function createVaultSession(vault: VaultPort) {
   }
 
   async function setup(passphrase: string): Promise<Done> {
-    if (passphrase.length < MIN_PASSPHRASE_LENGTH) return failure('weak_passphrase', 'The passphrase is too short.');
-    if ((await state()) !== 'none') return failure('bad_state', 'The vault already has a passphrase.');
+    if (passphrase.length < MIN_PASSPHRASE_LENGTH) return vaultFailure('passphrase_too_short', null);
+    if ((await state()) !== 'none') return vaultFailure('already_initialized', null);
     const result = await vault.create(passphrase, broadcastProgress);
     if (result.ok) await rememberSession();
-    return asDone(result);
+    return result;
   }
 
   async function unlock(passphrase: string): Promise<Done> {
     const current = await state();
-    if (current === 'none') return failure('no_vault', 'Set a vault passphrase first.');
+    if (current === 'none') return vaultFailure('not_initialized', null);
     if (current === 'unlocked') return { ok: true };
     const result = await vault.unlock(passphrase, broadcastProgress);
     if (result.ok) await rememberSession();
-    return asDone(result);
+    return result;
   }
 
   async function change(oldPassphrase: string, newPassphrase: string): Promise<Done> {
-    if (newPassphrase.length < MIN_PASSPHRASE_LENGTH) return failure('weak_passphrase', 'The passphrase is too short.');
-    if ((await state()) === 'none') return failure('no_vault', 'Set a vault passphrase first.');
+    if (newPassphrase.length < MIN_PASSPHRASE_LENGTH) return vaultFailure('passphrase_too_short', null);
+    if ((await state()) === 'none') return vaultFailure('not_initialized', null);
     const result = await vault.changePassphrase(oldPassphrase, newPassphrase, broadcastProgress);
     if (result.ok) await rememberSession();
-    return asDone(result);
+    return result;
   }
 
   async function lock(): Promise<Done> {
     // A lock that wakes the worker (the auto-lock alarm) must not be undone by a resume still under way.
     await resume();
     await vault.lock();
-    await browser.storage.session.remove('vaultSession');
+    await vaultSessionItem.removeValue();
     await browser.alarms.clear(AUTOLOCK_ALARM);
     return { ok: true };
   }

@@ -6,8 +6,8 @@
  */
 import { browser } from 'wxt/browser';
 import { clearClipboardIfUnchanged } from '../../components/clipboard.ts';
-
-type ClearLater = { target: 'offscreen'; type: 'clipboard.clearLater'; sha256: string; delayMs: number };
+import { sendMessage } from '../../components/send.ts';
+import type { OffscreenRequest } from '../../lib/client/messages.ts';
 
 let pending = 0;
 
@@ -19,13 +19,13 @@ function fromExtension(sender: Sender): boolean {
 }
 
 browser.runtime.onMessage.addListener((message: unknown, sender: Sender) => {
-  const request = message as ClearLater | null;
+  const request = message as OffscreenRequest | null;
   if (request?.target !== 'offscreen' || request.type !== 'clipboard.clearLater' || !fromExtension(sender)) return undefined;
   pending += 1;
   setTimeout(async () => {
     await clearClipboardIfUnchanged(document, request.sha256).catch(() => false);
     pending -= 1;
-    if (pending === 0) await browser.runtime.sendMessage({ type: 'offscreen.done' });
+    if (pending === 0) await sendMessage('offscreen.done', {});
   }, request.delayMs);
   return Promise.resolve({ ok: true });
 });

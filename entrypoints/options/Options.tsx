@@ -12,15 +12,9 @@ import { failureText, LocaleProvider, useSwitchableMessages, useText } from '../
 import type { MessageTable } from '../../lib/i18n/extension/table.ts';
 import { signIn } from '../../components/sign-in.ts';
 import { serviceMatchPattern } from '../../lib/client/service-pattern.ts';
+import { accountItem, tokensItem } from '../background/storage-items.ts';
+import { LANGUAGE_NAMES, LOCALES } from '../../lib/i18n/locales.ts';
 import { VaultSection } from './VaultSection.tsx';
-
-const LANGUAGES: { locale: Locale; name: string }[] = [
-  { locale: 'en', name: 'English' },
-  { locale: 'sv', name: 'Svenska' },
-  { locale: 'nl', name: 'Nederlands' },
-  { locale: 'ja', name: '日本語' },
-  { locale: 'da', name: 'Dansk' },
-];
 
 type Props = { initialState: ExtensionState; initialSettings: Settings };
 
@@ -50,11 +44,8 @@ function OptionsBody({ initialState, initialSettings, onLocale }: Props & { onLo
   }
 
   useEffect(() => {
-    const listener = (changes: Record<string, unknown>, area: string) => {
-      if (area === 'local' && ('tokens' in changes || 'account' in changes)) void refresh();
-    };
-    browser.storage.onChanged.addListener(listener);
-    return () => browser.storage.onChanged.removeListener(listener);
+    const unwatch = [tokensItem.watch(() => void refresh()), accountItem.watch(() => void refresh())];
+    return () => unwatch.forEach((stop) => stop());
   }, []);
 
   async function save(change: Partial<Settings>, section: 'service' | 'prefs' = 'prefs') {
@@ -89,7 +80,7 @@ function OptionsBody({ initialState, initialSettings, onLocale }: Props & { onLo
     setAccountNote(null);
     const outcome = await signIn();
     if (outcome.ok) {
-      // `done`: the new tokens refresh this page through storage.onChanged.
+      // `done`: the new tokens refresh this page through `tokensItem.watch`.
       if (outcome.step === 'opened') setAccountNote(text('ext.sign_in_opened'));
     } else if ('step' in outcome) {
       setAccountNote(text(outcome.step === 'denied' ? 'ext.callback_denied' : 'ext.sign_in_closed'));
@@ -153,7 +144,7 @@ function OptionsBody({ initialState, initialSettings, onLocale }: Props & { onLo
           <select id="kw-language" class="kw-input" value={settings.locale ?? ''} aria-describedby="kw-language-hint"
             onChange={(e) => void save({ locale: (e.currentTarget.value || null) as Locale | null })}>
             <option value="">{text('ext.language_browser')}</option>
-            {LANGUAGES.map((l) => <option value={l.locale} lang={l.locale}>{l.name}</option>)}
+            {LOCALES.map((l) => <option value={l} lang={l}>{LANGUAGE_NAMES[l]}</option>)}
           </select>
         </div>
         <NoteLine note={note?.section === 'prefs' ? note : null} />

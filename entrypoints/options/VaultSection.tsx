@@ -9,8 +9,7 @@ import { useVaultProgress } from '../../components/progress.ts';
 import { sendMessage } from '../../components/send.ts';
 import { failureText, useLocale, useText } from '../../components/text.tsx';
 import { UnlockForm } from '../../components/UnlockForm.tsx';
-
-const MIN_LENGTH = 8;
+import { MIN_PASSPHRASE_LENGTH } from '../../lib/vault/passphrase.ts';
 
 export function VaultSection({ vault, signedIn, onChange }: { vault: VaultState; signedIn: boolean; onChange: () => Promise<void> }) {
   const text = useText();
@@ -24,7 +23,7 @@ export function VaultSection({ vault, signedIn, onChange }: { vault: VaultState;
 
   async function submit(event: Event) {
     event.preventDefault();
-    if (next.length < MIN_LENGTH) return setMessage({ kind: 'bad', text: text('ext.passphrase_short') });
+    if (next.length < MIN_PASSPHRASE_LENGTH) return setMessage({ kind: 'bad', text: text('ext.passphrase_short') });
     if (next !== confirm) return setMessage({ kind: 'bad', text: text('ext.passphrase_mismatch') });
     setMessage(null);
     setProgress(0);

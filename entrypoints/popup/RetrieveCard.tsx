@@ -7,6 +7,7 @@ import { RevealedKeyView } from '../../components/RevealedKeyView.tsx';
 import { sendMessage } from '../../components/send.ts';
 import { useText } from '../../components/text.tsx';
 import { UnlockForm } from '../../components/UnlockForm.tsx';
+import { VolumePicker } from '../../components/VolumePicker.tsx';
 
 export type Retrieve =
   | { name: 'none' }
@@ -54,15 +55,8 @@ export function RetrieveCard({ retrieve, onReveal, onClose, onHidden }: Props) {
         {retrieve.name === 'loading' && <p class="kw-muted">{text('ext.retrieving')}</p>}
         {retrieve.name === 'shown' && (
           <>
-            {retrieve.device.volumes.length > 1 && (
-              <div class="kw-field">
-                <label for="kw-popup-volume">{text('portal.volume')}</label>
-                <select id="kw-popup-volume" class="kw-input" value={retrieve.revealed.volumeId}
-                  onChange={(e) => void onReveal(retrieve.device, e.currentTarget.value)}>
-                  {retrieve.device.volumes.map((v) => <option key={v.id} value={v.id}>{v.name}</option>)}
-                </select>
-              </div>
-            )}
+            <VolumePicker id="kw-popup-volume" volumes={retrieve.device.volumes} value={retrieve.revealed.volumeId}
+              onChange={(volumeId) => void onReveal(retrieve.device, volumeId)} />
             {retrieve.offline && <div class="kw-notice kw-warn" style="margin:0 0 8px">{text('ext.offline_reveal')}</div>}
             <RevealedKeyView
               revealed={retrieve.revealed} shownAt={retrieve.shownAt}

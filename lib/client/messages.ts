@@ -78,7 +78,12 @@ export type MessageMap = {
   'clipboard.copied': { request: { sha256: string }; response: Done };
   /** One locale's messages, for the portal panels (a content script cannot read extension files). */
   'i18n.table': { request: { locale: Locale }; response: Done<{ table: MessageTable }> };
+  /** From the offscreen document (Chrome): no clipboard clearing is pending any more, it may be closed. */
+  'offscreen.done': { request: Record<never, never>; response: Done };
 };
+
+/** From the background to the offscreen document (Chrome): clear the clipboard later if it still holds this text. */
+export type OffscreenRequest = { target: 'offscreen'; type: 'clipboard.clearLater'; sha256: string; delayMs: number };
 
 export type MessageType = keyof MessageMap;
 export type Message<K extends MessageType = MessageType> = { type: K } & MessageMap[K]['request'];

@@ -3,6 +3,9 @@ import type { Locale } from '../api/contract.ts';
 
 export const LOCALES: readonly Locale[] = ['en', 'sv', 'nl', 'ja', 'da'];
 
+/** Each language's own name for itself, as a language picker lists it. */
+export const LANGUAGE_NAMES: Readonly<Record<Locale, string>> = { en: 'English', sv: 'Svenska', nl: 'Nederlands', ja: '日本語', da: 'Dansk' };
+
 /** The locale named exactly by `value`, if it is one we support. */
 export function asLocale(value: string | null | undefined): Locale | null {
   return LOCALES.find((locale) => locale === value) ?? null;

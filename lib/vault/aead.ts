@@ -5,10 +5,19 @@
  * record edited or moved to another device or volume fails with `record_corrupt`.
  */
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { randomBytes } from '@noble/ciphers/utils.js';
+import { abytes, randomBytes } from '@noble/ciphers/utils.js';
 import { VaultError } from './errors.ts';
 
 export type Sealed = { nonce: Uint8Array; ciphertext: Uint8Array };
+
+/** Every key the vault seals with (data key, key-encryption key) is 256 bits. */
+export const KEY_BYTES = 32;
+const NONCE_BYTES = 24;
+
+/** Throws unless `key` is a 32-byte key: a wrong length is a bug, never a "wrong key". */
+export function assertKey(key: Uint8Array, title = 'key'): Uint8Array {
+  return abytes(key, KEY_BYTES, title);
+}
 
 /** Associated data: a domain label plus the fields the ciphertext is bound to, unambiguously encoded. */
 export function associatedData(label: string, fields: readonly (string | number | null)[]): Uint8Array {
@@ -16,12 +25,14 @@ export function associatedData(label: string, fields: readonly (string | number 
 }
 
 export function seal(key: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Sealed {
-  const nonce = randomBytes(24);
+  assertKey(key);
+  const nonce = randomBytes(NONCE_BYTES);
   return { nonce, ciphertext: xchacha20poly1305(key, nonce, ad).encrypt(plaintext) };
 }
 
 /** Decrypts or throws `record_corrupt` (wrong key, edited bytes, or fields that no longer match). */
 export function open(key: Uint8Array, sealed: Sealed, ad: Uint8Array, recordId: string): Uint8Array {
+  assertKey(key);
   try {
     return xchacha20poly1305(key, sealed.nonce, ad).decrypt(sealed.ciphertext);
   } catch {
@@ -31,6 +42,7 @@ export function open(key: Uint8Array, sealed: Sealed, ad: Uint8Array, recordId: 
 
 /** Like `open`, but a failure means "not this key" rather than corruption. */
 export function tryOpen(key: Uint8Array, sealed: Sealed, ad: Uint8Array): Uint8Array | null {
+  assertKey(key);
   try {
     return xchacha20poly1305(key, sealed.nonce, ad).decrypt(sealed.ciphertext);
   } catch {

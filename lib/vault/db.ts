@@ -5,9 +5,12 @@
  *
  * - devices: the service's `Device` records, plaintext (statuses show while locked).
  * - keys:    encrypted recovery keys, one row per (device, volume, version).
- * - outbox:  actions waiting for the network (offline reveals to report, key store requests).
+ * - outbox:  actions waiting for the network (offline reveals to report), plaintext. Rows
+ *            written before version 2 may still carry `secret: null`, which nothing reads.
  * - meta:    one row per name: `vault` (salt, KDF params, wrapped data key = verifier),
- *            `unlock` (failed attempts, lockout), `sync` (cursor).
+ *            `unlock` (failed attempts, lockout). Version 1 also kept a `sync` cursor there
+ *            that nothing read (the extension's sync status holds the one cursor); version 2
+ *            deletes it.
  */
 import { Dexie, type EntityTable, type Table, type Transaction } from 'dexie';
 import type { Device, KeyKind } from '../api/contract.ts';
@@ -27,17 +30,16 @@ export type KeyRecord = {
   storedAt: number;
 };
 
-export type OutboxKind = 'offline_reveal' | 'store_key';
+/** Only offline reveals wait for the network (to be reported to the audit log). */
+export type OutboxKind = 'offline_reveal';
 
 export type OutboxRecord = {
   /** The idempotency key sent with the request. */
   id: string;
   kind: OutboxKind;
   deviceId: string;
-  /** Non-secret request fields. */
+  /** The request's fields: never a secret (the outbox is not encrypted). */
   payload: Record<string, string | number | boolean | null>;
-  /** Secret request fields (a recovery key to store), encrypted with the data key. */
-  secret: Sealed | null;
   createdAt: number;
   attempts: number;
   nextAttemptAt: number;
@@ -58,8 +60,7 @@ export type VaultMeta = {
   createdAt: number;
 };
 export type UnlockMeta = { name: 'unlock'; failedAttempts: number; lockedOutUntil: number };
-export type SyncMeta = { name: 'sync'; cursor: string; syncedAt: number };
-export type MetaRow = VaultMeta | UnlockMeta | SyncMeta;
+export type MetaRow = VaultMeta | UnlockMeta;
 
 export type VaultDb = Dexie & {
   devices: EntityTable<Device, 'id'>;
@@ -78,6 +79,13 @@ const SCHEMA: SchemaVersion[] = [
       keys: 'id, [deviceId+volumeId], deviceId',
       outbox: 'id, nextAttemptAt',
       meta: 'name',
+    },
+  },
+  {
+    version: 2,
+    stores: {},
+    upgrade: async (tx) => {
+      await tx.table('meta').delete('sync');
     },
   },
 ];

@@ -17,17 +17,18 @@
  *   await vault.putKey({ deviceId, volumeId, kind, version, key, protectorId? });
  *   await vault.getKey(deviceId, volumeId);                   // newest version → { key, version, … } | null
  *   await vault.listKeyVersions(deviceId?); await vault.deleteKeys(deviceId?);
- *   await vault.putDevices(devices, cursor, { fullSync? });   // contract `Device`s + sync cursor
- *   await vault.listDevices(); await vault.getDevice(id); await vault.syncState();  // no unlock needed
- *   const id = await vault.enqueue({ kind: 'offline_reveal' | 'store_key', deviceId, payload, secret?, idempotencyKey? });
- *   await vault.due(limit?);                                  // entries ready to send (secrets decrypted)
+ *   await vault.putDevices(devices, { fullSync? });           // contract `Device`s from a sync
+ *   await vault.updateDevice(device);                         // one cached device; writes only if it changed
+ *   await vault.listDevices(); await vault.getDevice(id);     // no unlock needed
+ *   const id = await vault.enqueue({ kind: 'offline_reveal', deviceId, payload, idempotencyKey? });
+ *   await vault.due(limit?);                                  // entries ready to send (no unlock needed)
  *   await vault.markDone(id); await vault.markFailed(id, error?, backoff?); await vault.outboxSize();
  * An offline reveal: `getKey` then `enqueue({ kind: 'offline_reveal', deviceId, idempotencyKey,
  * payload: { volumeId, version, at } })`; when online, send `due()` entries to
  * `POST /api/v1/audit/offline-reveals` and `markDone` / `markFailed` each.
  *
  * `openVault(name, { insecureKdfForTests, testHooks, now, indexedDB })`: the first two exist for
- * unit tests only (a small scrypt N, fault injection); the extension never passes them, so
+ * unit tests only (a small scrypt N, inspection); the extension never passes them, so
  * setup always uses scrypt N=2^17, r=8, p=1 and unlock refuses anything weaker.
  * `putDevices(…, { fullSync: true })` deletes devices missing from the list: use it only with
  * a complete list (first sync, reset cursor), not with a delta.
@@ -36,7 +37,7 @@
  *   not_initialized      no passphrase set yet (call setup)
  *   already_initialized  setup on a vault that has one
  *   passphrase_too_short fewer than MIN_PASSPHRASE_LENGTH (8) characters
- *   locked               needs unlock (getKey, putKey, exportSessionKey, enqueue with a secret)
+ *   locked               needs unlock (getKey, putKey, exportSessionKey)
  *   wrong_passphrase     nothing decrypted, nothing changed but the failure counter;
  *                        `lockedOutUntil` is set when this failure started a lockout
  *   locked_out           too many wrong passphrases: unlock refused until `lockedOutUntil`
@@ -53,10 +54,9 @@
  *     = "script-src 'self' 'wasm-unsafe-eval'; object-src 'self';". Without it scrypt falls
  *     back to pure JavaScript (same result, about twice as slow).
  *   - Keep the session key only in `storage.session` (e.g. base64), never `storage.local`.
- *   - Benchmarks: call `installVaultBenchHook()` in the background; it defines
- *     `globalThis.keywardBench.unlock(passphrase) → { ms, backend }`, which times a real
- *     unlock, and `.reveal(passphrase, runs) → { samples, keys }`, which times `getKey` calls,
- *     both on a separate database (`keyward-bench-vault`) holding synthetic keys only.
+ *   - Benchmarks: `bench-hook.ts` (imported directly, not from here) is installed by the
+ *     background only in the `bench` build mode (`wxt build --mode bench`), never in a
+ *     production build; see that module.
  */
 export { openVault, Vault, MIN_PASSPHRASE_LENGTH } from './vault.ts';
 export type { KeyInput, StoredKey, VaultStatus, OutboxEntryInput, OutboxItem, OpenVaultOptions, VaultTestHooks } from './vault.ts';
@@ -69,5 +69,3 @@ export type { Backoff } from './backoff.ts';
 export type { OutboxKind } from './db.ts';
 export { scryptBackend } from './scrypt.ts';
 export type { Progress } from './scrypt.ts';
-export { installVaultBenchHook, BENCH_DB_NAME } from './bench-hook.ts';
-export type { KeywardBench, VaultBenchResult, VaultRevealBenchResult } from './bench-hook.ts';

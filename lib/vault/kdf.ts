@@ -4,6 +4,7 @@
  * so a tampered or downgraded vault cannot make a guess cheaper. Passphrases are NFKC-normalized
  * and UTF-8 encoded, so the same passphrase typed on another keyboard or OS derives the same key.
  */
+import { clean } from '@noble/ciphers/utils.js';
 import { VaultError } from './errors.ts';
 import { scrypt, type Progress } from './scrypt.ts';
 
@@ -36,6 +37,6 @@ export async function deriveKeyEncryptionKey(
   try {
     return await scrypt(password, salt, params, onProgress);
   } finally {
-    password.fill(0);
+    clean(password);
   }
 }

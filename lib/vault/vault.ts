@@ -5,22 +5,21 @@
  * data key; the data key seals every record (see `aead.ts`). All crypto runs outside Dexie
  * transactions; transactions only read and write rows.
  */
-import { randomBytes } from '@noble/ciphers/utils.js';
+import { clean, randomBytes } from '@noble/ciphers/utils.js';
 import { KeyKind, type Device } from '../api/contract.ts';
-import { associatedData, fromUtf8, open, seal, tryOpen, utf8, type Sealed } from './aead.ts';
+import { associatedData, assertKey, fromUtf8, KEY_BYTES, open, seal, tryOpen, utf8, type Sealed } from './aead.ts';
+import { sameValue } from './same-value.ts';
 import { exponentialBackoff, lockoutDelayMs, type Backoff } from './backoff.ts';
 import { openVaultDb, readMeta, type IndexedDbDeps, type KeyRecord, type OutboxKind, type OutboxRecord, type VaultDb, type VaultMeta } from './db.ts';
 import { VaultError } from './errors.ts';
 import { assertKdfStrongEnough, DEFAULT_KDF, deriveKeyEncryptionKey, KDF_FLOOR, type KdfParams } from './kdf.ts';
 import type { Progress } from './scrypt.ts';
 
-export const MIN_PASSPHRASE_LENGTH = 8;
+import { MIN_PASSPHRASE_LENGTH } from './passphrase.ts';
+
+export { MIN_PASSPHRASE_LENGTH };
 
 export type VaultTestHooks = {
-  /** Runs inside the passphrase-change transaction after half of the keys were rewritten; throw to abort it. */
-  passphraseChangeMidway?: () => void;
-  /** Runs after records were re-encrypted, just before the passphrase-change transaction (simulates a concurrent writer). */
-  passphraseChangeBeforeCommit?: () => Promise<void>;
   /** Sees the in-memory data key buffer each time one is adopted (to check that `lock()` wipes it). */
   observeDataKey?: (key: Uint8Array) => void;
 };
@@ -35,7 +34,7 @@ export type OpenVaultOptions = {
    * `changePassphrase` AND the floor `unlock` accepts, so unit tests can run with a small N.
    */
   insecureKdfForTests?: KdfParams;
-  /** TEST ONLY: fault injection and inspection. */
+  /** TEST ONLY: inspection of the in-memory key. */
   testHooks?: VaultTestHooks;
 };
 
@@ -63,23 +62,19 @@ export type OutboxEntryInput = {
   kind: OutboxKind;
   deviceId: string;
   payload: OutboxRecord['payload'];
-  /** A secret to send with the request (a recovery key); stored encrypted; needs the vault unlocked. */
-  secret?: string;
   /** Defaults to a random UUID. Enqueueing an id that is already queued does nothing. */
   idempotencyKey?: string;
 };
 
-export type OutboxItem = Omit<OutboxRecord, 'secret'> & { secret: string | null };
+export type OutboxItem = OutboxRecord;
 
 const WRAP_LABEL = 'keyward-vault/data-key/v1';
 const CHECK_LABEL = 'keyward-vault/key-check/v1';
 const KEY_LABEL = 'keyward-vault/recovery-key/v1';
-const OUTBOX_LABEL = 'keyward-vault/outbox/v1';
 
 const keyRecordId = (deviceId: string, volumeId: string, version: number) => `${deviceId}/${volumeId}/${version}`;
 const keyAd = (r: Pick<KeyRecord, 'id' | 'deviceId' | 'volumeId' | 'kind' | 'version' | 'protectorId'>) =>
   associatedData(KEY_LABEL, [r.id, r.deviceId, r.volumeId, r.kind, r.version, r.protectorId]);
-const outboxAd = (r: Pick<OutboxRecord, 'id' | 'kind' | 'deviceId'>) => associatedData(OUTBOX_LABEL, [r.id, r.kind, r.deviceId]);
 
 export async function openVault(dbName = 'keyward-vault', options: OpenVaultOptions = {}): Promise<Vault> {
   const db = openVaultDb(dbName, options.indexedDB);
@@ -101,8 +96,8 @@ function sealVaultMeta(kek: Uint8Array, dataKey: Uint8Array, salt: Uint8Array, k
   };
 }
 
-function sameSealed(a: Sealed | null, b: Sealed | null): boolean {
-  if (!a || !b) return a === b;
+/** Whether two sealed records are the same write (each seal draws a fresh nonce). */
+function sameNonce(a: Sealed, b: Sealed): boolean {
   return a.nonce.length === b.nonce.length && a.nonce.every((byte, i) => byte === b.nonce[i]);
 }
 
@@ -136,7 +131,8 @@ export class Vault {
   }
 
   #adopt(dataKey: Uint8Array): void {
-    if (this.#dataKey && this.#dataKey !== dataKey) this.#dataKey.fill(0);
+    assertKey(dataKey, 'data key');
+    if (this.#dataKey && this.#dataKey !== dataKey) clean(this.#dataKey);
     this.#dataKey = dataKey;
     this.#hooks.observeDataKey?.(dataKey);
   }
@@ -175,9 +171,9 @@ export class Vault {
       if (await this.isInitialized()) throw new VaultError('already_initialized', 'The vault already has a passphrase.');
       const salt = randomBytes(32);
       const kek = await deriveKeyEncryptionKey(passphrase, salt, this.#kdf, onProgress);
-      const dataKey = randomBytes(32);
+      const dataKey = randomBytes(KEY_BYTES);
       const meta = sealVaultMeta(kek, dataKey, salt, this.#kdf, this.#now());
-      kek.fill(0);
+      clean(kek);
       const db = this.#db;
       await db.transaction('rw', db.meta, async () => {
         if (await db.meta.get('vault')) throw new VaultError('already_initialized', 'The vault already has a passphrase.');
@@ -206,7 +202,7 @@ export class Vault {
     assertKdfStrongEnough(meta.kdf, this.#kdfFloor);
     const kek = await deriveKeyEncryptionKey(passphrase, meta.salt, meta.kdf, onProgress);
     const dataKey = tryOpen(kek, meta.wrappedKey, associatedData(WRAP_LABEL, [meta.keyId]));
-    kek.fill(0);
+    clean(kek);
     if (!dataKey) {
       const until = await this.#recordFailedAttempt();
       throw new VaultError('wrong_passphrase', 'The passphrase is not correct.', { lockedOutUntil: until });
@@ -227,17 +223,15 @@ export class Vault {
 
   /**
    * Starts over after a forgotten passphrase: the cached keys, the passphrase and the lockout
-   * are deleted, as are outbox entries holding a secret (no one can decrypt them any more).
-   * Device metadata and the offline-reveal reports stay, so statuses still show and the
+   * are deleted. Device metadata and the offline-reveal reports (the outbox) stay, so statuses still show and the
    * service still learns of every offline reveal.
    */
   reset(): Promise<void> {
     return this.#exclusive(async () => {
       this.lock();
       const db = this.#db;
-      await db.transaction('rw', db.keys, db.outbox, db.meta, async () => {
+      await db.transaction('rw', db.keys, db.meta, async () => {
         await db.keys.clear();
-        await db.outbox.filter((row) => row.secret !== null).delete();
         await db.meta.bulkDelete(['vault', 'unlock']);
       });
     });
@@ -245,7 +239,7 @@ export class Vault {
 
   /** Forgets the data key (the buffer is zeroed). Metadata stays readable. */
   lock(): void {
-    this.#dataKey?.fill(0);
+    if (this.#dataKey) clean(this.#dataKey);
     this.#dataKey = null;
   }
 
@@ -260,8 +254,8 @@ export class Vault {
       const meta = await readMeta(this.#db, 'vault');
       if (!meta) throw new VaultError('not_initialized', 'The vault has no passphrase yet.');
       const candidate = sessionKey.slice();
-      if (candidate.length !== 32 || !tryOpen(candidate, meta.keyCheck, associatedData(CHECK_LABEL, [meta.keyId]))) {
-        candidate.fill(0);
+      if (candidate.length !== KEY_BYTES || !tryOpen(candidate, meta.keyCheck, associatedData(CHECK_LABEL, [meta.keyId]))) {
+        clean(candidate);
         throw new VaultError('session_invalid', 'The saved session does not match this vault.');
       }
       this.#adopt(candidate);
@@ -279,37 +273,30 @@ export class Vault {
         throw new VaultError('passphrase_too_short', `The passphrase must have at least ${MIN_PASSPHRASE_LENGTH} characters.`);
       }
       const { meta, dataKey: oldKey } = await this.#openDataKey(oldPassphrase, onProgress && ((f) => onProgress(f / 2)));
-      const newKey = randomBytes(32);
+      const newKey = randomBytes(KEY_BYTES);
       try {
         const salt = randomBytes(32);
         const kek = await deriveKeyEncryptionKey(newPassphrase, salt, this.#kdf, onProgress && ((f) => onProgress(0.5 + f / 2)));
         const newMeta = sealVaultMeta(kek, newKey, salt, this.#kdf, meta.createdAt);
-        kek.fill(0);
+        clean(kek);
         const db = this.#db;
-        const [keys, outbox] = await Promise.all([db.keys.toArray(), db.outbox.toArray()]);
-        const newKeys = keys.map((r) => reseal(r, { nonce: r.nonce, ciphertext: r.ciphertext }, keyAd(r), oldKey, newKey));
-        const newOutbox = outbox.map((r) => (r.secret ? reseal(r, r.secret, outboxAd(r), oldKey, newKey) : r));
-        await this.#hooks.passphraseChangeBeforeCommit?.();
-        await db.transaction('rw', db.keys, db.outbox, db.meta, async () => {
-          const [current, keysNow, outboxNow] = await Promise.all([db.meta.get('vault'), db.keys.toArray(), db.outbox.toArray()]);
+        const keys = await db.keys.toArray();
+        const newKeys = keys.map((r) => reseal(r, oldKey, newKey));
+        await db.transaction('rw', db.keys, db.meta, async () => {
+          const [current, keysNow] = await Promise.all([db.meta.get('vault'), db.keys.toArray()]);
           const unchanged =
             current?.name === 'vault' && current.keyId === meta.keyId &&
-            keysNow.length === keys.length && keysNow.every((r, i) => r.id === keys[i].id && sameSealed(r, keys[i])) &&
-            outboxNow.length === outbox.length && outboxNow.every((r, i) => r.id === outbox[i].id && sameSealed(r.secret, outbox[i].secret));
+            keysNow.length === keys.length && keysNow.every((r, i) => r.id === keys[i].id && sameNonce(r, keys[i]));
           if (!unchanged) throw new VaultError('vault_changed', 'The vault changed during the passphrase change; try again.');
-          const half = Math.ceil(newKeys.length / 2);
-          await db.keys.bulkPut(newKeys.slice(0, half));
-          this.#hooks.passphraseChangeMidway?.();
-          await db.keys.bulkPut(newKeys.slice(half));
-          await db.outbox.bulkPut(newOutbox);
+          await db.keys.bulkPut(newKeys);
           await db.meta.bulkPut([newMeta, { name: 'unlock', failedAttempts: 0, lockedOutUntil: 0 }]);
         });
         this.#adopt(newKey);
       } catch (error) {
-        newKey.fill(0);
+        clean(newKey);
         throw error;
       } finally {
-        if (this.#dataKey !== oldKey) oldKey.fill(0);
+        if (this.#dataKey !== oldKey) clean(oldKey);
       }
     });
   }
@@ -327,7 +314,7 @@ export class Vault {
       const fields = { id: keyRecordId(deviceId, volumeId, version), deviceId, volumeId, kind, version, protectorId: input.protectorId ?? null };
       const plaintext = utf8(key);
       const sealed = seal(dataKey, plaintext, keyAd(fields));
-      plaintext.fill(0);
+      clean(plaintext);
       await this.#db.keys.put({ ...fields, ...sealed, storedAt: this.#now() });
     });
   }
@@ -361,12 +348,13 @@ export class Vault {
   // --- device metadata (plaintext; readable while locked) ---------------------------------
 
   /**
-   * Saves devices and the sync cursor together. With `fullSync`, devices not in the list (and
-   * their cached keys) are removed, as after a first or reset sync.
+   * Saves devices from a sync. With `fullSync`, devices not in the list (and their cached keys)
+   * are removed, as after a first or reset sync. (The sync cursor lives with the sync status,
+   * in the extension's storage, not here.)
    */
-  async putDevices(devices: Device[], cursor: string, options: { fullSync?: boolean } = {}): Promise<void> {
+  async putDevices(devices: Device[], options: { fullSync?: boolean } = {}): Promise<void> {
     const db = this.#db;
-    await db.transaction('rw', db.devices, db.keys, db.meta, async () => {
+    await db.transaction('rw', db.devices, db.keys, async () => {
       if (options.fullSync) {
         const keep = new Set(devices.map((d) => d.id));
         const gone = (await db.devices.toCollection().primaryKeys()).filter((id) => !keep.has(id));
@@ -374,7 +362,20 @@ export class Vault {
         if (gone.length > 0) await db.keys.where('deviceId').anyOf(gone).delete();
       }
       await db.devices.bulkPut(devices);
-      await db.meta.put({ name: 'sync', cursor, syncedAt: this.#now() });
+    });
+  }
+
+  /**
+   * Refreshes one cached device; writes only when it is cached and something in it changed.
+   * Returns whether it wrote.
+   */
+  async updateDevice(device: Device): Promise<boolean> {
+    const db = this.#db;
+    return db.transaction('rw', db.devices, async () => {
+      const cached = await db.devices.get(device.id);
+      if (!cached || sameValue(cached, device)) return false;
+      await db.devices.put(device);
+      return true;
     });
   }
 
@@ -388,54 +389,28 @@ export class Vault {
     return (await this.#db.devices.get(id)) ?? null;
   }
 
-  async syncState(): Promise<{ cursor: string; syncedAt: number } | null> {
-    const sync = await readMeta(this.#db, 'sync');
-    return sync ? { cursor: sync.cursor, syncedAt: sync.syncedAt } : null;
-  }
-
   // --- outbox ----------------------------------------------------------------------------
 
-  /** Queues an action; returns its idempotency key. A secret needs the vault unlocked. */
+  /** Queues an action (no secrets: the outbox is plaintext); returns its idempotency key. Needs no unlock. */
   enqueue(entry: OutboxEntryInput): Promise<string> {
     return this.#exclusive(async () => {
       const id = entry.idempotencyKey ?? crypto.randomUUID();
-      const fields = { id, kind: entry.kind, deviceId: entry.deviceId };
-      let secret: Sealed | null = null;
-      if (entry.secret !== undefined) {
-        const plaintext = utf8(entry.secret);
-        secret = seal(this.#requireKey(), plaintext, outboxAd(fields));
-        plaintext.fill(0);
-      }
       const now = this.#now();
       const db = this.#db;
       await db.transaction('rw', db.outbox, async () => {
         if (await db.outbox.get(id)) return;
-        await db.outbox.add({ ...fields, payload: { ...entry.payload }, secret, createdAt: now, attempts: 0, nextAttemptAt: now, lastError: null });
+        await db.outbox.add({ id, kind: entry.kind, deviceId: entry.deviceId, payload: { ...entry.payload }, createdAt: now, attempts: 0, nextAttemptAt: now, lastError: null });
       });
       return id;
     });
   }
 
-  /**
-   * Entries whose retry time has come, oldest first. Secrets are decrypted; entries with a
-   * secret are left out while the vault is locked (they cannot be sent), as are corrupt ones.
-   */
+  /** Entries whose retry time has come, oldest first (readable while locked). */
   due(limit = 50): Promise<OutboxItem[]> {
     return this.#exclusive(async () => {
       const rows = await this.#db.outbox.where('nextAttemptAt').belowOrEqual(this.#now()).toArray();
       rows.sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.createdAt - b.createdAt);
-      const items: OutboxItem[] = [];
-      for (const r of rows) {
-        if (items.length >= limit) break;
-        if (!r.secret) {
-          items.push({ ...r, secret: null });
-          continue;
-        }
-        if (!this.#dataKey) continue;
-        const plaintext = tryOpen(this.#dataKey, r.secret, outboxAd(r));
-        if (plaintext) items.push({ ...r, secret: fromUtf8(plaintext) });
-      }
-      return items;
+      return rows.slice(0, limit);
     });
   }
 
@@ -459,11 +434,12 @@ export class Vault {
   }
 }
 
-/** The same record sealed under the new data key; a record that is already corrupt is kept as it is. */
-function reseal<R extends { id: string }>(record: R, sealed: Sealed, ad: Uint8Array, oldKey: Uint8Array, newKey: Uint8Array): R {
-  const plaintext = tryOpen(oldKey, sealed, ad);
+/** The same key record sealed under the new data key; a record that is already corrupt is kept as it is. */
+function reseal(record: KeyRecord, oldKey: Uint8Array, newKey: Uint8Array): KeyRecord {
+  const ad = keyAd(record);
+  const plaintext = tryOpen(oldKey, record, ad);
   if (!plaintext) return record;
   const next = seal(newKey, plaintext, ad);
-  plaintext.fill(0);
-  return 'secret' in record ? { ...record, secret: next } : { ...record, ...next };
+  clean(plaintext);
+  return { ...record, ...next };
 }

@@ -55,7 +55,7 @@ describe.each(['escrowed', 'added', 'verified', 'completed'])('agent SIGKILLed r
     const stateDir = join(work, `state-${step}`);
     const crash = { KEYWARD_AGENT_CRASH_AFTER_STEP: step };
 
-    const enrolled = await runCli(['enroll', '--server', service.server.url, '--token', await service.enrollToken('personal', step), '--volume', container, '--test-fast-kdf', '--state-dir', stateDir], { stdin: `${passphrase}\n`, env: crash });
+    const enrolled = await runCli(['enroll', '--server', service.server.url, '--token', await service.enrollToken('personal', step), '--volume', container, '--state-dir', stateDir], { stdin: `${passphrase}\n`, env: crash });
     expect(enrolled.signal).toBe('SIGKILL');
     expect(enrolled.stderr).toContain(`step ${step} done`);
     expectNoSecretIn(enrolled.stdout + enrolled.stderr, passphrase);

@@ -35,7 +35,7 @@ describe('keyward-agent enroll on a real LUKS disk', () => {
     const passphrase = 'the passphrase I type at every boot';
     const container = await newContainer(work, 'laptop', passphrase);
     const stateDir = join(work, 'state-laptop');
-    const enrolled = await runCli(['enroll', '--server', service.server.url, '--token', await service.enrollToken('personal', 'laptop'), '--volume', container, '--name', 'Laptop', '--test-fast-kdf', '--state-dir', stateDir], { stdin: `${passphrase}\n` });
+    const enrolled = await runCli(['enroll', '--server', service.server.url, '--token', await service.enrollToken('personal', 'laptop'), '--volume', container, '--name', 'Laptop', '--state-dir', stateDir], { stdin: `${passphrase}\n` });
     expect(enrolled.code, enrolled.stderr).toBe(0);
     expect(enrolled.stdout).toContain('escrowed a recovery key for');
     expect(enrolled.stdout).toContain('your passphrase still opens it');
@@ -84,7 +84,7 @@ describe('keyward-agent enroll on a real LUKS disk', () => {
     const deviceCount = async () => ((await service.api('GET', '/devices')).body.devices as unknown[]).length;
     const before = await deviceCount();
     const enroll = (volume: string, extra: { stdin?: string; asUid?: number; server?: string } = {}) =>
-      runCli(['enroll', '--server', extra.server ?? service.server.url, '--token', token, '--volume', volume, '--test-fast-kdf', '--state-dir', stateDir], { stdin: extra.stdin ?? `${passphrase}\n`, asUid: extra.asUid });
+      runCli(['enroll', '--server', extra.server ?? service.server.url, '--token', token, '--volume', volume, '--state-dir', stateDir], { stdin: extra.stdin ?? `${passphrase}\n`, asUid: extra.asUid });
 
     const cases = [
       { name: 'not root', run: () => enroll(rootOnly, { asUid: NOBODY }), says: 'must run as root' },

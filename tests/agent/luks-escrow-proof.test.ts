@@ -42,7 +42,7 @@ async function enrolled(on: LiveService, name: string): Promise<Enrolled> {
   const passphrase = `boot passphrase of ${name}`;
   const container = await newContainer(work, name, passphrase);
   const stateDir = join(work, `state-${name}`);
-  const result = await runCli(['enroll', '--server', on.server.url, '--token', await on.enrollToken('corporate', name), '--volume', container, '--test-fast-kdf', '--state-dir', stateDir], { stdin: `${passphrase}\n` });
+  const result = await runCli(['enroll', '--server', on.server.url, '--token', await on.enrollToken('corporate', name), '--volume', container, '--state-dir', stateDir], { stdin: `${passphrase}\n` });
   expect(result.code, result.stderr).toBe(0);
   const slots = await keySlots(container);
   expect(slots).toEqual(['0', '1']);

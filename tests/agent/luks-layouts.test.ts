@@ -33,7 +33,7 @@ type VolumeView = { id: string; name: string; keyStatus: string; encrypted?: boo
 
 async function enroll(name: string, volumes: string[], passphrases: string[], extra: string[] = []): Promise<{ deviceId: string; stateDir: string; stdout: string }> {
   const stateDir = join(work, `state-${name}`);
-  const result = await runCli(['enroll', '--server', service.server.url, '--token', await service.enrollToken('corporate', name), ...volumes.flatMap((v) => ['--volume', v]), '--name', name, '--test-fast-kdf', '--state-dir', stateDir, ...extra], { stdin: passphrases.map((p) => `${p}\n`).join('') });
+  const result = await runCli(['enroll', '--server', service.server.url, '--token', await service.enrollToken('corporate', name), ...volumes.flatMap((v) => ['--volume', v]), '--name', name, '--state-dir', stateDir, ...extra], { stdin: passphrases.map((p) => `${p}\n`).join('') });
   expect(result.code, result.stderr).toBe(0);
   return { deviceId: enrolledDeviceId(result), stateDir, stdout: result.stdout };
 }

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Worker } from 'playwright-core';
 import { DEFAULT_KDF, openVault } from '../../lib/vault/index.ts';
-import type { KeywardBench, VaultBenchResult, VaultRevealBenchResult } from '../../lib/vault/index.ts';
+import type { KeywardBench, VaultBenchResult, VaultRevealBenchResult } from '../../lib/vault/bench-hook.ts';
 import { report } from './stats.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -89,7 +89,7 @@ async function buildHarnessExtension(): Promise<string> {
   const { build } = await import('esbuild');
   const dir = mkdtempSync(join(tmpdir(), 'keyward-vault-bench-'));
   const entry = join(dir, 'entry.ts');
-  writeFileSync(entry, `import { installVaultBenchHook } from ${JSON.stringify(join(root, 'lib/vault/index.ts'))};\ninstallVaultBenchHook();\n`);
+  writeFileSync(entry, `import { installVaultBenchHook } from ${JSON.stringify(join(root, 'lib/vault/bench-hook.ts'))};\ninstallVaultBenchHook();\n`);
   await build({ entryPoints: [entry], bundle: true, format: 'esm', outfile: join(dir, 'background.js'), logLevel: 'error' });
   writeFileSync(
     join(dir, 'manifest.json'),
@@ -107,7 +107,7 @@ async function buildHarnessExtension(): Promise<string> {
 const REVEAL_RUNS = 500;
 
 async function benchInServiceWorker(): Promise<void> {
-  const built = join(root, '.output', 'chrome-mv3');
+  const built = join(root, '.output', 'chrome-mv3-bench');
   let source = 'built extension';
   let launched: { context: BrowserContext; worker: Worker } | null = null;
   let harnessDir: string | null = null;

@@ -10,7 +10,8 @@ import * as messages from '../../lib/i18n/extension/index.ts';
 import { pickLocale } from '../../lib/i18n/locales.ts';
 import { E2E_BROWSERS, launchDriver } from '../support/browsers.ts';
 import { until, type ExtensionDriver, type Tab } from '../support/driver.ts';
-import { openDevicePage, openPopup, readStorage, setUpExtension } from '../support/extension.ts';
+import { openDevicePage, openPopup, readItem, setUpExtension } from '../support/extension.ts';
+import { SETTINGS, SYNC_STATUS } from '../../entrypoints/background/storage-keys.ts';
 import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
 
 describe.each(E2E_BROWSERS)('language choice in %s', (browserName) => {
@@ -68,7 +69,7 @@ describe.each(E2E_BROWSERS)('language choice in %s', (browserName) => {
 
     const popup = await openPopup(driver);
     await popup.page.click('[data-keyward-action="sync"]');
-    await until(() => readStorage(popup, 'local'), (items) => JSON.stringify(items.settings).includes('"locale":"ja"'), 'the synced language');
+    await until(() => readItem(popup, SETTINGS), (settings) => settings.locale === 'ja', 'the synced language');
     await popup.close();
     const synced = await popupIn('ja');
     await synced.close();
@@ -82,10 +83,10 @@ describe.each(E2E_BROWSERS)('language choice in %s', (browserName) => {
     await until(() => lang(options), (locale) => locale === browserLocale, 'the options page in the browser\'s language');
     const popup = await popupIn(browserLocale);
     // A sync keeps it: the account's choice was cleared, not left to come back.
-    const before = JSON.stringify((await readStorage(popup, 'local')).syncStatus);
+    const before = JSON.stringify(await readItem(popup, SYNC_STATUS));
     await popup.page.click('[data-keyward-action="sync"]');
-    await until(() => readStorage(popup, 'local'), (items) => JSON.stringify(items.syncStatus) !== before, 'a finished sync');
-    expect((await readStorage(popup, 'local')).settings).toMatchObject({ locale: null });
+    await until(() => readItem(popup, SYNC_STATUS), (status) => JSON.stringify(status) !== before, 'a finished sync');
+    expect(await readItem(popup, SETTINGS)).toMatchObject({ locale: null });
     await popup.close();
     const again = await popupIn(browserLocale);
     await again.close();

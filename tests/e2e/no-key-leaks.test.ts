@@ -11,7 +11,8 @@ import { formatRecoveryKey, generateRecoveryKey } from '../../lib/keys/index.ts'
 import { chromiumDriverOf, E2E_BROWSERS, launchDriver } from '../support/browsers.ts';
 import { sendFromContentScript } from '../support/content-world.ts';
 import { until, type ExtensionDriver, type Tab } from '../support/driver.ts';
-import { containsKey, dumpExtensionStorage, openDevicePage, openPopup, readStorage, setUpExtension } from '../support/extension.ts';
+import { containsKey, dumpExtensionStorage, openDevicePage, openPopup, readItem, setUpExtension } from '../support/extension.ts';
+import { SETTINGS } from '../../entrypoints/background/storage-keys.ts';
 import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
 
 describe.each(E2E_BROWSERS)('no key leaves the shadow root or the vault in clear, in %s', (browserName) => {
@@ -140,12 +141,21 @@ describe.each(E2E_BROWSERS)('no key leaves the shadow root or the vault in clear
         const reply = await send(message);
         expect(reply, message.type).toEqual({ ok: false, error: { code: 'forbidden', message: expect.any(String) } });
       }
-      const settings = (await readStorage(options, 'local')).settings as { serviceUrl: string } | undefined;
-      expect(settings?.serviceUrl).toBe(service.url);
+      expect((await readItem(options, SETTINGS)).serviceUrl).toBe(service.url);
 
       // Nor can it pose as the background's unlock progress and disable the vault form.
+      // A listener added now runs after the page's own: once it has heard the forged event, the page has too.
+      await options.evaluate(() => {
+        const g = globalThis as unknown as { chrome: { runtime: { onMessage: { addListener(listener: (message: unknown) => undefined): void } } }; keywardHeard?: unknown[] };
+        const heard: unknown[] = [];
+        g.keywardHeard = heard;
+        g.chrome.runtime.onMessage.addListener((message) => void heard.push(message));
+      }, null);
       await send({ type: 'vault.progress', fraction: 0.5 }).catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await until(() => options.evaluate(() => (globalThis as unknown as { keywardHeard: { type?: string }[] }).keywardHeard.map((m) => m.type), null),
+        (types) => types.includes('vault.progress'), 'the forged progress to reach the options page');
+      // …and a rendered frame later, anything it changed would show.
+      await options.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))), null);
       expect(await options.page.count('progress')).toBe(0);
       expect(await options.page.isEnabled('[data-keyward-vault-form] button[type="submit"]')).toBe(true);
       await page.close();

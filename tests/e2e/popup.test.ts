@@ -14,14 +14,17 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatRecoveryKey } from '../../lib/keys/index.ts';
+import type { MessageMap, MessageType } from '../../lib/client/messages.ts';
 import { chromiumDriverOf, E2E_BROWSERS, launchDriver } from '../support/browsers.ts';
 import { ChromiumDriver } from '../support/chromium-driver.ts';
 import { sendFromContentScript } from '../support/content-world.ts';
 import { until, type ExtensionDriver, type Tab } from '../support/driver.ts';
 import {
-  configureService, dumpExtensionStorage, fastForwardPageClock, getAlarm, openDevicePage, openOptions, openPopup, readStorage, setAlarm, setUpExtension, stopServiceWorker,
+  configureService, dumpExtensionStorage, fastForwardPageClock, getAlarm, offscreenDocuments, openDevicePage, openOptions, openPopup, readItem, sendFromExtensionPage,
+  setAlarm, setUpExtension, stopServiceWorker, watchClipboardClear,
 } from '../support/extension.ts';
 import { auditActions, screenshotPath } from '../support/evidence.ts';
+import { ACCOUNT, TOKENS, VAULT_SESSION } from '../../entrypoints/background/storage-keys.ts';
 import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
 
 const PASSPHRASE = 'correct horse battery staple';
@@ -69,7 +72,39 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
     await service?.close();
   });
 
+  /**
+   * What a test needs, whatever ran before it: the extension signed in to the test service, the
+   * vault on PASSPHRASE (started over when another passphrase or a lockout is in the way),
+   * unlocked or locked, and optionally a clipboard delay.
+   */
+  async function given(wanted: { vault: 'unlocked' | 'locked'; clipboardSeconds?: number }): Promise<void> {
+    const state = await withExtensionPage((page) => sendFromExtensionPage(page, 'state.get', {}));
+    if (!state.signedIn || state.serviceUrl !== service.url) await (await setUpExtension(driver, service.url, DEMO_USER)).close();
+    await withExtensionPage(async (page) => {
+      const send = <K extends MessageType>(type: K, request: MessageMap[K]['request']) => sendFromExtensionPage(page, type, request);
+      if (wanted.clipboardSeconds !== undefined) await send('settings.set', { settings: { clipboardSeconds: wanted.clipboardSeconds } });
+      await send('vault.lock', {});
+      const opened = (await send('state.get', {})).vault !== 'none' && (await send('vault.unlock', { passphrase: PASSPHRASE })).ok;
+      if (!opened) {
+        await send('vault.reset', {});
+        const setup = await send('vault.setup', { passphrase: PASSPHRASE });
+        if (!setup.ok) throw new Error(`the vault could not be set up: ${setup.error.code}`);
+      }
+      if (wanted.vault === 'locked') await send('vault.lock', {});
+    });
+  }
+
+  async function withExtensionPage<T>(use: (page: Tab) => Promise<T>): Promise<T> {
+    const page = await openOptions(driver);
+    try {
+      return await use(page);
+    } finally {
+      await page.close();
+    }
+  }
+
   it("lists the user's devices with their key status", async () => {
+    await given({ vault: 'unlocked' });
     const popup = await openPopup(driver);
     const corporate = fleetDevice(service, 'Corporate MacBook');
     const personal = fleetDevice(service, 'Personal MacBook');
@@ -85,6 +120,7 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
   });
 
   it('with the vault locked, Get shows the key online without the passphrase, with a countdown, and hides it after five minutes', async () => {
+    await given({ vault: 'unlocked' });
     const popup = await openPopup(driver);
     await popup.page.click('[data-keyward-vault="unlocked"]');
     await popup.page.waitFor('[data-keyward-vault="locked"]');
@@ -107,6 +143,7 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
   });
 
   it('retrieves the key of each BitLocker volume of a device', async () => {
+    await given({ vault: 'unlocked' });
     const windows = fleetDevice(service, 'Windows PC');
     const popup = await openPopup(driver);
     await popup.page.click({ button: 'Get recovery key: Windows PC (simulated)' });
@@ -143,6 +180,7 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
   });
 
   it('unlocks on the options page with a progress indicator; schedules auto-lock at the configured idle time; when it fires the vault locks and the session key is wiped', async () => {
+    await given({ vault: 'locked' });
     const options = await openOptions(driver);
     await options.page.fill('#kw-passphrase', PASSPHRASE);
     await options.evaluate(() => {
@@ -175,13 +213,14 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
       await popup.page.waitFor('main.kw-root');
       return popup.page.count('[data-keyward-vault="locked"]');
     }, (n) => n === 1, 'the vault to lock', 10_000);
-    expect((await readStorage(popup, 'session')).vaultSession).toBeUndefined();
+    expect(await readItem(popup, VAULT_SESSION)).toBeNull();
     await getCorporateKeyWithoutPassphrase(popup);
     await popup.close();
     expect(await unlockInOptions(driver, PASSPHRASE)).toBe('');
   });
 
   it('copies the key and clears the clipboard after the delay, only if it still holds the key', async () => {
+    await given({ vault: 'unlocked' });
     const options = await openOptions(driver);
     await options.page.fill({ label: 'Clear a copied key from the clipboard after (seconds)' }, '5');
     await options.press('Tab');
@@ -195,17 +234,20 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
     expect(await popup.page.waitForText('[role="status"]')).toBe('Copied. The clipboard is cleared in 5 s.');
     expect(await readClipboard(popup)).toBe(key);
     await until(() => readClipboard(popup), (text) => text === '', 'the clipboard to be cleared', 9_000);
+    if (browserName === 'chromium') await until(() => offscreenDocuments(popup), (n) => n === 0, 'the first clear to finish');
 
     await popup.page.click({ button: 'Copy' });
+    const cleared = await watchClipboardClear(driver, popup);
     await until(() => readClipboard(popup), (text) => text === key, 'the key on the clipboard');
     await writeClipboard(popup, 'a note the user copied');
-    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    await cleared();
     expect(await readClipboard(popup)).toBe('a note the user copied');
     await popup.close();
   });
 
   if (browserName === 'chromium') {
     it('stays unlocked after the service worker is stopped', async () => {
+      await given({ vault: 'unlocked' });
       const popup = await openPopup(driver);
       await popup.page.waitFor('[data-keyward-vault="unlocked"]');
       await stopServiceWorker(driver, popup);
@@ -220,25 +262,32 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
     });
 
     it('locks when the auto-lock alarm wakes a stopped service worker', async () => {
+      await given({ vault: 'unlocked' });
       const popup = await openPopup(driver);
       await popup.page.waitFor('[data-keyward-vault="unlocked"]');
       await setAlarm(popup, 'keyward-autolock', Date.now() + 1_500);
       await stopServiceWorker(driver, popup);
       await popup.close();
-      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      // offscreen.html, opened as a tab, never messages the background: only the alarm can wake it.
+      const watcher = await driver.newTab();
+      await watcher.goto(driver.extensionUrl('offscreen.html'));
+      await until(() => readItem(watcher, VAULT_SESSION), (session) => session === null, 'the alarm to lock the vault', 15_000);
+      await watcher.close();
 
       const reopened = await openPopup(driver);
       await reopened.page.waitFor('[data-keyward-vault="locked"]', 10_000);
-      expect((await readStorage(reopened, 'session')).vaultSession).toBeUndefined();
+      expect(await readItem(reopened, VAULT_SESSION)).toBeNull();
       await getCorporateKeyWithoutPassphrase(reopened);
       await reopened.close();
       expect(await unlockInOptions(driver, PASSPHRASE)).toBe('');
     });
 
     it('a portal content script cannot make the clipboard helper clear what the user copied', async () => {
+      await given({ vault: 'unlocked', clipboardSeconds: 5 });
       const popup = await openPopup(driver);
       await popup.page.click(GET_CORPORATE);
       await popup.page.click({ button: 'Copy' });
+      const cleared = await watchClipboardClear(driver, popup);
       expect(await popup.page.waitForText('[role="status"]')).toBe('Copied. The clipboard is cleared in 5 s.');
       const note = 'a note the user copied later';
       await writeClipboard(popup, note);
@@ -248,7 +297,8 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
       const { browser, tab } = chromiumDriverOf(driver, portal);
       const sha256 = createHash('sha256').update(note).digest('hex');
       await sendFromContentScript(browser.context, tab, 'Keyward', { target: 'offscreen', type: 'clipboard.clearLater', sha256, delayMs: 0 }).catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // The genuine clear, due in 5 s, runs after the forged one (due at once) would have.
+      await cleared();
       expect(await readClipboard(popup)).toBe(note);
       await portal.close();
       await popup.close();
@@ -256,6 +306,7 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
   }
 
   it('changes the vault passphrase: the old one no longer unlocks, the new one does', async () => {
+    await given({ vault: 'unlocked' });
     const options = await openOptions(driver);
     await options.page.fill('#kw-current', PASSPHRASE);
     await options.page.fill('#kw-new', 'a brand new passphrase');
@@ -278,6 +329,7 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
   });
 
   it('after too many wrong passphrases says how long to wait; a forgotten passphrase is reset by deleting the saved keys', async () => {
+    await given({ vault: 'unlocked' });
     const options = await openOptions(driver);
     await options.page.click({ button: 'Lock' });
     await options.page.waitFor('[data-keyward-options-unlock]');
@@ -310,7 +362,7 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
     expect(await options.page.text('[data-keyward-vault-message="ok"]')).toContain('The saved keys were deleted.');
     const cached = JSON.parse(await dumpExtensionStorage(options)) as { databases: Record<string, { keys: unknown[] }> };
     expect(cached.databases['keyward-vault'].keys).toEqual([]);
-    expect((await readStorage(options, 'local')).tokens, 'still signed in').toBeDefined();
+    expect(await readItem(options, TOKENS), 'still signed in').not.toBeNull();
     await options.close();
 
     const popup = await openPopup(driver);
@@ -328,6 +380,7 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
 
   if (browserName === 'chromium') {
     it('after a browser restart: still signed in, statuses shown from the cache, vault locked, Get works online without the passphrase', async () => {
+      await given({ vault: 'unlocked' });
       const profile = (driver as ChromiumDriver).browser.profileDir;
       await (driver as ChromiumDriver).close({ keepProfile: true });
       driver = await ChromiumDriver.launch(profile);
@@ -341,6 +394,7 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
   }
 
   it('pointing the extension at another service signs out first: no token ever reaches the new service', async () => {
+    await given({ vault: 'unlocked' });
     const seen: string[] = [];
     const other = createServer((request, response) => {
       seen.push(`${request.method} ${request.url} ${request.headers.authorization ?? ''}`);
@@ -354,9 +408,8 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
       const popup = await openPopup(driver);
       await popup.page.waitFor('[data-keyward-state="signed-out"]');
       expect(await popup.page.count('[data-keyward-device]')).toBe(0);
-      const local = await readStorage(popup, 'local');
-      expect(local.tokens).toBeUndefined();
-      expect(local.account).toBeUndefined();
+      expect(await readItem(popup, TOKENS)).toBeNull();
+      expect(await readItem(popup, ACCOUNT)).toBeNull();
       expect(seen.filter((line) => /Bearer|refresh/i.test(line))).toEqual([]);
       await popup.close();
     } finally {

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatRecoveryKey } from '../../lib/keys/index.ts';
 import { E2E_BROWSERS, launchDriver } from '../support/browsers.ts';
 import { until, type ExtensionDriver, type Tab } from '../support/driver.ts';
-import { dumpExtensionStorage, openDevicePage, openPopup, readStorage, setAlarm, setUpExtension, writeStorage } from '../support/extension.ts';
+import { dumpExtensionStorage, openDevicePage, openPopup, readItem, setAlarm, setUpExtension, writeItem } from '../support/extension.ts';
+import { ACCOUNT, TOKENS } from '../../entrypoints/background/storage-keys.ts';
 import { auditActions } from '../support/evidence.ts';
 import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
 
@@ -56,11 +57,10 @@ describe.each(E2E_BROWSERS)('sync and offline in %s', (browserName) => {
   });
 
   it('refreshes an expired access token (rotating the refresh token) and stays signed in', async () => {
-    type Tokens = { accessToken: string; refreshToken: string | null; expiresAt: number };
     const page = await openPopup(driver);
-    const readTokens = async () => (await readStorage(page, 'local')).tokens as Tokens | undefined;
+    const readTokens = () => readItem(page, TOKENS);
     const before = (await readTokens())!;
-    await writeStorage(page, 'local', { tokens: { ...before, expiresAt: Date.now() - 1_000 } });
+    await writeItem(page, TOKENS, { ...before, expiresAt: Date.now() - 1_000 });
     await page.page.click({ button: 'Sync now' });
     await until(async () => (await readTokens())?.accessToken, (token) => token !== before.accessToken, 'a new access token');
     const after = (await readTokens())!;
@@ -137,9 +137,8 @@ describe.each(E2E_BROWSERS)('sync and offline in %s', (browserName) => {
     await portal.close();
     await popup.page.click({ button: 'Sync now' });
     await popup.page.waitFor('[data-keyward-state="signed-out"]');
-    const local = await readStorage(popup, 'local');
-    expect(local.tokens).toBeUndefined();
-    expect(local.account).toBeUndefined();
+    expect(await readItem(popup, TOKENS)).toBeNull();
+    expect(await readItem(popup, ACCOUNT)).toBeNull();
     const vault = (JSON.parse(await dumpExtensionStorage(popup)) as { databases: Record<string, { devices: unknown[]; keys: unknown[] }> }).databases['keyward-vault'];
     expect(vault.devices).toEqual([]);
     expect(vault.keys).toEqual([]);

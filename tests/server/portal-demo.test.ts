@@ -1,5 +1,5 @@
 /**
- * The portal over real HTTP against `startKeywardServer` with the demo organisation and the
+ * The portal over real HTTP against the service (`startDemoService`) with the demo organisation and the
  * simulated fleet: sign-in, security headers, CSRF, the plain Store/Get forms end to end
  * (M1, M4, M3 wrong_key), the language switch, the admin console, and a restart that
  * seeds nothing twice.
@@ -9,18 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKeywardServer, type KeywardServer } from '../../server/main.ts';
+import { startDemoService, type DemoService } from '../../scripts/demo-fleet.ts';
 import { DEMO_USERS } from '../../server/seed.ts';
 import { formatRecoveryKey } from '../../lib/keys/index.ts';
 import { eventually, PortalBrowser } from './browser-session.ts';
 
 describe('portal with the demo fleet (real HTTP)', () => {
   let dataDir: string;
-  let server: KeywardServer;
+  let server: DemoService;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'keyward-portal-'));
-    server = await startKeywardServer({ port: 0, dataDir, demo: true, simulatedAgents: true, checkinIntervalMs: 150, quiet: true });
+    server = await startDemoService({ port: 0, dataDir, checkinIntervalMs: 150, quiet: true });
   });
   afterAll(async () => {
     await server?.stop();
@@ -28,7 +28,7 @@ describe('portal with the demo fleet (real HTTP)', () => {
   });
 
   function fleetDevice(prefix: string) {
-    const d = server.fleet?.devices.find((x) => x.name.startsWith(prefix));
+    const d = server.fleet.devices.find((x) => x.name.startsWith(prefix));
     if (!d) throw new Error(`no simulated ${prefix}`);
     return d;
   }
@@ -193,7 +193,7 @@ describe('portal with the demo fleet (real HTTP)', () => {
     const devices = (await server.db.selectFrom('devices').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n;
     expect(devices).toBe(3);
     await server.stop();
-    server = await startKeywardServer({ port: 0, dataDir, demo: true, simulatedAgents: true, checkinIntervalMs: 150, quiet: true });
+    server = await startDemoService({ port: 0, dataDir, checkinIntervalMs: 150, quiet: true });
     expect((await server.db.selectFrom('users').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n).toBe(users);
     expect((await server.db.selectFrom('devices').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n).toBe(3);
   });

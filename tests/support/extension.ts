@@ -3,6 +3,8 @@
  * (service URL, sign-in, vault passphrase), the popup, a portal device page; and inspection
  * helpers for the tests (what the extension stores, its alarms), run inside an extension page.
  */
+import type { MessageMap, MessageType, Reply } from '../../lib/client/messages.ts';
+import type { StoragePlace } from '../../entrypoints/background/storage-keys.ts';
 import { until, type ExtensionDriver, type Tab } from './driver.ts';
 import { chromiumDriverOf } from './browsers.ts';
 import type { PortalAccount } from './portal.ts';
@@ -63,19 +65,32 @@ type ExtensionApi = {
   alarms: { get(name: string): Promise<Alarm | undefined>; create(name: string, info: { when: number; periodInMinutes?: number }): Promise<void> };
 };
 
-/** storage.local or storage.session, read from an extension page. */
-export function readStorage(extensionPage: Tab, area: 'local' | 'session'): Promise<Record<string, unknown>> {
-  return extensionPage.evaluate((which) => {
-    const g = globalThis as unknown as { browser?: ExtensionApi; chrome: ExtensionApi };
-    return (g.browser ?? g.chrome).storage[which].get(null);
-  }, area);
+/** A storage place (entrypoints/background/storage-keys.ts): its area and its key in that area. */
+function itemPlace(item: { key: string }): { area: 'local' | 'session'; key: string } {
+  const [area, ...rest] = item.key.split(':');
+  if (area !== 'local' && area !== 'session') throw new Error(`not a local or session item: ${item.key}`);
+  return { area, key: rest.join(':') };
 }
 
-export function writeStorage(extensionPage: Tab, area: 'local' | 'session', items: Record<string, unknown>): Promise<void> {
+type Item<V> = StoragePlace<V>;
+
+/** A stored value as the extension keeps it (its fallback when absent), read from an extension page. */
+export async function readItem<V>(extensionPage: Tab, item: Item<V>): Promise<V> {
+  const { area, key } = itemPlace(item);
+  const values = await extensionPage.evaluate(({ which, name }) => {
+    const g = globalThis as unknown as { browser?: ExtensionApi; chrome: ExtensionApi };
+    return (g.browser ?? g.chrome).storage[which].get(name);
+  }, { which: area, name: key });
+  return key in values ? (values[key] as V) : item.fallback;
+}
+
+/** Sets a stored value from an extension page (as the background would). */
+export function writeItem<V>(extensionPage: Tab, item: Item<V>, value: V): Promise<void> {
+  const { area, key } = itemPlace(item);
   return extensionPage.evaluate(({ which, values }) => {
     const g = globalThis as unknown as { browser?: ExtensionApi; chrome: ExtensionApi };
     return (g.browser ?? g.chrome).storage[which].set(values);
-  }, { which: area, values: items });
+  }, { which: area, values: { [key]: value } });
 }
 
 export function getAlarm(extensionPage: Tab, name: string): Promise<Alarm | undefined> {
@@ -168,4 +183,64 @@ export async function fastForwardPageClock(tab: Tab, ms: number): Promise<void> 
     }
     g.keywardClock.offset += offset;
   }, ms);
+}
+
+type RuntimeApi = { runtime: { sendMessage(message: object): Promise<unknown> } };
+
+/** Sends the background a typed message from an extension page, as the popup or the options page does. */
+export async function sendFromExtensionPage<K extends MessageType>(extensionPage: Tab, type: K, request: MessageMap[K]['request']): Promise<Reply<K>> {
+  const reply = await extensionPage.evaluate((message) => {
+    const g = globalThis as unknown as { browser?: RuntimeApi; chrome: RuntimeApi };
+    return (g.browser ?? g.chrome).runtime.sendMessage(message);
+  }, { type, ...request });
+  return reply as Reply<K>;
+}
+
+type ContextsApi = { runtime: { getContexts(filter: { contextTypes: string[] }): Promise<unknown[]> } };
+
+/** Chromium: how many offscreen documents the extension has open (read from an extension page). */
+export function offscreenDocuments(extensionPage: Tab): Promise<number> {
+  return extensionPage.evaluate(async () => {
+    const g = globalThis as unknown as { chrome: ContextsApi };
+    return (await g.chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'] })).length;
+  }, null);
+}
+
+type ClearWatch = { reads: number; settled: number };
+type BackgroundWindow = Window & { crypto: Crypto };
+type FirefoxPageApi = { runtime: { getBackgroundPage(): Promise<BackgroundWindow> } };
+
+/**
+ * Call right after a key was copied, before its clipboard clear is due. The returned function
+ * waits until that clear has run to its end, whatever it decided — so a test can then check
+ * that it left the clipboard alone, without guessing a time.
+ * Chromium: the offscreen document that clears closes once no clear is pending.
+ * Firefox: the background page clears itself; its clipboard read (a `paste` on its document),
+ * the SHA-256 it then compares, and one more task of that page are observed.
+ */
+export async function watchClipboardClear(driver: ExtensionDriver, extensionPage: Tab): Promise<() => Promise<void>> {
+  if (driver.name === 'chromium') {
+    await until(() => offscreenDocuments(extensionPage), (n) => n === 1, 'the offscreen clipboard document');
+    return async () => {
+      await until(() => offscreenDocuments(extensionPage), (n) => n === 0, 'the clipboard clear to finish', 30_000);
+    };
+  }
+  await extensionPage.evaluate(async () => {
+    const g = globalThis as unknown as { browser: FirefoxPageApi; keywardClearWatch?: ClearWatch };
+    const background = await g.browser.runtime.getBackgroundPage();
+    const watch: ClearWatch = { reads: 0, settled: 0 };
+    g.keywardClearWatch = watch;
+    background.document.addEventListener('paste', () => void (watch.reads += 1));
+    const subtle = background.crypto.subtle;
+    const digest = subtle.digest.bind(subtle);
+    subtle.digest = (algorithm: AlgorithmIdentifier, data: BufferSource) => digest(algorithm, data).then((hash) => {
+      // After the read, the comparison and any clearing finish within this task's microtasks.
+      if (watch.reads > 0) background.setTimeout(() => void (watch.settled += 1), 0);
+      return hash;
+    });
+  }, null);
+  return async () => {
+    const settled = () => extensionPage.evaluate(() => (globalThis as unknown as { keywardClearWatch?: ClearWatch }).keywardClearWatch?.settled ?? 0, null);
+    await until(settled, (n) => n > 0, 'the clipboard clear to finish', 30_000);
+  };
 }

@@ -5,17 +5,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startKeywardServer, type KeywardServer } from '../../server/main.ts';
 import { DEMO_USERS } from '../../server/seed.ts';
+import { startDemoService, type DemoService } from '../../scripts/demo-fleet.ts';
 
 export const DEMO_USER = { email: DEMO_USERS.user.email, password: DEMO_USERS.user.password };
 
-export type TestService = KeywardServer & { dataDir: string; close(): Promise<void> };
+export type TestService = DemoService & { dataDir: string; close(): Promise<void> };
 
 /** Starts the service; with `restart`, again on the same port and data directory (after `stop()`). */
 export async function startTestService(restart?: { port: number; dataDir: string }): Promise<TestService> {
   const dataDir = restart?.dataDir ?? mkdtempSync(join(tmpdir(), 'keyward-e2e-data-'));
-  const server = await startKeywardServer({ port: restart?.port ?? 0, dataDir, demo: true, simulatedAgents: true, checkinIntervalMs: 500, quiet: true });
+  const server = await startDemoService({ port: restart?.port ?? 0, dataDir, checkinIntervalMs: 500, quiet: true });
   return {
     ...server,
     dataDir,
@@ -26,8 +26,8 @@ export async function startTestService(restart?: { port: number; dataDir: string
   };
 }
 
-export function fleetDevice(service: KeywardServer, namePart: string) {
-  const device = service.fleet?.devices.find((d) => d.name.includes(namePart));
+export function fleetDevice(service: DemoService, namePart: string) {
+  const device = service.fleet.devices.find((d) => d.name.includes(namePart));
   if (!device) throw new Error(`No simulated device named like "${namePart}".`);
   return device;
 }

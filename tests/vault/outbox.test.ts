@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exponentialBackoff } from '../../lib/vault/index.ts';
-import { expectVaultError, freshDbName, openTestVault, PASSPHRASE, rawDb, testClock } from './helpers.ts';
+import { freshDbName, openTestVault, PASSPHRASE, rawDb, testClock } from './helpers.ts';
 
 describe('outbox', () => {
   it('queues offline reveals while locked, once per idempotency key', async () => {
@@ -62,25 +62,22 @@ describe('outbox', () => {
     }
   });
 
-  it('keeps a queued store request’s key encrypted and hands it out only while unlocked', async () => {
+  it('queues and hands out offline-reveal reports whether the vault is locked or not, holding no key', async () => {
     const name = freshDbName();
     const clock = testClock();
     const vault = await openTestVault(name, { now: clock.now });
     await vault.setup(PASSPHRASE);
     const key = 'AU2APHMKWBGXPWKXM3X3VAPY';
-    await vault.enqueue({ kind: 'store_key', deviceId: 'mac', payload: { volumeId: 'disk1' }, secret: key, idempotencyKey: 'store-0001' });
+    await vault.putKey({ deviceId: 'mac', volumeId: 'disk1', kind: 'filevault', version: 1, key });
+    await vault.enqueue({ kind: 'offline_reveal', deviceId: 'mac', payload: { volumeId: 'disk1', version: 1 }, idempotencyKey: 'reveal-0001' });
     clock.advance(1000);
-    await vault.enqueue({ kind: 'offline_reveal', deviceId: 'mac', payload: { volumeId: 'disk1' }, idempotencyKey: 'reveal-0002' });
+    vault.lock();
+    await vault.enqueue({ kind: 'offline_reveal', deviceId: 'mac', payload: { volumeId: 'disk1', version: 1 }, idempotencyKey: 'reveal-0002' });
 
     const db = rawDb(name);
-    const row = await db.outbox.get('store-0001');
+    const rows = await db.outbox.toArray();
     db.close();
-    expect(JSON.stringify(row)).not.toContain(key);
-    expect(new TextDecoder('latin1').decode(row?.secret?.ciphertext)).not.toContain(key);
-
-    expect((await vault.due()).map((e) => [e.id, e.secret])).toEqual([['store-0001', key], ['reveal-0002', null]]);
-    vault.lock();
-    expect((await vault.due()).map((e) => e.id)).toEqual(['reveal-0002']);
-    await expectVaultError(vault.enqueue({ kind: 'store_key', deviceId: 'mac', payload: {}, secret: key }), 'locked');
+    expect(JSON.stringify(rows)).not.toContain(key);
+    expect((await vault.due()).map((e) => e.id)).toEqual(['reveal-0001', 'reveal-0002']);
   });
 });

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { Dexie } from 'dexie';
+import { describe, expect, it, vi } from 'vitest';
 import { device, expectVaultError, freshDbName, openTestVault, PASSPHRASE, rawDb } from './helpers.ts';
 
 const FV = 'AU2APHMKWBGXPWKXM3X3VAPY';
@@ -81,16 +82,68 @@ describe('encrypted key records', () => {
 
 describe('device metadata', () => {
   it('updates devices incrementally and removes vanished ones (and their keys) on a full sync', async () => {
-    const { vault } = await vaultWithTwoKeys();
-    await vault.putDevices([device('mac', 'MacBook'), device('pc', 'ThinkPad')], 'c1');
-    await vault.putDevices([device('mac', 'MacBook Pro', { keyStatus: 'pending' })], 'c2');
+    const { name, vault } = await vaultWithTwoKeys();
+    await vault.putDevices([device('mac', 'MacBook'), device('pc', 'ThinkPad')]);
+    await vault.putDevices([device('mac', 'MacBook Pro', { keyStatus: 'pending' })]);
     expect((await vault.listDevices()).map((d) => [d.id, d.name, d.keyStatus])).toEqual([
       ['mac', 'MacBook Pro', 'pending'],
       ['pc', 'ThinkPad', 'escrowed'],
     ]);
-    await vault.putDevices([device('mac', 'MacBook Pro')], 'c3', { fullSync: true });
+    await vault.putDevices([device('mac', 'MacBook Pro')], { fullSync: true });
     expect((await vault.listDevices()).map((d) => d.id)).toEqual(['mac']);
     expect((await vault.listKeyVersions()).map((k) => k.deviceId)).toEqual(['mac']);
-    expect((await vault.syncState())?.cursor).toBe('c3');
+    // The sync cursor is the extension's sync status, not a vault row.
+    const db = rawDb(name);
+    expect(await db.meta.toCollection().primaryKeys()).not.toContain('sync');
+    db.close();
+  });
+
+  it('refreshes one cached device, writing only when something in it changed', async () => {
+    const { name, vault } = await vaultWithTwoKeys();
+    await vault.putDevices([device('mac', 'MacBook')]);
+    // Every IndexedDB write to the devices store, as the browser's API sees it.
+    const deviceWrites: unknown[] = [];
+    const put = IDBObjectStore.prototype.put;
+    const spy = vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+      if (this.name === 'devices') deviceWrites.push(value);
+      return put.call(this, value, key);
+    });
+    try {
+      // The same device again (as each poll of an unchanged portal page brings it), key order aside.
+      const same = device('mac', 'MacBook');
+      const reordered = Object.fromEntries(Object.entries(same).reverse()) as typeof same;
+      expect(await vault.updateDevice(reordered)).toBe(false);
+      expect(deviceWrites).toEqual([]);
+
+      expect(await vault.updateDevice(device('mac', 'MacBook', { keyStatus: 'pending', updatedAt: '2026-11-22T11:00:00.000Z' }))).toBe(true);
+      expect(deviceWrites).toHaveLength(1);
+      expect((await vault.getDevice('mac'))?.keyStatus).toBe('pending');
+      // A device the vault does not cache is not added by a refresh.
+      expect(await vault.updateDevice(device('other', 'Other'))).toBe(false);
+      expect(deviceWrites).toHaveLength(1);
+    } finally {
+      spy.mockRestore();
+    }
+    const db = rawDb(name);
+    expect((await db.devices.get('mac'))?.keyStatus).toBe('pending');
+    expect(await db.devices.get('other')).toBeUndefined();
+    db.close();
+  });
+
+  it('drops the unused sync-cursor row of a version-1 database when it opens', async () => {
+    const name = freshDbName();
+    const v1 = new Dexie(name, { indexedDB, IDBKeyRange });
+    v1.version(1).stores({ devices: 'id, updatedAt', keys: 'id, [deviceId+volumeId], deviceId', outbox: 'id, nextAttemptAt', meta: 'name' });
+    await v1.table('meta').bulkPut([{ name: 'sync', cursor: 'c9', syncedAt: 1 }, { name: 'unlock', failedAttempts: 2, lockedOutUntil: 0 }]);
+    await v1.table('devices').put(device('mac', 'MacBook'));
+    v1.close();
+
+    const vault = await openTestVault(name);
+    expect((await vault.listDevices()).map((d) => d.id)).toEqual(['mac']);
+    expect((await vault.status()).failedAttempts).toBe(2);
+    const db = rawDb(name);
+    expect((await db.meta.toCollection().primaryKeys()).sort()).toEqual(['unlock']);
+    db.close();
+    vault.close();
   });
 });
