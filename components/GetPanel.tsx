@@ -6,9 +6,9 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { RevealedKey } from '../lib/api/contract.ts';
-import { usePageActiveVersion } from './page-state.ts';
+import { usePageActiveVersion } from '../utils/page-state.ts';
 import { RevealedKeyView } from './RevealedKeyView.tsx';
-import { sendMessage } from './send.ts';
+import { sendMessage } from '../utils/send.ts';
 import { useVolumes, VolumePicker } from './VolumePicker.tsx';
 import { failureText, useText } from './text.tsx';
 

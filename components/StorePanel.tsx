@@ -11,8 +11,8 @@ import { useRef, useState } from 'preact/hooks';
 import type { KeyKind } from '../lib/api/contract.ts';
 import { parseRecoveryKey } from '../lib/keys/index.ts';
 import { keyErrorMessage, type KeyErrorMessage } from '../lib/keys/key-error-message.ts';
-import { pageStateChanged } from './page-state.ts';
-import { sendMessage } from './send.ts';
+import { pageStateChanged } from '../utils/page-state.ts';
+import { sendMessage } from '../utils/send.ts';
 import { useVolumes, VolumePicker } from './VolumePicker.tsx';
 import { failureText, useLocale, useText } from './text.tsx';
 

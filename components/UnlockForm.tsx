@@ -3,8 +3,8 @@
  * says how long to wait. Used by the popup (offline copies) and the options page.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { useVaultProgress } from './progress.ts';
-import { sendMessage } from './send.ts';
+import { useVaultProgress } from '../utils/progress.ts';
+import { sendMessage } from '../utils/send.ts';
 import { failureText, useLocale, useText } from './text.tsx';
 import type { ExtensionMessageId } from '../lib/i18n/extension/en.ts';
 

@@ -1,7 +1,7 @@
 /** Volume choice for a device with several encrypted volumes (e.g. BitLocker C: and D:). */
 import { useEffect, useState } from 'preact/hooks';
 import type { Volume } from '../lib/api/contract.ts';
-import { sendMessage } from './send.ts';
+import { sendMessage } from '../utils/send.ts';
 import { useText } from './text.tsx';
 
 /** The device's volumes (fetched through the background) and the chosen one. */

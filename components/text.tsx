@@ -12,7 +12,7 @@ import type { ExtensionMessageId } from '../lib/i18n/extension/en.ts';
 import { fetchMessageTable, hasMessage, lookUp, type MessageTable } from '../lib/i18n/extension/table.ts';
 import type { MessageParams } from '../lib/i18n/fill.ts';
 import { formatWait } from '../lib/i18n/format.ts';
-import type { FailureCode } from '../lib/client/messages.ts';
+import type { FailureCode } from '../utils/client/messages.ts';
 
 export type Messages = { locale: Locale; table: MessageTable };
 

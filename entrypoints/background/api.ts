@@ -1,5 +1,5 @@
 /** The API client bound to the configured service, the stored token and the user's language. */
-import { createApiClient, type ApiClient } from '../../lib/client/api-client.ts';
+import { createApiClient, type ApiClient } from '../../utils/client/api-client.ts';
 import { currentAccessToken, refreshAccessToken } from './auth.ts';
 import { effectiveLocale, readSettings } from './settings.ts';
 import { accountItem } from './storage-items.ts';

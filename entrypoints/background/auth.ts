@@ -1,15 +1,15 @@
 /**
  * Sign-in with OAuth 2.0 code + PKCE: prepares the request (the PKCE secret stays here, in
  * storage.session), lets an extension page open the service's consent page
- * (components/sign-in.ts), finishes when that page's answer is handed back, keeps the tokens in
+ * (utils/sign-in.ts), finishes when that page's answer is handed back, keeps the tokens in
  * storage.local and refreshes them before they expire.
  * A refresh the service rejects (revoked from the portal, expired) ends the sign-in exactly
  * like "Sign out": tokens, account and sync cursor go, and the `onSignedOut` handler (the
  * background: lock the vault, forget cached devices and keys) runs.
  */
 import { browser } from 'wxt/browser';
-import { authorizeUrl, createPkceRequest, exchangeCode, refreshTokens, type StoredTokens } from '../../lib/client/oauth.ts';
-import { failure, type Done } from '../../lib/client/messages.ts';
+import { authorizeUrl, createPkceRequest, exchangeCode, refreshTokens, type StoredTokens } from '../../utils/client/oauth.ts';
+import { failure, type Done } from '../../utils/client/messages.ts';
 import { readSettings } from './settings.ts';
 import { accountItem, pendingSignInItem, tokensItem, type PendingSignIn } from './storage-items.ts';
 import { updateSyncStatus } from './sync-status.ts';

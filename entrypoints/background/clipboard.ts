@@ -5,8 +5,8 @@
  * background page has a DOM and does it itself.
  */
 import { browser } from 'wxt/browser';
-import { clearClipboardIfUnchanged } from '../../components/clipboard.ts';
-import type { OffscreenRequest } from '../../lib/client/messages.ts';
+import { clearClipboardIfUnchanged } from '../../utils/clipboard.ts';
+import type { OffscreenRequest } from '../../utils/client/messages.ts';
 import { readSettings } from './settings.ts';
 
 const OFFSCREEN_PATH = '/offscreen.html';

@@ -4,10 +4,10 @@
  */
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
-import { installVaultBenchHook } from '../../lib/vault/bench-hook.ts';
+import { installVaultBenchHook } from '../../utils/vault/bench-hook.ts';
 import { onSignedOut } from './auth.ts';
 import { registerPortalScript } from './portal-script.ts';
-import { failure } from '../../lib/client/messages.ts';
+import { failure } from '../../utils/client/messages.ts';
 import { createHandlers, dispatch, isMessage } from './router.ts';
 import { isAllowedSender, type MessageSender, type SenderContext } from './sender-policy.ts';
 import { readSettings } from './settings.ts';

@@ -5,7 +5,7 @@
  * With no network, a cached key is shown from the vault and the reveal is queued for the
  * service's audit log.
  */
-import { failure, type Done, type RevealOutcome } from '../../lib/client/messages.ts';
+import { failure, type Done, type RevealOutcome } from '../../utils/client/messages.ts';
 import type { Operation } from '../../lib/api/contract.ts';
 import { apiClient } from './api.ts';
 import { isSignedIn } from './auth.ts';

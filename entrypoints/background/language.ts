@@ -6,8 +6,8 @@
  * A pick the service did not get (offline) is sent again at the next sync.
  */
 import type { Locale } from '../../lib/api/contract.ts';
-import type { ApiClient } from '../../lib/client/api-client.ts';
-import type { Done } from '../../lib/client/messages.ts';
+import type { ApiClient } from '../../utils/client/api-client.ts';
+import type { Done } from '../../utils/client/messages.ts';
 import { apiClient } from './api.ts';
 import { isSignedIn } from './auth.ts';
 import { readSettings, writeSettings } from './settings.ts';

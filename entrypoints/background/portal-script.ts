@@ -5,7 +5,7 @@
  * keeps a page on another port of that host from getting an answer, so no panel mounts on it.
  */
 import { browser } from 'wxt/browser';
-import { serviceMatchPattern } from '../../lib/client/service-pattern.ts';
+import { serviceMatchPattern } from '../../utils/client/service-pattern.ts';
 
 const SCRIPT_ID = 'keyward-portal';
 

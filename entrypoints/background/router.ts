@@ -1,12 +1,12 @@
 /**
- * Routes the typed UI messages (lib/client/messages.ts) to the background's modules.
+ * Routes the typed UI messages (utils/client/messages.ts) to the background's modules.
  * Which sender may send which message is decided before dispatch, in sender-policy.ts:
  * extension pages everything but `auth.callback` (which the options page may also send, for
  * Firefox's sign-in); callback.html only `auth.callback`; the
  * portal content script only the panel messages, on the configured service origin, for the
  * device of the page it is mounted on.
  */
-import { failure, type Failure, type Message, type MessageMap, type MessageType, type Reply } from '../../lib/client/messages.ts';
+import { failure, type Failure, type Message, type MessageMap, type MessageType, type Reply } from '../../utils/client/messages.ts';
 import { apiClient } from './api.ts';
 import { finishSignIn, isSignedIn, signOut, startSignIn } from './auth.ts';
 import { closeClipboardDocument, scheduleClipboardClear } from './clipboard.ts';

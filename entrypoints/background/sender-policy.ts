@@ -3,7 +3,7 @@
  * but its contexts differ in trust:
  * - our extension pages (popup, options; `sender.url` under our extension's origin) may send
  *   every message except `auth.callback`, which only the options page also sends (Firefox's
- *   sign-in finishes there, components/sign-in.ts);
+ *   sign-in finishes there, utils/sign-in.ts);
  * - callback.html (web-accessible, so any site may open or frame it) may send only
  *   `auth.callback`, which the background checks against the pending `state`;
  * - offscreen.html (Chrome's clipboard document) may send only `offscreen.done`, which no
@@ -16,7 +16,7 @@
  *   service origin is refused.
  * Anything else (another extension's id, an unknown context) is refused.
  */
-import type { Message, MessageType } from '../../lib/client/messages.ts';
+import type { Message, MessageType } from '../../utils/client/messages.ts';
 
 export type MessageSender = { id?: string; url?: string; origin?: string; tab?: unknown };
 

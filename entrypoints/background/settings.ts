@@ -2,7 +2,7 @@
 import { browser } from 'wxt/browser';
 import { Locale } from '../../lib/api/contract.ts';
 import { pickLocale } from '../../lib/i18n/locales.ts';
-import { DEFAULT_SETTINGS, type Settings } from '../../lib/client/messages.ts';
+import { DEFAULT_SETTINGS, type Settings } from '../../utils/client/messages.ts';
 import { settingsItem, type AccountInfo } from './storage-items.ts';
 
 export async function readSettings(): Promise<Settings> {

@@ -5,8 +5,8 @@
  * vault's session key and a pending sign-in's PKCE secret. Never a recovery key or a passphrase.
  */
 import { storage } from 'wxt/utils/storage';
-import type { Settings } from '../../lib/client/messages.ts';
-import type { StoredTokens } from '../../lib/client/oauth.ts';
+import type { Settings } from '../../utils/client/messages.ts';
+import type { StoredTokens } from '../../utils/client/oauth.ts';
 import {
   ACCOUNT, PENDING_SIGN_IN, SETTINGS, SYNC_STATUS, TOKENS, VAULT_SESSION, type AccountInfo, type PendingSignIn, type SyncStatus,
 } from './storage-keys.ts';

@@ -5,8 +5,8 @@
  * The keys are the ones earlier versions used, so stored values carry over as they are.
  */
 import type { Locale } from '../../lib/api/contract.ts';
-import { DEFAULT_SETTINGS, type Settings } from '../../lib/client/messages.ts';
-import type { PkceRequest, StoredTokens } from '../../lib/client/oauth.ts';
+import { DEFAULT_SETTINGS, type Settings } from '../../utils/client/messages.ts';
+import type { PkceRequest, StoredTokens } from '../../utils/client/oauth.ts';
 
 /** Account details shown in the UI (name, support contact): not secret. */
 export type AccountInfo = {

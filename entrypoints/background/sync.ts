@@ -5,8 +5,8 @@
  * so removed devices and time-derived statuses catch up), after sign-in and on "Sync now" (full).
  */
 import type { Device } from '../../lib/api/contract.ts';
-import { failure, type CachedDevice, type Done } from '../../lib/client/messages.ts';
-import { reportOfflineReveals } from '../../lib/client/offline-reports.ts';
+import { failure, type CachedDevice, type Done } from '../../utils/client/messages.ts';
+import { reportOfflineReveals } from '../../utils/client/offline-reports.ts';
 import { apiClient } from './api.ts';
 import { isSignedIn } from './auth.ts';
 import { accountItem } from './storage-items.ts';

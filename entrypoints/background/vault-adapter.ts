@@ -1,12 +1,12 @@
 /**
- * The one place the background meets lib/vault: the vault's API shaped to what the
+ * The one place the background meets utils/vault: the vault's API shaped to what the
  * background needs — state, unlock/lock with a resumable session key (base64, for
  * storage.session only), device metadata (readable while locked), revealed keys cached
  * encrypted for offline use, and the offline-reveal outbox.
  */
 import type { Device, RevealedKey } from '../../lib/api/contract.ts';
-import type { Done, VaultState } from '../../lib/client/messages.ts';
-import { isVaultError, openVault, type Progress, type Vault } from '../../lib/vault/index.ts';
+import type { Done, VaultState } from '../../utils/client/messages.ts';
+import { isVaultError, openVault, type Progress, type Vault } from '../../utils/vault/index.ts';
 import { vaultFailure } from './vault-failure.ts';
 
 export type OfflineReveal = { deviceId: string; volumeId: string; version: number; at: string; idempotencyKey: string };

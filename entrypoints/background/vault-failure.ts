@@ -3,8 +3,8 @@
  * turn into localized text (components/text.tsx `failureText`); the message is only a plain
  * English fallback, never shown where a translation exists. A lockout says how long it lasts.
  */
-import { failure, type Failure, type FailureCode } from '../../lib/client/messages.ts';
-import type { VaultErrorCode } from '../../lib/vault/index.ts';
+import { failure, type Failure, type FailureCode } from '../../utils/client/messages.ts';
+import type { VaultErrorCode } from '../../utils/vault/index.ts';
 
 const FAILURES: Record<VaultErrorCode, { code: FailureCode; message: string }> = {
   wrong_passphrase: { code: 'wrong_passphrase', message: 'Wrong passphrase.' },

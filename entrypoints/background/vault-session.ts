@@ -4,8 +4,8 @@
  * so a service-worker restart keeps the user unlocked; an alarm locks after the idle time.
  */
 import { browser } from 'wxt/browser';
-import type { Done, ProgressEvent } from '../../lib/client/messages.ts';
-import { MIN_PASSPHRASE_LENGTH } from '../../lib/vault/passphrase.ts';
+import type { Done, ProgressEvent } from '../../utils/client/messages.ts';
+import { MIN_PASSPHRASE_LENGTH } from '../../utils/vault/passphrase.ts';
 import type { VaultPort } from './vault-adapter.ts';
 import { vaultFailure } from './vault-failure.ts';
 import { readSettings } from './settings.ts';

@@ -1,15 +1,15 @@
 /**
  * OAuth redirect target of the Chrome/Edge build (`callback.html?code=…&state=…`; Firefox gets
- * its answer from identity.launchWebAuthFlow instead, components/sign-in.ts): hands the code
+ * its answer from identity.launchWebAuthFlow instead, utils/sign-in.ts): hands the code
  * and state to the background, which checks `state` against the pending sign-in and exchanges
  * the code for tokens, then says whether sign-in finished. Talks only to the background.
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { pickLocale } from '../../lib/i18n/locales.ts';
-import { readAuthorizationResponse } from '../../lib/client/authorization-response.ts';
+import { readAuthorizationResponse } from '../../utils/client/authorization-response.ts';
 import { STYLES } from '../../components/styles.ts';
-import { sendMessage } from '../../components/send.ts';
+import { sendMessage } from '../../utils/send.ts';
 import { failureText, loadMessageTable, LocaleProvider, useText } from '../../components/text.tsx';
 
 type Outcome = { name: 'working' } | { name: 'done' } | { name: 'failed'; message: string };

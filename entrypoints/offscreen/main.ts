@@ -5,9 +5,9 @@
  * only (content scripts' messages reach every extension page too).
  */
 import { browser } from 'wxt/browser';
-import { clearClipboardIfUnchanged } from '../../components/clipboard.ts';
-import { sendMessage } from '../../components/send.ts';
-import type { OffscreenRequest } from '../../lib/client/messages.ts';
+import { clearClipboardIfUnchanged } from '../../utils/clipboard.ts';
+import { sendMessage } from '../../utils/send.ts';
+import type { OffscreenRequest } from '../../utils/client/messages.ts';
 
 let pending = 0;
 

@@ -5,13 +5,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 import type { Locale } from '../../lib/api/contract.ts';
-import type { ExtensionState, Settings } from '../../lib/client/messages.ts';
+import type { ExtensionState, Settings } from '../../utils/client/messages.ts';
 import { STYLES } from '../../components/styles.ts';
-import { sendMessage } from '../../components/send.ts';
+import { sendMessage } from '../../utils/send.ts';
 import { failureText, LocaleProvider, useSwitchableMessages, useText } from '../../components/text.tsx';
 import type { MessageTable } from '../../lib/i18n/extension/table.ts';
-import { signIn } from '../../components/sign-in.ts';
-import { serviceMatchPattern } from '../../lib/client/service-pattern.ts';
+import { signIn } from '../../utils/sign-in.ts';
+import { serviceMatchPattern } from '../../utils/client/service-pattern.ts';
 import { accountItem, tokensItem } from '../background/storage-items.ts';
 import { LANGUAGE_NAMES, LOCALES } from '../../lib/i18n/locales.ts';
 import { VaultSection } from './VaultSection.tsx';

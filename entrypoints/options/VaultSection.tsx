@@ -4,12 +4,12 @@
  * computer (after a confirmation; the sign-in and getting keys online are not affected).
  */
 import { useState } from 'preact/hooks';
-import type { VaultState } from '../../lib/client/messages.ts';
-import { useVaultProgress } from '../../components/progress.ts';
-import { sendMessage } from '../../components/send.ts';
+import type { VaultState } from '../../utils/client/messages.ts';
+import { useVaultProgress } from '../../utils/progress.ts';
+import { sendMessage } from '../../utils/send.ts';
 import { failureText, useLocale, useText } from '../../components/text.tsx';
 import { UnlockForm } from '../../components/UnlockForm.tsx';
-import { MIN_PASSPHRASE_LENGTH } from '../../lib/vault/passphrase.ts';
+import { MIN_PASSPHRASE_LENGTH } from '../../utils/vault/passphrase.ts';
 
 export function VaultSection({ vault, signedIn, onChange }: { vault: VaultState; signedIn: boolean; onChange: () => Promise<void> }) {
   const text = useText();

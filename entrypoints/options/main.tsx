@@ -1,7 +1,7 @@
 /** Options page entry. */
 import { render } from 'preact';
 import { Options } from './Options.tsx';
-import { sendMessage } from '../../components/send.ts';
+import { sendMessage } from '../../utils/send.ts';
 import { loadMessageTable } from '../../components/text.tsx';
 
 async function start(): Promise<void> {

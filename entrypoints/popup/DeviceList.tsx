@@ -1,5 +1,5 @@
 /** The popup's device list: key-status badges from the local cache, Get recovery key, vault state. */
-import type { CachedDevice, ExtensionState } from '../../lib/client/messages.ts';
+import type { CachedDevice, ExtensionState } from '../../utils/client/messages.ts';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { useText } from '../../components/text.tsx';
 import { formatTime } from '../../lib/i18n/format.ts';

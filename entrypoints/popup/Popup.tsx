@@ -6,12 +6,12 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
-import type { CachedDevice, ExtensionState } from '../../lib/client/messages.ts';
+import type { CachedDevice, ExtensionState } from '../../utils/client/messages.ts';
 import { STYLES } from '../../components/styles.ts';
-import { sendMessage } from '../../components/send.ts';
+import { sendMessage } from '../../utils/send.ts';
 import { failureText, LocaleProvider, useText } from '../../components/text.tsx';
 import type { MessageTable } from '../../lib/i18n/extension/table.ts';
-import { signInFromPopup } from '../../components/sign-in.ts';
+import { signInFromPopup } from '../../utils/sign-in.ts';
 import { DeviceList } from './DeviceList.tsx';
 import { RetrieveCard, type Retrieve } from './RetrieveCard.tsx';
 

@@ -1,10 +1,10 @@
 /** The popup's quick-retrieve card: the key with its countdown and Copy, the unlock prompt for an offline copy, or why not. */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { RevealedKey } from '../../lib/api/contract.ts';
-import type { CachedDevice } from '../../lib/client/messages.ts';
-import { sha256Hex } from '../../components/clipboard.ts';
+import type { CachedDevice } from '../../utils/client/messages.ts';
+import { sha256Hex } from '../../utils/clipboard.ts';
 import { RevealedKeyView } from '../../components/RevealedKeyView.tsx';
-import { sendMessage } from '../../components/send.ts';
+import { sendMessage } from '../../utils/send.ts';
 import { useText } from '../../components/text.tsx';
 import { UnlockForm } from '../../components/UnlockForm.tsx';
 import { VolumePicker } from '../../components/VolumePicker.tsx';

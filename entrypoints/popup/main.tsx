@@ -7,7 +7,7 @@
 import { render } from 'preact';
 import { pickLocale } from '../../lib/i18n/locales.ts';
 import { Popup } from './Popup.tsx';
-import { sendMessage } from '../../components/send.ts';
+import { sendMessage } from '../../utils/send.ts';
 import { loadMessageTable, textFrom } from '../../components/text.tsx';
 
 const app = document.getElementById('app')!;

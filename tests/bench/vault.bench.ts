@@ -3,12 +3,12 @@
  *   kdf_native_ms   — node:crypto.scrypt with the vault's parameters (N=2^17, r=8, p=1), the floor.
  *   vault_reveal_ms — decrypt one key from an unlocked vault (Node, fake-indexeddb).
  *   vault_unlock_ms — a real `Vault.unlock` in Chromium's extension service worker, through
- *                     `globalThis.keywardBench.unlock` (lib/vault/bench-hook.ts).
+ *                     `globalThis.keywardBench.unlock` (utils/vault/bench-hook.ts).
  *   vault_reveal_sw_ms — `Vault.getKey` (decrypt one key) from an unlocked vault in the same
  *                     service worker, through `globalThis.keywardBench.reveal`, each call timed
  *                     inside the worker.
  * The service-worker figures use the built extension (.output/chrome-mv3) when its worker has
- * the hook, otherwise a minimal extension bundled here from lib/vault with the same CSP.
+ * the hook, otherwise a minimal extension bundled here from utils/vault with the same CSP.
  * Unlocks are spaced out as real ones are: each allocates 128 MiB, and in a plain Chromium page
  * back-to-back runs were seen to slow down while the previous run's memory was being released.
  */
@@ -20,8 +20,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Worker } from 'playwright-core';
-import { DEFAULT_KDF, openVault } from '../../lib/vault/index.ts';
-import type { KeywardBench, VaultBenchResult, VaultRevealBenchResult } from '../../lib/vault/bench-hook.ts';
+import { DEFAULT_KDF, openVault } from '../../utils/vault/index.ts';
+import type { KeywardBench, VaultBenchResult, VaultRevealBenchResult } from '../../utils/vault/bench-hook.ts';
 import { report } from './stats.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -84,12 +84,12 @@ async function hasBenchHook(worker: Worker): Promise<boolean> {
   return false;
 }
 
-/** A minimal MV3 extension whose service worker is lib/vault plus the bench hook. */
+/** A minimal MV3 extension whose service worker is utils/vault plus the bench hook. */
 async function buildHarnessExtension(): Promise<string> {
   const { build } = await import('esbuild');
   const dir = mkdtempSync(join(tmpdir(), 'keyward-vault-bench-'));
   const entry = join(dir, 'entry.ts');
-  writeFileSync(entry, `import { installVaultBenchHook } from ${JSON.stringify(join(root, 'lib/vault/bench-hook.ts'))};\ninstallVaultBenchHook();\n`);
+  writeFileSync(entry, `import { installVaultBenchHook } from ${JSON.stringify(join(root, 'utils/vault/bench-hook.ts'))};\ninstallVaultBenchHook();\n`);
   await build({ entryPoints: [entry], bundle: true, format: 'esm', outfile: join(dir, 'background.js'), logLevel: 'error' });
   writeFileSync(
     join(dir, 'manifest.json'),
@@ -121,7 +121,7 @@ async function benchInServiceWorker(): Promise<void> {
   if (!launched) {
     harnessDir = await buildHarnessExtension();
     launched = await launchExtension(harnessDir);
-    source = 'lib/vault harness extension';
+    source = 'utils/vault harness extension';
     if (!(await hasBenchHook(launched.worker))) throw new Error('bench hook missing in the harness extension');
   }
   const { context, worker } = launched;

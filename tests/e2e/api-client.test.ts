@@ -1,11 +1,11 @@
 /**
- * The extension's typed API client (lib/client) against the real escrow service: OAuth code
+ * The extension's typed API client (utils/client) against the real escrow service: OAuth code
  * + PKCE sign-in, typed answers, typed errors (`{ code, message }`), a refreshed access token
  * on 401 with rotating refresh tokens, and `network` when the service cannot be reached.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiClient } from '../../lib/client/api-client.ts';
-import { createPkceRequest, exchangeCode, refreshTokens } from '../../lib/client/oauth.ts';
+import { createApiClient } from '../../utils/client/api-client.ts';
+import { createPkceRequest, exchangeCode, refreshTokens } from '../../utils/client/oauth.ts';
 import { authorizeOverHttp, signInOverHttp, TEST_REDIRECT_URI } from '../support/oauth-http.ts';
 import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
 

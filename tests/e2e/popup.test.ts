@@ -14,7 +14,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatRecoveryKey } from '../../lib/keys/index.ts';
-import type { MessageMap, MessageType } from '../../lib/client/messages.ts';
+import type { MessageMap, MessageType } from '../../utils/client/messages.ts';
 import { chromiumDriverOf, E2E_BROWSERS, launchDriver } from '../support/browsers.ts';
 import { ChromiumDriver } from '../support/chromium-driver.ts';
 import { sendFromContentScript } from '../support/content-world.ts';

@@ -4,7 +4,7 @@
  * on the configured portal origin, for the device of the page it is mounted on.
  */
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../../lib/client/messages.ts';
+import type { Message } from '../../utils/client/messages.ts';
 import { isAllowedSender, portalPageDevice, type MessageSender } from '../../entrypoints/background/sender-policy.ts';
 
 const context = {

@@ -7,7 +7,7 @@
  */
 import { fakeBrowser, registeredScripts, resetExtension } from './fake-extension.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Message, MessageType, Reply } from '../../lib/client/messages.ts';
+import type { Message, MessageType, Reply } from '../../utils/client/messages.ts';
 import { onSignedOut, signOut } from '../../entrypoints/background/auth.ts';
 import { revealRecoveryKey } from '../../entrypoints/background/keys.ts';
 import { createHandlers, dispatch, isMessage } from '../../entrypoints/background/router.ts';
@@ -17,7 +17,7 @@ import { readSyncStatus, updateSyncStatus } from '../../entrypoints/background/s
 import { syncNow } from '../../entrypoints/background/sync.ts';
 import { openVaultPort } from '../../entrypoints/background/vault-adapter.ts';
 import { AUTOLOCK_ALARM, createVaultSession } from '../../entrypoints/background/vault-session.ts';
-import { FREE_UNLOCK_ATTEMPTS } from '../../lib/vault/backoff.ts';
+import { FREE_UNLOCK_ATTEMPTS } from '../../utils/vault/backoff.ts';
 import { device } from '../vault/helpers.ts';
 import { startFakeService, type FakeService } from './fake-service.ts';
 

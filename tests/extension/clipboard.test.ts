@@ -6,7 +6,7 @@
  */
 import { fakeBrowser, resetExtension } from './fake-extension.ts';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { OffscreenRequest } from '../../lib/client/messages.ts';
+import type { OffscreenRequest } from '../../utils/client/messages.ts';
 import { closeClipboardDocument, scheduleClipboardClear } from '../../entrypoints/background/clipboard.ts';
 import { writeSettings } from '../../entrypoints/background/settings.ts';
 

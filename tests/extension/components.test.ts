@@ -1,10 +1,10 @@
 /** The extension pages' small non-UI helpers (components/*.ts): progress events, the countdown's format, the clipboard hash. */
-// components/progress.ts imports wxt/browser: the fake browser goes first.
+// utils/progress.ts imports wxt/browser: the fake browser goes first.
 import './fake-extension.ts';
 import { describe, expect, it } from 'vitest';
-import { sha256Hex } from '../../components/clipboard.ts';
-import { formatMinutesSeconds } from '../../components/countdown.ts';
-import { progressFromBackground } from '../../components/progress.ts';
+import { sha256Hex } from '../../utils/clipboard.ts';
+import { formatMinutesSeconds } from '../../utils/countdown.ts';
+import { progressFromBackground } from '../../utils/progress.ts';
 
 describe('vault progress', () => {
   it('counts only the background’s progress events, never one from a content script in a tab', () => {

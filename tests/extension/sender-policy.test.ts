@@ -1,6 +1,6 @@
 /** Which context may send the background which message (entrypoints/background/sender-policy.ts). */
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../../lib/client/messages.ts';
+import type { Message } from '../../utils/client/messages.ts';
 import { isAllowedSender, portalPageDevice, type MessageSender, type SenderContext } from '../../entrypoints/background/sender-policy.ts';
 
 const context: SenderContext = { extensionId: 'ext-id', extensionBaseUrl: 'chrome-extension://ext-id/', serviceOrigin: 'https://escrow.example.com' };

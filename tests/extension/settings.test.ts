@@ -5,7 +5,7 @@
  */
 import { fakeBrowser, resetExtension, setUiLanguage } from './fake-extension.ts';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS } from '../../lib/client/messages.ts';
+import { DEFAULT_SETTINGS } from '../../utils/client/messages.ts';
 import { isSignedIn } from '../../entrypoints/background/auth.ts';
 import { effectiveLocale, readSettings, writeSettings } from '../../entrypoints/background/settings.ts';
 import { accountItem, settingsItem, syncStatusItem, tokensItem, vaultSessionItem } from '../../entrypoints/background/storage-items.ts';

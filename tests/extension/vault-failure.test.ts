@@ -1,7 +1,7 @@
 /** Every vault error becomes one UI failure code in one step; a lockout says how long it lasts. */
 import { describe, expect, it } from 'vitest';
 import { vaultFailure } from '../../entrypoints/background/vault-failure.ts';
-import type { VaultErrorCode } from '../../lib/vault/index.ts';
+import type { VaultErrorCode } from '../../utils/vault/index.ts';
 
 describe('vault failures', () => {
   it('map each vault error code to the code the pages translate', () => {

@@ -3,7 +3,7 @@
  * (service URL, sign-in, vault passphrase), the popup, a portal device page; and inspection
  * helpers for the tests (what the extension stores, its alarms), run inside an extension page.
  */
-import type { MessageMap, MessageType, Reply } from '../../lib/client/messages.ts';
+import type { MessageMap, MessageType, Reply } from '../../utils/client/messages.ts';
 import type { StoragePlace } from '../../entrypoints/background/storage-keys.ts';
 import { until, type ExtensionDriver, type Tab } from './driver.ts';
 import { chromiumDriverOf } from './browsers.ts';

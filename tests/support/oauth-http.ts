@@ -2,7 +2,7 @@
  * The extension's OAuth sign-in done over plain HTTP from Node (portal sign-in form, consent
  * "Allow", code exchange with PKCE), for tests of the API client without a browser.
  */
-import { authorizeUrl, createPkceRequest, exchangeCode, type PkceRequest } from '../../lib/client/oauth.ts';
+import { authorizeUrl, createPkceRequest, exchangeCode, type PkceRequest } from '../../utils/client/oauth.ts';
 import type { PortalAccount } from './portal.ts';
 import { CHROME_REDIRECT_URI } from '../../lib/extension-identity.ts';
 

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OFFLINE_REVEALS_PER_REPORT, type OfflineRevealReport } from '../../lib/api/contract.ts';
-import type { ApiResult } from '../../lib/client/api-client.ts';
-import { reportOfflineReveals, type QueuedOfflineReveal } from '../../lib/client/offline-reports.ts';
+import type { ApiResult } from '../../utils/client/api-client.ts';
+import { reportOfflineReveals, type QueuedOfflineReveal } from '../../utils/client/offline-reports.ts';
 
 const entry = (n: number): QueuedOfflineReveal => ({ deviceId: 'mac', volumeId: 'disk1', version: 1, at: '2026-11-20T10:00:00.000Z', idempotencyKey: `reveal-${String(n).padStart(4, '0')}` });
 

@@ -4,7 +4,7 @@
  * scheme and host where it never does (Firefox), and never anything wider.
  */
 import { describe, expect, it } from 'vitest';
-import { serviceMatchPattern } from '../../lib/client/service-pattern.ts';
+import { serviceMatchPattern } from '../../utils/client/service-pattern.ts';
 
 describe('service match pattern', () => {
   it('is the exact origin, port included, for a browser that matches ports', () => {

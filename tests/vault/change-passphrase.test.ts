@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { KeyRecord } from '../../lib/vault/db.ts';
+import type { KeyRecord } from '../../utils/vault/db.ts';
 import { expectVaultError, freshDbName, openTestVault, PASSPHRASE, rawDb } from './helpers.ts';
 
 const NEW_PASSPHRASE = 'a completely different passphrase';

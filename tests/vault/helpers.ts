@@ -1,8 +1,8 @@
 /** Shared set-up for the vault tests: fake IndexedDB, a fast test-only KDF, sample devices. */
 import 'fake-indexeddb/auto';
 import type { Device } from '../../lib/api/contract.ts';
-import { openVault, type OpenVaultOptions, type Vault } from '../../lib/vault/index.ts';
-import { openVaultDb, type VaultDb } from '../../lib/vault/db.ts';
+import { openVault, type OpenVaultOptions, type Vault } from '../../utils/vault/index.ts';
+import { openVaultDb, type VaultDb } from '../../utils/vault/db.ts';
 
 /** Far below the production floor: only for tests, passed explicitly. */
 export const TEST_KDF = { N: 2 ** 10, r: 8, p: 1, dkLen: 32 };
@@ -47,11 +47,11 @@ export function device(id: string, name: string, overrides: Partial<Device> = {}
   };
 }
 
-export async function expectVaultError(promise: Promise<unknown> | (() => unknown), code: string): Promise<import('../../lib/vault/index.ts').VaultError> {
+export async function expectVaultError(promise: Promise<unknown> | (() => unknown), code: string): Promise<import('../../utils/vault/index.ts').VaultError> {
   try {
     await (typeof promise === 'function' ? promise() : promise);
   } catch (error) {
-    const { VaultError } = await import('../../lib/vault/index.ts');
+    const { VaultError } = await import('../../utils/vault/index.ts');
     if (error instanceof VaultError && error.code === code) return error;
     throw new Error(`expected VaultError ${code}, got ${String(error)}`);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_KDF, openVault } from '../../lib/vault/index.ts';
+import { DEFAULT_KDF, openVault } from '../../utils/vault/index.ts';
 import { device, expectVaultError, freshDbName, openTestVault, PASSPHRASE, rawDb, testClock, TEST_KDF } from './helpers.ts';
 
 const KEY = 'AU2APHMKWBGXPWKXM3X3VAPY';

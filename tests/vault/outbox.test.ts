@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exponentialBackoff } from '../../lib/vault/index.ts';
+import { exponentialBackoff } from '../../utils/vault/index.ts';
 import { freshDbName, openTestVault, PASSPHRASE, rawDb, testClock } from './helpers.ts';
 
 describe('outbox', () => {

@@ -1,9 +1,9 @@
 import { scryptSync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { scrypt, scryptBackend } from '../../lib/vault/scrypt.ts';
-import { buildScryptWasm } from '../../lib/vault/scrypt-wasm/generate.ts';
-import { SCRYPT_WASM_BASE64 } from '../../lib/vault/scrypt-wasm/module.ts';
+import { scrypt, scryptBackend } from '../../utils/vault/scrypt.ts';
+import { buildScryptWasm } from '../../utils/vault/scrypt-wasm/generate.ts';
+import { SCRYPT_WASM_BASE64 } from '../../utils/vault/scrypt-wasm/module.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

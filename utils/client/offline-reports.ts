@@ -5,7 +5,7 @@
  * is set aside (failed, retried later with the outbox's backoff) and the others are sent
  * again, so one stale entry cannot keep every later reveal out of the log.
  */
-import { OFFLINE_REVEALS_PER_REPORT, type OfflineRevealReport } from '../api/contract.ts';
+import { OFFLINE_REVEALS_PER_REPORT, type OfflineRevealReport } from '../../lib/api/contract.ts';
 import type { ApiResult, ClientError } from './api-client.ts';
 
 export type QueuedOfflineReveal = OfflineRevealReport['reveals'][number];

@@ -6,9 +6,9 @@
  * cannot be reached, `invalid_response` when it answers something the contract does not allow).
  */
 import type { z } from 'zod';
-import { type ErrorCode, type Locale, type OfflineRevealReport, type RevealRequest, type StoreKeyRequest } from '../api/contract.ts';
-import { ERROR_ANSWER, userEndpoints, type EndpointAnswer, type EndpointRequest, type EndpointSpec } from '../api/endpoints.ts';
-import { prepareRequest, type AnyEndpointRequest, type PreparedRequest } from '../api/request.ts';
+import { type ErrorCode, type Locale, type OfflineRevealReport, type RevealRequest, type StoreKeyRequest } from '../../lib/api/contract.ts';
+import { ERROR_ANSWER, userEndpoints, type EndpointAnswer, type EndpointRequest, type EndpointSpec } from '../../lib/api/endpoints.ts';
+import { prepareRequest, type AnyEndpointRequest, type PreparedRequest } from '../../lib/api/request.ts';
 
 export type ClientErrorCode = ErrorCode | 'network' | 'invalid_response';
 /** `field`: the request field the service named (e.g. `reveals.2.at` for one entry of a report). */

@@ -10,8 +10,8 @@
  *   because Firefox may suspend an idle background page during a slow sign-in.
  */
 import { browser } from 'wxt/browser';
-import { readAuthorizationResponse } from '../lib/client/authorization-response.ts';
-import type { Failure } from '../lib/client/messages.ts';
+import { readAuthorizationResponse } from './client/authorization-response.ts';
+import type { Failure } from './client/messages.ts';
 import { sendMessage } from './send.ts';
 
 /** `opened`: the tab's callback.html finishes; `done`: signed in; `denied`/`closed`: no sign-in. */

@@ -13,7 +13,7 @@
  *            deletes it.
  */
 import { Dexie, type EntityTable, type Table, type Transaction } from 'dexie';
-import type { Device, KeyKind } from '../api/contract.ts';
+import type { Device, KeyKind } from '../../lib/api/contract.ts';
 import type { Sealed } from './aead.ts';
 import type { KdfParams } from './kdf.ts';
 

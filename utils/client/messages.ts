@@ -3,9 +3,9 @@
  * background (the only part that talks to the network and the vault), with their answers.
  * `sendMessage` is the one typed entry point the UI uses.
  */
-import type { Device, KeyKind, KeyStatus, Locale, Operation, RevealedKey } from '../api/contract.ts';
+import type { Device, KeyKind, KeyStatus, Locale, Operation, RevealedKey } from '../../lib/api/contract.ts';
 import type { ClientErrorCode } from './api-client.ts';
-import type { MessageTable } from '../i18n/extension/table.ts';
+import type { MessageTable } from '../../lib/i18n/extension/table.ts';
 
 export type VaultState = 'none' | 'locked' | 'unlocked';
 

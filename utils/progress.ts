@@ -4,7 +4,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
-import type { ProgressEvent } from '../lib/client/messages.ts';
+import type { ProgressEvent } from './client/messages.ts';
 
 type Sender = { tab?: unknown };
 

@@ -3,7 +3,7 @@
  * builds the authorize URL, exchanges the code and refreshes tokens at `/oauth/token`.
  * Uses only Web Crypto and fetch, so it runs in a service worker.
  */
-import { TokenResponse } from '../api/contract.ts';
+import { TokenResponse } from '../../lib/api/contract.ts';
 import { readResponse, type ApiResult } from './api-client.ts';
 
 export const OAUTH_CLIENT_ID = 'keyward-extension';

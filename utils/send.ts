@@ -1,5 +1,5 @@
-/** The UI's typed channel to the background (lib/client/messages.ts). */
+/** The UI's typed channel to the background (utils/client/messages.ts). */
 import { browser } from 'wxt/browser';
-import { createMessenger } from '../lib/client/messages.ts';
+import { createMessenger } from './client/messages.ts';
 
 export const sendMessage = createMessenger((message) => browser.runtime.sendMessage(message));

@@ -6,7 +6,7 @@
  * transactions; transactions only read and write rows.
  */
 import { clean, randomBytes } from '@noble/ciphers/utils.js';
-import { KeyKind, type Device } from '../api/contract.ts';
+import { KeyKind, type Device } from '../../lib/api/contract.ts';
 import { associatedData, assertKey, fromUtf8, KEY_BYTES, open, seal, tryOpen, utf8, type Sealed } from './aead.ts';
 import { sameValue } from './same-value.ts';
 import { exponentialBackoff, lockoutDelayMs, type Backoff } from './backoff.ts';
