@@ -28,7 +28,7 @@ import { csrfForm, requireSession } from './guards.ts';
 import { optionalText, parseForm, text } from './forms.ts';
 import { rotateControl, volumeSelect } from './view-helpers.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
-import { checkAccessForm, COUNTDOWN_SCRIPT, revealedKeyBlock, statusBadge } from './device-render.ts';
+import { COUNTDOWN_SCRIPT, revealedKeyBlock, statusBadge } from './device-render.ts';
 import { COPY_SCRIPT } from './copy-key.ts';
 import { LIVE_SCRIPT, liveRegion } from './device-live.ts';
 import { platformLabel } from './platform-icons.ts';
@@ -128,7 +128,6 @@ export function devicePage(c: AppContext, device: Device, csrf: string, retentio
       <p class="crumb"><a href="/devices">← ${tr(c, 'ui.my_devices')}</a></p>
       ${state.info ? html`<p class="info" id="info" role="status">${state.info}</p>` : ''}
       ${liveRegion(c, device, csrf, 'owner', retentionDays)}
-      ${device.retiredAt ? '' : html`<div class="actions" id="device-actions">${checkAccessForm(device, csrf, tr(c, 'ui.check_access'), 'check-access')}</div>`}
       ${getSection(c, device, csrf, state.revealed, state.getError)}
       ${device.retiredAt ? '' : device.keyKind === 'luks' ? luksStoreHint(c) : storeSection(c, device, csrf, state.store ?? {})}
       ${state.events ? ownerAuditSection(c, device, state.events) : ''}
@@ -139,7 +138,7 @@ export function devicePage(c: AppContext, device: Device, csrf: string, retentio
 /** One card per device: its platform (icon and name), ownership, key status and last check-in. */
 function deviceCard(c: AppContext, d: Device): Html {
   const locale = c.get('locale');
-  return html`<li class="card device-card" data-device="${d.id}" aria-labelledby="device-${d.id}-name">
+  return html`<li class="card device-card" data-device="${d.id}">
     <h2 id="device-${d.id}-name"><a href="/devices/${d.id}">${d.name}</a></h2>
     <p class="device-facts">${platformLabel(d.platform)} <span class="muted">·</span> ${tr(c, `ui.ownership.${d.ownership}`)}</p>
     <p>${statusBadge(c, d.keyStatus)}</p>

@@ -65,8 +65,10 @@ export function retiredBlock(c: AppContext, device: Device, retentionDays: numbe
   return html`<div class="notice explain" id="retired" role="status"><p>${tr(c, 'portal.retired_notice', { time: formatTime(c.get('locale'), device.retiredAt) ?? device.retiredAt, days: retentionDays })}</p></div>`;
 }
 
-export function statusCard(c: AppContext, device: Device, showOwner: boolean): Html {
+/** The device's card: its facts, then the device's own action (Check access; the key's actions sit with the key). */
+export function statusCard(c: AppContext, device: Device, csrf: string, showOwner: boolean): Html {
   const locale = c.get('locale');
+  const deviceActions = device.retiredAt ? '' : html`<div class="actions" id="device-actions">${checkAccessForm(device, csrf, tr(c, 'ui.check_access'), 'check-access', showOwner ? 'admin' : undefined)}</div>`;
   return html`<section class="card" id="device-status">
     <table>
       <tr><th scope="row">${tr(c, 'ui.status')}</th><td>${statusBadge(c, device.keyStatus)}${device.escrowEnabled ? '' : html` <span class="muted">${tr(c, 'portal.escrow_off')}</span>`}</td></tr>
@@ -79,6 +81,7 @@ export function statusCard(c: AppContext, device: Device, showOwner: boolean): H
         ? html`<tr><th scope="row">${tr(c, 'portal.operation')}</th><td id="operation" data-operation-state="${device.operation.state}">${tr(c, `portal.operation.${device.operation.kind}`)}: ${tr(c, `portal.operation_state.${device.operation.state}`)} <span class="muted">(${formatTime(locale, device.operation.updatedAt)})</span></td></tr>`
         : ''}
     </table>
+    ${deviceActions}
   </section>`;
 }
 

@@ -68,9 +68,13 @@ describe.each(['sqlite', 'postgres'] as const)('device cards, platform icons and
     expect(await get(`/admin/devices/${mac.deviceId}`, admin)).toMatch(ICON('macos'));
   });
 
-  it("the owner's device page keeps Check access with the device and Rotate with Get recovery key, in the key's card", async () => {
+  it("device pages keep Check access in the device's card and Rotate with Get recovery key, in the key's card", async () => {
     const text = await get(`/devices/${corporateMac.deviceId}`, owner);
-    expect(text).toMatch(/<div class="actions" id="device-actions"><form method="post" action="\/devices\/[^"]+\/check-access">/);
+    const deviceCard = /<section class="card" id="device-status">[^]*?<\/section>/.exec(text)?.[0] ?? '';
+    expect(deviceCard).toMatch(/<div class="actions" id="device-actions"><form method="post" action="\/devices\/[^"]+\/check-access"><input type="hidden" name="_csrf" value="[^"]+"><button type="submit" id="check-access">Check access<\/button><\/form><\/div>/);
+    // IT's device card has it too, and comes back to IT's page.
+    const itCard = /<section class="card" id="device-status">[^]*?<\/section>/.exec(await get(`/admin/devices/${corporateMac.deviceId}`, admin))?.[0] ?? '';
+    expect(itCard).toContain('<input type="hidden" name="back" value="admin"><button type="submit" id="check-access">');
     const getCard = /<section class="card" id="get"[^]*?<\/section>/.exec(text)?.[0] ?? '';
     expect(getCard).toContain('id="get-form"');
     expect(getCard).toContain('<div class="actions" id="key-actions"><details class="confirm" id="rotate-confirm">');
