@@ -13,7 +13,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchPlainChromium, signedInContext as signIn } from '../support/plain-portal.ts';
 import { DEMO_USER, fleetDevice, startTestService, type TestService } from '../support/service.ts';
 import { screenshotPath } from '../support/evidence.ts';
 import { PORTAL_CLIPBOARD_SECONDS } from '../../server/portal/copy-key.ts';
@@ -31,7 +32,7 @@ describe('the plain portal in Chromium: device cards and Copy', () => {
     blankUrl = `http://127.0.0.1:${(blank.address() as AddressInfo).port}/`;
     [service, browser] = await Promise.all([
       startTestService(),
-      chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] }),
+      launchPlainChromium(),
     ]);
     corporateMacId = fleetDevice(service, 'Corporate MacBook').deviceId;
   });
@@ -43,15 +44,10 @@ describe('the plain portal in Chromium: device cards and Copy', () => {
   });
 
   async function signedInContext(javaScriptEnabled = true): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ javaScriptEnabled, viewport: { width: 1000, height: 800 }, locale: 'en-GB' });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: blankUrl.slice(0, -1) });
-    await context.grantPermissions(['clipboard-write'], { origin: service.url });
-    const page = await context.newPage();
-    await page.goto(`${service.url}/login`);
-    await page.fill('#email', DEMO_USER.email);
-    await page.fill('#password', DEMO_USER.password);
-    await Promise.all([page.waitForURL(`${service.url}/devices`), page.click('button[type=submit] >> text=Sign in')]);
-    return { context, page };
+    const signedIn = await signIn(browser, service.url, DEMO_USER, { javaScriptEnabled });
+    await signedIn.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: blankUrl.slice(0, -1) });
+    await signedIn.context.grantPermissions(['clipboard-write'], { origin: service.url });
+    return signedIn;
   }
 
   /** The clipboard's text, read from the blank page (which takes the focus while it reads). */
