@@ -18,9 +18,9 @@ import { actorOf, formatTime } from './session.ts';
 import { csrfForm, requireRole, requireSession } from './guards.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
 import { statusBadge } from './device-render.ts';
+import { PLATFORM_NAMES, platformLabel } from './platform-icons.ts';
 
 const FILTER_KEYS = ['q', 'platform', 'ownership', 'status', 'stale', 'escrowMissing', 'sort'] as const;
-const PLATFORM_NAMES: Record<Platform, string> = { macos: 'macOS', windows: 'Windows', linux: 'Linux' };
 
 /** The filters and page size as a query string (`after` only when given in `extra`). */
 function queryString(query: DirectoryQuery, extra: Record<string, string> = {}): string {
@@ -77,7 +77,7 @@ function devicesTable(c: AppContext, devices: Device[]): Html {
   if (devices.length === 0) return html`<p id="devices-empty">${tr(c, 'portal.fleet.no_devices')}</p>`;
   return html`<div class="scroll"><table id="devices"><tr><th scope="col">${tr(c, 'portal.device')}</th><th scope="col">${tr(c, 'portal.serial_number')}</th><th scope="col">${tr(c, 'portal.owner')}</th><th scope="col">${tr(c, 'portal.platform')}</th><th scope="col">${tr(c, 'portal.ownership')}</th><th scope="col">${tr(c, 'ui.status')}</th><th scope="col">${tr(c, 'portal.protector_ids')}</th><th scope="col">${tr(c, 'ui.last_checkin')}</th></tr>
     ${devices.map(
-      (d) => html`<tr data-device="${d.id}"><td><a href="/admin/devices/${d.id}">${d.name}</a></td><td data-serial="${d.serialNumber ?? ''}">${d.serialNumber ?? '—'}</td><td>${d.ownerName ?? html`<span class="muted" data-no-owner="1">${tr(c, 'portal.no_owner')}</span>`}</td><td>${PLATFORM_NAMES[d.platform]}</td><td>${tr(c, `ui.ownership.${d.ownership}`)}</td><td>${statusBadge(c, d.keyStatus)}</td><td>${d.keyKind === 'bitlocker' ? d.volumes.map(
+      (d) => html`<tr data-device="${d.id}"><td><a href="/admin/devices/${d.id}">${d.name}</a></td><td data-serial="${d.serialNumber ?? ''}">${d.serialNumber ?? '—'}</td><td>${d.ownerName ?? html`<span class="muted" data-no-owner="1">${tr(c, 'portal.no_owner')}</span>`}</td><td>${platformLabel(d.platform)}</td><td>${tr(c, `ui.ownership.${d.ownership}`)}</td><td>${statusBadge(c, d.keyStatus)}</td><td>${d.keyKind === 'bitlocker' ? d.volumes.map(
         (v) => html`${v.name}: ${v.protectorIds.length ? v.protectorIds.map((p) => html`<code>${p}</code> `) : '—'}<br>`,
       ) : '—'}</td><td>${formatTime(locale, d.lastCheckinAt) ?? tr(c, 'ui.never')}</td></tr>`,
     )}</table></div>`;

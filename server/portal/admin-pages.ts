@@ -26,6 +26,7 @@ import { csrfForm, requireAuditLog, requireRole, requireSession } from './guards
 import { parseForm } from './forms.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
 import { COUNTDOWN_SCRIPT, revealedKeyBlock } from './device-render.ts';
+import { COPY_SCRIPT } from './copy-key.ts';
 import { LIVE_SCRIPT, liveRegion } from './device-live.ts';
 import { lifecycleSection, rotateControl } from './view-helpers.ts';
 import { auditFilterForm, auditPager, auditTable, filterFieldLabel, type AuditView } from './audit-render.ts';
@@ -62,7 +63,7 @@ function adminDevicePage(c: AppContext, device: Device, events: AuditEvent[] | n
   return page(c, {
     title: device.name,
     csrf,
-    script: state.revealed ? `${COUNTDOWN_SCRIPT}\n${LIVE_SCRIPT}` : LIVE_SCRIPT,
+    script: state.revealed ? `${COUNTDOWN_SCRIPT}\n${COPY_SCRIPT}\n${LIVE_SCRIPT}` : LIVE_SCRIPT,
     body: html`
       <p class="crumb"><a href="/admin/devices">← ${tr(c, 'portal.admin_devices')}</a></p>
       ${state.info ? html`<p class="info" role="status">${state.info}</p>` : ''}

@@ -41,7 +41,7 @@ export function liveRegion(c: AppContext, device: Device, csrf: string, audience
     ${pendingLine(c, device)}
     ${noticeBlock(c, device, csrf, owner)}
     ${escrowProblemBlocks(c, device)}
-    ${statusCard(c, device, !owner)}
+    ${statusCard(c, device, csrf, !owner)}
     ${volumesTable(c, device, !owner || device.keyKind === 'bitlocker', !owner)}
   </div>`;
 }

@@ -28,8 +28,10 @@ import { csrfForm, requireSession } from './guards.ts';
 import { optionalText, parseForm, text } from './forms.ts';
 import { rotateControl, volumeSelect } from './view-helpers.ts';
 import { csrfField, page, tr, type Html } from './layout.ts';
-import { checkAccessForm, COUNTDOWN_SCRIPT, revealedKeyBlock, statusBadge } from './device-render.ts';
+import { COUNTDOWN_SCRIPT, revealedKeyBlock, statusBadge } from './device-render.ts';
+import { COPY_SCRIPT } from './copy-key.ts';
 import { LIVE_SCRIPT, liveRegion } from './device-live.ts';
+import { platformLabel } from './platform-icons.ts';
 import { auditFilterForm, auditPager, auditTable, filterFieldLabel, type AuditView } from './audit-render.ts';
 
 /** The owner's device page shows this many of the device's newest events; the rest are a link away. */
@@ -104,6 +106,7 @@ function getSection(c: AppContext, device: Device, csrf: string, revealed: Revea
         <button type="submit">${tr(c, 'ui.get_key')}</button>
       </div>
     </form>
+    ${device.retiredAt ? '' : html`<div class="actions" id="key-actions">${rotateControl(c, device, csrf)}</div>`}
   </section>`;
 }
 
@@ -120,15 +123,11 @@ export function devicePage(c: AppContext, device: Device, csrf: string, retentio
     title: device.name,
     csrf,
     toast: state.toast,
-    script: state.revealed ? `${COUNTDOWN_SCRIPT}\n${LIVE_SCRIPT}` : LIVE_SCRIPT,
+    script: state.revealed ? `${COUNTDOWN_SCRIPT}\n${COPY_SCRIPT}\n${LIVE_SCRIPT}` : LIVE_SCRIPT,
     body: html`
       <p class="crumb"><a href="/devices">← ${tr(c, 'ui.my_devices')}</a></p>
       ${state.info ? html`<p class="info" id="info" role="status">${state.info}</p>` : ''}
       ${liveRegion(c, device, csrf, 'owner', retentionDays)}
-      ${device.retiredAt ? '' : html`<div class="actions">
-        ${checkAccessForm(device, csrf, tr(c, 'ui.check_access'), 'check-access')}
-        ${rotateControl(c, device, csrf)}
-      </div>`}
       ${getSection(c, device, csrf, state.revealed, state.getError)}
       ${device.retiredAt ? '' : device.keyKind === 'luks' ? luksStoreHint(c) : storeSection(c, device, csrf, state.store ?? {})}
       ${state.events ? ownerAuditSection(c, device, state.events) : ''}
@@ -136,15 +135,23 @@ export function devicePage(c: AppContext, device: Device, csrf: string, retentio
   });
 }
 
-function devicesListPage(c: AppContext, devices: Device[], csrf: string): Html {
+/** One card per device: its platform (icon and name), ownership, key status and last check-in. */
+function deviceCard(c: AppContext, d: Device): Html {
   const locale = c.get('locale');
+  return html`<li class="card device-card" data-device="${d.id}">
+    <h2 id="device-${d.id}-name"><a href="/devices/${d.id}">${d.name}</a></h2>
+    <p class="device-facts">${platformLabel(d.platform)} <span class="muted">·</span> ${tr(c, `ui.ownership.${d.ownership}`)}</p>
+    <p>${statusBadge(c, d.keyStatus)}</p>
+    <p class="muted">${tr(c, 'ui.last_checkin')}: ${formatTime(locale, d.lastCheckinAt) ?? tr(c, 'ui.never')}</p>
+  </li>`;
+}
+
+function devicesListPage(c: AppContext, devices: Device[], csrf: string): Html {
   return page(c, {
     title: tr(c, 'ui.my_devices'),
     csrf,
     body: devices.length
-      ? html`<div class="scroll"><table id="devices"><tr><th scope="col">${tr(c, 'portal.device')}</th><th scope="col">${tr(c, 'ui.status')}</th><th scope="col">${tr(c, 'portal.ownership')}</th><th scope="col">${tr(c, 'ui.last_checkin')}</th></tr>
-        ${devices.map((d) => html`<tr data-device="${d.id}"><td><a href="/devices/${d.id}">${d.name}</a></td><td>${statusBadge(c, d.keyStatus)}</td><td>${tr(c, `ui.ownership.${d.ownership}`)}</td><td>${formatTime(locale, d.lastCheckinAt) ?? tr(c, 'ui.never')}</td></tr>`)}
-        </table></div>`
+      ? html`<ul id="devices" class="device-cards">${devices.map((d) => deviceCard(c, d))}</ul>`
       : html`<p>${tr(c, 'portal.no_devices')}</p>`,
   });
 }

@@ -4,15 +4,16 @@
  * volumes table, the latest request, and a revealed key with its countdown.
  */
 import { html } from 'hono/html';
-import type { Device, KeyKind, Platform, RevealedKey } from '../../lib/api/contract.ts';
+import type { Device, KeyKind, RevealedKey } from '../../lib/api/contract.ts';
 import type { AppContext } from '../http/context.ts';
 import { isMessageId } from '../../lib/i18n/index.ts';
 import type { MessageId } from '../../lib/i18n/index.ts';
 import { csrfField, tr, type Html } from './layout.ts';
 import { formatTime } from './session.ts';
+import { platformLabel } from './platform-icons.ts';
+import { copyKeyControl } from './copy-key.ts';
 
 /** Product names: shown as their makers write them, in every language. */
-const PLATFORM_NAMES: Record<Platform, string> = { macos: 'macOS', windows: 'Windows', linux: 'Linux' };
 const KEY_KIND_NAMES: Record<KeyKind, string> = { filevault: 'FileVault', bitlocker: 'BitLocker', luks: 'LUKS' };
 
 export function statusBadge(c: AppContext, status: Device['keyStatus']): Html {
@@ -64,12 +65,14 @@ export function retiredBlock(c: AppContext, device: Device, retentionDays: numbe
   return html`<div class="notice explain" id="retired" role="status"><p>${tr(c, 'portal.retired_notice', { time: formatTime(c.get('locale'), device.retiredAt) ?? device.retiredAt, days: retentionDays })}</p></div>`;
 }
 
-export function statusCard(c: AppContext, device: Device, showOwner: boolean): Html {
+/** The device's card: its facts, then the device's own action (Check access; the key's actions sit with the key). */
+export function statusCard(c: AppContext, device: Device, csrf: string, showOwner: boolean): Html {
   const locale = c.get('locale');
+  const deviceActions = device.retiredAt ? '' : html`<div class="actions" id="device-actions">${checkAccessForm(device, csrf, tr(c, 'ui.check_access'), 'check-access', showOwner ? 'admin' : undefined)}</div>`;
   return html`<section class="card" id="device-status">
     <table>
       <tr><th scope="row">${tr(c, 'ui.status')}</th><td>${statusBadge(c, device.keyStatus)}${device.escrowEnabled ? '' : html` <span class="muted">${tr(c, 'portal.escrow_off')}</span>`}</td></tr>
-      <tr><th scope="row">${tr(c, 'portal.platform')}</th><td>${PLATFORM_NAMES[device.platform]} · ${KEY_KIND_NAMES[device.keyKind]}</td></tr>
+      <tr><th scope="row">${tr(c, 'portal.platform')}</th><td>${platformLabel(device.platform)} · ${KEY_KIND_NAMES[device.keyKind]}</td></tr>
       <tr><th scope="row">${tr(c, 'portal.ownership')}</th><td>${tr(c, `ui.ownership.${device.ownership}`)}</td></tr>
       <tr><th scope="row">${tr(c, 'portal.serial_number')}</th><td id="serial-number">${device.serialNumber ?? html`<span class="muted">${tr(c, 'portal.serial_unknown')}</span>`}</td></tr>
       ${showOwner ? html`<tr><th scope="row">${tr(c, 'portal.owner')}</th><td>${device.ownerName ?? html`<span class="muted" data-no-owner="1">${tr(c, 'portal.no_owner')}</span>`}</td></tr>` : ''}
@@ -78,6 +81,7 @@ export function statusCard(c: AppContext, device: Device, showOwner: boolean): H
         ? html`<tr><th scope="row">${tr(c, 'portal.operation')}</th><td id="operation" data-operation-state="${device.operation.state}">${tr(c, `portal.operation.${device.operation.kind}`)}: ${tr(c, `portal.operation_state.${device.operation.state}`)} <span class="muted">(${formatTime(locale, device.operation.updatedAt)})</span></td></tr>`
         : ''}
     </table>
+    ${deviceActions}
   </section>`;
 }
 
@@ -101,13 +105,14 @@ export function volumesTable(c: AppContext, device: Device, showProtectors: bool
 }
 
 /**
- * The revealed key with a countdown; a nonce'd script hides it after `hideAfterSeconds` and
+ * The revealed key with Copy (copy-key.ts) and a countdown; a nonce'd script hides it after `hideAfterSeconds` and
  * then says so in the live region (the ticking countdown itself is not announced).
  */
 export function revealedKeyBlock(c: AppContext, key: RevealedKey): Html {
   return html`<div class="card" id="revealed" data-seconds="${key.hideAfterSeconds}" data-volume="${key.volumeId}" data-version="${key.version}">
     <p id="revealed-label"><strong>${tr(c, 'ext.key_label', { volume: key.volumeName })}</strong>${key.protectorId ? html`<br><span class="muted">${tr(c, 'ext.protector_id', { id: '' })}</span><code>${key.protectorId}</code>` : ''}</p>
     <p class="key" id="revealed-key" aria-labelledby="revealed-label">${key.key}</p>
+    ${copyKeyControl(c)}
     <p class="muted" id="countdown" role="timer" data-template="${tr(c, 'flow.hides_in', { time: '{time}' })}">${tr(c, 'flow.hides_in', { time: formatSeconds(key.hideAfterSeconds) })}</p>
     <p id="revealed-hidden" role="status" data-hidden="${tr(c, 'flow.hidden_after')}" data-replaced="${tr(c, 'flow.key_replaced')}"></p>
   </div>`;

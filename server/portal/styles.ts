@@ -35,4 +35,7 @@ header button{padding:.25rem .7rem}
 code{font-size:.9em;overflow-wrap:anywhere}
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.6rem 0}dl.meta dt{font-weight:500}dl.meta dd{margin:0}
 a.button{display:inline-block;padding:.5rem 1.1rem;border-radius:4px;background:#1f5fbf;color:#fff;text-decoration:none}a.button:hover{background:#184d9c}.danger{border-color:#a52414;color:#a52414}
+.platform{display:inline-flex;gap:.35rem;align-items:center;vertical-align:middle}.platform-icon{flex:none;order:-1}
+ul.device-cards{list-style:none;padding:0;margin:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:1rem}ul.device-cards>li.card{margin:0}.device-card h2 a{text-decoration:none}.device-card p{margin:.35rem 0}
+.copy-status{min-height:1.4em}
 `;

@@ -410,4 +410,7 @@ export const da = {
   'portal.serial_unknown': 'Ikke rapporteret af enheden',
   'portal.audit.action.device.serial_changed': 'Serienummeret blev ændret',
   'portal.audit.field.serialNumber': 'Serienummer',
+  // --- portal-product
+  'portal.clipboard_cleared': 'Udklipsholderen er ryddet.',
+  'portal.clipboard_not_cleared': 'Udklipsholderen blev ikke ryddet: siden var ikke længere forrest. Kopiér noget andet oven i nøglen.',
 } satisfies PortalCatalog;

@@ -413,6 +413,9 @@ export const en = {
   'portal.serial_unknown': 'Not reported by the device',
   'portal.audit.action.device.serial_changed': 'Serial number changed',
   'portal.audit.field.serialNumber': 'Serial number',
+  // --- portal-product
+  'portal.clipboard_cleared': 'The clipboard was cleared.',
+  'portal.clipboard_not_cleared': 'The clipboard was not cleared: this page was no longer in front. Copy something else over the key.',
 } as const;
 
 export type PortalMessageId = keyof typeof en;

@@ -410,4 +410,7 @@ export const ja = {
   'portal.serial_unknown': 'デバイスから報告されていません',
   'portal.audit.action.device.serial_changed': 'シリアル番号が変更されました',
   'portal.audit.field.serialNumber': 'シリアル番号',
+  // --- portal-product
+  'portal.clipboard_cleared': 'クリップボードを消去しました。',
+  'portal.clipboard_not_cleared': 'このページが前面になかったため、クリップボードを消去できませんでした。別のものをコピーしてキーを上書きしてください。',
 } satisfies PortalCatalog;

@@ -410,4 +410,7 @@ export const nl = {
   'portal.serial_unknown': 'Niet gemeld door het apparaat',
   'portal.audit.action.device.serial_changed': 'Serienummer gewijzigd',
   'portal.audit.field.serialNumber': 'Serienummer',
+  // --- portal-product
+  'portal.clipboard_cleared': 'Het klembord is gewist.',
+  'portal.clipboard_not_cleared': 'Het klembord is niet gewist: deze pagina stond niet meer op de voorgrond. Kopieer iets anders over de sleutel heen.',
 } satisfies PortalCatalog;

@@ -410,4 +410,7 @@ export const sv = {
   'portal.serial_unknown': 'Inte rapporterat av enheten',
   'portal.audit.action.device.serial_changed': 'Serienumret ändrades',
   'portal.audit.field.serialNumber': 'Serienummer',
+  // --- portal-product
+  'portal.clipboard_cleared': 'Urklipp har tömts.',
+  'portal.clipboard_not_cleared': 'Urklipp tömdes inte: sidan var inte längre i förgrunden. Kopiera något annat över nyckeln.',
 } satisfies PortalCatalog;
