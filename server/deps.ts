@@ -8,6 +8,7 @@ import type { DbKind } from './db/open.ts';
 import type { Kek } from './crypto/kek.ts';
 import type { AuditKey } from './crypto/audit-key.ts';
 import type { LookupCache } from './db/lookup-cache.ts';
+import { KEY_SHOWN_SECONDS } from '../lib/keys/exposure.ts';
 
 export type Clock = { now(): Date };
 
@@ -43,7 +44,7 @@ export type AppConfig = {
 export const defaultConfig: AppConfig = {
   secureCookies: false,
   maxBodyBytes: 64 * 1024,
-  hideAfterSeconds: 300,
+  hideAfterSeconds: KEY_SHOWN_SECONDS,
   accessTokenSeconds: 600,
   refreshTokenDays: 30,
   sessionHours: 12,

@@ -8,11 +8,12 @@ import type { Device, RevealedKey } from '../../lib/api/contract.ts';
 import type { Done, VaultState } from '../../utils/client/messages.ts';
 import { isVaultError, openVault, type Progress, type Vault } from '../../utils/vault/index.ts';
 import { vaultFailure } from './vault-failure.ts';
+import { KEY_SHOWN_SECONDS } from '../../lib/keys/exposure.ts';
 
 export type OfflineReveal = { deviceId: string; volumeId: string; version: number; at: string; idempotencyKey: string };
 
 /** How long a key read from the vault offline stays shown (the service's own default for online reveals). */
-const OFFLINE_HIDE_AFTER_SECONDS = 300;
+const OFFLINE_HIDE_AFTER_SECONDS = KEY_SHOWN_SECONDS;
 
 function toBase64(bytes: Uint8Array): string {
   let binary = '';

@@ -15,6 +15,7 @@ export type { RandomBytes } from './random.ts';
 export { describeKeyError } from './describe-error.ts';
 export { keyErrorMessage, type KeyErrorMessage } from './key-error-message.ts';
 export { maskRecoveryKey } from './mask.ts';
+export { CLIPBOARD_CLEAR_SECONDS, KEY_SHOWN_SECONDS } from './exposure.ts';
 export { parseProtectorId } from './protector-id.ts';
 export { BITLOCKER_MAX_GROUP } from './bitlocker.ts';
 export { isGeneratedLuksPassphrase, LUKS_GENERATED_ENTROPY_BITS, LUKS_MAX_BYTES } from './luks.ts';

@@ -7,12 +7,12 @@
  * until the nonce'd script shows it: without JavaScript the key stays selectable text.
  */
 import { html } from 'hono/html';
-import { DEFAULT_SETTINGS } from '../../lib/client/messages.ts';
+import { CLIPBOARD_CLEAR_SECONDS } from '../../lib/keys/exposure.ts';
 import type { AppContext } from '../http/context.ts';
 import { tr, type Html } from './layout.ts';
 
 /** The same delay the extension's popup uses unless its person changed it. */
-export const PORTAL_CLIPBOARD_SECONDS = DEFAULT_SETTINGS.clipboardSeconds;
+export const PORTAL_CLIPBOARD_SECONDS = CLIPBOARD_CLEAR_SECONDS;
 
 /** The Copy button and its status line, for inside the revealed-key block. */
 export function copyKeyControl(c: AppContext): Html {

@@ -6,6 +6,7 @@
 import type { Device, KeyKind, KeyStatus, Locale, Operation, RevealedKey } from '../../lib/api/contract.ts';
 import type { ClientErrorCode } from './api-client.ts';
 import type { MessageTable } from '../../lib/i18n/extension/table.ts';
+import { CLIPBOARD_CLEAR_SECONDS } from '../../lib/keys/exposure.ts';
 
 export type VaultState = 'none' | 'locked' | 'unlocked';
 
@@ -20,7 +21,7 @@ export type Settings = {
 export const DEFAULT_SETTINGS: Settings = {
   serviceUrl: 'http://127.0.0.1:8787',
   autoLockMinutes: 15,
-  clipboardSeconds: 30,
+  clipboardSeconds: CLIPBOARD_CLEAR_SECONDS,
   locale: null,
 };
 
