@@ -13,8 +13,8 @@ import { EXTENSION_DIR } from '../support/browser.ts';
 import { FIREFOX_EXTENSION_DIR } from '../support/firefox-driver.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-/** The bench hook, its database, and the passphrase-change seams the vault once had. */
-const HOOK_MARKERS = ['keyward-bench', 'keywardBench', 'passphraseChange'];
+/** The bench hook, its database, and the test seams the vault once had (passphrase change, data-key inspection). */
+const HOOK_MARKERS = ['keyward-bench', 'keywardBench', 'passphraseChange', 'testHooks', 'observeDataKey', 'ForTests'];
 
 /** Every script of a build, by its path inside the build. */
 function scripts(dir: string): Map<string, string> {

@@ -19,7 +19,7 @@ export function testClock(start = Date.UTC(2026, 10, 22, 12)) {
 }
 
 export async function openTestVault(name = freshDbName(), options: OpenVaultOptions = {}): Promise<Vault> {
-  return openVault(name, { insecureKdfForTests: TEST_KDF, ...options });
+  return openVault(name, { kdf: TEST_KDF, ...options });
 }
 
 /** A second, raw connection to the same database, to inspect or tamper with stored rows. */

@@ -27,9 +27,9 @@
  * payload: { volumeId, version, at } })`; when online, send `due()` entries to
  * `POST /api/v1/audit/offline-reveals` and `markDone` / `markFailed` each.
  *
- * `openVault(name, { insecureKdfForTests, testHooks, now, indexedDB })`: the first two exist for
- * unit tests only (a small scrypt N, inspection); the extension never passes them, so
- * setup always uses scrypt N=2^17, r=8, p=1 and unlock refuses anything weaker.
+ * `openVault(name, { kdf, now, indexedDB })`: `kdf` exists for Node tests only (a small scrypt
+ * N); the extension never passes it, so setup always uses scrypt N=2^17, r=8, p=1 and unlock
+ * refuses anything weaker.
  * `putDevices(…, { fullSync: true })` deletes devices missing from the list: use it only with
  * a complete list (first sync, reset cursor), not with a delta.
  *
@@ -59,7 +59,7 @@
  *     production build; see that module.
  */
 export { openVault, Vault, MIN_PASSPHRASE_LENGTH } from './vault.ts';
-export type { KeyInput, StoredKey, VaultStatus, OutboxEntryInput, OutboxItem, OpenVaultOptions, VaultTestHooks } from './vault.ts';
+export type { KeyInput, StoredKey, VaultStatus, OutboxEntryInput, OutboxItem, OpenVaultOptions } from './vault.ts';
 export { VaultError, isVaultError } from './errors.ts';
 export type { VaultErrorCode } from './errors.ts';
 export { KDF_FLOOR, DEFAULT_KDF } from './kdf.ts';

@@ -19,23 +19,17 @@ import { MIN_PASSPHRASE_LENGTH } from './passphrase.ts';
 
 export { MIN_PASSPHRASE_LENGTH };
 
-export type VaultTestHooks = {
-  /** Sees the in-memory data key buffer each time one is adopted (to check that `lock()` wipes it). */
-  observeDataKey?: (key: Uint8Array) => void;
-};
-
 export type OpenVaultOptions = {
   /** IndexedDB implementation (defaults to the global one; tests pass fake-indexeddb). */
   indexedDB?: IndexedDbDeps;
   /** Clock, epoch ms (tests). */
   now?: () => number;
   /**
-   * TEST ONLY — never pass this in the extension. scrypt parameters used by `setup` and
-   * `changePassphrase` AND the floor `unlock` accepts, so unit tests can run with a small N.
+   * scrypt parameters for new passphrases (`setup`, `changePassphrase`), also the least that
+   * `unlock` accepts. Default: DEFAULT_KDF for new ones, KDF_FLOOR for unlock. The extension
+   * never passes it; Node tests pass a small N.
    */
-  insecureKdfForTests?: KdfParams;
-  /** TEST ONLY: inspection of the in-memory key. */
-  testHooks?: VaultTestHooks;
+  kdf?: KdfParams;
 };
 
 export type KeyInput = {
@@ -106,16 +100,14 @@ export class Vault {
   readonly #now: () => number;
   readonly #kdf: KdfParams;
   readonly #kdfFloor: KdfParams;
-  readonly #hooks: VaultTestHooks;
   #dataKey: Uint8Array | null = null;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(db: VaultDb, options: OpenVaultOptions = {}) {
     this.#db = db;
     this.#now = options.now ?? Date.now;
-    this.#kdf = options.insecureKdfForTests ?? DEFAULT_KDF;
-    this.#kdfFloor = options.insecureKdfForTests ?? KDF_FLOOR;
-    this.#hooks = options.testHooks ?? {};
+    this.#kdf = options.kdf ?? DEFAULT_KDF;
+    this.#kdfFloor = options.kdf ?? KDF_FLOOR;
   }
 
   /** Runs vault operations one at a time, so a passphrase change never interleaves with a write. */
@@ -134,7 +126,6 @@ export class Vault {
     assertKey(dataKey, 'data key');
     if (this.#dataKey && this.#dataKey !== dataKey) clean(this.#dataKey);
     this.#dataKey = dataKey;
-    this.#hooks.observeDataKey?.(dataKey);
   }
 
   close(): void {
