@@ -2,7 +2,8 @@
 import { useEffect } from 'preact/hooks';
 import { Fragment, type ComponentChildren } from 'preact';
 import type { RevealedKey } from '../lib/api/contract.ts';
-import { formatMinutesSeconds, useSecondsLeft } from '../utils/countdown.ts';
+import { useSecondsLeft } from '../utils/countdown.ts';
+import { formatMinutesSeconds } from '../lib/i18n/format.ts';
 import { useText } from './text.tsx';
 
 type Props = { revealed: RevealedKey; shownAt: number; onHidden: () => void; actions?: ComponentChildren };

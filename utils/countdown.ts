@@ -9,9 +9,3 @@ export function useSecondsLeft(deadline: number): number {
   }, [deadline]);
   return Math.max(0, Math.ceil((deadline - now) / 1000));
 }
-
-export function formatMinutesSeconds(seconds: number): string {
-  const m = Math.floor(seconds / 60);
-  const s = seconds % 60;
-  return `${m}:${String(s).padStart(2, '0')}`;
-}

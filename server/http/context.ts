@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import type { Locale } from '../../lib/api/contract.ts';
-import { pickLocale } from '../../lib/i18n/index.ts';
+import { asLocale, pickLocale } from '../../lib/i18n/locales.ts';
 import type { PortalSession } from '../auth/sessions.ts';
 import type { ResolvedClient } from './trusted-proxy.ts';
 import type { ApiUser } from './api-auth.ts';
@@ -49,6 +49,5 @@ export function bearerToken(c: Context): string | null {
 }
 
 export function requestLocale(c: Context, userLocale?: string): Locale {
-  const fallback = userLocale && ['en', 'sv', 'nl', 'ja', 'da'].includes(userLocale) ? (userLocale as Locale) : 'en';
-  return pickLocale(c.req.header('accept-language'), fallback);
+  return pickLocale(c.req.header('accept-language'), asLocale(userLocale) ?? 'en');
 }

@@ -6,6 +6,7 @@
 import { html } from 'hono/html';
 import type { Device, KeyKind, RevealedKey } from '../../lib/api/contract.ts';
 import type { AppContext } from '../http/context.ts';
+import { formatMinutesSeconds } from '../../lib/i18n/format.ts';
 import { isMessageId } from '../../lib/i18n/index.ts';
 import type { MessageId } from '../../lib/i18n/index.ts';
 import { csrfField, tr, type Html } from './layout.ts';
@@ -113,14 +114,11 @@ export function revealedKeyBlock(c: AppContext, key: RevealedKey): Html {
     <p id="revealed-label"><strong>${tr(c, 'ext.key_label', { volume: key.volumeName })}</strong>${key.protectorId ? html`<br><span class="muted">${tr(c, 'ext.protector_id', { id: '' })}</span><code>${key.protectorId}</code>` : ''}</p>
     <p class="key" id="revealed-key" aria-labelledby="revealed-label">${key.key}</p>
     ${copyKeyControl(c)}
-    <p class="muted" id="countdown" role="timer" data-template="${tr(c, 'flow.hides_in', { time: '{time}' })}">${tr(c, 'flow.hides_in', { time: formatSeconds(key.hideAfterSeconds) })}</p>
+    <p class="muted" id="countdown" role="timer" data-template="${tr(c, 'flow.hides_in', { time: '{time}' })}">${tr(c, 'flow.hides_in', { time: formatMinutesSeconds(key.hideAfterSeconds) })}</p>
     <p id="revealed-hidden" role="status" data-hidden="${tr(c, 'flow.hidden_after')}" data-replaced="${tr(c, 'flow.key_replaced')}"></p>
   </div>`;
 }
 
-function formatSeconds(total: number): string {
-  return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, '0')}`;
-}
 
 export const COUNTDOWN_SCRIPT = `(function(){
 var box=document.getElementById('revealed');if(!box)return;

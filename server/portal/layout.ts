@@ -6,7 +6,8 @@
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { Locale } from '../../lib/api/contract.ts';
-import { LOCALES, t } from '../../lib/i18n/index.ts';
+import { t } from '../../lib/i18n/index.ts';
+import { LANGUAGE_NAMES, LOCALES } from '../../lib/i18n/locales.ts';
 import type { MessageId } from '../../lib/i18n/index.ts';
 import type { AppContext } from '../http/context.ts';
 import { STYLES } from './styles.ts';
@@ -16,7 +17,6 @@ import { actorOf } from './session.ts';
 
 export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
-const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', sv: 'Svenska', nl: 'Nederlands', ja: '日本語', da: 'Dansk' };
 
 export function tr(c: AppContext, id: MessageId, params?: Record<string, string | number>): string {
   return t(c.get('locale'), id, params);

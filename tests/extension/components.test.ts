@@ -3,7 +3,7 @@
 import './fake-extension.ts';
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../utils/clipboard.ts';
-import { formatMinutesSeconds } from '../../utils/countdown.ts';
+import { formatMinutesSeconds } from '../../lib/i18n/format.ts';
 import { progressFromBackground } from '../../utils/progress.ts';
 
 describe('vault progress', () => {
