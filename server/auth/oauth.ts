@@ -18,7 +18,8 @@ import { ApiFailure } from '../errors.ts';
 import { hashToken, randomToken, safeEqual } from '../crypto/secrets.ts';
 import type { Trx } from '../services/key-versions.ts';
 import type { UserTable } from '../db/schema.ts';
-import { browserName, findClientByRedirect, type OAuthClient } from './oauth-clients.ts';
+import { findClientByRedirect } from './oauth-clients.ts';
+import { browserName, type OAuthClient } from './extension-clients.ts';
 import { isActiveAccount, type AuthMethod } from './sessions.ts';
 import { signInStillValid } from './sign-in-policy.ts';
 

@@ -3,7 +3,7 @@
  * (only portable column types: text, integer). Applied at start-up with Kysely's Migrator.
  */
 import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
-import { defaultClients } from '../auth/oauth-clients.ts';
+import { defaultClients } from '../auth/extension-clients.ts';
 
 const initial: Migration = {
   async up(db: Kysely<unknown>) {

@@ -4,6 +4,7 @@
  * ciphertexts are base64 text. State and kind columns are typed with the values they hold
  * (db/states.ts).
  */
+import type { Transaction } from 'kysely';
 import type {
   BulkActionKind, BulkActionState, EscrowProblem, FailureCause, KekState, KeyStatus, KeyVersionSource, KeyVersionState, OperationKind, OperationState, Ownership,
 } from './states.ts';
@@ -336,3 +337,6 @@ export type Database = {
   kek_ring: KekRingTable;
   kek_instances: KekInstanceTable;
 };
+
+/** A transaction on the service's database, as services pass it to each other. */
+export type Trx = Transaction<Database>;

@@ -9,15 +9,12 @@ import { createMiddleware } from 'hono/factory';
 import type { AuthKind } from '../../lib/api/endpoints.ts';
 import type { Role } from '../../lib/api/contract.ts';
 import type { AppDeps } from '../deps.ts';
-import type { DeviceTable, UserTable } from '../db/schema.ts';
+import type { DeviceTable } from '../db/schema.ts';
 import { authenticateAccessToken } from '../auth/oauth.ts';
 import { authenticateAgent } from '../services/agent-enroll.ts';
-import type { UserActor } from '../services/access.ts';
-import type { RequestMeta } from '../services/store-key.ts';
 import { bearerToken, clientIp, requestLocale, type AppEnv } from './context.ts';
+import type { ApiUser } from './callers.ts';
 
-/** A person behind an access token: the row, the actor the access rules take, and request facts for the audit. */
-export type ApiUser = { user: UserTable; actor: UserActor; meta: RequestMeta };
 
 /** Who is calling, by auth kind, as a route's handler has it. */
 export type CallerOf<Auth extends AuthKind> = Auth extends 'user-bearer' ? ApiUser : Auth extends 'agent-credential' ? DeviceTable : null;

@@ -7,8 +7,7 @@ import type { Context } from 'hono';
 import type { Locale } from '../../lib/api/contract.ts';
 import { asLocale, pickLocale } from '../../lib/i18n/locales.ts';
 import type { PortalSession } from '../auth/sessions.ts';
-import type { ResolvedClient } from './trusted-proxy.ts';
-import type { ApiUser } from './api-auth.ts';
+import type { ApiUser, ResolvedClient } from './callers.ts';
 import type { DeviceTable } from '../db/schema.ts';
 
 export type AppEnv = {

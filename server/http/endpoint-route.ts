@@ -8,7 +8,8 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { EndpointReply, EndpointSpec, PathParams, ValidBody, ValidQuery } from '../../lib/api/endpoints.ts';
 import type { AppDeps } from '../deps.ts';
-import { authMiddleware, type ApiUser, type CallerOf } from './api-auth.ts';
+import { authMiddleware, type CallerOf } from './api-auth.ts';
+import type { ApiUser } from './callers.ts';
 import type { AppEnv } from './context.ts';
 import { readJson, readJsonOrForm } from './body.ts';
 import { readQuery } from './query.ts';

@@ -9,15 +9,7 @@
 import { BlockList, isIP } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './context.ts';
-
-export type ResolvedClient = {
-  /** The client's address (`in-process` for requests that never came through a socket). */
-  ip: string;
-  /** The request reached the service, or the trusted proxy in front of it, over https. */
-  https: boolean;
-  /** The host the browser addressed (`Host`, or a trusted proxy's `X-Forwarded-Host`). */
-  host: string;
-};
+import type { ResolvedClient } from './callers.ts';
 
 export type RequestFacts = {
   socketAddress: string | undefined;

@@ -10,7 +10,7 @@ import { html } from 'hono/html';
 import type { AppDeps } from '../deps.ts';
 import type { AppEnv } from '../http/context.ts';
 import { checkAuthorizeRequest, issueAuthorizationCode, type AuthorizeParams } from '../auth/oauth.ts';
-import { browserName } from '../auth/oauth-clients.ts';
+import { browserName } from '../auth/extension-clients.ts';
 import { csrfForm, requireSession, toLogin } from './guards.ts';
 import { csrfField, page, tr } from './layout.ts';
 

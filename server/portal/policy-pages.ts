@@ -19,7 +19,8 @@ import { csrfField, page, tr, type Html } from './layout.ts';
 import { changeBy } from './session.ts';
 import { csrfForm, requireRole, requireSession } from './guards.ts';
 import { checkbox, parseForm, text, trimmed } from './forms.ts';
-import { listClients, type OAuthClient } from '../auth/oauth-clients.ts';
+import { listClients } from '../auth/oauth-clients.ts';
+import type { OAuthClient } from '../auth/extension-clients.ts';
 import { clientsNotice, clientsSection } from './clients-section.ts';
 import { ssoNotice, ssoSection } from './sso-settings.ts';
 

@@ -4,15 +4,14 @@
  * state a version is created in and where it goes from there: key-lifecycle.ts.
  */
 import { randomUUID } from 'node:crypto';
-import type { Transaction } from 'kysely';
-import type { Database, KeyVersionTable } from '../db/schema.ts';
+import type { KeyVersionTable, Trx } from '../db/schema.ts';
 import type { KeyVersionSource, NewKeyVersionState } from '../db/states.ts';
 import type { AppDeps } from '../deps.ts';
 import { findKek } from '../deps.ts';
 import { openSecret, sealSecret } from '../crypto/envelope.ts';
 import type { Kek } from '../crypto/kek.ts';
 
-export type Trx = Transaction<Database>;
+export type { Trx };
 
 /** What a destroyed version's ciphertext and wrapped data key hold (retention.ts). */
 export const DESTROYED = '';

@@ -5,7 +5,7 @@
  */
 import type { AppDeps } from '../deps.ts';
 import { appendAudit } from '../audit.ts';
-import type { OAuthClient } from '../auth/oauth-clients.ts';
+import type { OAuthClient } from '../auth/extension-clients.ts';
 
 export type ClientChange = { actorId: string; ip: string; at: string };
 

@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CHROME_EXTENSION_ID, CHROME_REDIRECT_URI, FIREFOX_GECKO_ID } from '../../lib/extension-identity.ts';
-import { firefoxRedirectUri } from '../../server/auth/oauth-clients.ts';
+import { firefoxRedirectUri } from '../../server/auth/extension-clients.ts';
 import { migrateTo, migrateToLatest } from '../../server/db/migrations.ts';
 import { openRawDatabase, type RawDatabase } from './raw-database.ts';
 

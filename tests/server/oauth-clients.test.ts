@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROME_EXTENSION_ID, CHROME_REDIRECT_URI, FIREFOX_GECKO_ID } from '../../lib/extension-identity.ts';
 import { EXTENSION_CLIENT_ID, issueAuthorizationCode } from '../../server/auth/oauth.ts';
-import { firefoxRedirectUri } from '../../server/auth/oauth-clients.ts';
+import { firefoxRedirectUri } from '../../server/auth/extension-clients.ts';
 import { call, createHarness, pkcePair, portalLogin, postForm, type FormCredentials, type Harness } from './harness.ts';
 
 const ROGUE_ID = 'ponmlkjihgfedcbaponmlkjihgfedcba';

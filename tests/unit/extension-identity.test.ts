@@ -7,7 +7,8 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CHROME_EXTENSION_ID, CHROME_EXTENSION_PUBLIC_KEY, CHROME_REDIRECT_URI, FIREFOX_GECKO_ID } from '../../lib/extension-identity.ts';
-import { defaultClients, firefoxRedirectUri, parseClientForm } from '../../server/auth/oauth-clients.ts';
+import { parseClientForm } from '../../server/auth/oauth-clients.ts';
+import { defaultClients, firefoxRedirectUri } from '../../server/auth/extension-clients.ts';
 
 /** Chrome's rule for an extension id from its public key. */
 function chromeIdFromKey(base64Der: string): string {
