@@ -1,7 +1,7 @@
 /**
  * Two service instances on one PostgreSQL (`_pg2`): each in its own process, sharing the KEK
- * and audit key files, driven by two `wrk` processes at once (32 connections each, 64 in all),
- * storing and revealing keys. The same is measured first with one instance process and 64
+ * and audit key files, driven by two `wrk` processes at once (32 connections each, 64 in all,
+ * each on half of the devices), storing and revealing keys. The same is measured first with one instance process and 64
  * connections, in the same run, so the note gives the ratio (one machine: the instances, wrk
  * and PostgreSQL share its cores).
  */
@@ -55,10 +55,15 @@ async function stopInstance(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** Drives each URL with its own wrk process at once; the totals are summed, the latencies the worst. */
+/**
+ * Drives each URL with its own wrk process at once, each on its own share of the devices (as
+ * different people's requests would be: one device's rows are locked by one request at a time);
+ * the totals are summed, the latencies the worst.
+ */
 async function drive(urls: string[], requests: WrkRequest[], durationMs: number): Promise<WrkResult> {
   const connections = CONNECTIONS / urls.length;
-  const runs = await Promise.all(urls.map((url) => runWrk({ url, requests, connections, durationMs })));
+  const share = Math.ceil(requests.length / urls.length);
+  const runs = await Promise.all(urls.map((url, i) => runWrk({ url, requests: requests.slice(i * share, (i + 1) * share), connections, durationMs })));
   return {
     rps: runs.reduce((sum, r) => sum + r.rps, 0),
     requests: runs.reduce((sum, r) => sum + r.requests, 0),
