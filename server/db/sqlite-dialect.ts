@@ -154,6 +154,16 @@ class NodeSqliteDriver implements Driver {
   }
 }
 
+/**
+ * SQLite runs DDL inside transactions, so migrations run as one: a second process starting on
+ * the same file waits for the write lock and then finds them applied, instead of racing them.
+ */
+class MigratingSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
 export class NodeSqliteDialect implements Dialect {
   private readonly db: DatabaseSync;
 
@@ -170,7 +180,7 @@ export class NodeSqliteDialect implements Dialect {
   }
 
   createAdapter(): DialectAdapter {
-    return new SqliteAdapter();
+    return new MigratingSqliteAdapter();
   }
 
   createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {

@@ -38,6 +38,8 @@ class FifoLock {
 /** SQLite gave up the batch's transaction: every transaction in it that was not acknowledged failed. */
 export class BatchFailed extends Error {}
 
+const gaveUp = () => new BatchFailed('the database gave up the transaction after an error; nothing of it was written');
+
 /** One shared transaction and the outcome its members wait for. */
 export type Batch = {
   /** Settles when the batch is committed (or failed); always handled, so a failure nobody awaits is no crash. */
@@ -141,7 +143,7 @@ export class GroupCommitWriter {
         this.statements.exec(`rollback to ${SAVEPOINT}`);
         this.statements.exec(`release ${SAVEPOINT}`);
       } else {
-        this.fail(batch, new BatchFailed('the database gave up the transaction after an error; nothing of it was written'));
+        this.fail(batch, gaveUp());
       }
     } catch (error) {
       this.fail(batch, asError(error));
@@ -206,8 +208,8 @@ export class GroupCommitWriter {
 
   private assertLive(batch: Batch): void {
     if (this.batch !== batch || !this.statements.db.isTransaction) {
-      if (this.batch === batch) this.fail(batch, new BatchFailed('the database gave up the transaction after an error; nothing of it was written'));
-      throw new BatchFailed('the database gave up the transaction after an error; nothing of it was written');
+      if (this.batch === batch) this.fail(batch, gaveUp());
+      throw gaveUp();
     }
   }
 

@@ -4,9 +4,13 @@
  * undoes only itself; a failed COMMIT, or an error after which SQLite gives up the whole
  * transaction, fails every transaction of the batch and acknowledges none; reads outside a
  * transaction see only committed rows; a transaction is acknowledged only once committed.
+ * Connections waiting for the file's write lock wait without blocking the event loop, and
+ * processes migrating one new file at once do it one after the other.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,4 +161,19 @@ describe('SQLite group commit', () => {
       await second.destroy();
     }
   });
+  it('processes starting on one new file at once migrate it once: the others wait and find it done', async () => {
+    const open = fileURLToPath(new URL('../../server/db/open.ts', import.meta.url));
+    const opener = (dataDir: string) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const script = `const m = await import(${JSON.stringify(open)}); const o = await m.openDatabase({ dataDir: ${JSON.stringify(dataDir)} }); await o.close();`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    for (let round = 0; round < 3; round++) {
+      const dataDir = join(dir, `fresh-${round}`);
+      const runs = await Promise.all([opener(dataDir), opener(dataDir), opener(dataDir)]);
+      expect(runs).toEqual(Array(3).fill({ code: 0, stderr: '' }));
+    }
+  }, 60_000);
 });
