@@ -12,6 +12,7 @@
  * and store the old rows; every commit to the file — this process's batches as well as another
  * process's writes (the command line on the same file) — moves the read connection's
  * `data_version`, which each lookup checks before it answers, emptying the caches when it moved.
+ * A lookup inside a transaction (on the write connection) reads afresh and stores nothing.
  */
 import { sql, type KyselyPlugin, type OperationNode, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import type { Kysely } from 'kysely';
@@ -94,6 +95,8 @@ export class LookupCache {
   }
 
   async orgRow(db: Db, read: () => Promise<OrgTable>): Promise<OrgTable> {
+    // Inside a transaction (the write connection, with the batch's uncommitted rows) the row is read afresh.
+    if (db.isTransaction) return read();
     await this.noticeCommits(db);
     if (this.org) return this.org;
     const generation = this.generation;
@@ -103,6 +106,7 @@ export class LookupCache {
   }
 
   async accessFor(db: Db, tokenHash: string, read: () => Promise<CachedAccess | null>): Promise<CachedAccess | null> {
+    if (db.isTransaction) return read();
     await this.noticeCommits(db);
     const hit = this.access.get(tokenHash);
     if (hit) return hit;
