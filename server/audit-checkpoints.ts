@@ -10,7 +10,8 @@
  * backwards, or an event a checkpoint recorded whose hash has changed, is reported at once on
  * stderr. `verify-audit` checks the chain against every checkpoint it is given: each line is a
  * standalone fact, so files of several instances sharing one PostgreSQL can be checked
- * together in any order.
+ * together in any order. On PostgreSQL each checkpoint first links the events committed so far
+ * into the chain (audit-chain.ts).
  */
 import { sign, verify } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { z } from 'zod';
 import type { AppDeps } from './deps.ts';
 import type { AuditAnchor } from './audit.ts';
 import type { AuditKey } from './crypto/audit-key.ts';
+import { chainAuditEvents, newAuditChainer } from './audit-chain.ts';
 
 export type Checkpoint = { seq: number; hash: string; at: string; instance: string; key: string; sig: string };
 
@@ -105,7 +107,7 @@ export function hasOwnCheckpoint(path: string, key: AuditKey): boolean {
 const TAIL_BYTES = 64 * 1024;
 
 export type CheckpointWriterOptions = {
-  deps: Pick<AppDeps, 'db' | 'auditKey' | 'clock'>;
+  deps: Pick<AppDeps, 'db' | 'dbKind' | 'auditKey' | 'clock'>;
   path: string;
   instance: string;
   intervalMs: number;
@@ -165,7 +167,18 @@ export async function startCheckpointWriter(o: CheckpointWriterOptions): Promise
   const { db, auditKey, clock } = o.deps;
   let last = await resumeFile(o.path, auditKey, o.alert);
 
+  const chainer = newAuditChainer();
+  /** PostgreSQL: links what has committed, so the checkpoint covers every event written so far. */
+  const chainCommitted = async () => {
+    for (let steps = 0; steps < 100; steps++) {
+      const step = await chainAuditEvents({ db, auditKey }, chainer);
+      if (step.problem) o.alert(`keyward: AUDIT ALARM: ${step.problem}`);
+      if (step.chained === 0) return;
+    }
+  };
+
   const once = async (): Promise<Checkpoint | null> => {
+    if (o.deps.dbKind === 'postgres') await chainCommitted();
     const head = await db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow();
     const seen = last;
     if (seen) {

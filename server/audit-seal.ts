@@ -10,6 +10,7 @@
 import type { AppDeps } from './deps.ts';
 import { appendAudit, auditEventMac, CHAIN_SEALED_ACTION, GENESIS_HASH, unkeyedAuditHash } from './audit.ts';
 import { hasOwnCheckpoint } from './audit-checkpoints.ts';
+import { alignAuditSequence } from './audit-chain.ts';
 
 type SealDeps = Pick<AppDeps, 'db' | 'dbKind' | 'auditKey'>;
 
@@ -88,6 +89,7 @@ export type StartCheck = { checkpointPath: string; at: string; say(line: string)
 
 /** Checks the newest event, seals an unkeyed log when that is allowed, and reports what it found. */
 export async function checkAuditChainAtStart(deps: SealDeps, o: StartCheck): Promise<AuditHeadState> {
+  if (deps.dbKind === 'postgres') await alignAuditSequence(deps);
   const { state, seq } = await auditHeadState(deps);
   if (state === 'unverifiable') {
     o.alert(`keyward: AUDIT ALARM: the newest audit event (${seq}) does not verify under this audit key (${deps.auditKey.id}): the log was altered, or this instance was given another audit key file than the one that sealed it; run keyward verify-audit`);

@@ -8,9 +8,16 @@
  * `verifyAuditChain` checks the chain against. Events are appended inside the caller's
  * transaction, so an action whose event cannot be written is rolled back with it; an append
  * costs one HMAC and no more database round trips than an unkeyed chain.
+ *
+ * On SQLite (one writer) an event is linked as it is written. On PostgreSQL, where writers of
+ * several instances run at once, an event takes its `seq` from a sequence, carries a MAC of its
+ * own content with an empty link (`prev_hash` = ''), and is linked into the chain after its
+ * transaction committed (audit-chain.ts), so no lock is shared by concurrent writers. Numbers of
+ * transactions that rolled back are gaps the chain links over; a gap whose next event does not
+ * link to the event before it is a deletion.
  */
 import { createHash, createHmac, randomUUID } from 'node:crypto';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Database, AuditEventTable } from './db/schema.ts';
 import type { AppDeps } from './deps.ts';
 import type { AuditKey } from './crypto/audit-key.ts';
@@ -51,15 +58,17 @@ export function unkeyedAuditHash(e: Hashed): string {
 /** What appending an event needs from the service's dependencies. */
 export type AuditDeps = Pick<AppDeps, 'dbKind' | 'auditKey'>;
 
-/** Appends one event; the head row is locked (PostgreSQL) so the chain stays linear. */
+/** The link of an event written but not yet chained (PostgreSQL). */
+export const PENDING_LINK = '';
+
+/** Appends one event: linked at once on SQLite, chained after commit on PostgreSQL (audit-chain.ts). */
 export async function appendAudit(trx: Transaction<Database>, deps: AuditDeps, at: string, input: AuditInput): Promise<number> {
-  let headQuery = trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1);
-  if (deps.dbKind === 'postgres') headQuery = headQuery.forUpdate();
-  const head = await headQuery.executeTakeFirstOrThrow();
+  const pending = deps.dbKind === 'postgres';
+  const head = pending ? null : await trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow();
   // Hashed exactly as stored: a lone surrogate would be stored as U+FFFD and then never verify.
   const stored = (text: string | null | undefined) => (text == null ? null : text.toWellFormed());
   const row: Hashed = {
-    seq: head.seq + 1,
+    seq: head ? head.seq + 1 : await nextAuditSeq(trx),
     id: randomUUID(),
     at,
     actor_id: stored(input.actorId),
@@ -69,12 +78,22 @@ export async function appendAudit(trx: Transaction<Database>, deps: AuditDeps, a
     volume_id: stored(input.volumeId),
     detail: JSON.stringify(input.detail ?? {}),
     ip: stored(input.ip),
-    prev_hash: head.hash,
+    prev_hash: head ? head.hash : PENDING_LINK,
   };
   const hash = auditEventMac(deps.auditKey, row);
   await trx.insertInto('audit_events').values({ ...row, hash }).execute();
-  await trx.updateTable('audit_head').set({ seq: row.seq, hash }).where('id', '=', 1).execute();
+  if (head) await trx.updateTable('audit_head').set({ seq: row.seq, hash }).where('id', '=', 1).execute();
   return row.seq;
+}
+
+/**
+ * PostgreSQL: the event's number. The transaction takes its id first (the materialized CTE runs
+ * before the outer select), so every number handed out before the chainer reads the sequence
+ * belongs to a transaction its snapshot lists as running or finished (audit-chain.ts).
+ */
+async function nextAuditSeq(trx: Transaction<Database>): Promise<number> {
+  const { rows } = await sql<{ seq: string }>`with own as materialized (select pg_current_xact_id()) select nextval('audit_event_seq')::text as seq from own`.execute(trx);
+  return Number(rows[0].seq);
 }
 
 /** A point of the chain recorded outside the database: event `seq` had `hash` (`source` says where). */
@@ -86,14 +105,17 @@ export type AuditProblem = 'mac' | 'unkeyed' | 'gap' | 'order' | 'head' | 'trunc
 export type AuditSealInfo = { seq: number; at: string; legacyEvents: number };
 
 export type AuditVerification =
-  | { ok: true; count: number; anchors: number; sealed: AuditSealInfo | null }
+  /** `pending`: the newest events, written but not chained yet (PostgreSQL), each verified against its own MAC. */
+  | { ok: true; count: number; anchors: number; sealed: AuditSealInfo | null; pending: number }
   | { ok: false; count: number; brokenAtSeq: number; problem: AuditProblem; message: string };
 
 const PAGE = 1000;
 
 /**
  * Recomputes the whole chain in order, in pages, and checks it against the head row and the
- * anchors (checkpoints). `count` is the number of events verified before the first bad one.
+ * anchors (checkpoints). `count` is the number of the last event verified before the first bad
+ * one. Events written but not chained yet (PostgreSQL) may only follow the chain, each carrying
+ * the MAC of its own content.
  */
 export async function verifyAuditChain(deps: Pick<AppDeps, 'db' | 'auditKey'>, anchors: readonly AuditAnchor[] = []): Promise<AuditVerification> {
   const { db, auditKey } = deps;
@@ -104,6 +126,8 @@ export async function verifyAuditChain(deps: Pick<AppDeps, 'db' | 'auditKey'>, a
 
   let prev = GENESIS_HASH;
   let count = 0;
+  let chained = 0;
+  let pending = 0;
   let sealed: AuditSealInfo | null = null;
   const genesisAnchor = anchorMismatch(0, GENESIS_HASH);
   if (genesisAnchor) return broken(0, 1, 'checkpoint', `checkpoint ${genesisAnchor.source} records an empty log with a head hash that is not the genesis hash`);
@@ -113,7 +137,20 @@ export async function verifyAuditChain(deps: Pick<AppDeps, 'db' | 'auditKey'>, a
     const page = await db.selectFrom('audit_events').selectAll().where('seq', '>', count).orderBy('seq').limit(PAGE).execute();
     for (const e of page) {
       const expected = count + 1;
-      if (e.seq !== expected) {
+      if (e.prev_hash === PENDING_LINK) {
+        const { hash, ...rest } = e;
+        if (auditEventMac(auditKey, rest) !== hash) {
+          return broken(count, e.seq, 'mac', `event ${e.seq} does not match its MAC: its content was edited before it was chained, or it was hashed with another key`);
+        }
+        const differs = anchorMismatch(e.seq, hash);
+        if (differs) return broken(count, e.seq, 'checkpoint', `event ${e.seq} is not the event checkpoint ${differs.source} recorded at ${differs.at}: the log was rewritten`);
+        pending += 1;
+        count = e.seq;
+        continue;
+      }
+      if (pending > 0) return broken(count, e.seq, 'order', `event ${e.seq} is chained after events not chained yet: it was added by hand`);
+      // A number skipped by a transaction that rolled back (PostgreSQL) leaves the link intact.
+      if (e.seq !== expected && e.prev_hash !== prev) {
         return broken(count, expected, 'gap', `event ${expected} is missing (the next event is ${e.seq}): events ${expected}–${e.seq - 1} were deleted`);
       }
       if (e.prev_hash !== prev) {
@@ -133,6 +170,7 @@ export async function verifyAuditChain(deps: Pick<AppDeps, 'db' | 'auditKey'>, a
       if (e.action === CHAIN_SEALED_ACTION) sealed = { seq: e.seq, at: e.at, legacyEvents: sealedLegacyEvents(e.detail) };
       prev = hash;
       count = e.seq;
+      chained = e.seq;
     }
     if (page.length < PAGE) break;
   }
@@ -141,10 +179,10 @@ export async function verifyAuditChain(deps: Pick<AppDeps, 'db' | 'auditKey'>, a
     return broken(count, count + 1, 'truncated', `events ${count + 1}–${newest.seq} are missing: checkpoint ${newest.source} recorded event ${newest.seq} at ${newest.at}, the log ends at event ${count} (truncated)`);
   }
   const head = await db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow();
-  if (head.seq !== count || head.hash !== prev) {
-    return broken(count, Math.min(head.seq, count) + 1, 'head', `the head row says the log ends at event ${head.seq}, but it ends at event ${count}${head.seq === count ? ' with another hash' : ''}`);
+  if (head.seq !== chained || head.hash !== prev) {
+    return broken(count, Math.min(head.seq, chained) + 1, 'head', `the head row says the log ends at event ${head.seq}, but it ends at event ${chained}${head.seq === chained ? ' with another hash' : ''}`);
   }
-  return { ok: true, count, anchors: anchors.length, sealed };
+  return { ok: true, count, anchors: anchors.length, sealed, pending };
 }
 
 function sealedLegacyEvents(detail: string): number {

@@ -20,6 +20,7 @@ import { defaultKekPath, kekBackupWarning, loadOrCreateKekFile, loadPreviousKeks
 import { auditKeyBackupWarning, defaultAuditKeyPath, loadOrCreateAuditKeyFile, type AuditKey } from './crypto/audit-key.ts';
 import { defaultCheckpointPath, defaultInstanceName, startCheckpointWriter, type CheckpointWriter } from './audit-checkpoints.ts';
 import { checkAuditChainAtStart } from './audit-seal.ts';
+import { startAuditChainer } from './audit-chain.ts';
 import { missingKekProblem, recordCurrentKek, startKekRingWatcher } from './kek-ring.ts';
 import { ensureDirExists, ensurePrivateDir, ensurePrivateFile } from './private-files.ts';
 import { DEMO_USERS, seedDemo, ensureOrg } from './seed.ts';
@@ -184,6 +185,8 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
     alert,
     ...(options.auditCheckpointStdout ? { print: (line: string) => console.log(line) } : {}),
   });
+  // PostgreSQL: events are linked into the audit chain after they commit (audit-chain.ts).
+  const auditChainer = opened.kind === 'postgres' ? startAuditChainer(deps, alert) : null;
   say(`keyward: audit checkpoints in ${checkpointPath}, signed with Ed25519 public key ${auditKey.publicKey}`);
 
   const app = createApp(deps);
@@ -197,6 +200,7 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
     port = await listen(server);
   } catch (error) {
     clearInterval(purgeTimer);
+    await auditChainer?.stop();
     await auditCheckpoints.stop().catch(() => undefined);
     await kekRing?.stop();
     await opened.close();
@@ -230,6 +234,7 @@ export async function startKeywardServer(options: KeywardServerOptions = {}): Pr
         server.close(() => resolve());
         if ('closeAllConnections' in server && typeof server.closeAllConnections === 'function') server.closeAllConnections();
       });
+      await auditChainer?.stop();
       await auditCheckpoints.stop().catch((error: unknown) => {
         alert(`keyward: writing the last audit checkpoint failed: ${error instanceof Error ? error.message : String(error)}`);
       });

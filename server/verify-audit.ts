@@ -76,6 +76,7 @@ export async function runVerifyAudit(o: VerifyAuditOptions): Promise<VerifyAudit
       lines.push(files.length > 0
         ? `audit log intact: ${result.count} events; checked against ${anchors.length} signed checkpoints (newest: event ${newest}) in ${files.join(', ')}`
         : `audit log intact: ${result.count} events`);
+      if (result.pending > 0) lines.push(`note: ${result.pending === 1 ? 'the newest event is' : `the newest ${result.pending} events are`} written but not chained yet (each matches its own MAC); a running service links them within moments`);
       if (result.sealed) lines.push(`note: events 1–${result.sealed.legacyEvents} were written before keyed hashes and sealed under the audit key at ${result.sealed.at} (event ${result.sealed.seq})`);
     }
     if (files.length === 0) lines.push(`note: no checkpoint file was checked, so deleted newest events would go unnoticed; give the instances' files with --checkpoints`);

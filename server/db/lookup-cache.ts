@@ -7,10 +7,12 @@
  * Nothing here trusts a time-to-live. Every write this process sends that touches `org`,
  * `users`, `oauth_grants` or `oauth_tokens` empties both caches the moment it is compiled
  * (a Kysely plugin, so no write path can forget it), and a lookup that started before such a
- * write never stores its answer (a generation count). Because the SQLite connection is held
- * by a transaction until it commits, no other request reads between a write and its commit.
- * Writes from another process (the command line on the same file) are noticed through
- * SQLite's `data_version`, checked once per event-loop turn.
+ * write never stores its answer (a generation count). Lookups read on the read connection,
+ * which sees only committed data, so between a write and its (group) commit a lookup may read
+ * and store the old rows; every commit to the file — this process's batches as well as another
+ * process's writes (the command line on the same file) — moves the read connection's
+ * `data_version`, which each lookup checks before it answers, emptying the caches when it moved.
+ * A lookup inside a transaction (on the write connection) reads afresh and stores nothing.
  */
 import { sql, type KyselyPlugin, type OperationNode, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import type { Kysely } from 'kysely';
@@ -65,7 +67,6 @@ export class LookupCache {
   private org: OrgTable | null = null;
   private readonly access = new Map<string, CachedAccess>();
   private dataVersion: number | null = null;
-  private checkedThisTurn = false;
 
   /** Empties both caches; lookups already under way will not store what they read. */
   invalidate(): void {
@@ -85,16 +86,8 @@ export class LookupCache {
     };
   }
 
-  /**
-   * Empties the caches when another process committed to the file since the last look.
-   * `db` is the executor the caller holds (a transaction holds the only connection).
-   */
-  private async noticeOtherWriters(db: Db): Promise<void> {
-    if (this.checkedThisTurn) return;
-    this.checkedThisTurn = true;
-    setImmediate(() => {
-      this.checkedThisTurn = false;
-    });
+  /** Empties the caches when anything was committed to the file since the last look. */
+  private async noticeCommits(db: Db): Promise<void> {
     const row = (await sql<{ data_version: number }>`pragma data_version`.execute(db)).rows[0];
     const version = Number(row?.data_version ?? 0);
     if (this.dataVersion !== null && version !== this.dataVersion) this.invalidate();
@@ -102,7 +95,9 @@ export class LookupCache {
   }
 
   async orgRow(db: Db, read: () => Promise<OrgTable>): Promise<OrgTable> {
-    await this.noticeOtherWriters(db);
+    // Inside a transaction (the write connection, with the batch's uncommitted rows) the row is read afresh.
+    if (db.isTransaction) return read();
+    await this.noticeCommits(db);
     if (this.org) return this.org;
     const generation = this.generation;
     const org = await read();
@@ -111,7 +106,8 @@ export class LookupCache {
   }
 
   async accessFor(db: Db, tokenHash: string, read: () => Promise<CachedAccess | null>): Promise<CachedAccess | null> {
-    await this.noticeOtherWriters(db);
+    if (db.isTransaction) return read();
+    await this.noticeCommits(db);
     const hit = this.access.get(tokenHash);
     if (hit) return hit;
     const generation = this.generation;

@@ -428,6 +428,20 @@ const deviceSerial: Migration = {
   },
 };
 
+/**
+ * The audit chain after commit (audit-chain.ts): on PostgreSQL an event takes its `seq` from a
+ * sequence when it is written, with no lock shared by other writers, and is linked into the
+ * chain after its transaction committed. SQLite, with one writer, links events as they are
+ * written and needs nothing new.
+ */
+const auditChainAfterCommit: Migration = {
+  async up(db: Kysely<unknown>) {
+    if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+    await sql`create sequence audit_event_seq minvalue 1`.execute(db);
+    await sql`select setval('audit_event_seq', max(seq)) from audit_events having max(seq) > 0`.execute(db);
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_oauth_clients': oauthClients,
@@ -437,6 +451,7 @@ const migrations: Record<string, Migration> = {
   '0010_fleet': fleet,
   '0007_sso_accounts': ssoAccounts,
   '0008_operate': operate,
+  '0011_audit_chain_after_commit': auditChainAfterCommit,
   '0012_device_serial': deviceSerial,
 };
 

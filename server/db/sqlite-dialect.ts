@@ -1,126 +1,166 @@
 /**
- * Kysely dialect for Node's built-in `node:sqlite` (`DatabaseSync`). One connection, handed
- * out by a first-come-first-served lock (a transaction holds it until commit or rollback),
- * prepared statements cached by SQL text, and the file opened with the durability the
- * escrow service needs: WAL, synchronous=FULL, a busy timeout.
+ * Kysely dialect for Node's built-in `node:sqlite` (`DatabaseSync`), over two connections to
+ * the file. Transactions and writes go to the write connection, which commits them in groups
+ * (sqlite-group-commit.ts: one fsync per event-loop turn, each acknowledged only once on disk);
+ * reads outside any transaction go to a read-only connection that sees only committed data
+ * (WAL). The file is opened with the durability the escrow service needs: WAL,
+ * synchronous=FULL, a busy timeout.
  */
-import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync } from 'node:sqlite';
 import {
-  CompiledQuery, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler,
-  type DatabaseConnection, type DatabaseIntrospector, type Dialect, type DialectAdapter, type Driver, type Kysely, type QueryCompiler, type QueryResult,
+  SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler,
+  type CompiledQuery, type DatabaseConnection, type DatabaseIntrospector, type Dialect, type DialectAdapter, type Driver, type Kysely, type QueryCompiler, type QueryResult,
 } from 'kysely';
+import { SqliteStatements } from './sqlite-statements.ts';
+import { GroupCommitWriter, type Batch } from './sqlite-group-commit.ts';
 
 export type SqliteOptions = { busyTimeoutMs?: number };
+
+/** How long a statement waits for another connection's lock before it fails with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
 
 /** Opens (creating if needed) a SQLite file with WAL and full-sync commits. */
 export function openSqliteFile(path: string, options: SqliteOptions = {}): DatabaseSync {
   const db = new DatabaseSync(path);
-  db.exec(`PRAGMA busy_timeout = ${Math.floor(options.busyTimeoutMs ?? 5000)}`);
+  db.exec(`PRAGMA busy_timeout = ${Math.floor(options.busyTimeoutMs ?? BUSY_TIMEOUT_MS)}`);
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = FULL');
   db.exec('PRAGMA foreign_keys = ON');
   return db;
 }
 
-function toInput(value: unknown): SQLInputValue {
-  if (value === undefined) return null;
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (value instanceof Date) return value.toISOString();
-  return value as SQLInputValue;
+/** A second connection to the same file that can only read (an in-memory database has none: it reads on the writer). */
+function openReader(writer: DatabaseSync): DatabaseSync | null {
+  const path = writer.location();
+  if (!path) return null;
+  const reader = openSqliteFile(path);
+  reader.exec('PRAGMA query_only = ON');
+  return reader;
 }
 
-/** A lock that wakes waiters strictly in arrival order (no barging, so no starvation). */
-class FifoLock {
-  private held = false;
-  private readonly waiters: (() => void)[] = [];
+type Route = 'read' | 'write' | 'alone';
 
-  async acquire(): Promise<void> {
-    if (!this.held) {
-      this.held = true;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiters.push(resolve));
-  }
+const RAW_READ = /^\s*(select|explain)\b|^\s*pragma\s+\w+\s*;?\s*$/i;
+const RAW_ALONE = /^\s*(vacuum|pragma)\b/i;
 
-  release(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.held = false;
+/** Where a statement outside any transaction runs: reads on the read connection, the rest on the writer. */
+function routeOf(query: CompiledQuery): Route {
+  const node = query.query;
+  if (node.kind === 'SelectQueryNode') return 'read';
+  if (node.kind === 'RawNode') {
+    if (RAW_READ.test(query.sql)) return 'read';
+    if (RAW_ALONE.test(query.sql)) return 'alone';
   }
+  return 'write';
 }
 
-class NodeSqliteConnection implements DatabaseConnection {
-  private readonly db: DatabaseSync;
-  private readonly statements = new Map<string, { stmt: StatementSync; reader: boolean }>();
+/**
+ * What Kysely holds between acquiring and releasing a connection: outside a transaction each
+ * statement goes where routeOf says; inside one, everything runs in its savepoint on the writer.
+ */
+class SqliteLease implements DatabaseConnection {
+  private readonly reader: SqliteStatements;
+  private readonly writer: GroupCommitWriter;
+  private transaction: Batch | null = null;
 
-  constructor(db: DatabaseSync) {
-    this.db = db;
+  constructor(reader: SqliteStatements, writer: GroupCommitWriter) {
+    this.reader = reader;
+    this.writer = writer;
   }
 
-  private prepare(sql: string): { stmt: StatementSync; reader: boolean } {
-    let entry = this.statements.get(sql);
-    if (!entry) {
-      const stmt = this.db.prepare(sql);
-      entry = { stmt, reader: stmt.columns().length > 0 };
-      if (this.statements.size > 500) this.statements.clear();
-      this.statements.set(sql, entry);
-    }
-    return entry;
+  async begin(): Promise<void> {
+    this.transaction = await this.writer.begin();
+  }
+
+  async commit(): Promise<void> {
+    const batch = this.endTransaction();
+    if (batch) await this.writer.commit(batch);
+  }
+
+  async rollback(): Promise<void> {
+    const batch = this.endTransaction();
+    if (batch) this.writer.rollback(batch);
+  }
+
+  private endTransaction(): Batch | null {
+    const batch = this.transaction;
+    this.transaction = null;
+    return batch;
   }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const { stmt, reader } = this.prepare(query.sql);
-    const params = query.parameters.map(toInput);
-    if (reader) return { rows: stmt.all(...params) as R[] };
-    const { changes, lastInsertRowid } = stmt.run(...params);
-    return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+    if (this.transaction) return this.writer.run<R>(this.transaction, query);
+    switch (routeOf(query)) {
+      case 'read': return this.reader.run<R>(query);
+      case 'alone': return this.writer.alone<R>(query);
+      case 'write': return this.writer.write<R>(query);
+    }
   }
 
   async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
-    const { stmt } = this.prepare(query.sql);
-    for (const row of stmt.iterate(...query.parameters.map(toInput))) yield { rows: [row as R] };
-  }
-
-  close(): void {
-    this.statements.clear();
-    if (this.db.isOpen) this.db.close();
+    if (this.transaction) {
+      for (const row of this.writer.iterate<R>(this.transaction, query)) yield { rows: [row] };
+    } else if (routeOf(query) === 'read') {
+      for (const row of this.reader.iterate<R>(query)) yield { rows: [row] };
+    } else {
+      yield await this.executeQuery<R>(query);
+    }
   }
 }
 
+function leaseOf(connection: DatabaseConnection): SqliteLease {
+  if (!(connection instanceof SqliteLease)) throw new Error('not a connection of this SQLite dialect');
+  return connection;
+}
+
 class NodeSqliteDriver implements Driver {
-  private readonly connection: NodeSqliteConnection;
-  private readonly lock = new FifoLock();
+  private readonly writerDb: DatabaseSync;
+  private readonly writer: GroupCommitWriter;
+  private readonly reader: SqliteStatements;
 
   constructor(db: DatabaseSync) {
-    this.connection = new NodeSqliteConnection(db);
+    this.writerDb = db;
+    const writerStatements = new SqliteStatements(db);
+    // The writer waits for the file's write lock asynchronously (sqlite-group-commit.ts), never blocking the event loop.
+    db.exec('PRAGMA busy_timeout = 0');
+    this.writer = new GroupCommitWriter(writerStatements, BUSY_TIMEOUT_MS);
+    const readerDb = openReader(db);
+    this.reader = readerDb ? new SqliteStatements(readerDb) : writerStatements;
   }
 
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    await this.lock.acquire();
-    return this.connection;
+    return new SqliteLease(this.reader, this.writer);
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    // IMMEDIATE takes the write lock up front: no deadlock-prone read→write upgrade.
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    await leaseOf(connection).begin();
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('commit'));
+    await leaseOf(connection).commit();
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('rollback'));
+    await leaseOf(connection).rollback();
   }
 
-  async releaseConnection(): Promise<void> {
-    this.lock.release();
-  }
+  async releaseConnection(): Promise<void> {}
 
   async destroy(): Promise<void> {
-    this.connection.close();
+    await this.writer.close();
+    if (this.reader.db !== this.writerDb) this.reader.close();
+  }
+}
+
+/**
+ * SQLite runs DDL inside transactions, so migrations run as one: a second process starting on
+ * the same file waits for the write lock and then finds them applied, instead of racing them.
+ */
+class MigratingSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
   }
 }
 
@@ -140,7 +180,7 @@ export class NodeSqliteDialect implements Dialect {
   }
 
   createAdapter(): DialectAdapter {
-    return new SqliteAdapter();
+    return new MigratingSqliteAdapter();
   }
 
   createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {

@@ -9,18 +9,13 @@ import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { startKeywardServer, type KeywardServer } from '../../server/main.ts';
 import { dropPostgresSchema } from '../../server/db/open.ts';
 import { openSqliteFile } from '../../server/db/sqlite-dialect.ts';
-import { createUser } from '../../server/seed.ts';
-import { createEnrollmentToken, enrollDevice } from '../../server/services/agent-enroll.ts';
-import { uploadProtectors } from '../../server/services/agent-report.ts';
-import { EXTENSION_CLIENT_ID, exchangeAuthorizationCode, issueAuthorizationCode } from '../../server/auth/oauth.ts';
-import { CHROME_REDIRECT_URI } from '../../lib/extension-identity.ts';
-import { generateRecoveryKey, formatRecoveryKey } from '../../lib/keys/index.ts';
 import { reportValue } from './stats.ts';
-import { runWrk, type WrkRequest, type WrkResult } from './wrk.ts';
+import { runWrk, type WrkResult } from './wrk.ts';
+import { benchConfig, prepare, revealRequests, storeRequests, describeRun } from './service-fixture.ts';
 
 const CONNECTIONS = 64;
 /** The connections `service_reveal_p99_ms` is measured with: with 64 closed-loop clients the mean alone is 64 / throughput. */
@@ -28,46 +23,10 @@ const LATENCY_CONNECTIONS = 16;
 const DURATION_MS = Number(process.env.KEYWARD_BENCH_MS ?? 6000);
 const WARMUP_MS = 1000;
 const PG_URL = process.env.KEYWARD_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-const DEVICES = 64;
-
-type Fixture = { server: KeywardServer; token: string; devices: string[] };
-
-async function prepare(server: KeywardServer): Promise<Fixture> {
-  const deps = server.deps;
-  const org = await deps.db.selectFrom('org').select('id').executeTakeFirstOrThrow();
-  const userId = await createUser(deps, { orgId: org.id, email: `bench-${randomBytes(4).toString('hex')}@bench.test`, name: 'Bench', password: 'bench-pass', role: 'user' });
-  const verifier = randomBytes(32).toString('base64url');
-  const redirectUri = CHROME_REDIRECT_URI;
-  const code = await issueAuthorizationCode(deps, userId, { clientId: EXTENSION_CLIENT_ID, redirectUri, codeChallenge: createHash('sha256').update(verifier).digest('base64url'), state: '' });
-  const tokens = await exchangeAuthorizationCode(deps, { code, code_verifier: verifier, redirect_uri: redirectUri, client_id: EXTENSION_CLIENT_ID }, 'bench');
-  const devices: string[] = [];
-  for (let i = 0; i < DEVICES; i++) {
-    const token = await createEnrollmentToken(deps, { ownerId: userId, ownership: 'personal', label: `bench ${i}` });
-    const { deviceId } = await enrollDevice(deps, { token, name: `bench mac ${i}`, platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD', encrypted: true, protectorIds: [] }] }, null);
-    const device = await deps.db.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirstOrThrow();
-    await uploadProtectors(deps, device, { volumeRef: 'disk1s1', protectors: [{ protectorId: '', key: generateRecoveryKey('filevault') }] }, 'en');
-    devices.push(deviceId);
-  }
-  return { server, token: tokens.access_token, devices };
-}
-
-function storeRequests(f: Fixture): WrkRequest[] {
-  return f.devices.map((id) => {
-    const key = formatRecoveryKey('filevault', generateRecoveryKey('filevault'));
-    return { path: `/api/v1/devices/${id}/keys`, method: 'POST', headers: { authorization: `Bearer ${f.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ key, confirmKey: key }) };
-  });
-}
-
-function revealRequests(f: Fixture): WrkRequest[] {
-  return f.devices.map((id) => ({ path: `/api/v1/devices/${id}/reveal`, method: 'POST', headers: { authorization: `Bearer ${f.token}`, 'content-type': 'application/json' }, body: '{}' }));
-}
-
-function describe(r: WrkResult, connections: number): string {
-  return `wrk ${connections} connections, ${Math.round(DURATION_MS / 1000)} s; ${r.requests} requests, ${r.errors} errors; p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms`;
-}
+const describe = (r: WrkResult, connections: number) => describeRun(r, connections, DURATION_MS);
 
 async function benchService(label: '' | '_pg', server: KeywardServer, note: string): Promise<void> {
-  const f = await prepare(server);
+  const f = await prepare(server.deps);
   const url = server.url;
   // A short warm-up so the figures are not the JIT's.
   await runWrk({ url, requests: revealRequests(f), connections: CONNECTIONS, durationMs: WARMUP_MS });
@@ -79,8 +38,6 @@ async function benchService(label: '' | '_pg', server: KeywardServer, note: stri
   const reveal16 = await runWrk({ url, requests: revealRequests(f), connections: LATENCY_CONNECTIONS, durationMs: DURATION_MS });
   reportValue(`service_reveal_p99_ms${label}`, reveal16.p99Ms, 'ms', `${note}; ${describe(reveal16, LATENCY_CONNECTIONS)}; ${Math.round(reveal16.rps)} req/s`);
 }
-
-const benchConfig = { rateLimits: { loginPerMinute: 10, revealPerMinute: 1_000_000_000 } };
 
 async function sqliteService(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'keyward-bench-'));

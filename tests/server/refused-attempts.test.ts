@@ -13,10 +13,11 @@ type Snapshot = { seq: number; keyVersions: number; operations: number; exposed:
 
 async function snapshot(h: Harness): Promise<Snapshot> {
   const db = h.deps.db;
-  const head = await db.selectFrom('audit_head').select('seq').executeTakeFirstOrThrow();
+  // The newest event written (on PostgreSQL the chain's head row follows a moment after commit).
+  const head = await db.selectFrom('audit_events').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirstOrThrow();
   const count = async (q: Promise<unknown[]>) => (await q).length;
   return {
-    seq: Number(head.seq),
+    seq: Number(head.seq ?? 0),
     keyVersions: await count(db.selectFrom('key_versions').select('id').execute()),
     operations: await count(db.selectFrom('operations').select('id').execute()),
     exposed: await count(db.selectFrom('key_versions').select('id').where('exposed', '=', 1).execute()),
