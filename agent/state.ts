@@ -2,7 +2,8 @@
  * The agent's state directory (default `~/.keyward-agent`, mode 0700): `agent.json` (server,
  * device id, driver settings), `credential` (the device credential, mode 0600), `journal/`
  * (unfinished rotations), `escrow-records.json` (which key slot holds each escrowed key, for the
- * cheap check) and, for the SIMULATED driver, `simulated-volumes/`.
+ * cheap check) and, for the SIMULATED driver, `simulated-volumes/`. Fields an older agent wrote
+ * that this one no longer knows are ignored.
  */
 import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -24,8 +25,6 @@ export type AgentConfig = {
   volumes: string[];
   /** LUKS: where udev's by-uuid links are, if not /dev/disk/by-uuid. */
   uuidDir?: string;
-  /** LUKS test containers only: cheap PBKDF2 key slots. */
-  fastKdfForTests?: boolean;
   /** FileVault: the macOS user passed to fdesetup. */
   username?: string;
   /** Volumes whose existing key was escrowed right after enrollment. */

@@ -12,7 +12,8 @@ export type DriverSettings = {
   keyKind: KeyKind;
   volumes: string[];
   simulatedDir: string;
-  fastKdfForTests?: boolean;
+  /** LUKS: cryptsetup KDF arguments for the key slots the agent adds (default: cryptsetup's own). */
+  luksKdfArgs?: readonly string[];
   uuidDir?: string;
   username?: string;
 };
@@ -22,7 +23,7 @@ export function createDriver(settings: DriverSettings, log: Log): DiskDriver {
     case 'simulated':
       return new SimulatedDriver({ dir: settings.simulatedDir, keyKind: settings.keyKind, log });
     case 'luks':
-      return new LuksDriver({ volumes: settings.volumes, fastKdfForTests: settings.fastKdfForTests, uuidDir: settings.uuidDir, log });
+      return new LuksDriver({ volumes: settings.volumes, kdfArgs: settings.luksKdfArgs, uuidDir: settings.uuidDir, log });
     case 'filevault':
       return new FileVaultDriver({ username: settings.username, log });
     case 'bitlocker':

@@ -7,8 +7,8 @@
  * the key names exactly one slot); none of them needs device-mapper. Other key slots, and
  * systemd-cryptenroll tokens (TPM2/FIDO2) bound to them, are never touched. Passphrases go to
  * cryptsetup on standard input, one per line, never on the command line; so a passphrase may
- * not contain a line break. `fastKdfForTests` makes new key slots use PBKDF2 with 1000
- * iterations: for throw-away test containers only, never for a real disk.
+ * not contain a line break. New key slots get cryptsetup's default KDF unless `kdfArgs` says
+ * otherwise.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
@@ -23,7 +23,6 @@ import { DiskError, type AddedKey, type DiskDriver, type DriverVolume, type Exis
 const NO_KEY_AVAILABLE = 2;
 export const DEFAULT_CRYPTSETUP = '/usr/sbin/cryptsetup';
 export const DEFAULT_UUID_DIR = '/dev/disk/by-uuid';
-export const TEST_ONLY_FAST_KDF = ['--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000'];
 
 export type LuksDriverOptions = {
   /** Paths (`/dev/nvme0n1p3`, a container file) or `UUID=<luks uuid>`. */
@@ -31,7 +30,8 @@ export type LuksDriverOptions = {
   cryptsetup?: string;
   /** Where udev's by-uuid links are (tests point it at a directory of their own links). */
   uuidDir?: string;
-  fastKdfForTests?: boolean;
+  /** cryptsetup KDF arguments for the key slots `addKey` makes (default: none, cryptsetup's defaults). */
+  kdfArgs?: readonly string[];
   run?: CommandRunner;
   log?: Log;
 };
@@ -46,7 +46,7 @@ export class LuksDriver implements DiskDriver {
   private readonly volumes: string[];
   private readonly cryptsetup: string;
   private readonly uuidDir: string;
-  private readonly kdfArgs: string[];
+  private readonly kdfArgs: readonly string[];
   private readonly runner: CommandRunner;
   private readonly log: Log;
   /** LUKS UUID → the path it was last found at. */
@@ -57,7 +57,7 @@ export class LuksDriver implements DiskDriver {
     this.volumes = options.volumes;
     this.cryptsetup = options.cryptsetup ?? DEFAULT_CRYPTSETUP;
     this.uuidDir = options.uuidDir ?? DEFAULT_UUID_DIR;
-    this.kdfArgs = options.fastKdfForTests ? TEST_ONLY_FAST_KDF : [];
+    this.kdfArgs = options.kdfArgs ?? [];
     this.log = options.log ?? silentLog;
   }
 

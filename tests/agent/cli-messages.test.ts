@@ -2,7 +2,9 @@
  * What a person running `keyward-agent` sees: help on every command, clear words for a wrong
  * enrollment token, a refusal of plain http to another host, a systemd unit they can install,
  * a credential the service refused said once (exit 4, the loop stops) and a rotated one picked
- * up by itself, and the agent runnable with `npx keyward-agent` and as one built file.
+ * up by itself, a state dir an older agent wrote, and the agent runnable with `npx
+ * keyward-agent` and as one built file. Help, the systemd unit and the older state dir are
+ * checked with the production bin (agent/cli.ts), the rest with the tests' entry (cli-run.ts).
  */
 import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { checkServerUrl } from '../../agent/server-url.ts';
 import { createUser } from '../../server/seed.ts';
 import { retireDevice } from '../../server/services/device-lifecycle.ts';
-import { CLI, enrolledDeviceId, runCli } from './cli-run.ts';
+import { enrolledDeviceId, PRODUCTION_BIN, runCli } from './cli-run.ts';
 import { startLiveService, type LiveService } from './live-service.ts';
 
 // Each test runs the CLI several times as real processes (seconds each on a busy machine).
@@ -44,22 +46,24 @@ async function enrollSimulated(name: string): Promise<{ deviceId: string; stateD
 
 describe('keyward-agent, as a person meets it', () => {
   it('--help works on every command (exit 0), and a wrong option or no command prints the usage with exit 2', async () => {
-    const top = await runCli(['--help']);
+    const top = await runCli(['--help'], { bin: 'production' });
     expect(top.code).toBe(0);
     for (const command of COMMANDS) expect(top.stdout).toContain(`  ${command}`);
     expect(top.stdout).toContain('exit codes:');
+    expect(top.stdout).not.toContain('KEYWARD_AGENT_');
     for (const command of COMMANDS) {
       for (const args of [[command, '--help'], ['help', command], ...(command === 'run' ? [[command, '-h']] : [])]) {
-        const result = await runCli(args);
+        const result = await runCli(args, { bin: 'production' });
         expect(result.code, args.join(' ')).toBe(0);
         expect(result.stdout, args.join(' ')).toContain(`keyward-agent ${command}`);
+        expect(result.stdout, args.join(' ')).not.toContain('KEYWARD_AGENT_');
         expect(result.stderr).not.toContain('Unknown option');
       }
     }
-    const wrong = await runCli(['run', '--no-such-option']);
+    const wrong = await runCli(['run', '--no-such-option'], { bin: 'production' });
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('usage: keyward-agent');
-    expect((await runCli([])).code).toBe(2);
+    expect((await runCli([], { bin: 'production' })).code).toBe(2);
   });
 
   it('a wrong or used enrollment token is called that (not a sign-in code), with exit 2', async () => {
@@ -85,11 +89,11 @@ describe('keyward-agent, as a person meets it', () => {
 
   it('install-service writes a systemd unit that runs this agent for this state dir and does not restart on a refused credential', async () => {
     const unitDir = join(work, 'units');
-    const notEnrolled = await runCli(['install-service', '--unit-dir', unitDir, '--state-dir', join(work, 'nothing-here')]);
+    const notEnrolled = await runCli(['install-service', '--unit-dir', unitDir, '--state-dir', join(work, 'nothing-here')], { bin: 'production' });
     expect(notEnrolled.code).toBe(2);
     expect(notEnrolled.stderr).toContain('not enrolled');
     const { stateDir } = await enrollSimulated('service-unit');
-    const result = await runCli(['install-service', '--unit-dir', unitDir, '--state-dir', stateDir]);
+    const result = await runCli(['install-service', '--unit-dir', unitDir, '--state-dir', stateDir], { bin: 'production' });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('systemctl daemon-reload && systemctl enable --now keyward-agent');
     const unit = readFileSync(join(unitDir, 'keyward-agent.service'), 'utf8');
@@ -122,7 +126,7 @@ describe('keyward-agent, as a person meets it', () => {
   it('one agent at a time per state dir: a second run is refused while the first holds it, a lock left by a dead process is taken over', async () => {
     const { stateDir } = await enrollSimulated('locked');
     const lock = join(stateDir, 'agent.lock');
-    const first = spawn(process.execPath, [CLI, 'run', '--state-dir', stateDir], { stdio: 'ignore' });
+    const first = spawn(process.execPath, [PRODUCTION_BIN, 'run', '--state-dir', stateDir], { stdio: 'ignore' });
     try {
       await expect.poll(() => existsSync(lock) && readFileSync(lock, 'utf8').trim() === String(first.pid), { timeout: 20_000 }).toBe(true);
       const second = await runCli(['run', '--once', '--state-dir', stateDir]);
@@ -137,6 +141,18 @@ describe('keyward-agent, as a person meets it', () => {
     writeFileSync(lock, '4194303\n');
     expect((await runCli(['run', '--once', '--state-dir', stateDir])).code).toBe(0);
     expect(existsSync(lock)).toBe(false);
+  });
+
+  it('loads a state dir an older agent wrote with its test-only KDF flag, and ignores the flag', async () => {
+    const { stateDir } = await enrollSimulated('older-state');
+    const configPath = join(stateDir, 'agent.json');
+    const written = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(configPath, JSON.stringify({ ...written, fastKdfForTests: true }));
+    const status = await runCli(['status', '--state-dir', stateDir], { bin: 'production' });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain('rotations: none unfinished');
+    const once = await runCli(['run', '--once', '--state-dir', stateDir], { bin: 'production' });
+    expect(once.code, once.stderr).toBe(0);
   });
 
   it('runs as `npx keyward-agent` after npm ci, and as one built file on a device without the repository', async () => {

@@ -1,10 +1,10 @@
 /**
  * The invariant with real processes, a real LUKS2 container and the real service: the agent
  * CLI is SIGKILLed right after each step of the escrow it makes at enrollment, and of a later
- * rotation (KEYWARD_AGENT_CRASH_AFTER_STEP). At that moment the person's passphrase opens the
- * container, and so does some key the service holds once one is escrowed (checked with
- * cryptsetup); the next `run --once` leaves exactly the service's active key next to the
- * person's passphrase.
+ * rotation (KEYWARD_AGENT_CRASH_AFTER_STEP, which only the tests' entry agent-cli-for-tests.ts
+ * reads). At that moment the person's passphrase opens the container, and so does some key the
+ * service holds once one is escrowed (checked with cryptsetup); the next `run --once` leaves
+ * exactly the service's active key next to the person's passphrase.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -7,7 +7,7 @@ import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { runCommand } from '../../agent/drivers/run-command.ts';
-import { TEST_ONLY_FAST_KDF } from '../../agent/drivers/luks.ts';
+import { TEST_ONLY_FAST_KDF } from './fast-kdf.ts';
 
 export const CRYPTSETUP = '/usr/sbin/cryptsetup';
 

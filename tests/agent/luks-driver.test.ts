@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateRecoveryKey } from '../../lib/keys/index.ts';
 import { Agent } from '../../agent/agent.ts';
-import { LuksDriver, parseLuksKeySlots, TEST_ONLY_FAST_KDF } from '../../agent/drivers/luks.ts';
+import { LuksDriver, parseLuksKeySlots } from '../../agent/drivers/luks.ts';
 import { runCommand } from '../../agent/drivers/run-command.ts';
 import { Journal } from '../../agent/journal.ts';
 import { FakeEscrow } from './fake-escrow.ts';
+import { TEST_ONLY_FAST_KDF } from './fast-kdf.ts';
 
 let dir: string;
 let container: string;
@@ -41,7 +42,7 @@ beforeEach(async () => {
   initialKey = generateRecoveryKey('luks');
   await formatContainer(container, initialKey);
   logLines = [];
-  driver = new LuksDriver({ volumes: [container], fastKdfForTests: true, log: (l) => logLines.push(l) });
+  driver = new LuksDriver({ volumes: [container], kdfArgs: TEST_ONLY_FAST_KDF, log: (l) => logLines.push(l) });
 });
 
 describe('LUKS driver (real cryptsetup on a LUKS2 file)', () => {
@@ -85,7 +86,7 @@ describe('LUKS driver (real cryptsetup on a LUKS2 file)', () => {
     const calls: { args: string[]; stdin: string }[] = [];
     const recording = new LuksDriver({
       volumes: [container],
-      fastKdfForTests: true,
+      kdfArgs: TEST_ONLY_FAST_KDF,
       run: (file, args, stdin = '') => {
         calls.push({ args, stdin });
         return runCommand(file, args, stdin);
@@ -103,6 +104,25 @@ describe('LUKS driver (real cryptsetup on a LUKS2 file)', () => {
     expect(calls.find((c) => c.args[0] === 'luksAddKey')?.stdin).toBe(`${initialKey}\n${newKey}\n`);
   });
 
+  it('gives the key slots it adds cryptsetup\'s default KDF unless kdfArgs name another', async () => {
+    const addKeyArgs = async (kdfArgs?: readonly string[]): Promise<string[]> => {
+      const calls: string[][] = [];
+      // luksAddKey is only recorded: cryptsetup's default KDF benchmarks for seconds and takes up to a GiB.
+      const recording = new LuksDriver({
+        volumes: [container],
+        ...(kdfArgs === undefined ? {} : { kdfArgs }),
+        run: (file, args, stdin) => {
+          calls.push(args);
+          return args[0] === 'luksAddKey' ? Promise.resolve({ code: 0, stdout: '', stderr: '' }) : runCommand(file, args, stdin);
+        },
+      });
+      await recording.addKey(container, initialKey, generateRecoveryKey('luks'));
+      return calls.find((args) => args[0] === 'luksAddKey') ?? [];
+    };
+    expect(await addKeyArgs()).toEqual(['luksAddKey', '--batch-mode', container]);
+    expect(await addKeyArgs(TEST_ONLY_FAST_KDF)).toEqual(['luksAddKey', '--batch-mode', ...TEST_ONLY_FAST_KDF, container]);
+  });
+
   it('refuses to add with a wrong authorizing key, and to remove when the remaining key does not unlock', async () => {
     const stranger = generateRecoveryKey('luks');
     await expect(driver.addKey(container, stranger, generateRecoveryKey('luks'))).rejects.toThrow(/authorizing passphrase does not unlock/);
@@ -115,7 +135,7 @@ describe('LUKS driver (real cryptsetup on a LUKS2 file)', () => {
     const other = join(dir, `other-${Math.random().toString(36).slice(2)}.img`);
     await formatContainer(other, initialKey);
     const calls: string[][] = [];
-    const watched = new LuksDriver({ volumes: [container], fastKdfForTests: true, run: (file, args, stdin) => { calls.push(args); return runCommand(file, args, stdin); } });
+    const watched = new LuksDriver({ volumes: [container], kdfArgs: TEST_ONLY_FAST_KDF, run: (file, args, stdin) => { calls.push(args); return runCommand(file, args, stdin); } });
     await expect(watched.verifyKey(other, initialKey)).rejects.toMatchObject({ reason: 'volume_missing' });
     await expect(watched.addKey('../../../tmp/x', initialKey, generateRecoveryKey('luks'))).rejects.toThrow(/not among the volumes this agent manages/);
     expect(calls.some((args) => args.includes(other))).toBe(false);

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { TEST_ONLY_FAST_KDF } from '../../agent/drivers/luks.ts';
+import { TEST_ONLY_FAST_KDF } from './fast-kdf.ts';
 import { t } from '../../lib/i18n/index.ts';
 import { enrolledDeviceId, runCli } from './cli-run.ts';
 import { cryptsetup, keySlots, newContainer, opens } from './luks-containers.ts';

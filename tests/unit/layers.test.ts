@@ -48,6 +48,10 @@ describe('which way imports point', () => {
     expect(crossings('agent', ['server', 'scripts', ...EXTENSION])).toEqual([]);
   });
 
+  it('the agent imports nothing from tests/ (the tests hand their seams to agent/cli-main.ts)', () => {
+    expect(crossings('agent', ['tests'])).toEqual([]);
+  });
+
   it.each(EXTENSION)('the extension (%s/) imports neither the service nor the agent', (dir) => {
     expect(crossings(dir, ['server', 'agent', 'scripts'])).toEqual([]);
   });
