@@ -36,6 +36,7 @@ export function GetPanel({ deviceId }: { deviceId: string }) {
   }, [activeOnPage, shown]);
 
   async function copy(key: string) {
+    setCopyNote(null);
     const copied = await copyShownKey(key);
     if (!copied.copied) return setCopyNote(text('ext.copy_failed'));
     setCopyNote(copied.clearAfterSeconds === null ? text('ext.copy_not_cleared') : text('ui.copied', { seconds: copied.clearAfterSeconds }));
