@@ -1,6 +1,7 @@
 /**
- * Clears the clipboard a while after the popup or a portal panel copied a key, but only if it still holds
- * what we put there (compared by SHA-256, so the key itself never reaches the background).
+ * Clears the clipboard a while after the popup or a portal panel copied a key, but only if it
+ * still holds what we put there (compared by SHA-256, so the key itself never reaches the
+ * background).
  * Chrome MV3: an offscreen document (reason CLIPBOARD) reads and clears it. Firefox: the
  * background page has a DOM and does it itself.
  */
