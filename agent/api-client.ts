@@ -7,7 +7,7 @@
  * body (which may hold keys) or the credential. A new credential the service hands out at
  * check-in (automatic rotation) is stored through `onNewCredential` and used from then on.
  */
-import type { z } from 'zod';
+import { safeParse, type z } from 'zod/mini';
 import type { AgentVolumeReport, AgentTask } from '../lib/api/contract.ts';
 import type {
   CompleteOperationRequest, EnrollRequest, EscrowPendingRequest, StartEscrowRequest, UploadProtectorsRequest, VerificationResultRequest,
@@ -130,7 +130,7 @@ function answerOf(endpoint: EndpointSpec, status: number, text: string, where: s
   } catch {
     body = undefined;
   }
-  const parsed = body === undefined ? null : endpoint.response.schema.safeParse(body ?? {});
+  const parsed = body === undefined ? null : safeParse(endpoint.response.schema, body ?? {});
   if (parsed?.success) return parsed.data;
   throw new AgentAnswerError(`the Keyward service at ${where} answered ${label} (HTTP ${status}) with something this agent does not understand; is it a Keyward service of a matching version?`);
 }

@@ -64,6 +64,13 @@ function apiFor(config: AgentConfig, state: AgentState, credential: string): Age
   return httpAgentApi({ serverUrl: config.serverUrl, credential, onNewCredential: (next) => state.writeCredential(next) });
 }
 
+/** The simulated driver's key kind (`--kind`, default luks). */
+function simulatedKind(given: Values['kind']): KeyKind {
+  const kind = KeyKind.safeParse(given ?? 'luks');
+  if (!kind.success) throw new UsageError(`unknown kind ${String(given)} (filevault, bitlocker or luks)`);
+  return kind.data;
+}
+
 async function enroll(values: Values, stateDir: string, log: Log, seams: AgentCliSeams): Promise<void> {
   const server = values.server;
   const token = values.token;
@@ -71,7 +78,7 @@ async function enroll(values: Values, stateDir: string, log: Log, seams: AgentCl
   const serverUrl = checkServerUrl(server, values['insecure-http'] === true);
   const driverName = (values.driver ?? 'luks') as DriverName;
   if (!DRIVERS.includes(driverName)) throw new UsageError(`unknown driver ${String(driverName)}`);
-  const keyKind = driverName === 'simulated' ? KeyKind.parse(values.kind ?? 'luks') : KIND_OF_DRIVER[driverName];
+  const keyKind = driverName === 'simulated' ? simulatedKind(values.kind) : KIND_OF_DRIVER[driverName];
   const volumes = (values.volume as string[] | undefined) ?? [];
   if (driverName === 'luks' && volumes.length === 0) throw new UsageError('the luks driver needs --volume /path/to/device (repeatable)');
   if (driverName === 'luks') requireRoot('keyward-agent enroll');

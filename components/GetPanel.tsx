@@ -3,11 +3,13 @@
  * service), shows it with a countdown and hides it after five minutes, or as soon as the page's
  * live state shows another active key for the volume (the device rotated it), saying why;
  * "no key" says what the service says (Store for a personal device, else IT's contact).
+ * Copy puts the key on the clipboard, and the background clears it later if it still holds it.
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { RevealedKey } from '../lib/api/contract.ts';
 import { usePageActiveVersion } from '../utils/page-state.ts';
 import { RevealedKeyView } from './RevealedKeyView.tsx';
+import { copyShownKey } from '../utils/panel-copy.ts';
 import { sendMessage } from '../utils/send.ts';
 import { useVolumes, VolumePicker } from './VolumePicker.tsx';
 import { failureText, useText } from './text.tsx';
@@ -24,12 +26,21 @@ type View =
 export function GetPanel({ deviceId }: { deviceId: string }) {
   const text = useText();
   const [view, setView] = useState<View>({ name: 'idle' });
+  const [copyNote, setCopyNote] = useState<string | null>(null);
+  useEffect(() => setCopyNote(null), [view]);
   const { volumes, volumeId, choose } = useVolumes(deviceId);
   const shown = view.name === 'shown' ? view.revealed : null;
   const activeOnPage = usePageActiveVersion(shown?.volumeId ?? null);
   useEffect(() => {
     if (shown && activeOnPage !== null && activeOnPage !== String(shown.version)) setView({ name: 'replaced' });
   }, [activeOnPage, shown]);
+
+  async function copy(key: string) {
+    setCopyNote(null);
+    const copied = await copyShownKey(key);
+    if (!copied.copied) return setCopyNote(text('ext.copy_failed'));
+    setCopyNote(copied.clearAfterSeconds === null ? text('ext.copy_not_cleared') : text('ui.copied', { seconds: copied.clearAfterSeconds }));
+  }
 
   async function reveal() {
     setView({ name: 'loading' });
@@ -53,8 +64,14 @@ export function GetPanel({ deviceId }: { deviceId: string }) {
             {view.offline && <div class="kw-notice kw-warn">{text('ext.offline_reveal')}</div>}
             <RevealedKeyView
               revealed={view.revealed} shownAt={view.shownAt} onHidden={() => setView({ name: 'hidden' })}
-              actions={<button type="button" class="kw-button kw-secondary kw-small" onClick={() => setView({ name: 'idle' })}>{text('ui.hide')}</button>}
+              actions={
+                <>
+                  <button type="button" class="kw-button kw-small" onClick={() => void copy(view.revealed.key)}>{text('ui.copy')}</button>
+                  <button type="button" class="kw-button kw-secondary kw-small" onClick={() => setView({ name: 'idle' })}>{text('ui.hide')}</button>
+                </>
+              }
             />
+            {copyNote && <p class="kw-muted" role="status" data-keyward-copy-note="">{copyNote}</p>}
           </>
         )}
         {view.name === 'hidden' && <p class="kw-muted" data-keyward-message="hidden">{text('flow.hidden_after')}</p>}

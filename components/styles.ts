@@ -52,5 +52,8 @@ select.kw-input { width: auto; min-width: 160px; align-self: flex-start; }
 .kw-device { display: flex; align-items: center; justify-content: space-between; gap: 8px; padding: 8px 0; border-bottom: 1px solid var(--kw-line); }
 .kw-device:last-child { border-bottom: 0; }
 .kw-device-name { font-weight: 500; }
+.kw-platform { display: inline-flex; align-items: center; gap: 4px; color: var(--kw-muted); font-size: 13px; }
+.kw-device .kw-row { gap: 4px; }
+.kw-platform-icon { flex: none; }
 .kw-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;

@@ -51,16 +51,16 @@ export function openApiPath(path: string): string {
   return path.replace(PATH_PARAM, '{$1}');
 }
 
-function jsonSchema(schema: z.ZodType): JsonObject {
+function jsonSchema(schema: z.core.$ZodType): JsonObject {
   const { $schema: _ignored, ...json } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
   return json;
 }
 
 /** The contract's exported schemas, by the name they are exported under (the first, if one has two). */
-function contractSchemaNames(): Map<z.ZodType, string> {
-  const names = new Map<z.ZodType, string>();
+function contractSchemaNames(): Map<z.core.$ZodType, string> {
+  const names = new Map<z.core.$ZodType, string>();
   for (const [name, value] of Object.entries(contract)) {
-    if (value instanceof z.ZodType && !names.has(value)) names.set(value, name);
+    if (value instanceof z.core.$ZodType && !names.has(value)) names.set(value, name);
   }
   return names;
 }
@@ -69,7 +69,7 @@ function buildDocument(): JsonObject {
   const names = contractSchemaNames();
   const components: Record<string, JsonObject> = {};
 
-  function schemaRef(schema: z.ZodType): JsonObject {
+  function schemaRef(schema: z.core.$ZodType): JsonObject {
     const name = names.get(schema);
     if (!name) return jsonSchema(schema);
     components[name] ??= jsonSchema(schema);

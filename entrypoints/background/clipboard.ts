@@ -1,6 +1,7 @@
 /**
- * Clears the clipboard a while after the popup copied a key, but only if it still holds
- * what we put there (compared by SHA-256, so the key itself never reaches the background).
+ * Clears the clipboard a while after the popup or a portal panel copied a key, but only if it
+ * still holds what we put there (compared by SHA-256, so the key itself never reaches the
+ * background).
  * Chrome MV3: an offscreen document (reason CLIPBOARD) reads and clears it. Firefox: the
  * background page has a DOM and does it itself.
  */
@@ -39,18 +40,20 @@ async function ensureOffscreenDocument(chrome: ChromeGlobal, offscreen: Offscree
   }
 }
 
-export async function scheduleClipboardClear(sha256: string): Promise<void> {
+/** Answers the delay, in seconds, after which the clipboard is cleared. */
+export async function scheduleClipboardClear(sha256: string): Promise<number> {
   const { clipboardSeconds } = await readSettings();
   const delayMs = clipboardSeconds * 1000;
   const chrome = chromeGlobal();
   const offscreen = chrome?.offscreen;
   if (!chrome || !offscreen) {
     setTimeout(() => void clearClipboardIfUnchanged(document, sha256), delayMs);
-    return;
+    return clipboardSeconds;
   }
   await ensureOffscreenDocument(chrome, offscreen);
   const request: OffscreenRequest = { target: 'offscreen', type: 'clipboard.clearLater', sha256, delayMs };
   await browser.runtime.sendMessage(request);
+  return clipboardSeconds;
 }
 
 export async function closeClipboardDocument(): Promise<void> {

@@ -9,7 +9,7 @@ import { onSignedOut } from './auth.ts';
 import { registerPortalScript } from './portal-script.ts';
 import { failure } from '../../utils/client/messages.ts';
 import { createHandlers, dispatch, isMessage } from './router.ts';
-import { isAllowedSender, type MessageSender, type SenderContext } from './sender-policy.ts';
+import { isAllowedSender, portalTabOf, type MessageSender, type SenderContext } from './sender-policy.ts';
 import { readSettings } from './settings.ts';
 import { SYNC_ALARM, SYNC_PERIOD_MINUTES, syncNow } from './sync.ts';
 import { openVaultPort } from './vault-adapter.ts';
@@ -37,7 +37,9 @@ export default defineBackground(() => {
   browser.runtime.onMessage.addListener((message: unknown, sender: MessageSender) => {
     if (!isMessage(message, handlers)) return undefined;
     return senderContext().then((context) =>
-      isAllowedSender(message, sender, context) ? dispatch(handlers, message) : failure('forbidden', 'Not allowed from here.'));
+      isAllowedSender(message, sender, context)
+        ? dispatch(handlers, message, { portalTab: portalTabOf(sender, context) })
+        : failure('forbidden', 'Not allowed from here.'));
   });
 
   browser.alarms.onAlarm.addListener((alarm) => {

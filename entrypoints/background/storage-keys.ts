@@ -22,6 +22,9 @@ export type AccountInfo = {
 /** The last sync's outcome and the service's delta cursor (the only sync cursor kept). */
 export type SyncStatus = { online: boolean; lastSyncAt: string | null; lastFullSyncAt?: string | null; cursor: string | null };
 
+/** A key the background revealed to a portal tab (its SHA-256 only), until its shown window ends. */
+export type PanelReveal = { tabId: number; sha256: string; until: number };
+
 /** A sign-in under way: the PKCE secret and where its answer must come from. */
 export type PendingSignIn = PkceRequest & { serviceUrl: string; redirectUri: string };
 
@@ -39,3 +42,5 @@ export const SYNC_STATUS = place<SyncStatus>('local:syncStatus', NEVER_SYNCED);
 /** The unlocked vault's data key (base64), so a service-worker restart stays unlocked. Never in storage.local. */
 export const VAULT_SESSION = place<string | null>('session:vaultSession', null);
 export const PENDING_SIGN_IN = place<PendingSignIn | null>('session:pkce', null);
+/** Keys revealed to portal panels, by hash: a panel may have the clipboard cleared only of these. */
+export const PANEL_REVEALS = place<PanelReveal[]>('session:panelReveals', []);

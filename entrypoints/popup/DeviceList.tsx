@@ -1,5 +1,6 @@
-/** The popup's device list: key-status badges from the local cache, Get recovery key, vault state. */
+/** The popup's device list: platform, key-status badges from the local cache, Get recovery key, vault state. */
 import type { CachedDevice, ExtensionState } from '../../utils/client/messages.ts';
+import { PlatformLabel } from '../../components/PlatformIcon.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { useText } from '../../components/text.tsx';
 import { formatTime } from '../../lib/i18n/format.ts';
@@ -33,9 +34,10 @@ export function DeviceList({ state, devices, onReveal, onLock, onOpenSettings }:
               <div>
                 <div class="kw-device-name">{device.name}</div>
                 <div class="kw-row" style="margin-top:2px">
-                  <StatusBadge status={device.keyStatus} />
-                  <span class="kw-muted">{text(`ui.ownership.${device.ownership}`)}</span>
+                  <PlatformLabel platform={device.platform} />
+                  <span class="kw-muted">· {text(`ui.ownership.${device.ownership}`)}</span>
                 </div>
+                <div style="margin-top:4px"><StatusBadge status={device.keyStatus} /></div>
               </div>
               <button
                 type="button" class="kw-button kw-secondary kw-small" onClick={() => onReveal(device)}

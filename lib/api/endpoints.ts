@@ -5,7 +5,7 @@
  * table (server/http/endpoint-route.ts), both clients call through it (lib/api/request.ts),
  * and the OpenAPI document is generated from it (server/openapi.ts).
  */
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import {
   AgentTask, ApiError, AuditList, AuditQuery, CheckinRequest, CheckinResponse, CompleteOperationRequest, CompleteOperationResponse, Device, DeviceList,
   DeviceListQuery, EnrollRequest, EnrollResponse, EscrowPendingRequest, EscrowPendingResponse, Me, OfflineRevealReport, OfflineRevealResponse,
@@ -24,7 +24,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT';
 export type AuthKind = 'user-bearer' | 'agent-credential' | 'enrollment-token' | 'none';
 
 export type BodySpec = {
-  readonly schema: z.ZodType;
+  readonly schema: z.core.$ZodType;
   /** An empty body is read as `{}`. */
   readonly optional?: boolean;
   /** `json-or-form` also takes `application/x-www-form-urlencoded` (the OAuth token endpoint). */
@@ -38,8 +38,8 @@ export type EndpointSpec = {
   readonly auth: AuthKind;
   readonly body?: BodySpec;
   /** Query parameters; each is text, a repeated one is refused, an empty one counts as absent. */
-  readonly query?: z.ZodObject;
-  readonly response: { readonly status: 200 | 201 | 202; readonly schema: z.ZodType };
+  readonly query?: z.core.$ZodObject;
+  readonly response: { readonly status: 200 | 201 | 202; readonly schema: z.core.$ZodType };
 };
 
 /** Keeps the literal path and the exact schemas in the endpoint's type. */
@@ -59,7 +59,7 @@ export type PathParams<E extends EndpointSpec> = { readonly [Name in PathParamNa
 /** What a client gives to call the endpoint: path parameters, body and query, each only when the endpoint has them. */
 export type EndpointRequest<E extends EndpointSpec> = ([PathParamName<E['path']>] extends [never] ? { params?: undefined } : { params: PathParams<E> })
   & (E['body'] extends BodySpec ? { body: z.input<E['body']['schema']> } : { body?: undefined })
-  & (E['query'] extends z.ZodObject ? { query?: z.input<E['query']> } : { query?: undefined });
+  & (E['query'] extends z.core.$ZodObject ? { query?: z.input<E['query']> } : { query?: undefined });
 
 /** The answer as a client has it after validation. */
 export type EndpointAnswer<E extends EndpointSpec> = z.output<E['response']['schema']>;
@@ -71,7 +71,7 @@ export type EndpointReply<E extends EndpointSpec> = z.input<E['response']['schem
 export type ValidBody<E extends EndpointSpec> = E['body'] extends BodySpec ? z.output<E['body']['schema']> : undefined;
 
 /** The query as a handler has it after validation. */
-export type ValidQuery<E extends EndpointSpec> = E['query'] extends z.ZodObject ? z.output<E['query']> : undefined;
+export type ValidQuery<E extends EndpointSpec> = E['query'] extends z.core.$ZodObject ? z.output<E['query']> : undefined;
 
 /** Every endpoint's error answer (4xx, 5xx): `{ error: { code, message, field? } }`, the message in the caller's language. */
 export const ERROR_ANSWER = ApiError;

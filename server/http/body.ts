@@ -3,7 +3,7 @@
  * anything is written; every problem becomes a 4xx `ApiFailure`, never a 500.
  */
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ApiFailure } from '../errors.ts';
 
 async function readText(c: Context, maxBytes: number): Promise<string> {
@@ -29,8 +29,8 @@ function refuseUnstorable(strings: Iterable<string>): void {
   for (const s of strings) if (s.includes(NUL) || !s.isWellFormed()) throw new ApiFailure(400, 'invalid_input');
 }
 
-function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  const parsed = schema.safeParse(value);
+function parseWith<S extends z.core.$ZodType>(schema: S, value: unknown): z.infer<S> {
+  const parsed = z.safeParse(schema, value);
   if (!parsed.success) {
     const field = parsed.error.issues[0]?.path.map(String).join('.') || undefined;
     throw new ApiFailure(400, 'invalid_input', { field });
@@ -39,7 +39,7 @@ function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
 }
 
 /** A JSON body validated by `schema`. `allowEmpty` treats a missing body as `{}`. */
-export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBytes: number, allowEmpty = false): Promise<z.infer<S>> {
+export async function readJson<S extends z.core.$ZodType>(c: Context, schema: S, maxBytes: number, allowEmpty = false): Promise<z.infer<S>> {
   const text = await readText(c, maxBytes);
   if (allowEmpty && text.trim() === '') return parseWith(schema, {});
   if (mediaType(c) !== 'application/json') throw new ApiFailure(415, 'unsupported_media_type');
@@ -56,7 +56,7 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBy
 }
 
 /** A JSON or `application/x-www-form-urlencoded` body (OAuth token endpoint). */
-export async function readJsonOrForm<S extends z.ZodType>(c: Context, schema: S, maxBytes: number): Promise<z.infer<S>> {
+export async function readJsonOrForm<S extends z.core.$ZodType>(c: Context, schema: S, maxBytes: number): Promise<z.infer<S>> {
   const type = mediaType(c);
   if (type === 'application/x-www-form-urlencoded') {
     return parseWith(schema, formFields(await readText(c, maxBytes)));

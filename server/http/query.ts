@@ -4,16 +4,16 @@
  * parameter, never a value a service would choke on.
  */
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ApiFailure } from '../errors.ts';
 
-export function readQuery<S extends z.ZodObject>(c: Context, schema: S): z.output<S> {
+export function readQuery<S extends z.core.$ZodObject>(c: Context, schema: S): z.output<S> {
   const given: Record<string, string> = {};
   for (const [name, values] of Object.entries(c.req.queries())) {
     if (values.length > 1) throw new ApiFailure(400, 'invalid_input', { field: name });
     if (values[0] !== '') given[name] = values[0];
   }
-  const parsed = schema.safeParse(given);
+  const parsed = z.safeParse(schema, given);
   if (parsed.success) return parsed.data;
   // An unknown parameter (strict schemas) is named first, then the first wrong value.
   const issues = parsed.error.issues;

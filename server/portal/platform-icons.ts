@@ -3,23 +3,29 @@
  * The icon is decoration (`aria-hidden`, not focusable): the text label is what assistive
  * technology reads. No external asset and no `style` attribute, so the portal's CSP (nonce'd
  * styles, `img-src 'self' data:`) has nothing to refuse; the icon takes the text colour.
+ * The drawings are shared with the extension's popup (lib/platform-icons.ts).
  */
 import { html, raw } from 'hono/html';
 import type { Platform } from '../../lib/api/contract.ts';
+import { PLATFORM_DRAWINGS, PLATFORM_NAMES, type IconShape } from '../../lib/platform-icons.ts';
 import type { Html } from './layout.ts';
 
-export const PLATFORM_NAMES: Record<Platform, string> = { macos: 'macOS', windows: 'Windows', linux: 'Linux' };
+export { PLATFORM_NAMES };
 
-/** Each platform's drawing on a 24×24 grid: a laptop (macOS), four panes (Windows), a terminal prompt (Linux). */
+/** A shape as SVG markup (the drawings are our own constants: names and values need no escaping). */
+function shapeMarkup({ tag, attributes }: IconShape): string {
+  return `<${tag} ${Object.entries(attributes).map(([name, value]) => `${name}="${value}"`).join(' ')}/>`;
+}
+
 const PLATFORM_SHAPES: Record<Platform, string> = {
-  macos: '<rect x="4" y="4" width="16" height="11" rx="1.5" fill="none" stroke="currentColor" stroke-width="2"/><path d="M1.5 18h21l-1.5 2.5h-18z" fill="currentColor"/>',
-  windows: '<rect x="3" y="3" width="8.25" height="8.25" fill="currentColor"/><rect x="12.75" y="3" width="8.25" height="8.25" fill="currentColor"/><rect x="3" y="12.75" width="8.25" height="8.25" fill="currentColor"/><rect x="12.75" y="12.75" width="8.25" height="8.25" fill="currentColor"/>',
-  linux: '<rect x="2.5" y="3.5" width="19" height="17" rx="2" fill="none" stroke="currentColor" stroke-width="2"/><path d="M6.5 9l3.5 3-3.5 3" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/><path d="M12 16h5" stroke="currentColor" stroke-width="2" stroke-linecap="round"/>',
+  macos: PLATFORM_DRAWINGS.macos.shapes.map(shapeMarkup).join(''),
+  windows: PLATFORM_DRAWINGS.windows.shapes.map(shapeMarkup).join(''),
+  linux: PLATFORM_DRAWINGS.linux.shapes.map(shapeMarkup).join(''),
 };
 
 /** The platform's icon alone (hidden from assistive technology). */
 export function platformIcon(platform: Platform): Html {
-  return html`<svg class="platform-icon" data-platform-icon="${platform}" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">${raw(PLATFORM_SHAPES[platform])}</svg>`;
+  return html`<svg class="platform-icon" data-platform-icon="${platform}" viewBox="${PLATFORM_DRAWINGS[platform].viewBox}" width="20" height="20" aria-hidden="true" focusable="false">${raw(PLATFORM_SHAPES[platform])}</svg>`;
 }
 
 /**

@@ -24,9 +24,9 @@ const flag = z.enum(['1', 'true']).transform(() => true).optional();
 /** The console's query string (and `GET /api/v1/devices?scope=all`). */
 export const DirectoryQuery = z.object({
   q: z.string().trim().max(200).transform((v) => v || undefined).optional(),
-  platform: Platform.optional(),
-  ownership: Ownership.optional(),
-  status: KeyStatus.optional(),
+  platform: z.optional(Platform),
+  ownership: z.optional(Ownership),
+  status: z.optional(KeyStatus),
   stale: flag,
   escrowMissing: flag,
   sort: z.enum(['name', '-name']).optional(),

@@ -137,6 +137,9 @@ describe.each(E2E_BROWSERS)('no key leaves the shadow root or the vault in clear
         { type: 'vault.lock' },
         { type: 'devices.cached' },
         { type: 'auth.signOut' },
+        // Clearing the clipboard: only of the key this tab was shown (by its hash), never on a popup's behalf.
+        { type: 'panel.copied', sha256: '0'.repeat(64) },
+        { type: 'clipboard.copied', sha256: '0'.repeat(64) },
       ]) {
         const reply = await send(message);
         expect(reply, message.type).toEqual({ ok: false, error: { code: 'forbidden', message: expect.any(String) } });

@@ -1,6 +1,6 @@
 /**
- * The popup, in Chromium and in Firefox: the user's devices with key-status badges from the
- * local cache; quick retrieve online without the vault passphrase, even with the vault locked
+ * The popup, in Chromium and in Firefox: the user's devices with platform icons and key-status
+ * badges from the local cache; quick retrieve online without the vault passphrase, even with the vault locked
  * (key with countdown → hidden after five minutes); unlock on the options page with progress;
  * lock, also by the auto-lock alarm; copy, with the clipboard cleared after the delay only if
  * it still holds the key; BitLocker volumes; changing the vault passphrase; a lockout that says
@@ -112,6 +112,12 @@ describe.each(E2E_BROWSERS)('popup in %s', (browserName) => {
     expect(await popup.page.attribute(status(corporate.deviceId), 'data-keyward-status')).toBe('escrowed');
     expect(await popup.page.text(status(corporate.deviceId))).toBe('Key escrowed');
     expect(await popup.page.attribute(status(personal.deviceId), 'data-keyward-status')).toBe('missing');
+    // The platform beside the status: the portal's drawing (aria-hidden) and the written name.
+    const platform = `[data-keyward-device="${corporate.deviceId}"] [data-keyward-platform]`;
+    expect(await popup.page.attribute(platform, 'data-keyward-platform')).toBe('macos');
+    expect(await popup.page.text(platform)).toBe('macOS');
+    expect(await popup.page.attribute(`${platform} svg[data-keyward-platform-icon="macos"]`, 'aria-hidden')).toBe('true');
+    expect(await popup.page.count(`${platform} svg rect, ${platform} svg path`)).toBe(2);
     expect(Number(await popup.evaluate(() => document.documentElement.dataset.popupStatusMs, null))).toBeGreaterThan(0);
     // The same date format as the portal's (lib/i18n/format.ts): "Nov 22, 2026, 1:05 PM", no seconds.
     const synced = /^Synced [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}\s[AP]M$/;

@@ -67,6 +67,15 @@ describe('sender policy', () => {
     }
   });
 
+  it('lets only the portal panel in a tab’s top frame ask for its copied key to be cleared', () => {
+    const copied: Message = { type: 'panel.copied', sha256: 'ab'.repeat(32) };
+    expect(allowed(copied, { ...devicePage, frameId: 0 })).toBe(true);
+    expect(allowed(copied, { ...devicePage, frameId: 1 })).toBe(false);
+    expect(allowed(copied, devicePage)).toBe(false);
+    expect(allowed(copied, popup)).toBe(false);
+    expect(allowed(copied, { ...panelOn('https://evil.example/devices/dev-1'), frameId: 0 })).toBe(false);
+  });
+
   it('refuses panels on another origin, other extensions and unknown contexts', () => {
     expect(allowed(reveal('dev-1'), panelOn('https://evil.example/devices/dev-1'))).toBe(false);
     expect(allowed(reveal('dev-1'), panelOn('http://keys.example.org/devices/dev-1'))).toBe(false);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Message, MessageType, Reply } from '../../utils/client/messages.ts';
 import { onSignedOut, signOut } from '../../entrypoints/background/auth.ts';
 import { revealRecoveryKey } from '../../entrypoints/background/keys.ts';
-import { createHandlers, dispatch, isMessage } from '../../entrypoints/background/router.ts';
+import { createHandlers, dispatch, EXTENSION_PAGE, isMessage } from '../../entrypoints/background/router.ts';
 import { writeSettings } from '../../entrypoints/background/settings.ts';
 import { accountItem, tokensItem, vaultSessionItem } from '../../entrypoints/background/storage-items.ts';
 import { readSyncStatus, updateSyncStatus } from '../../entrypoints/background/sync-status.ts';
@@ -46,7 +46,7 @@ function startBackground() {
   const session = createVaultSession(vault);
   const handlers = createHandlers(vault, session);
   async function send<K extends MessageType>(message: Message<K>): Promise<Reply<K>> {
-    return (await dispatch(handlers, message)) as Reply<K>;
+    return (await dispatch(handlers, message, EXTENSION_PAGE)) as Reply<K>;
   }
   return { vault, session, handlers, send };
 }
@@ -72,7 +72,7 @@ describe('router', () => {
     const { handlers } = startBackground();
     const malformed: unknown = JSON.parse('{"type":"vault.setup"}');
     if (!isMessage(malformed, handlers)) throw new Error('not recognised');
-    expect(await dispatch(handlers, malformed)).toEqual({ ok: false, error: { code: 'bad_state', message: 'The request could not be handled.' } });
+    expect(await dispatch(handlers, malformed, EXTENSION_PAGE)).toEqual({ ok: false, error: { code: 'bad_state', message: 'The request could not be handled.' } });
   });
 
   it('state.get: a fresh install is signed out, has no vault and follows the browser language', async () => {

@@ -1,7 +1,7 @@
 /** Which context may send the background which message (entrypoints/background/sender-policy.ts). */
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../utils/client/messages.ts';
-import { isAllowedSender, portalPageDevice, type MessageSender, type SenderContext } from '../../entrypoints/background/sender-policy.ts';
+import { isAllowedSender, portalPageDevice, portalTabOf, type MessageSender, type SenderContext } from '../../entrypoints/background/sender-policy.ts';
 
 const context: SenderContext = { extensionId: 'ext-id', extensionBaseUrl: 'chrome-extension://ext-id/', serviceOrigin: 'https://escrow.example.com' };
 const page = (path: string): MessageSender => ({ id: 'ext-id', url: `chrome-extension://ext-id/${path}` });
@@ -46,6 +46,25 @@ describe('sender policy', () => {
     expect(isAllowedSender(reveal('d1'), portal('/devices/d1', 'https://old-escrow.example.com'), context)).toBe(false);
     expect(isAllowedSender(reveal('d1'), { ...portal('/devices/d1'), origin: 'https://evil.example' }, context)).toBe(false);
     expect(isAllowedSender(reveal('d1'), { id: 'ext-id', url: 'https://escrow.example.com/devices/d1' }, context)).toBe(false);
+  });
+
+  it('panel.copied comes only from the portal content script in a tab’s top frame', () => {
+    const copied: Message = { type: 'panel.copied', sha256: 'a'.repeat(64) };
+    const topFrame = { ...portal('/devices/d1'), frameId: 0 };
+    expect(isAllowedSender(copied, topFrame, context)).toBe(true);
+    expect(isAllowedSender(copied, { ...topFrame, frameId: 2 }, context)).toBe(false);
+    expect(isAllowedSender(copied, portal('/devices/d1'), context)).toBe(false);
+    expect(isAllowedSender(copied, { ...topFrame, url: 'https://evil.example/devices/d1', origin: 'https://evil.example' }, context)).toBe(false);
+    expect(isAllowedSender(copied, page('popup.html'), context)).toBe(false);
+    expect(isAllowedSender(copied, { ...page('options.html'), tab: { id: 7 }, frameId: 0 }, context)).toBe(false);
+    // The popup's own clearing request stays closed to the portal.
+    expect(isAllowedSender({ type: 'clipboard.copied', sha256: 'a'.repeat(64) }, topFrame, context)).toBe(false);
+  });
+
+  it('knows the portal tab of a content script, never of our own pages', () => {
+    expect(portalTabOf({ ...portal('/devices/d1'), frameId: 0 }, context)).toEqual({ tabId: 7, frameId: 0 });
+    expect(portalTabOf({ ...page('options.html'), tab: { id: 7 }, frameId: 0 }, context)).toBeNull();
+    expect(portalTabOf(page('popup.html'), context)).toBeNull();
   });
 
   it('refuses another extension and unknown contexts', () => {

@@ -6,6 +6,7 @@
  * body its schema accepts — requests built by the clients' own request builder.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { agentEndpoints, endpoints, isJsonApiPath, oauthEndpoints, userEndpoints, type EndpointAnswer, type EndpointRequest, type EndpointSpec } from '../../lib/api/endpoints.ts';
 import { prepareRequest, type AnyEndpointRequest } from '../../lib/api/request.ts';
 import { DeviceListQuery } from '../../lib/api/contract.ts';
@@ -44,7 +45,7 @@ describe.each(['sqlite', 'postgres'] as const)('the endpoint table and the servi
     const prepared = prepareRequest(endpoint, request);
     const res = await call(h.app, prepared.method, prepared.path, token, prepared.body);
     expect(res.status, `${prepared.method} ${prepared.path}: ${JSON.stringify(res.body.error ?? '')}`).toBe(endpoint.response.status);
-    const parsed = endpoint.response.schema.safeParse(res.body);
+    const parsed = z.safeParse(endpoint.response.schema, res.body);
     expect(parsed.error?.issues ?? [], `${prepared.method} ${prepared.path}`).toEqual([]);
     return parsed.data;
   }

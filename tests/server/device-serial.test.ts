@@ -6,6 +6,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { Device } from '../../lib/api/contract.ts';
 import { t } from '../../lib/i18n/index.ts';
 import { createEnrollmentToken } from '../../server/services/agent-enroll.ts';
@@ -57,7 +58,7 @@ describe.each(['sqlite', 'postgres'] as const)('device serial number (%s)', (kin
     expect(await storedSerial(agent.deviceId)).toBe('C02NEW00002');
     expect(await auditOf(agent.deviceId, 'device.serial_changed')).toEqual([{ from: 'C02OLD00001', to: 'C02NEW00002' }]);
     const changed = await call(h.app, 'GET', `/api/v1/devices?cursor=${encodeURIComponent(cursor)}`, h.people.owner.token);
-    expect(Device.array().parse(changed.body.devices).map((d) => [d.id, d.serialNumber])).toEqual([[agent.deviceId, 'C02NEW00002']]);
+    expect(z.array(Device).parse(changed.body.devices).map((d) => [d.id, d.serialNumber])).toEqual([[agent.deviceId, 'C02NEW00002']]);
 
     await agent.checkin({ serialNumber: 'C02NEW00002' });
     await agent.checkin();

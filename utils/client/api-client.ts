@@ -5,7 +5,7 @@
  * `{ ok, data }` or `{ ok: false, error: { code, message } }` (`network` when the service
  * cannot be reached, `invalid_response` when it answers something the contract does not allow).
  */
-import type { z } from 'zod';
+import { safeParse, type z } from 'zod/mini';
 import { type ErrorCode, type Locale, type OfflineRevealReport, type RevealRequest, type StoreKeyRequest } from '../../lib/api/contract.ts';
 import { ERROR_ANSWER, userEndpoints, type EndpointAnswer, type EndpointRequest, type EndpointSpec } from '../../lib/api/endpoints.ts';
 import { prepareRequest, type AnyEndpointRequest, type PreparedRequest } from '../../lib/api/request.ts';
@@ -77,7 +77,7 @@ export function createApiClient(options: ApiClientOptions) {
 export type ApiClient = ReturnType<typeof createApiClient>;
 
 /** Turns an HTTP answer into an ApiResult, validating success bodies and error bodies alike. */
-export async function readResponse<T>(response: Response, schema: z.ZodType<T>): Promise<ApiResult<T>> {
+export async function readResponse<T>(response: Response, schema: z.core.$ZodType<T>): Promise<ApiResult<T>> {
   let body: unknown = null;
   const text = await response.text().catch(() => '');
   if (text) {
@@ -88,7 +88,7 @@ export async function readResponse<T>(response: Response, schema: z.ZodType<T>):
     }
   }
   if (response.ok) {
-    const parsed = schema.safeParse(body ?? {});
+    const parsed = safeParse(schema, body ?? {});
     if (parsed.success) return { ok: true, data: parsed.data };
     return { ok: false, error: { code: 'invalid_response', message: 'The escrow service sent an unexpected answer.', status: response.status } };
   }

@@ -77,6 +77,8 @@ export type MessageMap = {
   'device.get': { request: { deviceId: string }; response: Done<{ device: Device }> };
   'device.checkAccess': { request: { deviceId: string }; response: Done };
   'clipboard.copied': { request: { sha256: string }; response: Done };
+  /** A portal panel copied the key it was shown: clear the clipboard of it later (only that key, only in its shown window). */
+  'panel.copied': { request: { sha256: string }; response: Done<{ clearAfterSeconds: number }> };
   /** One locale's messages, for the portal panels (a content script cannot read extension files). */
   'i18n.table': { request: { locale: Locale }; response: Done<{ table: MessageTable }> };
   /** From the offscreen document (Chrome): no clipboard clearing is pending any more, it may be closed. */

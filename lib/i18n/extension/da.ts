@@ -168,4 +168,7 @@ export const da = {
   // --- i18n-split
   'flow.store_unreachable': 'Deponeringstjenesten kunne ikke nås, så genoprettelsesnøglen blev ikke gemt. Kontrollér din forbindelse, og prøv igen.',
   'ext.language_hint': 'Dit valg gemmes på din konto, så portalen viser det samme sprog. “Samme som browseren” fjerner valget: her og i portalen følger sproget så browseren.',
+
+  // --- ext-copy
+  'ext.copy_not_cleared': 'Kopieret, men udklipsholderen ryddes ikke automatisk. Ryd den selv, når du er færdig.',
 } satisfies ExtensionCatalog;

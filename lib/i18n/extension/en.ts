@@ -173,6 +173,9 @@ export const en = {
   // --- i18n-split
   'flow.store_unreachable': 'The escrow service couldn\'t be reached, so the recovery key was not stored. Check your connection and try again.',
   'ext.language_hint': 'Your choice is saved to your account, so the portal shows the same language. “Same as the browser” clears it: here and on the portal, the language then follows the browser.',
+
+  // --- ext-copy
+  'ext.copy_not_cleared': 'Copied, but the clipboard will not be cleared for you. Clear it yourself when you are done.',
 } as const;
 
 export type ExtensionMessageId = keyof typeof en;

@@ -168,4 +168,7 @@ export const nl = {
   // --- i18n-split
   'flow.store_unreachable': 'De sleutelbewaringsdienst is niet bereikbaar, dus de herstelsleutel is niet opgeslagen. Controleer uw verbinding en probeer het opnieuw.',
   'ext.language_hint': 'Uw keuze wordt in uw account opgeslagen, zodat de portal dezelfde taal toont. ‘Zelfde als de browser’ wist de keuze: hier en in de portal volgt de taal dan de browser.',
+
+  // --- ext-copy
+  'ext.copy_not_cleared': 'Gekopieerd, maar het klembord wordt niet voor u gewist. Wis het zelf als u klaar bent.',
 } satisfies ExtensionCatalog;

@@ -168,4 +168,7 @@ export const sv = {
   // --- i18n-split
   'flow.store_unreachable': 'Det gick inte att nå deponeringstjänsten, så återställningsnyckeln lagrades inte. Kontrollera anslutningen och försök igen.',
   'ext.language_hint': 'Ditt val sparas i ditt konto, så portalen visar samma språk. ”Samma som webbläsaren” tar bort valet: här och i portalen följer språket då webbläsaren.',
+
+  // --- ext-copy
+  'ext.copy_not_cleared': 'Kopierad, men urklipp töms inte automatiskt. Töm det själv när du är klar.',
 } satisfies ExtensionCatalog;
