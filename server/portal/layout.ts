@@ -54,9 +54,11 @@ export function page(c: AppContext, o: PageOptions): Html {
         ${link('/browsers', tr(c, 'portal.nav.sessions'))}
         ${isIt(actorOf(session)) ? link('/admin/devices', tr(c, 'portal.nav.admin')) : ''}
         ${isAdmin(actorOf(session)) ? html`${link('/admin/policy', tr(c, 'portal.nav.policy'))}${link('/admin/users', tr(c, 'portal.nav.users'))}` : ''}
+      </nav>
+      <div class="account">
         <span class="who">${tr(c, 'portal.signed_in_as', { name: session.user.name })}${isDemoAccount(session.user.email) ? html` <strong class="demo-badge">${tr(c, 'portal.demo_account')}</strong>` : ''}</span>
         <form method="post" action="/logout" class="inline">${csrfField(o.csrf)}<button type="submit">${tr(c, 'ui.sign_out')}</button></form>
-      </nav>`
+      </div>`
     : '';
   return html`<!doctype html>
 <html lang="${locale}">

@@ -7,8 +7,8 @@ a{color:#1a55a8}a:hover{color:#0e3a78}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 header{display:flex;flex-wrap:wrap;gap:.6rem 1rem;align-items:center;padding:.6rem 1.2rem;background:#1f3a5f;color:#fff}
 header a{color:#fff}header a:hover{color:#dbe7f7}header a[aria-current=page]{font-weight:600;text-decoration-thickness:2px;text-underline-offset:.3em}
-.brand{font-weight:700;text-decoration:none;font-size:1.1rem}nav{display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center;flex:1}
-.who{color:#dbe3ee;margin-left:auto}.lang{display:flex;gap:.3rem;align-items:center}.lang label{margin:0;display:flex;gap:.3rem;align-items:center}.inline{display:inline}
+.brand{font-weight:700;text-decoration:none;font-size:1.1rem}nav{display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center}
+.account{display:flex;flex-wrap:wrap;gap:.4rem .8rem;align-items:center;margin-left:auto}.who{color:#dbe3ee}.lang{display:flex;gap:.3rem;align-items:center}.lang label{margin:0;display:flex;gap:.3rem;align-items:center}.inline{display:inline}
 main{max-width:960px;margin:1.5rem auto;padding:0 1rem}h1{font-size:1.5rem;margin:.2rem 0 1rem}
 .crumb{margin:0 0 .4rem}.narrow{max-width:30rem}
 table{border-collapse:collapse;width:100%;background:#fff}th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #dde1e7;vertical-align:top}
