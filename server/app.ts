@@ -4,7 +4,7 @@
  * portal and admin console. Everything it needs comes in through `deps`.
  */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { requestSizeLimit } from './http/body-limit.ts';
 import type { AppDeps } from './deps.ts';
 import { ApiFailure, errorBody } from './errors.ts';
 import { requestLocale, type AppEnv } from './http/context.ts';
@@ -40,11 +40,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('*', refuseCrossOrigin());
   app.use(
     '*',
-    bodyLimit({
-      maxSize: deps.config.maxBodyBytes,
-      onError: () => {
-        throw new ApiFailure(413, 'payload_too_large');
-      },
+    requestSizeLimit(deps.config.maxBodyBytes, () => {
+      throw new ApiFailure(413, 'payload_too_large');
     }),
   );
 

@@ -18,7 +18,7 @@
  */
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
-import type { Database, AuditEventTable } from './db/schema.ts';
+import type { Database, AuditEventTable, AuditHeadTable } from './db/schema.ts';
 import type { AppDeps } from './deps.ts';
 import type { AuditKey } from './crypto/audit-key.ts';
 
@@ -64,7 +64,7 @@ export const PENDING_LINK = '';
 /** Appends one event: linked at once on SQLite, chained after commit on PostgreSQL (audit-chain.ts). */
 export async function appendAudit(trx: Transaction<Database>, deps: AuditDeps, at: string, input: AuditInput): Promise<number> {
   const pending = deps.dbKind === 'postgres';
-  const head = pending ? null : await trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow();
+  const head = pending ? null : await chainHead(trx);
   // Hashed exactly as stored: a lone surrogate would be stored as U+FFFD and then never verify.
   const stored = (text: string | null | undefined) => (text == null ? null : text.toWellFormed());
   const row: Hashed = {
@@ -80,10 +80,23 @@ export async function appendAudit(trx: Transaction<Database>, deps: AuditDeps, a
     ip: stored(input.ip),
     prev_hash: head ? head.hash : PENDING_LINK,
   };
-  const hash = auditEventMac(deps.auditKey, row);
-  await trx.insertInto('audit_events').values({ ...row, hash }).execute();
-  if (head) await trx.updateTable('audit_head').set({ seq: row.seq, hash }).where('id', '=', 1).execute();
+  const event: AuditEventTable = { ...row, hash: auditEventMac(deps.auditKey, row) };
+  await insertEvent(trx, event);
+  if (head) await sql`update audit_head set seq = ${event.seq}, hash = ${event.hash} where id = 1`.execute(trx);
   return row.seq;
+}
+
+/** SQLite: the newest event's number and MAC, which the new event links to. */
+async function chainHead(trx: Transaction<Database>): Promise<Pick<AuditHeadTable, 'seq' | 'hash'>> {
+  const head = (await sql<Pick<AuditHeadTable, 'seq' | 'hash'>>`select seq, hash from audit_head where id = 1`.execute(trx)).rows[0];
+  if (!head) throw new Error('the audit log has no head row');
+  return head;
+}
+
+/** Every action writes one event: fixed statements, not ones the query builder assembles and compiles anew each time. */
+function insertEvent(trx: Transaction<Database>, e: AuditEventTable): Promise<unknown> {
+  return sql`insert into audit_events (seq, id, at, actor_id, actor_kind, action, device_id, volume_id, detail, ip, prev_hash, hash)
+    values (${e.seq}, ${e.id}, ${e.at}, ${e.actor_id}, ${e.actor_kind}, ${e.action}, ${e.device_id}, ${e.volume_id}, ${e.detail}, ${e.ip}, ${e.prev_hash}, ${e.hash})`.execute(trx);
 }
 
 /**

@@ -5,11 +5,13 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { ApiFailure } from '../errors.ts';
+import { readNodeBody, unreadNodeRequest } from './node-request.ts';
 
 async function readText(c: Context, maxBytes: number): Promise<string> {
   const declared = Number(c.req.header('content-length') ?? '0');
   if (declared > maxBytes) throw new ApiFailure(413, 'payload_too_large');
-  const buf = await c.req.arrayBuffer();
+  const incoming = unreadNodeRequest(c);
+  const buf = incoming ? await readNodeBody(incoming) : await c.req.arrayBuffer();
   if (buf.byteLength > maxBytes) throw new ApiFailure(413, 'payload_too_large');
   return new TextDecoder('utf-8', { fatal: false }).decode(buf);
 }

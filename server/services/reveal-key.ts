@@ -35,7 +35,15 @@ async function volumeWithKey(trx: Trx, deviceId: string, volumeId: string | unde
     if (!found) throw new ApiFailure(404, 'not_found', { field: 'volumeId' });
     return found;
   }
-  const withKey = await trx.selectFrom('key_versions').select('volume_id').where('device_id', '=', deviceId).where('state', '=', 'active').execute();
+  // With one volume (or none) the answer is that volume whether it holds a key or not.
+  if (volumes.length <= 1) return volumes[0];
+  // By volume, so the (volume_id, state, version) index answers without reading the device's whole key history.
+  const withKey = await trx
+    .selectFrom('key_versions')
+    .select('volume_id')
+    .where('volume_id', 'in', volumes.map((v) => v.id))
+    .where('state', '=', 'active')
+    .execute();
   return volumes.find((v) => withKey.some((k) => k.volume_id === v.id)) ?? volumes[0];
 }
 
