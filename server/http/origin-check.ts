@@ -16,15 +16,12 @@
  * curl, other programs) pass, still guarded by their tokens.
  */
 import type { MiddlewareHandler } from 'hono';
+import { isJsonApiPath } from '../../lib/api/endpoints.ts';
 import { ApiFailure } from '../errors.ts';
 import type { AppContext, AppEnv } from './context.ts';
 import { isExtensionOrigin } from './security.ts';
 
 const READ_ONLY = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-function takesExtensionCalls(path: string): boolean {
-  return path.startsWith('/api/') || path === '/oauth/token';
-}
 
 function hostOf(origin: string): string | null {
   try {
@@ -37,7 +34,7 @@ function hostOf(origin: string): string | null {
 function fromOwnSite(c: AppContext): boolean {
   const origin = c.req.header('origin');
   const site = c.req.header('sec-fetch-site')?.trim().toLowerCase();
-  if (origin !== undefined && takesExtensionCalls(c.req.path) && isExtensionOrigin(origin)) return true;
+  if (origin !== undefined && isJsonApiPath(c.req.path) && isExtensionOrigin(origin)) return true;
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
   if (origin === undefined) return true;
   if (origin === 'null') return site === 'same-origin';

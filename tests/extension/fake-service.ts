@@ -8,6 +8,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Device, Me, RevealedKey } from '../../lib/api/contract.ts';
 
+/** A request body's fields, sent as a form or as a JSON object of strings (what `/oauth/token` takes); null otherwise. */
+function fieldsOf(contentType: string, body: string): Record<string, string> | null {
+  if (contentType.startsWith('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(body));
+  if (!contentType.startsWith('application/json')) return null;
+  const parsed: unknown = JSON.parse(body);
+  if (typeof parsed !== 'object' || parsed === null) return null;
+  return Object.fromEntries(Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
 export type FakeService = {
   url: string;
   requests: { method: string; path: string; authorization: string | null; form: Record<string, string> | null }[];
@@ -43,7 +52,7 @@ export async function startFakeService(): Promise<FakeService> {
     let body = '';
     request.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
     request.on('end', () => {
-      const form = request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') ? Object.fromEntries(new URLSearchParams(body)) : null;
+      const form = fieldsOf(request.headers['content-type'] ?? '', body);
       service.requests.push({ method: request.method ?? 'GET', path: `${url.pathname}${url.search}`, authorization: request.headers.authorization ?? null, form });
       if (request.method === 'POST' && url.pathname === '/oauth/token') {
         if (form?.grant_type === 'refresh_token' && service.revokedRefreshTokens.has(form.refresh_token)) {

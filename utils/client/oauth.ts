@@ -1,9 +1,12 @@
 /**
  * OAuth 2.0 authorization code flow with PKCE (RFC 6749, RFC 7636 S256) for the extension:
- * builds the authorize URL, exchanges the code and refreshes tokens at `/oauth/token`.
+ * builds the authorize URL, exchanges the code and refreshes tokens at the endpoint table's
+ * `token` endpoint (`/oauth/token`).
  * Uses only Web Crypto and fetch, so it runs in a service worker.
  */
-import { TokenResponse } from '../../lib/api/contract.ts';
+import type { TokenRequest } from '../../lib/api/contract.ts';
+import { oauthEndpoints } from '../../lib/api/endpoints.ts';
+import { prepareRequest } from '../../lib/api/request.ts';
 import { readResponse, type ApiResult } from './api-client.ts';
 
 export const OAUTH_CLIENT_ID = 'keyward-extension';
@@ -44,19 +47,21 @@ export function authorizeUrl(serviceUrl: string, redirectUri: string, pkce: Pkce
 
 export { readAuthorizationResponse, type AuthorizationResponse } from './authorization-response.ts';
 
-async function requestToken(serviceUrl: string, form: Record<string, string>): Promise<ApiResult<StoredTokens>> {
+async function requestToken(serviceUrl: string, request: TokenRequest): Promise<ApiResult<StoredTokens>> {
+  const token = oauthEndpoints.token;
   let response: Response;
   try {
-    response = await fetch(new URL('/oauth/token', serviceUrl), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams(form).toString(),
+    const prepared = prepareRequest(token, { body: request });
+    response = await fetch(new URL(prepared.path, serviceUrl), {
+      method: prepared.method,
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: prepared.body,
       credentials: 'omit',
     });
   } catch {
     return { ok: false, error: { code: 'network', message: 'The escrow service could not be reached.' } };
   }
-  const result = await readResponse(response, TokenResponse);
+  const result = await readResponse(response, token.response.schema);
   if (!result.ok) return result;
   return {
     ok: true,
