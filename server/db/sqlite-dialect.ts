@@ -18,6 +18,12 @@ export type SqliteOptions = { busyTimeoutMs?: number };
 
 /** How long a statement waits for another connection's lock before it fails with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
+/**
+ * Page cache per connection, in KiB (SQLite's default is 2 MiB). With a long history the pages
+ * a burst of writes touches (the index leaves of the devices being worked on) no longer fit in
+ * 2 MiB; memory is taken only as pages are read.
+ */
+const PAGE_CACHE_KIB = 32 * 1024;
 
 /** Opens (creating if needed) a SQLite file with WAL and full-sync commits. */
 export function openSqliteFile(path: string, options: SqliteOptions = {}): DatabaseSync {
@@ -26,6 +32,7 @@ export function openSqliteFile(path: string, options: SqliteOptions = {}): Datab
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = FULL');
   db.exec('PRAGMA foreign_keys = ON');
+  db.exec(`PRAGMA cache_size = -${PAGE_CACHE_KIB}`);
   return db;
 }
 
