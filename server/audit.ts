@@ -16,9 +16,10 @@
  * transactions that rolled back are gaps the chain links over; a gap whose next event does not
  * link to the event before it is a deletion.
  */
-import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import type { Database, AuditEventTable, AuditHeadTable } from './db/schema.ts';
+import { newId } from './db/ids.ts';
 import type { AppDeps } from './deps.ts';
 import type { AuditKey } from './crypto/audit-key.ts';
 
@@ -69,7 +70,7 @@ export async function appendAudit(trx: Transaction<Database>, deps: AuditDeps, a
   const stored = (text: string | null | undefined) => (text == null ? null : text.toWellFormed());
   const row: Hashed = {
     seq: head ? head.seq + 1 : await nextAuditSeq(trx),
-    id: randomUUID(),
+    id: newId(),
     at,
     actor_id: stored(input.actorId),
     actor_kind: input.actorKind,

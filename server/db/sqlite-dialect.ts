@@ -18,6 +18,18 @@ export type SqliteOptions = { busyTimeoutMs?: number };
 
 /** How long a statement waits for another connection's lock before it fails with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
+/**
+ * Page cache per connection, in KiB (SQLite's default is 2 MiB). With a long history the pages
+ * a burst of writes touches (the index leaves of the devices being worked on) no longer fit in
+ * 2 MiB; memory is taken only as pages are read.
+ */
+const PAGE_CACHE_KIB = 32 * 1024;
+/**
+ * WAL pages after which a commit copies the log back into the file (SQLite's default is 1,000,
+ * 4 MiB). A page written again and again between checkpoints is copied back once, so a longer
+ * log means fewer scattered writes to a large file; the log file grows to about 16 MiB.
+ */
+const WAL_CHECKPOINT_PAGES = 4000;
 
 /** Opens (creating if needed) a SQLite file with WAL and full-sync commits. */
 export function openSqliteFile(path: string, options: SqliteOptions = {}): DatabaseSync {
@@ -26,6 +38,8 @@ export function openSqliteFile(path: string, options: SqliteOptions = {}): Datab
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = FULL');
   db.exec('PRAGMA foreign_keys = ON');
+  db.exec(`PRAGMA cache_size = -${PAGE_CACHE_KIB}`);
+  db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
   return db;
 }
 

@@ -34,7 +34,7 @@
  *
  * Bulk actions: running → done (finishBulkAction).
  */
-import { randomUUID } from 'node:crypto';
+import { newId } from '../db/ids.ts';
 import type { Updateable } from 'kysely';
 import type { KeyVersionTable, OperationTable } from '../db/schema.ts';
 import { isFinishedKeyVersion, OPEN_OPERATION_STATES, UNCONFIRMED_KEY_VERSION_STATES, type FailureCause, type KeyVersionState, type OperationKind, type OperationState } from '../db/states.ts';
@@ -191,7 +191,7 @@ export type NewOperation = {
 
 function operationRow(op: NewOperation, state: 'queued' | 'failed', failureCause: FailureCause | null): OperationTable {
   return {
-    id: randomUUID(),
+    id: newId(),
     device_id: op.deviceId,
     volume_id: op.volumeId,
     kind: op.kind,

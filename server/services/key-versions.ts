@@ -3,7 +3,7 @@
  * per volume under a row lock) and opening one. Plaintext keys exist only in memory. Which
  * state a version is created in and where it goes from there: key-lifecycle.ts.
  */
-import { randomUUID } from 'node:crypto';
+import { newId } from '../db/ids.ts';
 import type { KeyVersionTable, Trx } from '../db/schema.ts';
 import type { KeyVersionSource, NewKeyVersionState } from '../db/states.ts';
 import type { AppDeps } from '../deps.ts';
@@ -42,7 +42,7 @@ export async function insertKeyVersion(trx: Trx, deps: Pick<AppDeps, 'kek' | 'pr
     .orderBy('version', 'desc')
     .limit(1)
     .executeTakeFirst();
-  const id = randomUUID();
+  const id = newId();
   const version = (last?.version ?? 0) + 1;
   const sealed = sealSecret(await sealingKek(trx, deps), { recordId: id, deviceId: v.deviceId, kind: v.kind, version }, v.secret);
   await trx
