@@ -7,7 +7,7 @@
  * revealed key and the volume rows carry the versions that let the page hide a replaced key.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, createHarness, FV_KEY_1, FV_KEY_2, FV_KEY_3, portalLogin, postForm, TestAgent, type FormCredentials, type Harness } from './harness.ts';
+import { call, createHarness, enrollMac, FV_KEY_1, FV_KEY_2, FV_KEY_3, portalLogin, postForm, TestAgent, type FormCredentials, type Harness } from './harness.ts';
 
 describe.each(['sqlite', 'postgres'] as const)('live device page on %s', (kind) => {
   let h: Harness;
@@ -22,9 +22,7 @@ describe.each(['sqlite', 'postgres'] as const)('live device page on %s', (kind) 
     await h?.close();
   });
 
-  function personalMac(name: string): Promise<TestAgent> {
-    return TestAgent.enroll(h, { owner: h.people.owner, ownership: 'personal', name, platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
-  }
+  const personalMac = (name: string): Promise<TestAgent> => enrollMac(h, 'personal', name);
 
   async function get(path: string, as: FormCredentials | null = owner): Promise<{ status: number; text: string }> {
     const res = await h.app.request(path, { headers: as ? { cookie: as.cookie } : {} });

@@ -188,8 +188,8 @@ export class TestAgent {
 }
 
 /** The owner's Mac with one FileVault volume (`disk1s1`, "Macintosh HD"), the device most tests use. */
-export function enrollMac(h: Harness, ownership: 'corporate' | 'personal'): Promise<TestAgent> {
-  return TestAgent.enroll(h, { owner: h.people.owner, ownership, name: 'Mac', platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
+export function enrollMac(h: Harness, ownership: 'corporate' | 'personal', name = 'Mac'): Promise<TestAgent> {
+  return TestAgent.enroll(h, { owner: h.people.owner, ownership, name, platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
 }
 
 /** Valid sample keys (FileVault: 24 × [0-9A-Z]; BitLocker: 8 groups divisible by 11, ≤ 720885). */

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatTime } from '../../lib/i18n/format.ts';
-import { createHarness, FV_KEY_1, FV_KEY_2, portalLogin, postForm, TestAgent, tokensFor, type FormCredentials, type Harness } from './harness.ts';
+import { createHarness, enrollMac, FV_KEY_1, FV_KEY_2, portalLogin, postForm, TestAgent, tokensFor, type FormCredentials, type Harness } from './harness.ts';
 
 describe.each(['sqlite', 'postgres'] as const)('portal messages on %s', (kind) => {
   let h: Harness;
@@ -23,9 +23,7 @@ describe.each(['sqlite', 'postgres'] as const)('portal messages on %s', (kind) =
     await h?.close();
   });
 
-  function personalMac(name: string): Promise<TestAgent> {
-    return TestAgent.enroll(h, { owner: h.people.owner, ownership: 'personal', name, platform: 'macos', keyKind: 'filevault', volumes: [{ ref: 'disk1s1', name: 'Macintosh HD' }] });
-  }
+  const personalMac = (name: string): Promise<TestAgent> => enrollMac(h, 'personal', name);
 
   async function get(path: string, as: FormCredentials): Promise<string> {
     const res = await h.app.request(path, { headers: { cookie: as.cookie } });
