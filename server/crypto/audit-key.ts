@@ -5,7 +5,7 @@
  * events, and the Ed25519 (RFC 8032) key that signs checkpoints of the chain's head. The
  * Ed25519 public key is what an operator pins to check a shipped checkpoint file elsewhere.
  */
-import { createHash, createPrivateKey, createPublicKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { loadOrCreateKeyFile } from './key-file.ts';
 
@@ -35,10 +35,6 @@ export function auditKeyFromBytes(secret: Buffer): AuditKey {
   const jwk = verifying.export({ format: 'jwk' });
   if (typeof jwk.x !== 'string') throw new Error('Ed25519 public key without x');
   return { id: createHash('sha256').update(jwk.x).digest('hex').slice(0, 16), mac: derive(secret, 'event-mac'), signing, verifying, publicKey: jwk.x };
-}
-
-export function generateAuditKey(): AuditKey {
-  return auditKeyFromBytes(randomBytes(32));
 }
 
 export function defaultAuditKeyPath(dataDir: string): string {
