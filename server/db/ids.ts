@@ -5,29 +5,14 @@
  * Within this process ids strictly increase, even when the clock steps back or more than 4,096
  * ids are made in one millisecond (then the timestamp runs ahead of the clock until it catches up).
  */
-import { randomFillSync } from 'node:crypto';
+import { randomPool } from '../crypto/random-pool.ts';
 
 const COUNTER_MAX = 0xfff;
 /** A new millisecond's counter starts below this, leaving room for a burst within it. */
 const COUNTER_START_RANGE = 0x400;
-const RANDOM_BYTES_PER_ID = 8;
-const POOLED_IDS = 256;
-
-const pool = Buffer.alloc(RANDOM_BYTES_PER_ID * POOLED_IDS);
-let poolOffset = pool.length;
+const randomBytes8 = randomPool(8);
 let lastMs = -1;
 let counter = 0;
-
-/** Eight fresh random bytes, drawn from a pool refilled 256 ids at a time. */
-function randomBytes8(): Buffer {
-  if (poolOffset >= pool.length) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  const bytes = pool.subarray(poolOffset, poolOffset + RANDOM_BYTES_PER_ID);
-  poolOffset += RANDOM_BYTES_PER_ID;
-  return bytes;
-}
 
 /** The timestamp and counter of the next id: later than every id made before it here. */
 function nextTick(): { ms: number; counter: number } {

@@ -5,26 +5,17 @@
  * over plain http, where an attacker could strip or fake it); and CORS only for the
  * extension's own origins on the JSON API.
  */
-import { randomBytes } from 'node:crypto';
+import { randomPool } from '../crypto/random-pool.ts';
 import type { MiddlewareHandler } from 'hono';
 import type { AppDeps } from '../deps.ts';
 import { isAllowedChromiumExtension } from '../auth/oauth-clients.ts';
 import { overHttps, type AppEnv } from './context.ts';
 
-const NONCE_BYTES = 16;
-const NONCES_PER_DRAW = 256;
-let noncePool = Buffer.alloc(0);
-let nonceOffset = 0;
+const nonceBytes = randomPool(16);
 
-/** A fresh CSP nonce: the CSPRNG is drawn from once per 256 nonces (as `randomUUID` does), each byte used once. */
+/** A fresh 16-byte CSP nonce, base64. */
 function nextNonce(): string {
-  if (nonceOffset + NONCE_BYTES > noncePool.length) {
-    noncePool = randomBytes(NONCE_BYTES * NONCES_PER_DRAW);
-    nonceOffset = 0;
-  }
-  const nonce = noncePool.toString('base64', nonceOffset, nonceOffset + NONCE_BYTES);
-  nonceOffset += NONCE_BYTES;
-  return nonce;
+  return nonceBytes().toString('base64');
 }
 
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
